@@ -1,0 +1,62 @@
+"""vizgrad: a PyTorch-compatible autograd engine on numpy, built to be seen.
+
+    import vizgrad as torch          # PyTorch autograd code runs unchanged
+    x = torch.tensor(2.0, requires_grad=True)
+    y = torch.tensor(3.0, requires_grad=True)
+    z = x**2 + y**3                  # tensor(31., grad_fn=<AddBackward0>)
+    z.backward()
+    x.grad, y.grad                   # (tensor(4.), tensor(27.))
+
+Layers import one way: engine (this package's tensor/ops/autograd/nn/optim, numpy only) ->
+vizgrad.graph (networkx) -> vizgrad.plot (plotly) -> app and pages (streamlit).
+"""
+from vizgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16,
+                            int32, int64, promote_types, set_default_dtype, uint8)
+from vizgrad._dtype import float16 as half, float32 as float, float64 as double, int32 as int, int64 as long
+from vizgrad._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from vizgrad._printing import get_printoptions, set_printoptions
+from vizgrad.tensor import (Generator, Size, Tensor, arange, as_tensor, default_generator, device, empty,
+                            empty_like, eye, from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
+                            manual_seed, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
+                            randperm, seed, set_rng_state, tensor, zeros, zeros_like)
+from vizgrad.ops import (abs, add, addmm, all, allclose, amax, amin, any, argmax, argmin, bmm, broadcast_to, cat,
+                         ceil, chunk, clamp, clone, concat, concatenate, cos, diag, div, dot, eq, equal, exp,
+                         expand, flatten, floor, ge, gt, isclose, isfinite, isinf, isnan, is_tensor, le, log,
+                         log_softmax, logical_and, logical_not, logical_or, logsumexp, lt, masked_fill, matmul,
+                         max, maximum, mean, min, minimum, mm, mul, mv, ne, neg, norm, numel, outer, permute, pow,
+                         prod, reciprocal, relu, reshape, round, rsub, sigmoid, sign, sin, softmax, split, sqrt,
+                         square, squeeze, stack, std, sub, sum, swapaxes, t, tanh, trace, transpose, tril, triu,
+                         trunc, unbind, unflatten, unsqueeze, var, where)
+from vizgrad.ops import div as divide, mul as multiply, sub as subtract, abs as absolute, neg as negative
+from vizgrad.ops import clamp as clip  # noqa: F811
+from vizgrad import autograd  # noqa: E402
+
+__version__ = "0.1.0"
+
+FloatTensor = DoubleTensor = LongTensor = Tensor
+
+
+def is_floating_point(t: Tensor) -> bool:
+    return t.dtype.is_floating_point
+
+
+def set_num_threads(n: int) -> None:
+    """Accepted for torch compatibility; numpy's BLAS threads are set by the environment."""
+
+
+def get_num_threads() -> int:
+    return 1
+
+
+def cuda_is_available() -> bool:
+    return False
+
+
+class cuda:  # torch.cuda.is_available() is a common first line
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def device_count() -> int:
+        return 0

@@ -1,0 +1,112 @@
+"""vizgrad.autograd: backward, grad, and (in later modules) Function, functional, gradcheck."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from vizgrad.autograd.engine import _ANOMALY, run_backward
+from vizgrad.tensor import Tensor
+
+
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def _root_grads(outputs, grad_outputs, create_graph):
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = np.ones_like(out._data)
+            g = Tensor._make(g) if create_graph else g
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._make(np.asarray(g, dtype=out._data.dtype))
+            if g.shape != out.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                                   f"has a shape of {out.shape}.")
+            g = g if create_graph else g._data
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's .grad (or only into `inputs`, if given)."""
+    outputs = _as_list(tensors)
+    grad_outputs = _as_list(grad_tensors) or [None] * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _root_grads(outputs, grad_outputs, create_graph)
+    if inputs is None:
+        run_backward(outputs, grads, retain_graph, create_graph)
+        return
+    inputs = _as_list(inputs)
+    got = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs)
+    from vizgrad.autograd.engine import _accumulate
+    for t, g in zip(inputs, got):
+        if g is not None:
+            _accumulate(t, g, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching any .grad (torch.autograd.grad)."""
+    outputs = _as_list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_list(inputs)
+    grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_grads(outputs, grad_outputs, create_graph)
+    got = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs)
+    result = []
+    for t, g in zip(inputs, got):
+        if g is None:
+            if materialize_grads:
+                result.append(Tensor._make(np.zeros_like(t._data)))
+                continue
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+        else:
+            result.append(g if isinstance(g, Tensor) else Tensor._make(np.array(g)))
+    return tuple(result)
+
+
+class set_detect_anomaly:
+    """Check every backward output for NaN and name the op that produced it."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self.prev = _ANOMALY[0]
+        _ANOMALY[0] = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _ANOMALY[0] = self.prev
+        return False
+
+
+class detect_anomaly(set_detect_anomaly):
+    def __init__(self, check_nan: bool = True):
+        super().__init__(True)
+
+
+def is_anomaly_enabled() -> bool:
+    return _ANOMALY[0]
+
+
+__all__ = ["backward", "grad", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "Sequence"]

@@ -1,0 +1,182 @@
+"""The backward pass: reverse-mode accumulation over the recorded graph, without recursion.
+
+    run_backward([loss], [1.0])        # what loss.backward() does
+
+Algorithm (the same as torch's engine, single-threaded):
+  1. walk the graph from the roots once, counting for every node how many edges feed it a
+     gradient (its dependencies);
+  2. start from the roots; a node runs when all its dependencies have delivered, so its
+     buffer holds the full gradient of its output; its backward sends one contribution per
+     input edge; contributions to the same tensor are summed, which is fan-out accumulation.
+Leaves receive their summed gradient in `.grad` at the end (or are captured for autograd.grad).
+Each node keeps `edge_grads`, the numpy gradient it sent along each input edge: the graph view
+draws these on the edges.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from vizgrad._grad_mode import GRAD_ENABLED
+from vizgrad.tensor import Tensor
+
+_ANOMALY = [False]
+
+FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
+             "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+             "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+             "or if you need to access saved tensors after calling backward.")
+
+
+def _count_dependencies(roots_fns) -> dict:
+    deps = dict.fromkeys(roots_fns, 0)
+    stack = list(deps)
+    while stack:
+        fn = stack.pop()
+        for t in fn.inputs:
+            child = t.grad_fn
+            if child is not None:
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    stack.append(child)
+    return deps
+
+
+def _call_hooks(hooks, g, create_graph):
+    for hook in hooks:
+        gt = g if isinstance(g, Tensor) else Tensor._make(g)
+        r = hook(gt)
+        if r is not None:
+            g = r if create_graph else r._data
+    return g
+
+
+def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
+    """Propagate `root_grads` (numpy arrays, or Tensors with create_graph) from `roots`.
+
+    capture: None to accumulate into leaves' .grad; else a list of tensors whose gradients are
+    returned (autograd.grad), in which case no .grad is touched. Returns the captured list.
+    """
+    fns = [r.grad_fn for r in roots if r.grad_fn is not None]
+    deps = _count_dependencies(fns)
+    buf = {}          # node -> summed gradient of its output
+    leaf_buf = {}     # id(leaf) -> [leaf, summed gradient]
+    captured = {}     # id(tensor) -> gradient, for capture
+    capture_fns = {}
+    if capture is not None:
+        for t in capture:
+            if t.grad_fn is not None:
+                capture_fns[t.grad_fn] = t
+
+    for r, g in zip(roots, root_grads):
+        if r.grad_fn is None:
+            _add_leaf(leaf_buf, r, g)
+        else:
+            buf[r.grad_fn] = buf[r.grad_fn] + g if r.grad_fn in buf else g
+
+    ready = [fn for fn in dict.fromkeys(fns) if deps[fn] == 0]
+    prev_mode = GRAD_ENABLED[0]
+    GRAD_ENABLED[0] = create_graph
+    try:
+        while ready:
+            fn = ready.pop()
+            g = buf.pop(fn)
+            if fn._hooks:
+                g = _call_hooks(fn._hooks, g, create_graph)
+            if fn._retain_hook is not None:
+                fn._retain_hook(g if isinstance(g, Tensor) else Tensor._make(g))
+            if fn in capture_fns:
+                captured[id(capture_fns[fn])] = g
+            if fn._freed:
+                raise RuntimeError(FREED_MSG)
+            inputs = fn.inputs
+            out = None
+            if create_graph:
+                if fn.needs_out:
+                    out = fn.out_ref()
+                grads = fn.backward(g, out, *inputs)
+            else:
+                if fn.needs_out:
+                    out = fn.out_ref()._data
+                grads = fn.backward(g, out, *[t._data for t in inputs])
+            if not retain_graph and fn.saves:
+                fn._freed = True
+            if _ANOMALY[0]:
+                _check_anomaly(fn, grads)
+            edge = []
+            for t, gi in zip(inputs, grads):
+                if gi is None or not t._requires_grad:
+                    edge.append(None)
+                    continue
+                # reduce broadcasting and restore dtype here, once, rather than in every formula
+                if create_graph:
+                    if gi._data.shape != t._data.shape:
+                        from vizgrad.ops import sum_to
+                        gi = sum_to(gi, t._data.shape)
+                else:
+                    shape = np.shape(gi)
+                    if shape != t._data.shape:
+                        from vizgrad.ops import _sum_to_array
+                        gi = _sum_to_array(gi, t._data.shape)
+                    if gi.dtype != t._data.dtype:
+                        gi = np.asarray(gi).astype(t._data.dtype)
+                edge.append(gi)
+                child = t.grad_fn
+                if child is None:
+                    _add_leaf(leaf_buf, t, gi)
+                else:
+                    if child in buf:
+                        buf[child] = buf[child] + gi
+                    else:
+                        buf[child] = gi
+                    n = deps[child] - 1
+                    deps[child] = n
+                    if n == 0:
+                        ready.append(child)
+            fn.edge_grads = edge if not create_graph else [None if e is None else e._data for e in edge]
+
+        for t, g in leaf_buf.values():
+            if t._hooks:
+                g = _call_hooks(t._hooks, g, create_graph)
+            if capture is not None:
+                captured[id(t)] = g
+            else:
+                _accumulate(t, g, create_graph)
+    finally:
+        GRAD_ENABLED[0] = prev_mode
+    if capture is None:
+        return None
+    return [captured.get(id(t)) for t in capture]
+
+
+def _add_leaf(leaf_buf, t, g):
+    k = id(t)
+    if k in leaf_buf:
+        leaf_buf[k][1] = leaf_buf[k][1] + g
+    else:
+        leaf_buf[k] = [t, g]
+
+
+def _accumulate(t: Tensor, g, create_graph: bool):
+    """Add g into t.grad: stored (as a copy) the first time, added in place afterwards, as torch does."""
+    if create_graph:
+        gt = g if isinstance(g, Tensor) else Tensor._make(g)
+        t._grad = gt if t._grad is None else t._grad + gt
+        return
+    if t._grad is None:
+        t._grad = Tensor._make(np.array(g, dtype=t._data.dtype))
+    elif t._grad._requires_grad:  # a grad that carries a graph (from create_graph) is replaced, not mutated
+        t._grad = Tensor._make(np.asarray(t._grad._data + g))
+    else:
+        arr = t._grad._ensure_array()
+        arr += g
+
+
+def _check_anomaly(fn, grads):
+    for i, gi in enumerate(grads):
+        if gi is None:
+            continue
+        v = gi._data if isinstance(gi, Tensor) else gi
+        if np.isnan(v).any():
+            raise RuntimeError(f"Function '{fn.name()}' returned nan values in its {i}th output.")

@@ -1,0 +1,651 @@
+"""The Tensor: a numpy array plus the autograd bookkeeping PyTorch users know.
+
+    import vizgrad as torch
+    x = torch.tensor(2.0, requires_grad=True)
+    z = x ** 2 + 1          # tensor(5., grad_fn=<AddBackward0>)
+    z.backward(); x.grad    # tensor(4.)
+
+Storage: `_data` holds a numpy ndarray, or a numpy scalar (np.float32 ...) for 0-d results,
+because numpy scalar arithmetic is about 5x cheaper than 0-d array arithmetic and scalar graphs
+are what learners build. Anything that must alias the storage (`.data`, `.detach()`, in-place
+ops, `.numpy()`) first turns a scalar into a 0-d array with `_ensure_array`.
+
+Every differentiable operation lives in `vizgrad/ops.py`; the methods here only forward to it.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any
+
+import numpy as np
+
+from vizgrad import _dtype
+from vizgrad._dtype import dtype, from_numpy_dtype, get_default_dtype
+from vizgrad._grad_mode import GRAD_ENABLED
+
+
+class Tensor:
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_retains_grad", "_hooks",
+                 "name", "_version", "__weakref__")
+
+    # numpy must not try to broadcast a Tensor as an object: `ndarray * Tensor` calls Tensor.__rmul__.
+    __array_ufunc__ = None
+
+    def __init__(self, *data):
+        # torch.Tensor(...) legacy constructor: a float tensor from data, or uninitialised of a size.
+        if len(data) == 1 and not isinstance(data[0], int):
+            arr = np.array(data[0], dtype=get_default_dtype().np)
+        else:
+            arr = np.zeros(_size(data), dtype=get_default_dtype().np)
+        _init(self, arr, False)
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def _make(cls, data, requires_grad=False):
+        """Wrap a numpy array or numpy scalar without copying (the engine's fast constructor)."""
+        t = object.__new__(cls)
+        t._data = data
+        t._grad = None
+        t.grad_fn = None
+        t._requires_grad = requires_grad
+        t._retains_grad = False
+        t._hooks = None
+        t.name = None
+        t._version = 0
+        return t
+
+    def _ensure_array(self) -> np.ndarray:
+        d = self._data
+        if type(d) is not np.ndarray:
+            d = self._data = np.array(d)
+        return d
+
+    # -- autograd attributes -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool):
+        if self.grad_fn is not None and not value:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self._grad is None and self.grad_fn is not None and not self._retains_grad:
+            import warnings
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                          "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                          "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                          UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+        if value is not None and tuple(value.shape) != self.shape:
+            raise RuntimeError(f"assigned grad has data of a different size")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` of a non-leaf after backward (a no-op on leaves, as in torch)."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        self._retains_grad = True
+        ref = weakref.ref(self)
+
+        def store(grad):
+            t = ref()
+            if t is not None:
+                t._grad = grad.detach().clone() if t._grad is None else t._grad + grad.detach()
+            return None
+
+        self.grad_fn._retain_hook = store
+
+    def register_hook(self, hook):
+        """`hook(grad) -> Tensor or None` runs when this tensor's gradient is computed; a return replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        target = self if self.grad_fn is None else self.grad_fn
+        if target._hooks is None:
+            target._hooks = []
+        target._hooks.append(hook)
+        return _RemovableHandle(target._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from vizgrad.autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        return Tensor._make(self._ensure_array())
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        return Tensor._make(self._ensure_array())
+
+    @data.setter
+    def data(self, value: "Tensor"):
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    # -- shape and dtype -----------------------------------------------------------------------
+    @property
+    def shape(self) -> "Size":
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_norm_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> dtype:
+        return from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        return device("cpu")
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def element_size(self) -> int:
+        return self._data.dtype.itemsize
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.dtype.itemsize for s in np.asarray(self._data).strides)
+        return st if dim is None else st[dim]
+
+    def is_contiguous(self) -> bool:
+        return True
+
+    # -- conversion to Python / numpy ----------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.item() if self._data.ndim == 0 else self._data.reshape(()).item()
+
+    def tolist(self):
+        return np.asarray(self._data).tolist()
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._ensure_array()
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(self._data)
+        return a if dtype is None else a.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        from vizgrad._printing import format_tensor
+        suffixes = []
+        if self.grad_fn is not None:
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            suffixes.append("requires_grad=True")
+        return format_tensor(np.asarray(self._data), self.dtype.name, get_default_dtype().name, suffixes)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (np.array(self._data), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        t = Tensor._make(np.array(self._data), self._requires_grad)
+        if self._grad is not None:
+            t._grad = Tensor._make(np.array(self._grad._data))
+        memo[id(self)] = t
+        return t
+
+    # -- in-place operations -------------------------------------------------------------------
+    def _inplace(self, fn, *args) -> "Tensor":
+        """Run out-of-place `fn(self, *args)` and write the result into self, as torch's in-place ops.
+
+        A leaf that requires grad refuses (its .grad would lose meaning); a non-leaf, or a tensor
+        mixed with one that requires grad, is rebased onto the new op, like torch's rebase_history.
+        """
+        others_need = GRAD_ENABLED[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        if GRAD_ENABLED[0] and (self._requires_grad or others_need):
+            if self._requires_grad and self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            old = Tensor._make(self._data, self._requires_grad)
+            old.grad_fn, old.name = self.grad_fn, self.name
+            res = fn(old, *args)
+            if res._data.shape != self._data.shape:
+                raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast "
+                                   f"shape {list(res._data.shape)}")
+            self._data = res._data.astype(self._data.dtype, copy=False)
+            self.grad_fn, self._requires_grad = res.grad_fn, res._requires_grad
+        else:
+            res = np.asarray(fn(Tensor._make(self._data), *args)._data)
+            arr = self._ensure_array()
+            if not np.can_cast(res.dtype, arr.dtype, "same_kind"):
+                raise RuntimeError(f"result type {_dtype.from_numpy_dtype(res.dtype).name.capitalize()} can't be "
+                                   f"cast to the desired output type {self.dtype.name.capitalize()}")
+            try:
+                np.copyto(arr, res, casting="unsafe")
+            except ValueError:
+                raise RuntimeError(f"output with shape {list(arr.shape)} doesn't match the broadcast shape "
+                                   f"{list(res.shape)}") from None
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace(lambda a, b: ops.add(a, b, alpha=alpha), other)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(lambda a, b: ops.sub(a, b, alpha=alpha), other)
+
+    def mul_(self, other):
+        return self._inplace(ops.mul, other)
+
+    def div_(self, other):
+        return self._inplace(ops.div, other)
+
+    def pow_(self, other):
+        return self._inplace(ops.pow, other)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(lambda a: ops.clamp(a, min, max))
+
+    def neg_(self):
+        return self._inplace(ops.neg)
+
+    def exp_(self):
+        return self._inplace(ops.exp)
+
+    def addcmul_(self, t1, t2, value=1):
+        return self._inplace(lambda a, b, c: a + value * b * c, t1, t2)
+
+    def addcdiv_(self, t1, t2, value=1):
+        return self._inplace(lambda a, b, c: a + value * b / c, t1, t2)
+
+    def lerp_(self, end, weight):
+        return self._inplace(lambda a, b: a + weight * (b - a), end)
+
+    def copy_(self, src):
+        return self._inplace(lambda a, b: ops.expand(ops.to(b, a.dtype), a.shape) if isinstance(b, Tensor)
+                             else Tensor._make(np.broadcast_to(np.asarray(b, a._data.dtype), a.shape)), src)
+
+    def zero_(self):
+        return self._fill(0)
+
+    def fill_(self, value):
+        return self._fill(value)
+
+    def _fill(self, value):
+        if GRAD_ENABLED[0] and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        arr = self._ensure_array()
+        arr[...] = value
+        self.grad_fn = None if not self._requires_grad else self.grad_fn
+        self._version += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return self._fill(_rng(generator).uniform(a, b, self._data.shape))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return self._fill(_rng(generator).normal(mean, std, self._data.shape))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+
+class Size(tuple):
+    """torch.Size: a tuple that prints as `torch.Size([2, 3])`."""
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+
+class device:
+    """Only the CPU exists here; `device('cpu')` and `.to('cpu')` are accepted so torch code runs."""
+
+    def __init__(self, type="cpu", index=None):
+        type = str(type)
+        if type != "cpu":
+            raise RuntimeError(f"vizgrad runs on the CPU only; got device {type!r}")
+        self.type = type
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+    def __eq__(self, other):
+        return str(other) == "cpu"
+
+    def __hash__(self):
+        return hash("cpu")
+
+
+class _RemovableHandle:
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _init(t: Tensor, data, requires_grad):
+    t._data, t._grad, t.grad_fn, t._requires_grad = data, None, None, requires_grad
+    t._retains_grad, t._hooks, t.name, t._version = False, None, None, 0
+
+
+def _rebuild(arr, requires_grad):
+    return Tensor._make(arr, requires_grad)
+
+
+def _norm_dim(dim: int, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def _size(args) -> tuple:
+    """Accept torch's size spellings: f(2, 3), f((2, 3)), f([2, 3]), f(torch.Size([2, 3]))."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple(int(a) for a in args)
+
+
+# -- creation ----------------------------------------------------------------------------------
+def _infer_np_dtype(data) -> np.dtype:
+    """The dtype torch.tensor gives to Python data: bool, int64, or the default float."""
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        return from_numpy_dtype(data.dtype).np
+    kinds = set()
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, Tensor):
+            kinds.add(x.dtype.np)
+        elif isinstance(x, (bool, np.bool_)):
+            kinds.add(np.dtype(np.bool_))
+        elif isinstance(x, (int, np.integer)):
+            kinds.add(np.dtype(np.int64))
+        elif isinstance(x, (float, np.floating)):
+            kinds.add(get_default_dtype().np)
+        else:
+            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+    if not kinds:
+        return get_default_dtype().np
+    out = None
+    for k in kinds:
+        d = from_numpy_dtype(k)
+        out = d if out is None else _dtype.promote_types(out, d)
+    return out.np
+
+
+def _to_array(data, dtype_: dtype | None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data._data
+    elif isinstance(data, (list, tuple)):
+        data = [_to_array(x, None) if isinstance(x, Tensor) else x for x in data] if any(
+            isinstance(x, Tensor) for x in data) else data
+    np_dtype = dtype_.np if dtype_ is not None else _infer_np_dtype(data)
+    arr = np.array(data, dtype=np_dtype)
+    if arr.dtype == object:
+        raise ValueError("expected a sequence of equal-length sequences of numbers")
+    return arr
+
+
+def tensor(data: Any, dtype: dtype | None = None, device=None, requires_grad: bool = False,
+           name: str | None = None) -> Tensor:
+    """torch.tensor: always copies. `name` (vizgrad only) labels the tensor in drawn graphs."""
+    if type(data) is float and dtype is None:  # the common scalar case, kept cheap
+        arr = get_default_dtype().np.type(data)
+    else:
+        arr = _to_array(data, dtype)
+        if arr.ndim == 0:
+            arr = arr[()]  # numpy scalar storage for 0-d, see module docstring
+    if requires_grad and not from_numpy_dtype(arr.dtype).is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    t = Tensor._make(arr, requires_grad)
+    t.name = name
+    return t
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and (dtype is None or data.dtype is dtype):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or dtype.np == data.dtype):
+        return Tensor._make(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    from_numpy_dtype(arr.dtype)  # raises torch's TypeError for unsupported dtypes
+    return Tensor._make(arr)
+
+
+def _filled(size, value, dtype_, requires_grad):
+    d = dtype_ if dtype_ is not None else (_dtype.scalar_dtype(value) if value is not None else get_default_dtype())
+    arr = np.full(_size(size), value if value is not None else 0, dtype=d.np)
+    return Tensor._make(arr, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(size, 0.0 if dtype is None else 0, dtype or get_default_dtype(), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(size, 1, dtype or get_default_dtype(), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled((size,), fill_value, dtype, requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return Tensor._make(np.eye(n, m, dtype=(dtype or get_default_dtype()).np), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else get_default_dtype()
+    n = max(0, math.ceil((end - start) / step))
+    arr = (start + step * np.arange(n, dtype=np.float64)).astype(dtype.np)
+    return Tensor._make(arr, requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    arr = np.linspace(start, end, steps, dtype=np.float64).astype((dtype or get_default_dtype()).np)
+    return Tensor._make(arr, requires_grad)
+
+
+# -- randomness --------------------------------------------------------------------------------
+# One numpy Generator per process, seeded by manual_seed. Numbers differ from torch's stream
+# (torch's generator is not reproducible outside torch); parity tests copy weights instead.
+class Generator:
+    def __init__(self, device="cpu"):
+        self._np = np.random.default_rng(0)
+        self._seed = 0
+
+    def manual_seed(self, seed: int) -> "Generator":
+        self._seed = int(seed)
+        self._np = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self):
+        return self._np.bit_generator.state
+
+    def set_state(self, state):
+        self._np.bit_generator.state = state
+
+
+default_generator = Generator()
+
+
+def _rng(generator=None) -> np.random.Generator:
+    return (generator or default_generator)._np
+
+
+def manual_seed(seed: int) -> Generator:
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    s = int(np.random.SeedSequence().entropy % (2 ** 63))
+    default_generator.manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state) -> None:
+    default_generator.set_state(state)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    arr = _rng(generator).random(_size(size)).astype((dtype or get_default_dtype()).np)
+    return Tensor._make(arr, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    arr = _rng(generator).standard_normal(_size(size)).astype((dtype or get_default_dtype()).np)
+    return Tensor._make(arr, requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return Tensor._make(_rng(generator).integers(low, high, _size((size,))).astype((dtype or _dtype.int64).np))
+
+
+def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+    return Tensor._make(_rng(generator).permutation(n).astype((dtype or _dtype.int64).np))
+
+
+def rand_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def normal(mean, std, size=None, generator=None) -> Tensor:
+    shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(mean), np.shape(std))
+    return Tensor._make(_rng(generator).normal(np.asarray(mean), np.asarray(std), shape).astype(get_default_dtype().np))
+
+
+from vizgrad import ops  # noqa: E402  (ops attaches the operator methods to Tensor; it imports this module)
