@@ -19,8 +19,8 @@ function next to it is what Tensor methods and `vizgrad.<name>` call.
 """
 from __future__ import annotations
 
+import builtins
 import math
-import weakref
 from collections import namedtuple
 
 import numpy as np
@@ -39,8 +39,7 @@ class Op:
     saves = True             # keeps buffers for backward that a plain backward frees (torch then refuses a 2nd)
     needs_out = False        # backward reads the output
 
-    _hooks = None
-    _retain_hook = None
+    _hooks = None            # tensor hooks of this node's output (register_hook, retain_grad)
     _freed = False
     edge_grads = None        # after backward: the gradient sent to each input (numpy), for the graph
 
@@ -53,7 +52,12 @@ class Op:
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
         """Run forward on the inputs' arrays; record this node when grad mode is on and an input requires grad."""
         ctx = object.__new__(cls)
-        data = cls.forward(ctx, *[t._data for t in inputs], **params)
+        if len(inputs) == 2:  # unrolled for the common arities: this is the hottest line in vizgrad
+            data = cls.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
+        elif len(inputs) == 1:
+            data = cls.forward(ctx, inputs[0]._data, **params)
+        else:
+            data = cls.forward(ctx, *[t._data for t in inputs], **params)
         out = Tensor._make(data)
         if GRAD_ENABLED[0]:
             for t in inputs:
@@ -61,8 +65,6 @@ class Op:
                     ctx.inputs = inputs
                     out._requires_grad = True
                     out.grad_fn = ctx
-                    if cls.needs_out:
-                        ctx.out_ref = weakref.ref(out)
                     break
         return out
 
@@ -194,9 +196,35 @@ class Sub(Op):
         return g, -g
 
 
+class AddAlpha(Add):
+    """`add(a, b, alpha=k)`: one AddBackward0 node that saves nothing, as in torch."""
+
+    def forward(ctx, a, b, alpha):
+        ctx.alpha = alpha
+        return a + b * alpha
+
+    def backward(ctx, g, out, a, b):
+        return g, g * ctx.alpha
+
+
+class SubAlpha(Sub):
+    def forward(ctx, a, b, alpha):
+        ctx.alpha = alpha
+        return a - b * alpha
+
+    def backward(ctx, g, out, a, b):
+        return g, -g * ctx.alpha
+
+
+def _number_edge_dropped(self) -> tuple:
+    """torch's node for `number <op> x` has no edge for the number: next_functions lists x only."""
+    return Op.next_functions.fget(self)[1:]
+
+
 class Rsub(Sub):
     """`1 - x`: torch names the node RsubBackward1; operands stay in written order (1, x)."""
     torch_name = "RsubBackward1"
+    next_functions = property(_number_edge_dropped)
 
 
 class Mul(Op):
@@ -235,6 +263,7 @@ class Pow(Op):
 
 class RPow(Pow):
     torch_name = "PowBackward2"
+    next_functions = property(_number_edge_dropped)
 
 
 class PowScalar(Op):
@@ -287,16 +316,16 @@ class Minimum(Op):
 
 
 def add(input, other, *, alpha=1):
-    if alpha != 1:
-        other = mul(other, alpha)
     a, b = _pair(input, other)
+    if alpha != 1:
+        return AddAlpha.apply(a, b, alpha=alpha)
     return Add.apply(a, b)
 
 
 def sub(input, other, *, alpha=1):
-    if alpha != 1:
-        other = mul(other, alpha)
     a, b = _pair(input, other)
+    if alpha != 1:
+        return SubAlpha.apply(a, b, alpha=alpha)
     return Sub.apply(a, b)
 
 
@@ -313,6 +342,9 @@ def mul(input, other):
 
 def div(input, other, *, rounding_mode=None):
     a, b = _pair(input, other)
+    if rounding_mode is not None and not a.dtype.is_floating_point:  # integer // integer stays integer
+        fn = np.floor_divide if rounding_mode == "floor" else (lambda x, y: np.trunc(x / y).astype(x.dtype))
+        return Tensor._make(fn(a._data, b._data))
     if not a.dtype.is_floating_point:  # true division of integers gives the default float, as torch
         a, b = to(a, _dtype.get_default_dtype()), to(b, _dtype.get_default_dtype())
     if rounding_mode is not None:
@@ -330,8 +362,8 @@ def rdiv(input, other):
 
 
 def pow(input, exponent):
-    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(input, Tensor):
-        if not input.dtype.is_floating_point and isinstance(exponent, float):
+    if (type(exponent) is int or type(exponent) is float) and isinstance(input, Tensor):
+        if isinstance(exponent, float) and input._data.dtype.kind != "f":
             input = to(input, _dtype.get_default_dtype())
         return PowScalar.apply(input, exponent=exponent)
     if not isinstance(input, Tensor):
@@ -579,16 +611,21 @@ def reciprocal(input):
     return Reciprocal.apply(input)
 
 
+def _floating(input):
+    """Integer/bool input of a floating function (exp, sin, ...) is cast to the default dtype, as torch."""
+    return input if input._data.dtype.kind == "f" else to(input, _dtype.get_default_dtype())
+
+
 def exp(input):
-    return Exp.apply(input)
+    return Exp.apply(_floating(input))
 
 
 def log(input):
-    return Log.apply(input)
+    return Log.apply(_floating(input))
 
 
 def sqrt(input):
-    return Sqrt.apply(input)
+    return Sqrt.apply(_floating(input))
 
 
 def abs(input):
@@ -596,19 +633,19 @@ def abs(input):
 
 
 def sin(input):
-    return Sin.apply(input)
+    return Sin.apply(_floating(input))
 
 
 def cos(input):
-    return Cos.apply(input)
+    return Cos.apply(_floating(input))
 
 
 def tanh(input):
-    return Tanh.apply(input)
+    return Tanh.apply(_floating(input))
 
 
 def sigmoid(input):
-    return Sigmoid.apply(input)
+    return Sigmoid.apply(_floating(input))
 
 
 def relu(input):
@@ -626,7 +663,8 @@ def gelu(input, approximate="none"):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return Clamp.apply(input, min=_arr(min), max=_arr(max))
+    d = _dtype.result_type([v for v in (input, min, max) if v is not None])
+    return Clamp.apply(_cast(input, d), min=_arr(min), max=_arr(max))
 
 
 def square(input):
@@ -699,7 +737,7 @@ class Mean(Op):
     def forward(ctx, a, dim, keepdim):
         if np.result_type(a).kind != "f":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
-                               f"or complex dtype. Got: {_dtype.from_numpy_dtype(np.result_type(a)).name.capitalize()}")
+                               f"or complex dtype. Got: {_TYPE_NAMES[_dtype.from_numpy_dtype(np.result_type(a)).name][:-6]}")
         ctx.in_shape = np.shape(a)
         ctx.axes = _dims(dim, np.ndim(a))
         ctx.n = int(np.prod([ctx.in_shape[i] for i in ctx.axes])) if ctx.axes else 1
@@ -748,7 +786,18 @@ class MaxMin(Op):
         return "max" if self.largest else "min"
 
 
-minmax_result = namedtuple("minmax_result", ["values", "indices"])
+class minmax_result(namedtuple("minmax_result", ["values", "indices"])):
+    """(values, indices) of max/min along a dim; prints as torch.return_types.max(...)."""
+    __slots__ = ()
+    op = "max"
+
+    def __repr__(self):
+        return f"torch.return_types.{self.op}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+class _min_result(minmax_result):
+    __slots__ = ()
+    op = "min"
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
@@ -769,8 +818,8 @@ def _minmax(input, dim, keepdim, largest):
     out = MaxMin.apply(input, dim=dim, keepdim=keepdim, largest=largest)
     if dim is None:
         return out
-    return minmax_result(out, Tensor._make(out.grad_fn.indices if out.grad_fn is not None else
-                                           _argext(input._data, dim, keepdim, largest)))
+    return (minmax_result if largest else _min_result)(
+        out, Tensor._make(out.grad_fn.indices if out.grad_fn is not None else _argext(input._data, dim, keepdim, largest)))
 
 
 def _argext(a, dim, keepdim, largest):
@@ -1054,7 +1103,28 @@ def _index_key(key):
 
 def _is_basic(key) -> bool:
     ks = key if isinstance(key, tuple) else (key,)
-    return all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)) for k in ks)
+    return builtins.all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice)) for k in ks)
+
+
+def _basic_index_name(key, shape) -> str:
+    """torch applies a basic index step by step; grad_fn is the last step that does something."""
+    if not isinstance(key, tuple):
+        return ("AliasBackward0" if key is Ellipsis else "UnsqueezeBackward0" if key is None else
+                "SliceBackward0" if isinstance(key, slice) else "SelectBackward0")
+    name, d = "AliasBackward0", 0
+    used = len([k for k in key if k is not None and k is not Ellipsis])
+    for k in key:
+        if k is Ellipsis:
+            d += len(shape) - used
+        elif k is None:
+            name = "UnsqueezeBackward0"
+        else:
+            if not isinstance(k, slice):
+                name = "SelectBackward0"
+            elif d < len(shape) and k.indices(shape[d]) != (0, shape[d], 1):  # a full slice is skipped
+                name = "SliceBackward0"
+            d += 1
+    return name
 
 
 def _scatter_array(g, shape, key, dtype):
@@ -1072,8 +1142,8 @@ class Index(Op):
     def forward(ctx, a, key):
         ctx.key, ctx.in_shape, ctx.dtype = key, np.shape(a), np.result_type(a)
         if _is_basic(key):
-            ks = key if isinstance(key, tuple) else (key,)
-            ctx.torch_name = "SelectBackward0" if all(isinstance(k, (int, np.integer)) for k in ks) else "SliceBackward0"
+            ctx.torch_name = _basic_index_name(key, ctx.in_shape)
+            ctx.saves = False  # select/slice keep only sizes: torch allows a second backward
         try:
             return a[key]
         except IndexError as e:
@@ -1284,8 +1354,9 @@ class Matmul(Op):
         if na == 0 or nb == 0:
             raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                                f"{na}D and {nb}D")
-        ctx.torch_name = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0"}.get(
-            (na, nb), "BmmBackward0" if na == nb == 3 else "UnsafeViewBackward0")
+        # torch folds batches into mm/mv and views the result back (UnsafeView); 1-D @ 2-D squeezes
+        ctx.torch_name = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+                          (1, 2): "SqueezeBackward4"}.get((na, nb), "CloneBackward0" if na == 2 else "UnsafeViewBackward0")
         try:
             return np.matmul(a, b)
         except ValueError:
@@ -1348,7 +1419,12 @@ def dot(input, other):
 
 
 def bmm(input, mat2):
-    return matmul(input, mat2)
+    if input.dim() != 3 or mat2.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    out = matmul(input, mat2)
+    if out.grad_fn is not None:
+        out.grad_fn.torch_name = "BmmBackward0"  # a direct bmm is one node (`@` on 3-D views one)
+    return out
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
@@ -1499,10 +1575,16 @@ def _method(fn):
 
 def _install():
     T_ = Tensor
-    T_.__add__ = T_.__radd__ = lambda self, other: add(self, other)
+    def __add__(self, other):
+        return Add.apply(*_pair(self, other))
+
+    def __mul__(self, other):
+        return Mul.apply(*_pair(self, other))
+
+    T_.__add__ = T_.__radd__ = __add__
     T_.__sub__ = lambda self, other: sub(self, other)
     T_.__rsub__ = lambda self, other: rsub(self, other)
-    T_.__mul__ = T_.__rmul__ = lambda self, other: mul(self, other)
+    T_.__mul__ = T_.__rmul__ = __mul__
     T_.__truediv__ = lambda self, other: div(self, other)
     T_.__rtruediv__ = lambda self, other: rdiv(self, other)
     T_.__floordiv__ = lambda self, other: div(self, other, rounding_mode="floor")
@@ -1523,7 +1605,7 @@ def _install():
     T_.__and__ = lambda self, other: logical_and(self, other)
     T_.__or__ = lambda self, other: logical_or(self, other)
     T_.__invert__ = lambda self: logical_not(self)
-    T_.__hash__ = lambda self: id(self)
+    T_.__hash__ = object.__hash__
     T_.T = property(lambda self: permute(self, *reversed(range(self.dim()))))
     T_.mT = property(lambda self: transpose(self, -2, -1))
 
@@ -1531,7 +1613,7 @@ def _install():
         key = _index_key(key)
         if GRAD_ENABLED[0] and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             if self._requires_grad and self.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
             mask = np.zeros(self.shape, dtype=bool)
             mask[key] = True
             v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, self._data.dtype))

@@ -26,8 +26,13 @@ from vizgrad._grad_mode import GRAD_ENABLED
 
 
 class Tensor:
-    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_retains_grad", "_hooks",
-                 "name", "_version", "__weakref__")
+    # The four attributes every op output sets live in slots; the rarely set ones are class
+    # defaults that an instance overrides in its (lazily created) __dict__. Keeps _make cheap.
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "__dict__", "__weakref__")
+    _retains_grad = False
+    _hooks = None
+    name = None        # optional label for drawn graphs: vizgrad.tensor(2., name="x")
+    _version = 0       # bumped by in-place ops
 
     # numpy must not try to broadcast a Tensor as an object: `ndarray * Tensor` calls Tensor.__rmul__.
     __array_ufunc__ = None
@@ -49,10 +54,6 @@ class Tensor:
         t._grad = None
         t.grad_fn = None
         t._requires_grad = requires_grad
-        t._retains_grad = False
-        t._hooks = None
-        t.name = None
-        t._version = 0
         return t
 
     def _ensure_array(self) -> np.ndarray:
@@ -73,7 +74,7 @@ class Tensor:
                                "computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
         if value and not self.dtype.is_floating_point:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -123,7 +124,8 @@ class Tensor:
                 t._grad = grad.detach().clone() if t._grad is None else t._grad + grad.detach()
             return None
 
-        self.grad_fn._retain_hook = store
+        fn = self.grad_fn
+        fn._hooks = [store] + (fn._hooks or [])
 
     def register_hook(self, hook):
         """`hook(grad) -> Tensor or None` runs when this tensor's gradient is computed; a return replaces it."""
@@ -136,8 +138,15 @@ class Tensor:
         return _RemovableHandle(target._hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from vizgrad.autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        """Accumulate d(self)/d(leaf) into each leaf's .grad; `gradient` is required unless self has one element."""
+        if gradient is None and not create_graph and inputs is None and self.grad_fn is not None:
+            d = self._data
+            if d.ndim == 0:  # the common `loss.backward()`: skip the general argument handling
+                from vizgrad.autograd.engine import run_backward
+                run_backward((self,), (d.dtype.type(1),), bool(retain_graph), False)
+                return
+        from vizgrad import autograd
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         return Tensor._make(self._ensure_array())
@@ -244,8 +253,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # identity, as torch (== is elementwise)
 
     def __repr__(self):
         from vizgrad._printing import format_tensor
@@ -413,7 +421,6 @@ class _RemovableHandle:
 
 def _init(t: Tensor, data, requires_grad):
     t._data, t._grad, t.grad_fn, t._requires_grad = data, None, None, requires_grad
-    t._retains_grad, t._hooks, t.name, t._version = False, None, None, 0
 
 
 def _rebuild(arr, requires_grad):
@@ -489,7 +496,8 @@ def tensor(data: Any, dtype: dtype | None = None, device=None, requires_grad: bo
     if requires_grad and not from_numpy_dtype(arr.dtype).is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     t = Tensor._make(arr, requires_grad)
-    t.name = name
+    if name is not None:
+        t.name = name
     return t
 
 

@@ -25,7 +25,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = np.ones_like(out._data)
+            d = out._data
+            g = d.dtype.type(1) if d.ndim == 0 else np.ones(d.shape, d.dtype)
             g = Tensor._make(g) if create_graph else g
         else:
             if not isinstance(g, Tensor):

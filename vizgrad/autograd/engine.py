@@ -18,6 +18,7 @@ import numpy as np
 
 from vizgrad._grad_mode import GRAD_ENABLED
 from vizgrad.tensor import Tensor
+from vizgrad.ops import _sum_to_array, sum_to
 
 _ANOMALY = [False]
 
@@ -27,8 +28,18 @@ FREED_MSG = ("Trying to backward through the graph a second time (or directly ac
              "or if you need to access saved tensors after calling backward.")
 
 
-def _count_dependencies(roots_fns) -> dict:
-    deps = dict.fromkeys(roots_fns, 0)
+def _count_dependencies(roots) -> tuple[dict, dict]:
+    """Per node: how many input edges will deliver it a gradient; and for ops whose backward
+    reads their output (exp, tanh, ...), that output tensor (found here, so ops need not keep a
+    reference to their output, which would be a cycle)."""
+    deps = {}
+    outs = {}
+    for r in roots:
+        fn = r.grad_fn
+        if fn is not None:
+            deps[fn] = 0
+            if fn.needs_out:
+                outs[fn] = r
     stack = list(deps)
     while stack:
         fn = stack.pop()
@@ -40,7 +51,9 @@ def _count_dependencies(roots_fns) -> dict:
                 else:
                     deps[child] = 1
                     stack.append(child)
-    return deps
+                    if child.needs_out:
+                        outs[child] = t
+    return deps, outs
 
 
 def _call_hooks(hooks, g, create_graph):
@@ -59,9 +72,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     returned (autograd.grad), in which case no .grad is touched. Returns the captured list.
     """
     fns = [r.grad_fn for r in roots if r.grad_fn is not None]
-    deps = _count_dependencies(fns)
+    deps, outs = _count_dependencies(roots)
     buf = {}          # node -> summed gradient of its output
-    leaf_buf = {}     # id(leaf) -> [leaf, summed gradient]
+    leaf_buf = {}     # leaf tensor -> summed gradient (Tensor hashes by identity)
     captured = {}     # id(tensor) -> gradient, for capture
     capture_fns = {}
     if capture is not None:
@@ -71,60 +84,59 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
 
     for r, g in zip(roots, root_grads):
         if r.grad_fn is None:
-            _add_leaf(leaf_buf, r, g)
+            leaf_buf[r] = leaf_buf[r] + g if r in leaf_buf else g
         else:
             buf[r.grad_fn] = buf[r.grad_fn] + g if r.grad_fn in buf else g
 
     ready = [fn for fn in dict.fromkeys(fns) if deps[fn] == 0]
     prev_mode = GRAD_ENABLED[0]
     GRAD_ENABLED[0] = create_graph
+    anomaly = _ANOMALY[0]
     try:
         while ready:
             fn = ready.pop()
             g = buf.pop(fn)
-            if fn._hooks:
+            if fn._hooks:  # register_hook / retain_grad on the tensor this node produced
                 g = _call_hooks(fn._hooks, g, create_graph)
-            if fn._retain_hook is not None:
-                fn._retain_hook(g if isinstance(g, Tensor) else Tensor._make(g))
-            if fn in capture_fns:
+            if capture_fns and fn in capture_fns:
                 captured[id(capture_fns[fn])] = g
             if fn._freed:
                 raise RuntimeError(FREED_MSG)
             inputs = fn.inputs
-            out = None
             if create_graph:
-                if fn.needs_out:
-                    out = fn.out_ref()
-                grads = fn.backward(g, out, *inputs)
+                grads = fn.backward(g, outs[fn] if fn.needs_out else None, *inputs)
+            elif len(inputs) == 1:
+                grads = fn.backward(g, outs[fn]._data if fn.needs_out else None, inputs[0]._data)
+            elif len(inputs) == 2:
+                grads = fn.backward(g, outs[fn]._data if fn.needs_out else None, inputs[0]._data, inputs[1]._data)
             else:
-                if fn.needs_out:
-                    out = fn.out_ref()._data
-                grads = fn.backward(g, out, *[t._data for t in inputs])
+                grads = fn.backward(g, outs[fn]._data if fn.needs_out else None, *[t._data for t in inputs])
             if not retain_graph and fn.saves:
                 fn._freed = True
-            if _ANOMALY[0]:
+            if anomaly:
                 _check_anomaly(fn, grads)
             edge = []
             for t, gi in zip(inputs, grads):
                 if gi is None or not t._requires_grad:
                     edge.append(None)
                     continue
-                # reduce broadcasting and restore dtype here, once, rather than in every formula
+                data = t._data
                 if create_graph:
-                    if gi._data.shape != t._data.shape:
-                        from vizgrad.ops import sum_to
-                        gi = sum_to(gi, t._data.shape)
+                    if gi._data.shape != data.shape:
+                        gi = sum_to(gi, data.shape)
                 else:
-                    shape = np.shape(gi)
-                    if shape != t._data.shape:
-                        from vizgrad.ops import _sum_to_array
-                        gi = _sum_to_array(gi, t._data.shape)
-                    if gi.dtype != t._data.dtype:
-                        gi = np.asarray(gi).astype(t._data.dtype)
+                    # reduce broadcasting and restore dtype here, once, rather than in every formula
+                    if gi.shape != data.shape:
+                        gi = _sum_to_array(gi, data.shape)
+                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                        gi = np.asarray(gi).astype(data.dtype)
                 edge.append(gi)
                 child = t.grad_fn
                 if child is None:
-                    _add_leaf(leaf_buf, t, gi)
+                    if t in leaf_buf:
+                        leaf_buf[t] = leaf_buf[t] + gi
+                    else:
+                        leaf_buf[t] = gi
                 else:
                     if child in buf:
                         buf[child] = buf[child] + gi
@@ -136,7 +148,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                         ready.append(child)
             fn.edge_grads = edge if not create_graph else [None if e is None else e._data for e in edge]
 
-        for t, g in leaf_buf.values():
+        for t, g in leaf_buf.items():
             if t._hooks:
                 g = _call_hooks(t._hooks, g, create_graph)
             if capture is not None:
@@ -150,14 +162,6 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     return [captured.get(id(t)) for t in capture]
 
 
-def _add_leaf(leaf_buf, t, g):
-    k = id(t)
-    if k in leaf_buf:
-        leaf_buf[k][1] = leaf_buf[k][1] + g
-    else:
-        leaf_buf[k] = [t, g]
-
-
 def _accumulate(t: Tensor, g, create_graph: bool):
     """Add g into t.grad: stored (as a copy) the first time, added in place afterwards, as torch does."""
     if create_graph:
@@ -165,12 +169,14 @@ def _accumulate(t: Tensor, g, create_graph: bool):
         t._grad = gt if t._grad is None else t._grad + gt
         return
     if t._grad is None:
-        t._grad = Tensor._make(np.array(g, dtype=t._data.dtype))
+        # arrays are copied (a formula may hand the same array to two inputs); numpy scalars are immutable
+        t._grad = Tensor._make(np.array(g) if type(g) is np.ndarray else g)
     elif t._grad._requires_grad:  # a grad that carries a graph (from create_graph) is replaced, not mutated
         t._grad = Tensor._make(np.asarray(t._grad._data + g))
+    elif type(t._grad._data) is np.ndarray:
+        t._grad._data += g
     else:
-        arr = t._grad._ensure_array()
-        arr += g
+        t._grad._data = t._grad._data + g
 
 
 def _check_anomaly(fn, grads):

@@ -1,0 +1,266 @@
+"""torch.nn.functional: activations, linear, dropout and losses, composed from vizgrad.ops.
+
+Losses are composites of existing ops (so they get double backward and their nodes appear in the
+graph); `reduction` is 'mean' | 'sum' | 'none' throughout, as in torch.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from vizgrad import ops
+from vizgrad._grad_mode import GRAD_ENABLED
+from vizgrad.ops import Addmm, T, gelu, leaky_relu as _leaky_relu, log_softmax as _log_softmax, relu as _relu
+from vizgrad.ops import sigmoid, softmax as _softmax, tanh
+from vizgrad.tensor import Tensor, _rng
+
+__all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout",
+           "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+           "nll_loss", "softplus", "flatten", "identity", "one_hot", "silu", "logsigmoid"]
+
+
+# -- activations ---------------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _relu(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return _leaky_relu(input, negative_slope)
+
+
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    return _softmax(input, dim, dtype)
+
+
+def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    return _log_softmax(input, dim, dtype)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, computed stably as max(bx, 0) + log(1 + exp(-|bx|))."""
+    x = input * beta if beta != 1 else input
+    out = ops.relu(x) + ops.log(1 + ops.exp(-ops.abs(x)))
+    return out / beta if beta != 1 else out
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    return -softplus(-input)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input * sigmoid(input)
+
+
+def identity(input: Tensor) -> Tensor:
+    return input
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return ops.flatten(input, start_dim, end_dim)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    idx = np.asarray(tensor._data)
+    n = int(idx.max()) + 1 if num_classes < 0 else num_classes
+    return Tensor._make((np.arange(n) == idx[..., None]).astype(np.int64))
+
+
+# -- linear ----------------------------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b. A 2-D input with matching dtypes goes straight to one AddmmBackward0 node over
+    TBackward0(W), the graph torch records; everything else goes through vizgrad.ops.linear."""
+    if bias is not None and input._data.ndim == 2 and weight._data.ndim == 2:
+        dt = input._data.dtype
+        if weight._data.dtype == dt and bias._data.dtype == dt:
+            return Addmm.apply(bias, input, T.apply(weight, dim0=0, dim1=1))
+    return ops.linear(input, weight, bias)
+
+
+# -- dropout ---------------------------------------------------------------------------------------
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * Tensor._make(np.zeros(input.shape, dtype=input._data.dtype))
+    keep = _rng().random(input.shape) >= p
+    mask = (keep / (1.0 - p)).astype(input._data.dtype)
+    return input * Tensor._make(mask)
+
+
+# -- losses ----------------------------------------------------------------------------------------
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return ops.mean(loss)
+    if reduction == "sum":
+        return ops.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _as_tensor_like(target, input: Tensor) -> Tensor:
+    if isinstance(target, Tensor):
+        return target
+    return Tensor._make(np.asarray(target, dtype=input._data.dtype))
+
+
+def _check_size(input: Tensor, target: Tensor, name: str):
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
+                      "the same size.", stacklevel=3)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+             weight=None) -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor_like(target, input)
+    _check_size(input, target, "mse_loss")
+    d = input - target
+    loss = d * d if weight is None else weight * (d * d)
+    return _reduce(loss, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+            weight=None) -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor_like(target, input)
+    _check_size(input, target, "l1_loss")
+    loss = ops.abs(input - target)
+    if weight is not None:
+        loss = weight * loss
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """-(y log x + (1 - y) log(1 - x)), each log clamped at -100 as torch does."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor_like(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    x = input._data
+    if np.any((x < 0) | (x > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    log_x = ops.clamp(ops.log(input), min=-100)
+    log_1mx = ops.clamp(ops.log(1 - input), min=-100)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None) -> Tensor:
+    """Stable form: max(x, 0) - x y + log(1 + exp(-|x|)); with pos_weight p,
+    (1 - y) x + (1 + (p - 1) y) (log(1 + exp(-|x|)) + max(-x, 0))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor_like(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    zero = Tensor._make(input._data.dtype.type(0))
+    soft = ops.log(1 + ops.exp(-ops.abs(input)))          # log(1 + e^{-|x|})
+    if pos_weight is None:
+        loss = ops.maximum(input, zero) - input * target + soft
+    else:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * (soft + ops.maximum(-input, zero))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
+             reduce=None, reduction: str = "mean") -> Tensor:
+    """-input[n, target[n]] (times weight[target[n]]); 'mean' divides by the summed weights."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    tgt = np.asarray(target._data if isinstance(target, Tensor) else target)
+    if tgt.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {Tensor._make(tgt).dtype.name.capitalize()}")
+    x = input
+    if x.dim() == 1:  # a single sample (C,) with a 0-d target
+        x = ops.unsqueeze(x, 0)
+        tgt = tgt.reshape(1)
+    n, c = x.shape[0], x.shape[1]
+    if tgt.shape[0] != n:
+        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({tgt.shape[0]}).")
+    valid = tgt != ignore_index
+    safe = np.where(valid, tgt, 0)
+    if np.any(safe < 0) or np.any(safe >= c):
+        raise IndexError(f"Target {int(safe[(safe < 0) | (safe >= c)].flat[0])} is out of bounds.")
+    # gather x[n, t[n], d1, ...]: advanced index over batch (and extra dims) and class
+    extra = x.shape[2:]
+    grids = np.indices((n,) + tuple(extra), sparse=True)
+    key = (grids[0], safe) + tuple(grids[1:])
+    picked = x[key]                                   # shape (N, d1, ...)
+    w = np.ones(tgt.shape, dtype=x._data.dtype) if weight is None else \
+        np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x._data.dtype)[safe]
+    w = np.where(valid, w, 0).astype(x._data.dtype)
+    if weight is None and valid.all():
+        loss = -picked
+    else:
+        loss = -(picked * Tensor._make(w))
+    if reduction == "none":
+        return loss if input.dim() > 1 else ops.squeeze(loss, 0)
+    if reduction == "sum":
+        return ops.sum(loss)
+    if reduction == "mean":
+        if weight is None and valid.all():
+            return ops.mean(loss)
+        return ops.sum(loss) / Tensor._make(x._data.dtype.type(w.sum()))
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
+                  reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over the class dim, then nll_loss (class indices) or -sum(p log q) (probabilities)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    class_dim = 0 if input.dim() == 1 else 1
+    logp = _log_softmax(input, class_dim)
+    tgt = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if np.result_type(tgt).kind == "f":  # class probabilities
+        t = _as_tensor_like(target, input)
+        if label_smoothing > 0:
+            c = input.shape[class_dim]
+            t = t * (1 - label_smoothing) + label_smoothing / c
+        prod = logp * t
+        if weight is not None:
+            shape = [1] * input.dim()
+            shape[class_dim] = -1
+            prod = prod * ops.reshape(weight, tuple(shape))
+        loss = -ops.sum(prod, class_dim)
+        if reduction == "mean":
+            return ops.sum(loss) / (loss.numel() if loss.dim() else 1)
+        return _reduce(loss, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing <= 0:
+        return nll
+    c = input.shape[class_dim]
+    valid = Tensor._make((np.asarray(tgt) != ignore_index).astype(input._data.dtype))
+    lp = logp if weight is None else logp * ops.reshape(weight, tuple(-1 if i == class_dim else 1
+                                                                       for i in range(input.dim())))
+    smooth = -ops.sum(lp, class_dim) * valid
+    if reduction == "none":
+        smooth_r = smooth
+    elif reduction == "sum":
+        smooth_r = ops.sum(smooth)
+    else:
+        if weight is None:
+            smooth_r = ops.sum(smooth) / float(valid._data.sum())
+        else:
+            wsum = np.asarray(weight._data)[np.where(np.asarray(tgt) != ignore_index, tgt, 0)]
+            smooth_r = ops.sum(smooth) / float((wsum * valid._data).sum())
+    return nll * (1 - label_smoothing) + smooth_r * (label_smoothing / c)
