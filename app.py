@@ -1,0 +1,22 @@
+"""vizgrad app: see automatic differentiation.
+
+    make run                      # or: .venv/bin/python -m streamlit run app.py
+
+The entry script only sets up navigation; each page is one short file in pages/ that
+describes its UI and calls vizgrad for everything else.
+"""
+import streamlit as st
+
+st.set_page_config(page_title="vizgrad", page_icon=":material/account_tree:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/playground.py", title="Expression Playground", icon=":material/function:",
+            url_path="playground"),
+    st.Page("pages/walkthrough.py", title="Backprop Walkthrough", icon=":material/footprint:",
+            url_path="walkthrough"),
+    st.Page("pages/network.py", title="Network Playground", icon=":material/hub:", url_path="network"),
+    st.Page("pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
+]
+
+st.navigation(PAGES).run()

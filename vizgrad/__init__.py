@@ -60,3 +60,5 @@ class cuda:  # torch.cuda.is_available() is a common first line
     @staticmethod
     def device_count() -> int:
         return 0
+
+from vizgrad import nn, optim  # noqa: E402  (issue 3: torch.nn / torch.optim)

@@ -82,7 +82,7 @@ def _add(a, b):
         return b
     if b is None:
         return a
-    return a + b
+    return np.asarray(a + b)
 
 
 def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool = True) -> nx.DiGraph:

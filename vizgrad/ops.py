@@ -484,11 +484,9 @@ class Sigmoid(Op):
     torch_name, symbol, latex, needs_out = "SigmoidBackward0", "σ", (r"\sigma(a)\,(1-\sigma(a))",), True
 
     def forward(ctx, a):
-        # split by sign so exp never overflows: sigma(a) = 1/(1+e^-a) = e^a/(1+e^a)
-        if np.ndim(a) == 0:
-            return (1 / (1 + np.exp(-a))) if a >= 0 else np.exp(a) / (1 + np.exp(a))
-        e = np.exp(-np.abs(a))
-        return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        # torch's formula: e^-a overflows to inf for very negative a, giving exactly 0 as torch does
+        with np.errstate(over="ignore"):
+            return 1 / (1 + np.exp(-a))
 
     def backward(ctx, g, out, a):
         return (g * out * (1 - out),)
@@ -1147,7 +1145,7 @@ class Index(Op):
         try:
             return a[key]
         except IndexError as e:
-            raise IndexError(str(e)) from None
+            raise IndexError(str(e).replace("for axis", "for dimension")) from None
 
     def backward(ctx, g, out, a):
         if isinstance(g, Tensor):
@@ -1248,6 +1246,14 @@ def _cat_inputs(tensors):
 
 def cat(tensors, dim=0):
     ts = [t for t in _cat_inputs(tensors) if not (t.dim() == 1 and t.shape[0] == 0)] or list(tensors)[:1]
+    d = _norm_dim(dim, ts[0].dim())
+    for i, t in enumerate(ts[1:], 1):  # torch's messages for mismatched inputs
+        if t.dim() != ts[0].dim():
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ts[0].dim()} and {t.dim()}")
+        for k, (n0, n) in enumerate(zip(ts[0].shape, t.shape)):
+            if k != d and n0 != n:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {n0} but "
+                                   f"got size {n} for tensor number {i} in the list.")
     try:
         return Cat.apply(*ts, dim=dim)
     except ValueError as e:
@@ -1361,9 +1367,15 @@ class Matmul(Op):
             return np.matmul(a, b)
         except ValueError:
             sa, sb = np.shape(a), np.shape(b)
-            if na == 2 and nb == 2:
+            if na <= 2 and nb == 2:
+                sa = sa if na == 2 else (1,) + sa
                 raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and "
                                    f"{sb[0]}x{sb[1]})") from None
+            if na == 2 and nb == 1:
+                raise RuntimeError(f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec ({sb[0]})") from None
+            if na == 1 and nb == 1:
+                raise RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the "
+                                   f"same number of elements, but got {sa[0]} and {sb[0]} elements respectively") from None
             raise RuntimeError(f"matmul: shapes {list(sa)} and {list(sb)} cannot be multiplied") from None
 
     def backward(ctx, g, out, a, b):
