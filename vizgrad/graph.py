@@ -118,6 +118,7 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
 
     g = nx.DiGraph()
     tid, fid = {}, {}
+    fns = {}  # op id -> the engine node (for the walkthrough; not exported)
     used = {getattr(t, "name", None) for t in order} | set(pnames.values())
     letters = (c for c in _letters() if c not in used)
     root_ids = {id(r) for r in roots}
@@ -129,6 +130,7 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
             oid = f"op{n_ops}"
             n_ops += 1
             fid[id(fn)] = oid
+            fns[oid] = fn
             g.add_node(oid, kind="op", label=fn.label(), symbol=fn.label(), op=fn.name(),
                        latex=tuple(fn.local_latex()), inputs=[tid[id(x)] for x in fn.inputs],
                        scope=tuple(getattr(fn, "scope", None) or ()), output=None)
@@ -186,7 +188,7 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
                     d["grad"], d["grad_source"] = np.ones_like(d["value"]), "seed"
         for p in g.predecessors(n):
             g.edges[p, n]["grad"] = d["grad"]
-    g.graph.update(roots=[tid[id(r)] for r in roots], backward=any_backward, collapsed=(), full=None)
+    g.graph.update(roots=[tid[id(r)] for r in roots], backward=any_backward, collapsed=(), full=None, fns=fns)
     if collapse is not None:
         return _collapse(g, collapse, absorb_params)
     return g
@@ -484,7 +486,7 @@ def _attrs_dec(d: dict) -> dict:
 
 
 def _node_link(g) -> dict:
-    graph = {k: v for k, v in g.graph.items() if k != "full"}
+    graph = {k: v for k, v in g.graph.items() if k not in ("full", "fns")}
     data = {"directed": True, "multigraph": False, "graph": _enc(graph),
             "nodes": [{"id": n, **_enc(d)} for n, d in g.nodes(data=True)],
             "links": [{"source": u, "target": v, **_enc(e)} for u, v, e in g.edges(data=True)]}

@@ -118,15 +118,18 @@ def _local_numeric(fn, g_shape_value, inputs, out_value):
         return None
 
 
-def steps(root: Tensor, gradient=None) -> list[Step]:
-    """The forward and backward steps of the graph behind `root` (see module docstring)."""
+def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]:
+    """The forward and backward steps of the graph behind `root` (see module docstring).
+
+    params: optional {name: tensor} (e.g. dict(model.named_parameters())) to label parameters.
+    """
     if not isinstance(root, Tensor):
         raise TypeError("steps() expects a vizgrad Tensor")
     if root.grad_fn is None:
         raise ValueError("this tensor was not computed from tensors that require grad: there is no graph to walk")
     if root.grad_fn.edge_grads is None:
         root.backward(gradient, retain_graph=True)
-    g = vgraph.trace(root)
+    g = vgraph.trace(root, params=params)
     fns = g.graph.get("fns", {})
     ops = sorted(vgraph.op_nodes(g), key=lambda n: int(n[2:]))  # op ids follow a topological order
     labels = {n: d["label"] for n, d in g.nodes(data=True)}

@@ -1,4 +1,4 @@
-"""vizgrad.autograd: backward, grad, and (in later modules) Function, functional, gradcheck."""
+"""vizgrad.autograd: backward, grad, Function (custom ops), functional (jacobian, hessian ...), gradcheck."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -110,4 +110,10 @@ def is_anomaly_enabled() -> bool:
     return _ANOMALY[0]
 
 
-__all__ = ["backward", "grad", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "Sequence"]
+from vizgrad.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: E402
+from vizgrad.autograd import functional  # noqa: E402
+from vizgrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+
+__all__ = ["backward", "grad", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "Sequence",
+           "Function", "FunctionCtx", "once_differentiable", "functional", "gradcheck", "gradgradcheck",
+           "GradcheckError"]

@@ -22,6 +22,8 @@ of it, because the engine's nodes have a single output.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from vizgrad._grad_mode import GRAD_ENABLED
@@ -49,7 +51,7 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        node = self._node
+        node = self._node() if self._node is not None else None
         if node is not None and node._freed:
             raise RuntimeError(FREED_MSG)
         return tuple(self.to_save)
@@ -185,7 +187,7 @@ class Function(metaclass=FunctionMeta):
         node.torch_name = f"{cls.__name__}Backward"
         node.symbol = cls.__name__
         node.latex = (r"\text{custom backward}",) * len(tensor_args)
-        ctx._node = node
+        ctx._node = weakref.ref(node)
         new_outs = list(outs)
         if len(diff_idx) == 1 and len(outs) == 1:
             node.packed = None

@@ -1,0 +1,171 @@
+"""Training-step benchmarks W3 and W4 (issue 3): vizgrad beside torch and beside a numpy floor.
+
+    python bench/train_step.py          # prints one line per workload
+
+W3: MLP 2-16-16-1 (tanh), 200 points, BCEWithLogitsLoss, Adam(lr=0.01): one full step
+    (zero_grad, forward, loss, backward, step). Targets: <= 0.35x torch, <= 1.3x the numpy floor.
+W4: the same with 64 hidden units on 1,000 points. Targets: <= 1.3x the numpy floor, and
+    backward <= 3x forward.
+The numpy floor is the same step written by hand: forward, hand-derived gradients, and the
+same Adam update (per-parameter numpy ops), with no autograd at all.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+
+def _data(n_points: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n_points, 2)).astype(np.float32)
+    y = ((x[:, :1] * x[:, 1:2]) > 0).astype(np.float32)   # XOR-like labels
+    return x, y
+
+
+def _init(hidden: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    shapes = [(hidden, 2), (hidden,), (hidden, hidden), (hidden,), (1, hidden), (1,)]
+    out = []
+    for s in shapes:
+        fan_in = s[1] if len(s) == 2 else (2 if s[0] == hidden and len(out) == 1 else hidden)
+        b = 1 / math.sqrt(fan_in)
+        out.append(rng.uniform(-b, b, s).astype(np.float32))
+    return out
+
+
+def _best(fn, n_inner: int, repeats: int = 7) -> float:
+    """Seconds per call: the best of `repeats` means over n_inner calls (after a warm-up)."""
+    for _ in range(max(3, n_inner // 10)):
+        fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n_inner):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / n_inner)
+    return best
+
+
+# -- vizgrad / torch (same code, different module) ------------------------------------------------
+def _make_lib_step(lib, x_np, y_np, weights):
+    nn = lib.nn
+    hidden = weights[0].shape[0]
+    model = nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+    with lib.no_grad():
+        for p, w in zip(model.parameters(), weights):
+            p.copy_(lib.tensor(w))
+    crit = nn.BCEWithLogitsLoss()
+    opt = lib.optim.Adam(model.parameters(), lr=0.01)
+    x, y = lib.tensor(x_np), lib.tensor(y_np)
+
+    def step():
+        opt.zero_grad()
+        loss = crit(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def forward():
+        opt.zero_grad()
+        return crit(model(x), y)
+
+    return step, forward, model
+
+
+# -- the numpy floor ------------------------------------------------------------------------------
+class NumpyMLP:
+    """The same step with hand-derived gradients and torch's Adam update, in plain numpy."""
+
+    def __init__(self, x, y, weights, lr=0.01, betas=(0.9, 0.999), eps=1e-8):
+        self.x, self.y = x, y
+        self.p = [w.copy() for w in weights]
+        self.m = [np.zeros_like(w) for w in weights]
+        self.v = [np.zeros_like(w) for w in weights]
+        self.t = 0
+        self.lr, self.b1, self.b2, self.eps = lr, betas[0], betas[1], eps
+
+    def step(self):
+        W1, b1, W2, b2, W3, b3 = self.p
+        x, y = self.x, self.y
+        n = x.shape[0]
+        h1 = np.tanh(x @ W1.T + b1)
+        h2 = np.tanh(h1 @ W2.T + b2)
+        z = h2 @ W3.T + b3
+        loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+        dz = (1 / (1 + np.exp(-z)) - y) / n
+        dh2 = (dz @ W3) * (1 - h2 * h2)
+        dh1 = (dh2 @ W2) * (1 - h1 * h1)
+        grads = [dh1.T @ x, dh1.sum(0), dh2.T @ h1, dh2.sum(0), dz.T @ h2, dz.sum(0)]
+        self.t += 1
+        bc1 = 1 - self.b1 ** self.t
+        bc2s = (1 - self.b2 ** self.t) ** 0.5
+        for p, g, m, v in zip(self.p, grads, self.m, self.v):
+            m += (1 - self.b1) * (g - m)
+            v *= self.b2
+            v += ((1 - self.b2) * g) * g
+            denom = np.sqrt(v)
+            denom /= bc2s
+            denom += self.eps
+            p -= (self.lr / bc1) * m / denom
+        return loss
+
+
+def _workload(hidden: int, n_points: int, n_inner: int):
+    import vizgrad
+    x, y = _data(n_points)
+    w = _init(hidden)
+    vg_step, vg_fwd, _ = _make_lib_step(vizgrad, x, y, w)
+    floor = NumpyMLP(x, y, w)
+    out = {"vizgrad": _best(vg_step, n_inner), "numpy": _best(floor.step, n_inner)}
+    loss_holder = []
+
+    def fwd():
+        loss_holder.append(vg_fwd())
+        if len(loss_holder) > 1:
+            loss_holder.pop(0)
+
+    out["vizgrad_forward"] = _best(fwd, n_inner)
+
+    def fwd_bwd():
+        vg_fwd().backward()
+
+    out["vizgrad_fwd_bwd"] = _best(fwd_bwd, n_inner)
+    out["vizgrad_backward"] = max(out["vizgrad_fwd_bwd"] - out["vizgrad_forward"], 0.0)
+    try:
+        import torch
+        torch.set_num_threads(1)
+        t_step, _, _ = _make_lib_step(torch, x, y, w)
+        out["torch"] = _best(t_step, n_inner)
+    except ImportError:
+        out["torch"] = float("nan")
+    return out
+
+
+def w3():
+    r = _workload(16, 200, 300)
+    print(f"W3 MLP 2-16-16-1, 200 pts, BCEWithLogits+Adam step: vizgrad {r['vizgrad'] * 1e6:.0f} us, "
+          f"torch {r['torch'] * 1e6:.0f} us, numpy floor {r['numpy'] * 1e6:.0f} us | "
+          f"vizgrad/torch {r['vizgrad'] / r['torch']:.2f}x (target <= 0.35), "
+          f"vizgrad/floor {r['vizgrad'] / r['numpy']:.2f}x (target <= 1.3)")
+    return r
+
+
+def w4():
+    r = _workload(64, 1000, 150)
+    print(f"W4 MLP 2-64-64-1, 1000 pts, BCEWithLogits+Adam step: vizgrad {r['vizgrad'] * 1e6:.0f} us, "
+          f"torch {r['torch'] * 1e6:.0f} us, numpy floor {r['numpy'] * 1e6:.0f} us | "
+          f"vizgrad/floor {r['vizgrad'] / r['numpy']:.2f}x (target <= 1.3), "
+          f"backward/forward {r['vizgrad_backward'] / r['vizgrad_forward']:.2f}x (target <= 3) "
+          f"[fwd {r['vizgrad_forward'] * 1e6:.0f} us, bwd {r['vizgrad_backward'] * 1e6:.0f} us]")
+    return r
+
+
+if __name__ == "__main__":
+    w3()
+    w4()

@@ -1,0 +1,152 @@
+"""gradcheck / gradgradcheck: analytical Jacobians (from backward) against central finite differences.
+
+    gradcheck(fn, (x,))       # x float64 with requires_grad=True; True, or raises GradcheckError
+
+The numerical Jacobian perturbs each input element by ±eps in place; the analytical one runs one
+backward per output element (autograd.grad with a one-hot grad_output). They must agree within
+`atol + rtol * |numerical|` everywhere.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from vizgrad._grad_mode import no_grad
+from vizgrad.tensor import Tensor
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def _as_tuple(x):
+    if isinstance(x, tuple):
+        return x
+    if isinstance(x, list):
+        return tuple(x)
+    return (x,)
+
+
+def _differentiable_outputs(out):
+    return tuple(o for o in _as_tuple(out) if isinstance(o, Tensor) and o._requires_grad)
+
+
+def _flat_outputs(func, inputs):
+    out = func(*inputs)  # grad mode stays on: gradgradcheck's func differentiates inside
+    return [np.array(np.asarray(o._data), dtype=np.float64).ravel()
+            for o in _as_tuple(out) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+
+
+def _numerical_jacobian(func, inputs, i, eps):
+    """d out_j / d input_i for every output j, as (numel_in, numel_out) float64 arrays."""
+    t = inputs[i]
+    arr = t._ensure_array()
+    flat = arr.reshape(-1)  # a view: perturbing it perturbs the input
+    base = _flat_outputs(func, inputs)
+    jacs = [np.zeros((arr.size, o.size)) for o in base]
+    for k in range(arr.size):
+        orig = flat[k].copy()
+        flat[k] = orig - eps
+        lo = _flat_outputs(func, inputs)
+        flat[k] = orig + eps
+        hi = _flat_outputs(func, inputs)
+        flat[k] = orig
+        for j, (a, b) in enumerate(zip(lo, hi)):
+            jacs[j][k] = (b - a) / (2 * eps)
+    return jacs
+
+
+def _analytical_jacobian(func, inputs, i, create_graph=False):
+    from vizgrad.autograd import grad
+    out = func(*inputs)
+    outs = [o for o in _as_tuple(out) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+    t = inputs[i]
+    jacs = []
+    for o in outs:
+        jac = np.zeros((t.numel(), o.numel()))
+        if o._requires_grad:
+            for j in range(o.numel()):
+                go = np.zeros(o.numel(), dtype=o._data.dtype)
+                go[j] = 1
+                g, = grad([o], [t], [Tensor._make(go.reshape(o.shape))], retain_graph=True, allow_unused=True)
+                if g is not None:
+                    jac[:, j] = np.asarray(g._data, dtype=np.float64).ravel()
+        jacs.append(jac)
+    return jacs
+
+
+def _fmt(a: np.ndarray) -> str:
+    from vizgrad._printing import format_tensor
+    return format_tensor(a, "float64", "float32", [])
+
+
+def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad: bool = True,
+              check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+              check_batched_forward_grad: bool = False, check_forward_ad: bool = False,
+              check_backward_ad: bool = True, fast_mode: bool = False, masked=None) -> bool:
+    """True if every input's analytical Jacobian matches the finite-difference one; else raise (or False)."""
+    inputs = _as_tuple(inputs)
+    if not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them "
+                         "have requires_grad=True.")
+    for idx, t in enumerate(inputs):
+        if isinstance(t, Tensor) and t._requires_grad and t._data.dtype != np.float64:
+            warnings.warn(f"Input #{idx} requires gradient and is not a double precision floating point or complex. "
+                          "This check will likely fail if all the inputs are not of double precision floating "
+                          "point or complex. ")
+
+    def fail(msg):
+        if raise_exception:
+            raise GradcheckError(msg)
+        return False
+
+    for i, t in enumerate(inputs):
+        if not (isinstance(t, Tensor) and t._requires_grad):
+            continue
+        numerical = _numerical_jacobian(func, inputs, i, eps)
+        analytical = _analytical_jacobian(func, inputs, i)
+        for j, (n, a) in enumerate(zip(numerical, analytical)):
+            if n.shape != a.shape:
+                return fail(f"Jacobian mismatch for output {j} with respect to input {i}: shapes differ")
+            if not np.allclose(a, n, rtol=rtol, atol=atol):
+                return fail(f"Jacobian mismatch for output {j} with respect to input {i},\n"
+                            f"numerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n")
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                  gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True, nondet_tol: float = 0.0,
+                  check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+                  check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
+                  check_rev_over_rev: bool = True, fast_mode: bool = False, masked: bool = False) -> bool:
+    """gradcheck of the gradient: checks the second derivatives (double backward) of `func`."""
+    from vizgrad.autograd import grad
+    inputs = _as_tuple(inputs)
+    if grad_outputs is None:
+        with no_grad():
+            outs = _as_tuple(func(*inputs))
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(Tensor._make(rng.standard_normal(o.shape).astype(o._data.dtype), True)
+                             for o in outs if isinstance(o, Tensor) and o._data.dtype.kind == "f")
+    else:
+        grad_outputs = _as_tuple(grad_outputs)
+    n_in = len(inputs)
+    diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
+
+    def new_func(*args):
+        ins, gos = args[:n_in], args[n_in:]
+        outs = [o for o in _as_tuple(func(*ins)) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+        pairs = [(o, g) for o, g in zip(outs, gos) if o._requires_grad]
+        if not pairs:
+            return tuple(Tensor._make(np.zeros(ins[i].shape, ins[i]._data.dtype)) for i in diff_idx)
+        gs = grad([o for o, _ in pairs], [ins[i] for i in diff_idx], [g for _, g in pairs], create_graph=True,
+                  allow_unused=True)
+        return tuple(g if g is not None else Tensor._make(np.zeros(ins[i].shape, ins[i]._data.dtype))
+                     for g, i in zip(gs, diff_idx))
+
+    return gradcheck(new_func, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
