@@ -263,7 +263,6 @@ FUNCTIONS: dict[str, Func] = dict([
         "x limited to [min, max]"),
     _fn("transpose", [_X, ("dim0", "int", None), ("dim1", "int", None)], "transpose", 1.0,
         "swap two dims (a matrix's rows and columns by default)"),
-    _fn("t", [_X], "transpose", 1.0, "transpose of a matrix"),
     _fn("reshape", [_X], "reshape", 1.0, "the same elements in a new shape, e.g. reshape(x, 2, 3)",
         varargs=True),
     _fn("flatten", [_X], "reshape", 1.0, "all elements as a vector"),
@@ -273,12 +272,13 @@ FUNCTIONS: dict[str, Func] = dict([
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 
-# names generated code relies on; variables may not take them
-_RESERVED = set(FUNCTIONS) | {"torch", "math", "print", "float", "True", "False", "None"}
+# names the generated code relies on; variables may not take them (a variable may share a function's
+# name: `mean(x)` is always the function, a bare `mean` the variable)
+_RESERVED = {"torch", "math", "print", "float", "True", "False", "None"}
 
 _NODE_WORDS = {
     "Compare": "comparisons (==, <, ...)", "BoolOp": "'and' / 'or'", "IfExp": "'if ... else'",
-    "Lambda": "lambda", "Dict": "dictionaries", "Set": "sets", "DictComp": "comprehensions",
+    "Lambda": "lambda functions", "Dict": "dictionaries", "Set": "sets", "DictComp": "comprehensions",
     "SetComp": "comprehensions", "ListComp": "comprehensions", "GeneratorExp": "comprehensions",
     "Attribute": "attribute access (x.something)", "Starred": "'*' unpacking", "NamedExpr": "':='",
     "Await": "await", "Yield": "yield", "YieldFrom": "yield", "JoinedStr": "strings",
@@ -313,7 +313,8 @@ def _check_text(source, limits: Limits) -> str:
         raise ExprError(f"the expression must be text, not {type(source).__name__}")
     if len(source) > limits.max_source_length:
         raise ExprError(f"the expression is too long ({len(source)} characters; the limit is "
-                        f"{limits.max_source_length})", limits.max_source_length + 1, None, None)
+                        f"{limits.max_source_length})", limits.max_source_length + 1, None,
+                        source[:limits.max_source_length + 40])
     text = source.replace("\r", " ").replace("\n", " ").replace("\t", " ")
     for i, ch in enumerate(text):
         o = ord(ch)
@@ -425,14 +426,13 @@ class _Converter:
         method = getattr(self, "c_" + type(node).__name__, None)
         if method is None:
             name = type(node).__name__
-            what = _NODE_WORDS.get(name, f"'{name}' expressions")
-            if name == "Attribute" and isinstance(node, ast.Attribute):
+            msg = f"{_NODE_WORDS.get(name, repr(name) + ' expressions')} are not supported"
+            if isinstance(node, ast.Attribute):
                 if node.attr in FUNCTIONS:
-                    what = f"methods (write {node.attr}(...) instead of .{node.attr}(...))"
+                    msg = f"methods are not supported: write {node.attr}(...) instead of .{node.attr}(...)"
                 elif node.attr in ("T", "mT"):
-                    what = "'.T' (write transpose(x) instead)"
-            raise self.err(f"{what} are not supported" if not what.endswith(")") or "write" not in what
-                           else f"{what}", node)
+                    msg = "'.T' is not supported: write transpose(x) instead"
+            raise self.err(msg, node)
         return method(node)
 
     # -- leaves ---------------------------------------------------------------------------------
@@ -460,7 +460,7 @@ class _Converter:
             if self.variables is None and name in CONSTANTS:
                 self.uses_constants = True
                 return Name(name, "const", _col(node), _end(node))
-            if name in FUNCTIONS:
+            if name in FUNCTIONS and self.variables is None:
                 raise self.err(f"'{name}' is a function: call it, as in {name}(x)", node)
             if name not in self.names:
                 self.names.append(name)
@@ -576,6 +576,8 @@ class _Converter:
             raise self.err("only the listed functions can be called", f)
         name = f.id
         if name not in FUNCTIONS:
+            if name == "t":
+                raise self.err("unknown function 't': write transpose(x)", f)
             if self.variables is not None and name in self.variables:
                 raise self.err(f"'{name}' is a variable, not a function", f)
             if name in CONSTANTS:
@@ -604,7 +606,7 @@ class _Converter:
             if kw.arg is None:
                 raise self.err("'**' unpacking is not supported", kw)
             names = [p[0] for p in params]
-            if kw.arg not in names or kw.arg == params[0][0] and False:
+            if kw.arg not in names:
                 raise self.err(f"{name}() has no argument '{kw.arg}'{_suggest(kw.arg, names)}; "
                                f"it is {spec.signature()}", kw)
             if kw.arg in raw:
@@ -673,6 +675,10 @@ def parse(source: str, variables: Mapping | None = None, limits: Limits | None =
     conv = _Converter(text, limits, names)
     try:
         root = conv.convert(tree.body)
+    except ExprError as e:
+        if e.source is None:
+            e.source = text
+        raise
     except RecursionError:
         raise ExprError("the expression is too deeply nested", 1, None, text) from None
     return Expression(source, text, root, conv.names, conv.uses_constants)
@@ -756,6 +762,7 @@ class Result:
     warnings: list = field(default_factory=list)
     expression: Expression | None = None
     _grads: dict | None = field(default=None, repr=False)
+    _values: dict | None = field(default=None, repr=False)
 
     def backward(self) -> dict:
         """Run backward once (for a non-scalar output, with a gradient of ones, i.e. of out.sum())
@@ -808,7 +815,7 @@ def _variable_array(name, value, limits: Limits) -> np.ndarray:
     if isinstance(value, (bool, np.bool_)):
         raise ExprError(f"variable '{name}' must be a number, not {value}")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        arr = np.array(float(value) if not isinstance(value, int) or abs(value) < 2 ** 1000 else math.inf)
+        arr = np.array(_to_float(value))
     elif isinstance(value, np.ndarray):
         if value.dtype.kind not in "iuf":
             raise ExprError(f"variable '{name}' must hold numbers (got an array of {value.dtype})")
@@ -827,7 +834,13 @@ def _variable_array(name, value, limits: Limits) -> np.ndarray:
         if not np.all(np.isfinite(arr)):
             raise ExprError(f"variable '{name}' contains inf or nan")
         raise ExprError(f"variable '{name}' has a value too large (the limit is {limits.max_abs_number:g})")
-    return arr.astype(np.float32)
+    return arr
+
+
+def _to_float(v) -> float:
+    if isinstance(v, int) and abs(v) > 10 ** 300:  # float() would raise; the magnitude check rejects it
+        return 1e300
+    return float(v)
 
 
 def _nested_to_array(name, value, limits: Limits) -> np.ndarray:
@@ -864,26 +877,28 @@ def _nested_to_array(name, value, limits: Limits) -> np.ndarray:
                 kind = "ragged: its lists must have equal lengths" if isinstance(v, (list, tuple)) else \
                     f"not all numbers (found {shown})"
                 raise ExprError(f"variable '{name}' is {kind}")
-            flat.append(float(v) if not isinstance(v, int) or abs(v) < 2 ** 1000 else math.inf)
+            flat.append(_to_float(v))
     return np.array(flat, dtype=np.float64).reshape(shape)
 
 
-def _make_inputs(variables, limits: Limits) -> dict:
+def _make_inputs(variables, limits: Limits) -> tuple[dict, dict]:
+    """-> (tensors by name, the checked float64 values by name)."""
     if variables is None:
         variables = {}
     if not isinstance(variables, Mapping):
         raise ExprError("variables must be a mapping of names to values")
     if len(variables) > limits.max_variables:
         raise ExprError(f"too many variables (the limit is {limits.max_variables})")
-    inputs = {}
+    inputs, values = {}, {}
     for name, spec in variables.items():
         _check_variable_name(name, limits)
         value, requires_grad = _variable_spec(name, spec)
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise ExprError(f"variable '{name}': requires_grad must be True or False")
         arr = _variable_array(name, value, limits)
-        inputs[name] = vg.tensor(arr, requires_grad=bool(requires_grad), name=name)
-    return inputs
+        values[name] = arr
+        inputs[name] = vg.tensor(arr.astype(np.float32), requires_grad=bool(requires_grad), name=name)
+    return inputs, values
 
 
 class _Evaluator:
@@ -1105,7 +1120,7 @@ class _Evaluator:
             elif fam == "clamp":
                 out = vg.clamp(x, min=args["min"], max=args["max"])
             elif fam == "transpose":
-                if name == "t" or args.get("dim0") is None:
+                if args.get("dim0") is None:
                     out = vg.t(x)
                 else:
                     out = vg.transpose(x, args["dim0"], args["dim1"])
@@ -1216,7 +1231,7 @@ def evaluate(source: str, variables: Mapping | None = None, limits: Limits | Non
     {name: Variable(v, requires_grad)}; a bare value requires grad). Returns a Result; raises only
     ExprError for bad input."""
     limits = limits or DEFAULT_LIMITS
-    inputs = _make_inputs(variables, limits)
+    inputs, values = _make_inputs(variables, limits)
     expr = parse(source, inputs, limits)
     ev = _Evaluator(expr, inputs, limits)
     try:
@@ -1232,7 +1247,7 @@ def evaluate(source: str, variables: Mapping | None = None, limits: Limits | Non
         raise ExprError("out of memory", 1, None, expr.text) from None
     if not isinstance(out, Tensor):
         out = vg.tensor(float(out))
-    return Result(out, inputs, ev.warnings, expr)
+    return Result(out, inputs, ev.warnings, expr, _values=values)
 
 
 # ============================================================================================
@@ -1323,11 +1338,8 @@ class _Latex:
         p = _BIN_PREC[op]
         if _latex_prec(node.left) < p:
             left = self.paren(left)
-        if _latex_prec(node.right) <= p and not (op in "+*@" and isinstance(node.right, BinOp)
-                                                 and node.right.op == op and op != "-" and False):
-            if _latex_prec(node.right) < p or op == "-" or (isinstance(node.right, BinOp) and node.right.op != op):
-                right = self.paren(right)
-        if isinstance(node.right, Unary) and node.right.op == "-":
+        rp = _latex_prec(node.right)
+        if rp < p or (op == "-" and rp == p) or (isinstance(node.right, Unary) and node.right.op == "-"):
             right = self.paren(right)
         sym = {"+": " + ", "-": " - ", "*": r" \cdot ", "@": r"\,"}[op]
         return left + sym + right
@@ -1362,7 +1374,7 @@ class _Latex:
             return "{" + (xs if _latex_atomic(x) else self.paren(xs)) + "}^{2}"
         if name == "reciprocal":
             return r"\frac{1}{" + xs + "}"
-        if name in ("t", "transpose") and not extras:
+        if name == "transpose" and not extras:
             return "{" + (xs if _latex_atomic(x) else self.paren(xs)) + r"}^{\top}"
         if name == "sum":
             inner = xs if _latex_atomic(x) or isinstance(x, BinOp) and x.op == "**" else self.paren(xs)
@@ -1402,7 +1414,7 @@ def _latex_atomic(node) -> bool:
     if isinstance(node, Num):
         return node.value >= 0
     return isinstance(node, (Name, ListLit, Index)) or (
-        isinstance(node, Call) and node.func not in ("sum", "square", "reciprocal", "outer", "matmul", "t",
+        isinstance(node, Call) and node.func not in ("sum", "square", "reciprocal", "outer", "matmul",
                                                      "transpose"))
 
 
@@ -1414,7 +1426,7 @@ def _latex_prec(node) -> int:
     if isinstance(node, Call) and node.func in ("outer", "matmul"):
         return 20
     if isinstance(node, Call) and node.func == "sum":
-        return 25
+        return 5
     return 100
 
 
@@ -1447,7 +1459,7 @@ def _float_literal(v: float) -> str:
 def _code_value(arr: np.ndarray) -> str:
     if arr.ndim == 0:
         return _float_literal(float(arr))
-    return repr(arr.astype(np.float64).tolist()).replace("inf", 'float("inf")')
+    return repr(arr.astype(np.float64).tolist())
 
 
 class _Code:
@@ -1563,7 +1575,7 @@ class _Code:
             kw = "".join(f", {k}={_float_literal(args[k])}" for k in ("min", "max") if args[k] is not None)
             return f"torch.clamp({x}{kw})"
         if fam == "transpose":
-            if name == "t" or args.get("dim0") is None:
+            if args.get("dim0") is None:
                 return f"torch.t({x})"
             return f"torch.transpose({x}, {args['dim0']}, {args['dim1']})"
         if name == "reshape":
@@ -1607,7 +1619,7 @@ def to_torch_code(source: str, variables: Mapping | None = None, limits: Limits 
     lines.append("import torch")
     lines.append("")
     for n, t in result.inputs.items():
-        value = _code_value(np.asarray(t._data))
+        value = _code_value(result._values[n])
         rg = ", requires_grad=True" if t.requires_grad else ""
         lines.append(f"{n} = torch.tensor({value}{rg})")
     lines.append("")

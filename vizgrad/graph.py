@@ -223,9 +223,16 @@ def modules(g) -> list[dict]:
             continue
         for depth, entry in enumerate(d.get("scope") or ()):
             q, cls = _split(entry)
-            m = out.setdefault(q, {"name": q, "cls": cls, "depth": depth, "ops": 0})
+            m = out.setdefault(entry, {"name": q, "cls": cls, "entry": entry, "depth": depth, "ops": 0})
             m["ops"] += 1
     return list(out.values())
+
+
+def _matches(entry: str, names) -> bool:
+    """A scope entry "<qualified name>:<Class>" is named by its qualified name, by the entry itself,
+    or (for an outermost module, whose qualified name is "") by its class name."""
+    q, cls = _split(entry)
+    return q in names or entry in names or (q == "" and cls in names)
 
 
 def collapse(g, names=None, *, depth: int | None = None, absorb_params: bool = True) -> nx.DiGraph:
@@ -238,7 +245,7 @@ def collapse(g, names=None, *, depth: int | None = None, absorb_params: bool = T
     if names is not None:
         want |= {names} if isinstance(names, str) else set(names)
     if depth is not None:
-        want |= {m["name"] for m in modules(full) if m["depth"] == depth}
+        want |= {m["entry"] for m in modules(full) if m["depth"] == depth}
     return _collapse(full, want, absorb_params)
 
 
@@ -261,7 +268,7 @@ def expand(g, names=None) -> nx.DiGraph:
 
 def _collapse(full, names, absorb_params=True) -> nx.DiGraph:
     if isinstance(names, int) and not isinstance(names, bool):
-        names = {m["name"] for m in modules(full) if m["depth"] == names}
+        names = {m["entry"] for m in modules(full) if m["depth"] == names}
     elif isinstance(names, str):
         names = {names}
     names = set(names)
@@ -272,9 +279,9 @@ def _collapse(full, names, absorb_params=True) -> nx.DiGraph:
     for n, d in full.nodes(data=True):
         if d["kind"] == "op":
             for i, entry in enumerate(d.get("scope") or ()):
-                q, cls = _split(entry)
-                if q in names:
-                    owner[n] = (q, cls, d["scope"][:i + 1])
+                if _matches(entry, names):
+                    q, cls = _split(entry)
+                    owner[n] = (entry, cls, d["scope"][:i + 1])
                     break
     # split a module's ops into calls: ops linked through tensors made and used inside the call
     parent = {n: n for n in owner}
@@ -308,16 +315,19 @@ def _collapse(full, names, absorb_params=True) -> nx.DiGraph:
         if n in owner:
             r = find(n)
             if r not in groups:
-                q = owner[n][0]
-                k = sum(1 for v in groups.values() if v["module"] == q)
-                groups[r] = {"module": q, "cls": owner[n][1], "scope": owner[n][2],
-                             "id": f"m:{q or '<root>'}" + (f"#{k}" if k else ""), "members": []}
+                entry = owner[n][0]
+                q, cls = _split(entry)
+                k = sum(1 for v in groups.values() if v["entry"] == entry)
+                base = f"m:{q}" if q else f"m:{cls}"
+                groups[r] = {"module": q, "entry": entry, "cls": cls, "scope": owner[n][2],
+                             "id": base + (f"#{k}" if k else ""), "members": []}
             gid[n] = groups[r]["id"]
     for t, op in absorbed.items():
         gid[t] = gid[find(op)]
     for n in full.nodes:
         if n in gid:
             groups[find(n) if n in owner else find(absorbed[n])]["members"].append(n)
+    # a group member list also tells which op the absorbed tensors belong to
 
     h = nx.DiGraph()
     h.graph.update(full.graph)
@@ -355,6 +365,15 @@ def _collapse(full, names, absorb_params=True) -> nx.DiGraph:
             if h.nodes[U]["output"] is None:
                 h.nodes[U]["output"] = V
             h.add_edge(U, V, kind="output", index=0, grad=full.nodes[V]["grad"])
+    # keep node order topological (module nodes were inserted where their first member was)
+    pos = {n: i for i, n in enumerate(h.nodes)}
+    if any(pos[u] > pos[v] for u, v in h.edges):
+        topo = list(nx.lexicographical_topological_sort(h, key=pos.get))
+        h2 = nx.DiGraph()
+        h2.graph.update(h.graph)
+        h2.add_nodes_from((n, h.nodes[n]) for n in topo)
+        h2.add_edges_from(sorted(h.edges(data=True), key=lambda e: (pos[e[1]], pos[e[0]])))
+        h = h2
     return h
 
 
@@ -391,9 +410,10 @@ def grad_norm(a) -> float | None:
     return float(np.sqrt(np.sum(np.square(a, dtype=np.float64))))
 
 
-def format_value(a, max_elems: int = 6, digits: int = 3, sep: str = "\n") -> str:
-    """A scalar as a number, a small tensor as a compact matrix (rows joined by `sep`), a large one
-    as its shape and norm."""
+def format_value(a, max_elems: int = 6, digits: int = 3, sep: str = "\n", shape: bool = True,
+                 flat: bool = False) -> str:
+    """A scalar as a number, a small tensor as a compact matrix (rows joined by `sep`; one flat
+    list with flat=True), a large one as its shape (unless shape=False) and norm."""
     if a is None:
         return ""
     a = np.asarray(a)
@@ -404,13 +424,14 @@ def format_value(a, max_elems: int = 6, digits: int = 3, sep: str = "\n") -> str
     if a.size <= max_elems and a.ndim <= 2:
         fl = a.reshape(-1)
         items = [format_number(v, digits) for v in fl.tolist()]
-        if a.ndim == 1:
+        if a.ndim == 1 or flat:
             return "[" + ", ".join(items) + "]"
         r, c = a.shape
         w = max(len(s) for s in items)
         rows = ["[" + ", ".join(s.rjust(w) for s in items[i * c:(i + 1) * c]) + "]" for i in range(r)]
         return "[" + ("," + sep + " ").join(rows) + "]"
-    return f"{tuple(a.shape)} ‖·‖={format_number(grad_norm(a), digits)}"
+    norm = f"‖·‖={format_number(grad_norm(a), digits)}"
+    return f"{tuple(a.shape)} {norm}" if shape else norm
 
 
 # ============================================================================================

@@ -342,12 +342,12 @@ def _tensor_lines(d, values, grads, shapes, grad_color, muted, max_elems=6):
         plain[0] += " " + sh
     lines = [head]
     if values:
-        for i, row in enumerate(format_value(d["value"], max_elems=max_elems).split("\n")):
+        for i, row in enumerate(format_value(d["value"], max_elems=max_elems, shape=not shapes).split("\n")):
             t = ("data " if i == 0 else "     ") + row
             lines.append(_esc(_nb(t)))
             plain.append(t)
     if grads and d.get("grad") is not None:
-        for i, row in enumerate(format_value(d["grad"], max_elems=max_elems).split("\n")):
+        for i, row in enumerate(format_value(d["grad"], max_elems=max_elems, shape=not shapes).split("\n")):
             t = ("grad " if i == 0 else "     ") + row
             lines.append(f"<span style='color:{grad_color}'>{_esc(_nb(t))}</span>")
             plain.append(t)
@@ -489,7 +489,7 @@ def _arrows(lay, ks, size):
 def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shapes: bool = True,
            edge_labels: bool = True, highlight_nodes=None, highlight_edges=None, dim_others: bool = False,
            theme: str = "light", title: str | None = None, width: int | None = None, height: int | None = None,
-           max_width: int = 1400, max_height: int = 900, label_threshold: int = 400,
+           max_width: int = 1400, max_height: int = 900, min_width: int = 640, label_threshold: int = 400,
            webgl_threshold: int = 1000, font_size: float = 12.0, collapse=None, legend: bool = True,
            _anim: bool = False) -> go.Figure:
     """A plotly Figure of a graph (from vizgrad.graph.trace) or of the graph behind a tensor.
@@ -555,10 +555,7 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
     if show_edge_text:
         for k, gr in enumerate(grads):
             if gr is not None:
-                etext[k] = format_value(gr, max_elems=3, sep=" ").replace("(", "").replace(")", "") \
-                    if np.size(gr) > 3 else format_value(gr, max_elems=3, sep=" ")
-                if np.size(gr) > 3:
-                    etext[k] = "‖·‖=" + format_number(grad_norm(gr), 3)
+                etext[k] = _short(gr)
         label_w = np.array([len(t) * _CHAR * efs for t in etext])
 
     lay = layout(g, w, h, shape, label_w=label_w, gap=36.0 if labels else 24.0, sep=16.0 if labels else 8.0)
@@ -572,6 +569,8 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
     mb = 10 + leg_h
     if width is None and height is None:
         s = min(1.0, max_width / natw, (max_height - mt - mb) / nath)
+        if s >= 1.0:  # small graphs are drawn larger, up to min_width wide
+            s = max(1.0, min(1.5, min_width / natw, (max_height - mt - mb) / nath))
         W = max(int(natw * s) + 20, 420)
         H = max(int(nath * s) + mt + mb, 260)
     else:
@@ -652,8 +651,12 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
                     xs, ys = _rounded_rect(lay.x[sel], lay.y[sel], w[sel], h[sel], 8.0 if cat == "module" else 6.0)
                 traces.append(Sc(x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill, opacity=0.25 if dim else 1,
                                  line=dict(color=line, width=2.0 if cat in ("module", "root") else 1.3),
-                                 hoverinfo="skip", name=_CAT_NAMES[cat], legendgroup=cat,
-                                 showlegend=legend and not dim, legendrank=cats_rank(cat)))
+                                 hoverinfo="skip", name=_CAT_NAMES[cat], legendgroup=cat, showlegend=False))
+                if legend and not dim:
+                    traces.append(Sc(x=[None], y=[None], mode="markers", name=_CAT_NAMES[cat], legendgroup=cat,
+                                     legendrank=cats_rank(cat), hoverinfo="skip",
+                                     marker=dict(symbol="circle" if cat == "op" else "square", size=13,
+                                                 color=fill, line=dict(color=line, width=1.5))))
         if hl_nodes:
             sel = np.nonzero(nhl)[0]
             bx, by = _rounded_rect(lay.x[sel], lay.y[sel], w[sel] + 6, h[sel] + 6, 9.0)
@@ -836,11 +839,10 @@ def backward_animation(obj, *, duration: int = 500, max_frames: int = 300, theme
 
 
 def _short(a):
+    """One-line gradient text for an edge: a number, a flat list of up to 3, or the norm."""
     if a is None:
         return ""
-    if np.size(a) > 3:
-        return "‖·‖=" + format_number(grad_norm(a), 3)
-    return format_value(a, max_elems=3, sep=" ")
+    return format_value(a, max_elems=3, sep=" ", shape=False, flat=True)
 
 
 def _topo_order(g):

@@ -294,7 +294,8 @@ class Tensor:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             old = Tensor._make(self._data, self._requires_grad)
             old.grad_fn, old.name = self.grad_fn, self.name
-            res = fn(old, *args)
+            # `y.mul_(y)`: the operand is the old value too (else the new node would feed itself)
+            res = fn(old, *[old if a is self else a for a in args])
             if res._data.shape != self._data.shape:
                 raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast "
                                    f"shape {list(res._data.shape)}")
