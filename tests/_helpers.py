@@ -284,7 +284,7 @@ def helper_test_op(shapes, torch_fn, vizgrad_fn=None, *, domain="real", atol=1e-
     the same, so repr is compared on torch's own output values), and the gradient of every input
     for a random upstream gradient.
     """
-    from conftest import need_torch
+    from tests.conftest import need_torch
     torch = need_torch()
     vizgrad_fn = vizgrad_fn or torch_fn
     case = OpCase("helper", "", [tuple(s) for s in shapes], domain=domain, grad=grad)

@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 import vizgrad
-from _helpers import CASES, CASES_BY_NAME, assert_same, case_inputs, evaluate, helper_test_op, run_case, upstream
+from tests._helpers import (CASES, CASES_BY_NAME, assert_same, case_inputs, evaluate, helper_test_op, run_case,
+                            upstream)
 
 REFERENCE = pathlib.Path(__file__).parent / "data" / "ops_reference.json"
 GRAD_CASES = [c for c in CASES if c.grad]

@@ -88,7 +88,7 @@ class Limits:
     """Bounds on what one expression may ask for. The defaults keep any input well under a second."""
     max_source_length: int = 5000      # characters
     max_bracket_depth: int = 32        # ( [ nesting in the raw text, checked before parsing
-    max_depth: int = 64                # syntax-tree depth
+    max_depth: int = 200               # syntax-tree depth (a chain a+b+c+... is one level per term)
     max_nodes: int = 2000              # syntax-tree nodes
     max_abs_number: float = 1e30       # any number literal (and variable value) magnitude
     max_exponent: float = 64           # |exponent| of ** when the exponent is a number
@@ -333,6 +333,16 @@ def _check_text(source, limits: Limits) -> str:
         raise ExprError(msg, i + 1, None, text)
     if not text.strip():
         raise ExprError("the expression is empty", 1, None, text)
+    # an over-long number or name (Python would spend time on, or refuse, huge integer literals)
+    run = 0
+    for i, ch in enumerate(text):
+        if ch.isalnum() or ch in "_.":
+            run += 1
+            if run > 100:
+                start = i - run + 1
+                raise ExprError("this number or name is too long", start + 1, start + 101, text)
+        else:
+            run = 0
     # bracket depth and balance, before the (recursive) parser sees it
     stack = []
     pairs = {")": "(", "]": "[", "}": "{"}
@@ -968,7 +978,8 @@ class _Evaluator:
     def ev(self, node: Node):
         """-> (value, finite): value is a Python number (constant) or a Tensor."""
         if _is_const(node):
-            return _fold(node, self.limits, self.warnings)[0], True
+            value = _fold(node, self.limits, self.warnings)[0]
+            return value, math.isfinite(value)
         if isinstance(node, Name):
             return self.inputs[node.id], self.finite_inputs[node.id]
         if isinstance(node, Unary):
@@ -1442,7 +1453,10 @@ def _fmt_key_part(k) -> str:
 def to_latex(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> str:
     """The expression as LaTeX (fractions, powers, function names, matrix products)."""
     expr = parse(source, variables, limits)
-    return _Latex().emit(expr.root)
+    try:
+        return _Latex().emit(expr.root)
+    except RecursionError:
+        raise ExprError("the expression is too deeply nested", 1, None, expr.text) from None
 
 
 # ============================================================================================
@@ -1607,7 +1621,10 @@ def to_torch_code(source: str, variables: Mapping | None = None, limits: Limits 
     while out_name in names:
         out_name += "_"
     gen = _Code(limits, names)
-    body, _ = gen.emit(expr.root)
+    try:
+        body, _ = gen.emit(expr.root)
+    except RecursionError:
+        raise ExprError("the expression is too deeply nested", 1, None, expr.text) from None
     out = result.output
     if not isinstance(expr.root, Node) or _is_const(expr.root):
         body = f"torch.tensor(float({body}))" if not isinstance(expr.root, Num) else \

@@ -426,6 +426,8 @@ def format_value(a, max_elems: int = 6, digits: int = 3, sep: str = "\n", shape:
         items = [format_number(v, digits) for v in fl.tolist()]
         if a.ndim == 1 or flat:
             return "[" + ", ".join(items) + "]"
+        if a.shape[1] == 1:  # a column: one line, transposed
+            return "[" + ", ".join(items) + "]ᵀ"
         r, c = a.shape
         w = max(len(s) for s in items)
         rows = ["[" + ", ".join(s.rjust(w) for s in items[i * c:(i + 1) * c]) + "]" for i in range(r)]

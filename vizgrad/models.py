@@ -226,9 +226,7 @@ _FIELD_TO_Q = {v: k for k, v in _Q.items()}
 
 
 def _fmt(v) -> str:
-    if isinstance(v, float):
-        return repr(v) if v != int(v) or abs(v) >= 1e16 else str(int(v)) if v == int(v) else repr(v)
-    return str(v)
+    return repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)
 
 
 def to_query(config: NetConfig) -> dict[str, str]:
@@ -328,6 +326,16 @@ def _lists(a: np.ndarray):
     return np.asarray(a, dtype=np.float32).astype(np.float64).tolist()
 
 
+def _src(a) -> str:
+    """Nested-list source of a float32 array, each value written with the fewest digits that
+    read back to the same float32."""
+    a = np.asarray(a, dtype=np.float32)
+    if a.ndim == 0:
+        v = a.item()
+        return str(np.float32(v)) if math.isfinite(v) else f"float('{v}')"
+    return "[" + ", ".join(_src(r) for r in a) + "]"
+
+
 def export_weights_json(model, config: NetConfig | None = None, indent: int | None = None) -> str:
     """{"format": "vizgrad-mlp-v1", "layers": [{"type": "Linear", "in", "out", "weight", "bias"},
     {"type": "Tanh"}, ...], "state_dict": {name: nested lists}, "config": {...}}."""
@@ -364,7 +372,7 @@ def export_torch_code(model, config: NetConfig) -> str:
                 raise ValueError(f"cannot export layer {type(m).__name__}")
             mods.append(f"torch.nn.{name}")
     state = _state(model)
-    state_src = "{\n" + "".join(f"    {k!r}: {_lists(v)!r},\n" for k, v in state.items()) + "}"
+    state_src = "{\n" + "".join(f"    {k!r}: {_src(v)},\n" for k, v in state.items()) + "}"
     cols = ",\n        ".join(FEATURE_TORCH[f] for f in feats)
     uses_x2 = any(f in ("x2", "x2sq", "x1x2", "sinx2") for f in feats)
     if config.loss == "bce_logits":

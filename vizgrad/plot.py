@@ -91,10 +91,11 @@ def _topo(g, ids, index, src, dst):
 
 
 def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, sep: float = 16.0,
-           sweeps: int = 4, rounds: int = 12) -> Layout:
+           sweeps: int = 4, rounds: int = 12, max_dummies: int | None = None) -> Layout:
     """Layered left-to-right layout of g. w, h: node sizes (arrays in g's node order, default
     40 x 24); shape: 'box' / 'circle' per node (from the node kind by default); label_w: width of
-    each edge's label (array in g's edge order) so the gap before the target leaves room for it."""
+    each edge's label (array in g's edge order) so the gap before the target leaves room for it.
+    max_dummies: bend points for long edges (default 2 (N + E)); beyond it the longest edges are straight."""
     ids = list(g.nodes)
     N = len(ids)
     index = {n: i for i, n in enumerate(ids)}
@@ -124,19 +125,29 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
         p = preds[v]
         if p:
             lay[v] = max([lay[u] for u in p]) + 1
+    # then as late as possible: every node moves right next to its first consumer (side branches
+    # such as a parameter's transpose sit by the op that uses them, not at the far left)
+    succs = [[] for _ in range(N)]
+    for s_, d_ in zip(src.tolist(), dst.tolist()):
+        succs[s_].append(d_)
+    for v in topo[::-1].tolist():
+        q = succs[v]
+        if q:
+            lay[v] = min([lay[u] for u in q]) - 1
     layer = np.array(lay, np.int64)
-    has_pred = np.zeros(N, bool)
-    has_pred[dst] = True
-    if E:
-        first_use = np.full(N, np.iinfo(np.int64).max)
-        np.minimum.at(first_use, src, layer[dst])
-        pull = ~has_pred & (first_use < np.iinfo(np.int64).max)
-        layer[pull] = first_use[pull] - 1
     layer -= layer.min()
 
     # -- 2. dummy nodes on edges spanning more than one layer
     span = layer[dst] - layer[src]
     longe = np.nonzero(span > 1)[0]
+    if max_dummies is None:
+        max_dummies = 2 * (N + E) + 64
+    if int((span[longe] - 1).sum()) > max_dummies:
+        # too many: the shortest long edges get dummies, the longest are drawn straight (keeps
+        # the layout near-linear when, say, a parameter is used by every one of 200 samples)
+        by_span = longe[np.argsort(span[longe], kind="stable")]
+        keep = np.cumsum(span[by_span] - 1) <= max_dummies
+        longe = np.sort(by_span[keep])
     nd = span[longe] - 1
     D = int(nd.sum())
     d_edge = np.repeat(longe, nd)
@@ -145,8 +156,12 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
     d_layer = layer[src[d_edge]] + d_step
     d_id = N + np.arange(D)
     d_last = d_step == np.repeat(nd, nd)
-    # segments: short edges; into each dummy; from each edge's last dummy to its target
-    short = np.nonzero(span <= 1)[0]
+    # segments: direct edges; into each dummy; from each edge's last dummy to its target
+    has_d = np.zeros(E, bool)
+    has_d[longe] = True
+    short = np.nonzero(~has_d)[0]
+    nd_e = np.zeros(E, np.int64)
+    nd_e[longe] = nd
     seg_src = np.concatenate([src[short], np.where(d_step == 1, src[d_edge], d_id - 1), d_id[d_last]])
     seg_dst = np.concatenate([dst[short], d_id, dst[d_edge[d_last]]])
     seg_edge = np.concatenate([short, d_edge, d_edge[d_last]])
@@ -246,7 +261,7 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
     Y -= top
 
     # -- 6. routes: source border -> dummies -> target border
-    px, py, ptr = _routes(X, Y, w, h, shape, src, dst, span, d_id, first, longe, E)
+    px, py, ptr = _routes(X, Y, w, h, shape, src, dst, nd_e, d_id, first, longe, E)
     # label anchor: middle of the last segment (entering the target)
     end = ptr[1:] - 1
     label_xy = np.stack([(px[end] + px[end - 1]) / 2, (py[end] + py[end - 1]) / 2], 1) if E else np.zeros((0, 2))
@@ -282,8 +297,7 @@ def _clip(cx, cy, hw, hh, circ, tx, ty):
     return cx + t * dx, cy + t * dy
 
 
-def _routes(X, Y, w, h, shape, src, dst, span, d_id, first, longe, E):
-    nd = np.maximum(span - 1, 0)
+def _routes(X, Y, w, h, shape, src, dst, nd, d_id, first, longe, E):
     npts = nd + 2
     ptr = np.zeros(E + 1, np.int64)
     ptr[1:] = np.cumsum(npts)
@@ -342,12 +356,12 @@ def _tensor_lines(d, values, grads, shapes, grad_color, muted, max_elems=6):
         plain[0] += " " + sh
     lines = [head]
     if values:
-        for i, row in enumerate(format_value(d["value"], max_elems=max_elems, shape=not shapes).split("\n")):
+        for i, row in enumerate(format_value(d["value"], max_elems=max_elems, shape=not shapes, digits=2 if d["value"].size > 1 else 3).split("\n")):
             t = ("data " if i == 0 else "     ") + row
             lines.append(_esc(_nb(t)))
             plain.append(t)
     if grads and d.get("grad") is not None:
-        for i, row in enumerate(format_value(d["grad"], max_elems=max_elems, shape=not shapes).split("\n")):
+        for i, row in enumerate(format_value(d["grad"], max_elems=max_elems, shape=not shapes, digits=2 if d["grad"].size > 1 else 3).split("\n")):
             t = ("grad " if i == 0 else "     ") + row
             lines.append(f"<span style='color:{grad_color}'>{_esc(_nb(t))}</span>")
             plain.append(t)
@@ -358,20 +372,27 @@ def _esc(s) -> str:
     return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _detail(a) -> str:
+    """Full-detail text of a value for hover (fast path for scalars)."""
+    if a.ndim == 0:
+        return format_number(a.item(), 6)
+    return _esc(format_value(a, max_elems=24, digits=5, sep="<br>"))
+
+
 def _hover(n, d, g) -> str:
     k = d["kind"]
     if k == "tensor":
-        parts = [f"<b>{_esc(d['label'])}</b> ({n})", f"shape {tuple(d['shape'])}  {d['dtype']}",
-                 "leaf" + (" (parameter)" if d.get("param") else "") if d["is_leaf"] else "computed",
-                 f"requires_grad={d['requires_grad']}",
-                 "data: " + _esc(format_value(d["value"], max_elems=24, digits=5, sep="<br>"))]
-        if d.get("grad") is not None:
-            parts.append("grad: " + _esc(format_value(d["grad"], max_elems=24, digits=5, sep="<br>")))
-            if d["grad"].size > 1:
-                parts.append(f"‖grad‖ = {format_number(grad_norm(d['grad']), 5)}")
+        kind = ("leaf (parameter)" if d.get("param") else "leaf") if d["is_leaf"] else "computed"
+        s = (f"<b>{_esc(d['label'])}</b> ({n})<br>shape {d['shape']}  {d['dtype']}<br>{kind}, "
+             f"requires_grad={d['requires_grad']}<br>data: {_detail(d['value'])}")
+        gr = d.get("grad")
+        if gr is not None:
+            s += "<br>grad: " + _detail(gr)
+            if gr.size > 1:
+                s += f"<br>‖grad‖ = {format_number(grad_norm(gr), 5)}"
         else:
-            parts.append("grad: none yet" if d["requires_grad"] else "grad: none (no requires_grad)")
-        return "<br>".join(parts)
+            s += "<br>grad: none yet" if d["requires_grad"] else "<br>grad: none (no requires_grad)"
+        return s
     if k == "module":
         return "<br>".join([f"<b>{_esc(d['label'])}</b>: {_esc(d['cls'])} ({n})", f"{len(d['members'])} nodes inside",
                             "scope: " + _esc(" / ".join(d.get("scope") or ()))])
@@ -387,17 +408,20 @@ def _hover(n, d, g) -> str:
     return "<br>".join(parts)
 
 
-def _edge_hover(u, v, e, g) -> str:
-    su, sv = g.nodes[u], g.nodes[v]
-    name = lambda d: d["label"] if d["kind"] == "tensor" else d["symbol"]  # noqa: E731
-    s = f"{_esc(name(su))} → {_esc(name(sv))}  ({u} → {v})"
+def _edge_hover(u, v, e, nodes) -> str:
+    su, sv = nodes[u], nodes[v]
+    a = su["label"] if su["kind"] == "tensor" else su["symbol"]
+    b = sv["label"] if sv["kind"] == "tensor" else sv["symbol"]
+    s = f"{_esc(a)} → {_esc(b)}  ({u} → {v})"
     if e.get("kind") == "input":
-        s += f"<br>operand {', '.join(str(i) for i in e.get('indices', (e.get('index', 0),)))}"
-    if e.get("grad") is None:
+        s += "<br>operand " + ", ".join(map(str, e.get("indices", (e.get("index", 0),))))
+    gr = e.get("grad")
+    if gr is None:
         return s + "<br>no gradient (yet)"
-    s += "<br>gradient flowing back:<br>" + _esc(format_value(e["grad"], max_elems=24, digits=5, sep="<br>"))
-    if len(e.get("grads") or ()) > 1:
-        s += "<br>(sum of " + " + ".join(_esc(format_value(x, max_elems=3)) for x in e["grads"] if x is not None) + ")"
+    s += "<br>gradient flowing back:<br>" + _detail(np.asarray(gr))
+    gs = e.get("grads") or ()
+    if len(gs) > 1:
+        s += "<br>(sum of " + " + ".join(_esc(format_value(x, max_elems=3)) for x in gs if x is not None) + ")"
     return s
 
 
@@ -695,13 +719,16 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
                              textfont=dict(family=_MONO, size=efs * s, color=col), name="edge grads"))
     # -- hover / click targets (customdata = ids)
     if E:
-        eh = [_edge_hover(u, v, e, g) for u, v, e in edges]
+        nd_ = g.nodes
+        eh = [_edge_hover(u, v, e, nd_) for u, v, e in edges]
         traces.append(Sc(x=lay.label_xy[:, 0], y=lay.label_xy[:, 1], mode="markers", name="edges",
                          marker=dict(size=8, color=th["muted"], opacity=0.0), showlegend=False,
-                         customdata=[[u, v] for u, v, _ in edges], hovertext=eh, hoverinfo="text"))
+                         customdata=np.array([[u, v] for u, v, _ in edges], dtype=str), hovertext=np.array(eh),
+                         hoverinfo="text"))
     traces.append(Sc(x=lay.x, y=lay.y, mode="markers", name="nodes", showlegend=False,
                      marker=dict(size=np.maximum(6.0, np.minimum(w, h) * s), color=th["muted"], opacity=0.0),
-                     customdata=ids, hovertext=[_hover(n, d, g) for n, d in zip(ids, nodes)], hoverinfo="text"))
+                     customdata=np.array(ids, dtype=str), hovertext=np.array([_hover(n, d, g) for n, d in zip(ids, nodes)]),
+                     hoverinfo="text"))
 
     fig = go.Figure(data=traces)
     ax = dict(visible=False, showgrid=False, zeroline=False, fixedrange=False)

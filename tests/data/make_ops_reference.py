@@ -19,8 +19,8 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # tests/, for _helpers
-from _helpers import CASES, case_inputs, evaluate, run_case, upstream  # noqa: E402
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))  # the repository root, for tests._helpers
+from tests._helpers import CASES, case_inputs, evaluate, run_case, upstream  # noqa: E402
 
 OUT = pathlib.Path(__file__).with_name("ops_reference.json")
 

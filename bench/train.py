@@ -1,0 +1,120 @@
+"""Training-step throughput: vizgrad's playground Trainer beside the same model in torch, one run.
+
+    .venv/bin/python bench/train.py            # batch 10 (TF Playground's default) and full batch (250)
+    .venv/bin/python bench/train.py --quick    # shorter timings
+
+Model: TF Playground's 2-8-8-1 (features x1, x2; tanh; BCE-with-logits; plain SGD, lr 0.03) on the
+'circles' set, 500 points, train ratio 0.5, so 250 training points; full batch = 250.
+A step = sample a minibatch, forward, loss, backward, optimizer update (no evaluation: the
+trainer's periodic full train/test evaluation is switched off, eval_every = 10**9).
+
+  vizgrad fused     Trainer(fused=True): one numpy forward/backward of the MLP, written into the
+                    parameters' .grad, then vizgrad.optim.SGD.step()  (the playground default)
+  vizgrad autograd  Trainer(fused=False): model(x), loss, loss.backward(), optimizer.step() through
+                    vizgrad's graph
+  torch             the same loop in torch 2.x, torch.set_num_threads(1): opt.zero_grad(),
+                    loss_fn(model(xb), yb).backward(), opt.step(), minibatches by index as above
+Figures are steps per second, the median of several timed repeats; ratio = vizgrad / torch.
+Target: vizgrad (fused) >= 2x torch.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import numpy as np  # noqa: E402
+
+from vizgrad.train import NetConfig, Trainer  # noqa: E402
+
+try:
+    import torch
+    torch.set_num_threads(1)
+except ImportError:
+    torch = None
+
+
+def rate(step, seconds: float, repeat: int) -> float:
+    """Median steps/s over `repeat` windows of about `seconds` each."""
+    for _ in range(20):
+        step()
+    rates = []
+    for _ in range(repeat):
+        n, t0 = 0, time.perf_counter()
+        while True:
+            for _ in range(50):
+                step()
+            n += 50
+            dt = time.perf_counter() - t0
+            if dt >= seconds:
+                break
+        rates.append(n / dt)
+    return statistics.median(rates)
+
+
+def vizgrad_step(cfg, fused: bool):
+    tr = Trainer(cfg, fused=fused, eval_every=10**9)
+
+    def step():
+        if tr.step() is None or tr.steps > 10**6:
+            tr.reset()
+    return step
+
+
+def torch_step(cfg, tr_data):
+    torch.manual_seed(0)
+    X = torch.from_numpy(tr_data.X_train.copy())
+    Y = torch.from_numpy(tr_data.T_train.copy())
+    model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 8), torch.nn.Tanh(),
+                                torch.nn.Linear(8, 1))
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    n, bs = len(X), min(cfg.batch_size, len(X))
+    rng = np.random.default_rng(1)
+    state = {"perm": torch.from_numpy(rng.permutation(n)), "pos": 0}
+
+    def step():
+        if bs >= n:
+            xb, yb = X, Y
+        else:
+            if state["pos"] >= n:
+                state["perm"] = torch.from_numpy(rng.permutation(n))
+                state["pos"] = 0
+            idx = state["perm"][state["pos"]:state["pos"] + bs]
+            state["pos"] += bs
+            xb, yb = X[idx], Y[idx]
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss.item()  # the trainer records each step's loss, so torch's loop reads it too
+    return step
+
+
+def main():
+    quick = "--quick" in sys.argv
+    seconds, repeat = (0.3, 3) if quick else (1.0, 5)
+    print(__doc__.split("\n\n")[1])
+    print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}\n")
+    print(f"{'batch':>6} {'vizgrad fused':>14} {'vizgrad autograd':>17} {'torch':>10} {'fused/torch':>12} "
+          f"{'autograd/torch':>15}")
+    for bs in (10, 250):
+        cfg = NetConfig(dataset="circles", n_samples=500, train_ratio=0.5, features=("x1", "x2"), hidden=(8, 8),
+                        activation="tanh", loss="bce_logits", optimizer="sgd", lr=0.03, batch_size=bs, seed=0)
+        fused = rate(vizgrad_step(cfg, True), seconds, repeat)
+        auto = rate(vizgrad_step(cfg, False), seconds, repeat)
+        if torch is not None:
+            ref = rate(torch_step(cfg, Trainer(cfg)), seconds, repeat)
+            print(f"{bs:>6} {fused:>12.0f}/s {auto:>15.0f}/s {ref:>8.0f}/s {fused / ref:>11.2f}x {auto / ref:>14.2f}x")
+        else:
+            print(f"{bs:>6} {fused:>12.0f}/s {auto:>15.0f}/s {'-':>10}")
+    print("\nTarget: fused >= 2.00x torch at batch 10.")
+
+
+if __name__ == "__main__":
+    main()

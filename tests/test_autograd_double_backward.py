@@ -1,0 +1,223 @@
+"""Second derivatives through every op in vizgrad.ops (and the fused losses) against torch.
+
+For each case f, with fixed random weights w (first order) and v (second order):
+    g = d/dx sum(f(x) * w)               (create_graph=True)
+    h = d/dx sum(g * v)                  (a Hessian-vector product)
+both must match torch's to float64 precision. The test also checks that every Op class
+registered in vizgrad.ops.OPS was exercised, in the forward or in the recorded backward graph.
+A few ops also go through gradgradcheck (finite differences of the analytical gradient).
+"""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+import vizgrad
+import vizgrad.nn.functional as VF
+from vizgrad.autograd import gradgradcheck
+from vizgrad.ops import OPS
+
+from tests.conftest import need_torch
+
+
+def _away(rng, shape):
+    return rng.uniform(0.3, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def _pos(rng, shape):
+    return rng.uniform(0.5, 2.0, shape)
+
+
+# name -> (fn(lib, *xs), [input makers]); fn gets the library module (torch or vizgrad) first
+def F(lib):
+    return lib.nn.functional
+
+
+CASES = {
+    "add": (lambda L, a, b: a + b, [(3, 4), (4,)]),
+    "sub": (lambda L, a, b: a - b, [(3, 4), (3, 1)]),
+    "rsub": (lambda L, a: 2.0 - a * a, [(3,)]),
+    "mul": (lambda L, a, b: a * b * a, [(3, 4), (4,)]),
+    "div": (lambda L, a, b: a / b, [(3,), "pos3"]),
+    "pow_scalar": (lambda L, a: a ** 3, [(4,)]),
+    "pow_tensor": (lambda L, a, b: a ** b, ["pos3", (3,)]),
+    "rpow": (lambda L, a: 2.0 ** a, [(3,)]),
+    "maximum": (lambda L, a, b: L.maximum(a, b) * a, ["away3", "away3b"]),
+    "minimum": (lambda L, a, b: L.minimum(a, b) * b, ["away3", "away3b"]),
+    "neg": (lambda L, a: -(a * a), [(3,)]),
+    "reciprocal": (lambda L, a: L.reciprocal(a), ["pos3"]),
+    "rdiv": (lambda L, a: 1.0 / a, ["pos3"]),
+    "exp": (lambda L, a: L.exp(a), [(3,)]),
+    "log": (lambda L, a: L.log(a), ["pos3"]),
+    "sqrt": (lambda L, a: L.sqrt(a), ["pos3"]),
+    "abs": (lambda L, a: L.abs(a) * a, ["away3"]),
+    "sin": (lambda L, a: L.sin(a), [(3,)]),
+    "cos": (lambda L, a: L.cos(a), [(3,)]),
+    "tanh": (lambda L, a: L.tanh(a), [(3,)]),
+    "sigmoid": (lambda L, a: L.sigmoid(a), [(3,)]),
+    "relu": (lambda L, a: L.relu(a) * a, ["away3"]),
+    "leaky_relu": (lambda L, a: F(L).leaky_relu(a, 0.1) * a, ["away3"]),
+    "gelu": (lambda L, a: F(L).gelu(a), [(5,)]),
+    "clamp": (lambda L, a: L.clamp(a, -0.5, 0.5) * a, ["away3"]),
+    "to": (lambda L, a: (a.to(L.float32) * 2).to(L.float64) * a, [(3,)]),
+    "clone": (lambda L, a: a.clone() * a, [(3,)]),
+    "sum": (lambda L, a: L.sum(a * a, 1), [(2, 3)]),
+    "sum_all": (lambda L, a: (a * a).sum(), [(2, 3)]),
+    "mean": (lambda L, a: L.mean(a * a, 0), [(2, 3)]),
+    "mean_all": (lambda L, a: (a * a).mean(), [(2, 3)]),
+    "max_all": (lambda L, a: (a * a).max(), [(5,)]),
+    "max_dim": (lambda L, a: L.max(a * a, 1)[0], [(2, 3)]),
+    "min_dim": (lambda L, a: L.min(a * a, 1, keepdim=True)[0], [(2, 3)]),
+    "reshape": (lambda L, a: (a * a).reshape(3, 2), [(2, 3)]),
+    "transpose": (lambda L, a: (a * a).transpose(0, 1), [(2, 3)]),
+    "t": (lambda L, a: (a * a).t() @ a, [(2, 3)]),
+    "permute": (lambda L, a: (a * a).permute(2, 0, 1), [(2, 3, 2)]),
+    "unsqueeze": (lambda L, a: (a * a).unsqueeze(1), [(3,)]),
+    "squeeze": (lambda L, a: (a * a).squeeze(), [(3, 1)]),
+    "squeeze_dim": (lambda L, a: (a * a).squeeze(1), [(3, 1)]),
+    "expand": (lambda L, a: (a * a).expand(2, 3), [(1, 3)]),
+    "getitem_basic": (lambda L, a: (a * a)[1:, 0], [(3, 2)]),
+    "getitem_int": (lambda L, a: (a * a)[1], [(3, 2)]),
+    "getitem_adv": (lambda L, a: (a * a)[[0, 2, 0]], [(3, 2)]),
+    "cat": (lambda L, a, b: L.cat([a * a, b * a], 0), [(2, 3), (2, 3)]),
+    "stack": (lambda L, a, b: L.stack([a * b, b * b], 1), [(3,), (3,)]),
+    "where": (lambda L, a, b: L.where(a > 0, a * b, b * b), ["away3", (3,)]),
+    "mm": (lambda L, a, b: (a @ b) * (a @ b), [(2, 3), (3, 2)]),
+    "mv": (lambda L, a, b: (a @ b) ** 2, [(2, 3), (3,)]),
+    "dot": (lambda L, a, b: L.dot(a, b) * L.dot(a, a), [(3,), (3,)]),
+    "bmm": (lambda L, a, b: L.bmm(a, b) ** 2, [(2, 2, 3), (2, 3, 2)]),
+    "addmm": (lambda L, c, a, b: L.addmm(c, a, b) ** 2, [(2,), (3, 3), (3, 2)]),
+    "linear": (lambda L, x, w, b: L.tanh(F(L).linear(x, w, b)), [(4, 3), (2, 3), (2,)]),
+    "softmax": (lambda L, a: L.softmax(a, 1), [(2, 3)]),
+    "log_softmax": (lambda L, a: L.log_softmax(a, 1), [(2, 3)]),
+    "var": (lambda L, a: a.var(1), [(2, 4)]),
+    "std": (lambda L, a: a.std(), [(5,)]),
+    "norm": (lambda L, a: a.norm(), [(4,)]),
+    "logsumexp": (lambda L, a: L.logsumexp(a, 1), [(2, 3)]),
+    "prod": (lambda L, a: a.prod(), ["away3"]),
+    "setitem": (lambda L, a: _setitem(a), [(3,)]),
+    "mse_loss": (lambda L, a, b: F(L).mse_loss(a * a, b), [(4,), (4,)]),
+    "bce_logits": (lambda L, a, b: F(L).binary_cross_entropy_with_logits(a * a, b), [(4,), "unit4"]),
+    "bce": (lambda L, a, b: F(L).binary_cross_entropy(L.sigmoid(a), b), [(4,), "unit4"]),
+    "cross_entropy": (lambda L, a: F(L).cross_entropy(a * a, L.tensor([0, 2])), [(2, 3)]),
+    "l1": (lambda L, a, b: F(L).l1_loss(a * a, b), ["away3", (3,)]),
+}
+
+
+def _setitem(a):
+    b = a * 1.0
+    b[0] = a[1] * a[2]
+    return b * a
+
+
+def _make(spec, rng):
+    if isinstance(spec, tuple):
+        return rng.standard_normal(spec)
+    if spec == "pos3":
+        return _pos(rng, (3,))
+    if spec in ("away3", "away3b"):
+        return _away(rng, (3,))
+    if spec == "unit4":
+        return rng.uniform(0, 1, (4,))
+    raise ValueError(spec)
+
+
+def _second_order(lib, fn, arrays, seed):
+    xs = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
+    out = fn(lib, *xs)
+    rng = np.random.default_rng(seed)
+    w = lib.tensor(rng.standard_normal(tuple(out.shape)))
+    gs = lib.autograd.grad((out * w).sum(), xs, create_graph=True, allow_unused=True)
+    vs = [lib.tensor(rng.standard_normal(a.shape)) for a in arrays]
+    total = sum((g * v).sum() for g, v in zip(gs, vs) if g is not None and g.requires_grad)
+    if not isinstance(total, (lib.Tensor,)):
+        hs = [None] * len(xs)
+    else:
+        hs = lib.autograd.grad(total, xs, allow_unused=True)
+    return out, gs, hs
+
+
+def _walk_classes(t, seen):
+    stack = [t.grad_fn] if t is not None and t.grad_fn is not None else []
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen[id(n)] = type(n)
+        stack.extend(i.grad_fn for i in getattr(n, "inputs", ()) if i.grad_fn is not None)
+
+
+EXERCISED: dict = {}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_second_derivative_matches_torch(name):
+    torch = need_torch()
+    fn, specs = CASES[name]
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    arrays = [_make(s, rng) for s in specs]
+    out_v, g_v, h_v = _second_order(vizgrad, fn, arrays, seed=7)
+    out_t, g_t, h_t = _second_order(torch, fn, arrays, seed=7)
+    np.testing.assert_allclose(np.asarray(out_v.detach()), out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for gv, gt in zip(g_v, g_t):
+        if gt is None:
+            assert gv is None or np.allclose(np.asarray(gv.detach()), 0)
+            continue
+        np.testing.assert_allclose(np.asarray(gv.detach()), gt.detach().numpy(), rtol=1e-9, atol=1e-12)
+    for hv, ht in zip(h_v, h_t):
+        # None (input not reached by the gradient's graph) and an all-zero tensor mean the same here:
+        # torch keeps graphs through constant factors such as sign(x) that vizgrad folds away
+        hv = np.zeros(1) if hv is None else np.asarray(hv)
+        ht = np.zeros(1) if ht is None else ht.numpy()
+        np.testing.assert_allclose(np.broadcast_to(hv, np.broadcast_shapes(hv.shape, ht.shape)), ht,
+                                   rtol=1e-9, atol=1e-12, err_msg=name)
+    seen = {}
+    _walk_classes(out_v, seen)
+    for g in g_v:
+        _walk_classes(g, seen)
+    EXERCISED.update(seen)
+
+
+def test_every_op_class_exercised():
+    """Runs after the parametrized cases (file order): each registered Op class appeared in a graph."""
+    if not EXERCISED:
+        pytest.skip("the per-op cases did not run (torch missing)")
+    seen_classes = set(EXERCISED.values())
+    missing = sorted(name for name, cls in OPS.items() if cls not in seen_classes)
+    assert not missing, f"ops never exercised by a double-backward case: {missing}"
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: (a * b).sin(),
+    lambda a, b: a.exp() / (1 + b * b),
+    lambda a, b: (a @ b.t()).tanh(),
+    lambda a, b: VF.binary_cross_entropy_with_logits(a, b.sigmoid()),
+    lambda a, b: VF.mse_loss(a.sigmoid(), b, reduction="sum"),
+    lambda a, b: vizgrad.softmax(a * b, 1),
+], ids=["sin_mul", "exp_div", "matmul_tanh", "bce_logits", "mse_sum", "softmax"])
+def test_gradgradcheck_ops(fn):
+    rng = np.random.default_rng(3)
+    a = vizgrad.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    b = vizgrad.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    assert gradgradcheck(fn, (a, b))
+
+
+def test_third_derivatives_match_torch():
+    torch = need_torch()
+    exprs = [lambda L, x: L.sin(x) * x ** 3, lambda L, x: L.exp(-x * x) * L.cos(x), lambda L, x: L.tanh(x) ** 2,
+             lambda L, x: L.sigmoid(x) * L.log(1 + x * x), lambda L, x: x ** 4 / (1 + x * x)]
+    for expr in exprs:
+        res = []
+        for L in (vizgrad, torch):
+            x = L.tensor([0.3, -1.2, 2.0], dtype=L.float64, requires_grad=True)
+            y = expr(L, x).sum()
+            ds = []
+            for _ in range(3):
+                (y,) = L.autograd.grad(y, x, create_graph=True)
+                ds.append(np.asarray(y.detach().numpy()).copy())
+                y = y.sum()
+            res.append(ds)
+        for dv, dt in zip(*res):
+            np.testing.assert_allclose(dv, dt, rtol=1e-10, atol=1e-12)

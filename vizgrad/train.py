@@ -1,0 +1,594 @@
+"""A steppable trainer for the playground: minibatch SGD/momentum/Adam over a toy dataset.
+
+    cfg = NetConfig(dataset="circles", hidden=(8, 8), activation="tanh", lr=0.03, batch_size=10)
+    tr = Trainer(cfg)                   # builds the dataset, the vizgrad nn.Sequential and the optimizer
+    tr.run(500)                         # 500 minibatch updates (stops early if training diverges)
+    tr.history.test_acc[-1]             # metrics every `eval_every` steps; batch loss and grad norms every step
+    g = tr.predict_grid(60, 6.0)        # decision-boundary heatmap: g.z[i, j] = P(class 1) at (g.xs[j], g.ys[i])
+    tr.neuron_outputs_grid(0, 3)        # hidden layer 0, unit 3, over the input plane
+    tr.diverged, tr.diverged_op         # e.g. "step 12: loss is inf ...", "MulBackward0"
+
+Two ways to compute a step's gradients, with the same result (tests check they agree):
+  fused=True (default): one numpy forward/backward of the whole MLP, written into each
+      parameter's .grad, then the vizgrad.optim optimizer steps. This is what makes the
+      playground fast (no graph is recorded; a step is ~30 numpy calls).
+  fused=False: the ordinary vizgrad path: model(x), loss, loss.backward(), optimizer.step().
+When a step produces NaN/inf, the step is replayed through vizgrad's autograd to name the op
+that produced it first (forward: walk the graph from the loss; backward: detect_anomaly, and the
+gradients each node sent along its edges).
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import vizgrad
+from vizgrad import nn
+from vizgrad.data import Dataset, featurize, make_dataset
+from vizgrad.models import (DEFAULT_LIMITS, ConfigError, Limits, NetConfig, build_model, linear_layers,
+                            output_size)
+from vizgrad.tensor import Tensor
+
+__all__ = ["Trainer", "History", "StepInfo", "Grid", "loss_curve_csv", "find_nonfinite_forward",
+           "find_nonfinite_backward", "NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError"]
+
+
+@dataclass
+class History:
+    """Per step: step, epoch, batch_loss (data loss of the minibatch), grad_norms (one L2 norm per
+    Linear layer's weight gradient, input side first). Per evaluation (every eval_every steps, and
+    at step 0): eval_step, eval_epoch, train_loss, test_loss, train_acc, test_acc (NaN for regression)."""
+    step: list = field(default_factory=list)
+    epoch: list = field(default_factory=list)
+    batch_loss: list = field(default_factory=list)
+    grad_norms: list = field(default_factory=list)
+    eval_step: list = field(default_factory=list)
+    eval_epoch: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+
+    def grad_norm_array(self) -> np.ndarray:
+        """(steps, layers) array of the weight-gradient norms."""
+        return np.array(self.grad_norms, dtype=np.float64).reshape(len(self.grad_norms), -1)
+
+    def __len__(self):
+        return len(self.step)
+
+
+@dataclass
+class StepInfo:
+    step: int                      # steps done so far (1 after the first update)
+    epoch: float                   # training points seen / training set size
+    loss: float                    # minibatch data loss before this update
+    grad_norms: tuple              # per Linear layer weight gradient L2 norm
+    metrics: dict | None = None    # train/test loss and accuracy when evaluated at this step
+    diverged: str | None = None
+
+
+@dataclass
+class Grid:
+    """Values over the input plane: z[i, j] is at (xs[j], ys[i]); for 1-D data ys is None and z is
+    (resolution,). Multi-class probability grids are (res, res, classes)."""
+    xs: np.ndarray
+    ys: np.ndarray | None
+    z: np.ndarray
+
+
+# ============================================================================================
+# numpy activations for the fused path: forward, and derivative from (pre-activation z, output a)
+# ============================================================================================
+def _sigmoid(z):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-z))
+
+
+_ACT = {
+    "tanh": (np.tanh, lambda z, a: 1 - a * a),
+    "relu": (lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(z.dtype)),
+    "leaky_relu": (lambda z: np.where(z > 0, z, z * np.float32(0.01)),
+                   lambda z, a: np.where(z > 0, np.float32(1), np.float32(0.01))),
+    "sigmoid": (_sigmoid, lambda z, a: a * (1 - a)),
+    "linear": (lambda z: z, None),
+}
+
+
+# ============================================================================================
+# Finding the op that first produced a NaN/inf
+# ============================================================================================
+def _finite(a) -> bool:
+    return bool(np.isfinite(a).all())
+
+
+def _post_order(root: Tensor):
+    """Graph nodes reachable from root, inputs before consumers; and node -> its output tensor."""
+    outs = {root.grad_fn: root}
+    order, seen = [], set()
+    stack = [(root.grad_fn, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for t in node.inputs:
+            fn = t.grad_fn
+            if fn is not None:
+                outs.setdefault(fn, t)
+                if fn not in seen:
+                    stack.append((fn, False))
+    return order, outs
+
+
+def find_nonfinite_forward(root: Tensor, names: dict | None = None) -> tuple[str | None, str]:
+    """(op name, description) of the first op (in execution order) whose output has NaN/inf while
+    all its inputs are finite; if the non-finite values come from a leaf (a parameter or the
+    data), (None, description naming it). names: id(tensor) -> display name for leaves."""
+    if root.grad_fn is None:
+        return None, "the loss is not attached to a graph"
+    order, outs = _post_order(root)
+    for node in order:
+        out = outs[node]
+        if not _finite(out._data):
+            ins = node.inputs
+            if all(_finite(t._data) for t in ins):
+                kind = "NaN" if np.isnan(out._data).any() else "inf"
+                return node.name(), f"{node.name()} produced {kind} from finite inputs in the forward pass"
+            for t in ins:
+                if t.grad_fn is None and not _finite(t._data):
+                    label = (names or {}).get(id(t), "an input tensor")
+                    return None, f"{label} already holds NaN/inf"
+    return None, "no op output is non-finite"
+
+
+def find_nonfinite_backward(root: Tensor) -> tuple[str | None, str]:
+    """After root.backward(): the first node (in backward order) that received a finite gradient
+    and sent a NaN/inf one along an input edge (uses each node's edge_grads)."""
+    if root.grad_fn is None:
+        return None, "the loss is not attached to a graph"
+    order, outs = _post_order(root)
+    bad_in: dict = {}
+    for node in reversed(order):  # consumers before inputs: the order backward runs in
+        edges = getattr(node, "edge_grads", None) or []
+        if not bad_in.get(node, False):
+            for g in edges:
+                if g is not None and not _finite(g):
+                    kind = "NaN" if np.isnan(g).any() else "inf"
+                    return node.name(), f"{node.name()} produced {kind} gradients from a finite gradient in " \
+                                        "the backward pass"
+        for t, g in zip(node.inputs, edges):
+            if t.grad_fn is not None and g is not None and not _finite(g):
+                bad_in[t.grad_fn] = True
+    return None, "no backward node produced a non-finite gradient"
+
+
+# ============================================================================================
+# Trainer
+# ============================================================================================
+class Trainer:
+    """Steps a model built from `config` over `dataset` (made from the config when not given).
+
+    eval_every: evaluate train/test loss and accuracy every this many steps (default: once per
+    epoch, i.e. ceil(n_train / batch_size) steps). callbacks: functions fn(trainer, info) or objects
+    with on_step(trainer, info), called after every step; one returning False stops run()."""
+
+    def __init__(self, config: NetConfig, dataset: Dataset | None = None, limits: Limits = DEFAULT_LIMITS,
+                 eval_every: int | None = None, fused: bool = True, callbacks=()):
+        if dataset is None:
+            config.validate(limits)
+            dataset = make_dataset(config.dataset, config.n_samples, config.noise, config.train_ratio, config.seed,
+                                   config.n_classes, max_samples=limits.max_samples)
+        else:
+            config.validate(limits, dataset.kind, dataset.n_classes or None)
+            n = dataset.n_train + dataset.n_test
+            if n > limits.max_samples:
+                raise ConfigError(f"the dataset has {n} points; the limit is {limits.max_samples}")
+            if dataset.input_dim != config.input_dim() and config.dataset != "csv":
+                raise ConfigError(f"the dataset has {dataset.input_dim} input columns; the config expects "
+                                  f"{config.input_dim()}")
+            if config.dataset == "csv":
+                from vizgrad.data import check_features
+                try:
+                    check_features(config.features, dataset.input_dim)
+                except ValueError as e:
+                    raise ConfigError(f"features: {e}") from None
+        self.config = config
+        self.dataset = dataset
+        self.limits = limits
+        self.fused = bool(fused)
+        self.callbacks = list(callbacks)
+        self.kind = dataset.kind
+        self.n_classes = dataset.n_classes
+        self.n_outputs = output_size(config, dataset.n_classes if dataset.n_classes > 2 else 2)
+        self.X_train = featurize(dataset.x_train, config.features)
+        self.X_test = featurize(dataset.x_test, config.features)
+        self.T_train = self._targets(dataset.y_train)
+        self.T_test = self._targets(dataset.y_test)
+        self.n_train = len(self.X_train)
+        self.batch_size = min(int(config.batch_size), self.n_train)
+        if eval_every is None:
+            eval_every = -(-self.n_train // self.batch_size)
+        if int(eval_every) < 1:
+            raise ConfigError(f"eval_every must be >= 1, got {eval_every!r}")
+        self.eval_every = int(eval_every)
+        self.reset()
+
+    # -- setup -------------------------------------------------------------------------------------
+    def _targets(self, y):
+        if self.config.loss == "cross_entropy":
+            return np.asarray(y).astype(np.int64)
+        return np.asarray(y, dtype=np.float32).reshape(-1, 1)
+
+    def reset(self) -> None:
+        """Fresh weights (from config.seed), optimizer state, batch order and history."""
+        cfg = self.config
+        self.model = build_model(cfg, self.n_outputs, validate=False)
+        self.linears = linear_layers(self.model)
+        self.params = []
+        for lin in self.linears:
+            self.params += [lin.weight, lin.bias]
+        self._param_names = {id(p): n for n, p in self.model.named_parameters()}
+        self.optimizer = self._make_optimizer()
+        self.loss_fn = {"bce_logits": nn.BCEWithLogitsLoss, "cross_entropy": nn.CrossEntropyLoss,
+                        "mse": nn.MSELoss}[cfg.loss]()
+        self._acts = [_ACT[a] for a in cfg.activation]
+        self._rng = np.random.default_rng(int(cfg.seed) + 1)
+        self._perm = np.arange(self.n_train)
+        self._pos = self.n_train            # start a new epoch on the first step
+        self._seen = 0
+        self.steps = 0
+        self._stop = False
+        self.diverged: str | None = None
+        self.diverged_op: str | None = None
+        self.history = History()
+        self.evaluate(record=True)
+
+    def _make_optimizer(self):
+        from vizgrad import optim
+        c = self.config
+        if c.optimizer == "sgd":
+            return optim.SGD(self.params, lr=c.lr)
+        if c.optimizer == "momentum":
+            return optim.SGD(self.params, lr=c.lr, momentum=c.momentum)
+        return optim.Adam(self.params, lr=c.lr)
+
+    @property
+    def epoch(self) -> float:
+        return self._seen / self.n_train
+
+    # -- the numpy forward (evaluation, grids, fused training) ------------------------------------
+    def _forward_np(self, X, keep: bool = False):
+        """Logits for X (n, features); with keep, also the list of (z, a) per hidden layer."""
+        h = X
+        cache = []
+        lins = self.linears
+        for (f, _), lin in zip(self._acts, lins):
+            z = h @ lin.weight._data.T
+            z += lin.bias._data
+            h = f(z)
+            if keep:
+                cache.append((z, h))
+        last = lins[-1]
+        out = h @ last.weight._data.T
+        out += last.bias._data
+        return (out, cache) if keep else out
+
+    def _loss_np(self, out, T, grad: bool):
+        """Data loss (mean over the batch) and, with grad, d loss / d out."""
+        n = out.shape[0]
+        loss_kind = self.config.loss
+        if loss_kind == "bce_logits":
+            with np.errstate(over="ignore"):
+                loss = float(np.mean(np.maximum(out, 0) - out * T + np.log1p(np.exp(-np.abs(out)))))
+            return loss, ((_sigmoid(out) - T) / np.float32(n) if grad else None)
+        if loss_kind == "mse":
+            d = out - T
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss = float(np.mean(d * d))
+            return loss, (d * np.float32(2.0 / n) if grad else None)
+        # cross entropy over class logits, T int labels
+        m = out.max(axis=1, keepdims=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(out - m)
+            s = e.sum(axis=1, keepdims=True)
+            rows = np.arange(n)
+            loss = float(np.mean(np.log(s[:, 0]) + m[:, 0] - out[rows, T]))
+            if not grad:
+                return loss, None
+            d = e / s
+        d[rows, T] -= 1
+        return loss, d / np.float32(n)
+
+    def _fused_grads(self, X, T) -> float:
+        """One numpy forward/backward; writes every parameter's .grad. Returns the data loss."""
+        out, cache = self._forward_np(X, keep=True)
+        loss, dz = self._loss_np(out, T, grad=True)
+        lins = self.linears
+        reg, rate = self.config.regularization, np.float32(self.config.reg_rate)
+        if True:
+            for i in range(len(lins) - 1, -1, -1):
+                lin = lins[i]
+                W = lin.weight._data
+                h = cache[i - 1][1] if i > 0 else X
+                gW = dz.T @ h
+                if reg == "l2" and rate:
+                    gW += rate * W
+                elif reg == "l1" and rate:
+                    gW += rate * np.sign(W)
+                lin.weight._grad = Tensor._make(gW)
+                lin.bias._grad = Tensor._make(dz.sum(axis=0))
+                if i > 0:
+                    z, a = cache[i - 1]
+                    dh = dz @ W
+                    dfn = self._acts[i - 1][1]
+                    dz = dh if dfn is None else dh * dfn(z, a)
+        return loss
+
+    def _autograd_loss(self, X, T) -> tuple[Tensor, Tensor]:
+        """(data loss, total loss with regularization) through vizgrad's graph."""
+        out = self.model(vizgrad.from_numpy(X))
+        loss = self.loss_fn(out, vizgrad.from_numpy(T))
+        total = loss
+        rate = self.config.reg_rate
+        if self.config.regularization != "none" and rate:
+            for lin in self.linears:
+                w = lin.weight
+                total = total + (rate * 0.5) * (w * w).sum() if self.config.regularization == "l2" \
+                    else total + rate * w.abs().sum()
+        return loss, total
+
+    def _autograd_grads(self, X, T) -> float:
+        self.optimizer.zero_grad()
+        loss, total = self._autograd_loss(X, T)
+        total.backward()
+        return float(loss.item())
+
+    # -- stepping -------------------------------------------------------------------------------------
+    def _next_batch(self):
+        bs = self.batch_size
+        n = self.n_train
+        if bs >= n:
+            self._seen += n
+            return None
+        if self._pos >= n:
+            self._perm = self._rng.permutation(n)
+            self._pos = 0
+        idx = self._perm[self._pos:self._pos + bs]
+        self._pos += bs
+        self._seen += len(idx)
+        return idx
+
+    def _grad_norms(self) -> tuple[tuple, bool]:
+        """Weight-gradient norms per Linear layer, and whether every gradient is finite."""
+        norms = []
+        ok = True
+        for lin in self.linears:
+            g = lin.weight._grad._data
+            sq = float(np.vdot(g, g))
+            gb = lin.bias._grad._data
+            if not (math.isfinite(sq) and math.isfinite(float(np.vdot(gb, gb)))):
+                if not (_finite(g) and _finite(gb)):
+                    ok = False
+                sq = float(np.vdot(g.astype(np.float64), g.astype(np.float64)))
+            norms.append(math.sqrt(sq) if sq == sq else float("nan"))
+        return tuple(norms), ok
+
+    def step(self) -> StepInfo | None:
+        """One minibatch update. Returns a StepInfo (info.diverged set if this step diverged), or
+        None when the trainer had already diverged (call reset())."""
+        if self.diverged is not None:
+            return None
+        idx = self._next_batch()
+        if idx is None:
+            X, T = self.X_train, self.T_train
+        else:
+            X, T = self.X_train[idx], self.T_train[idx]
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
+            loss = self._fused_grads(X, T) if self.fused else self._autograd_grads(X, T)
+            norms, ok = self._grad_norms()
+        if not ok or not math.isfinite(loss):
+            return self._diverge(X, T, loss, norms)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.optimizer.step()
+        self.steps += 1
+        h = self.history
+        h.step.append(self.steps)
+        h.epoch.append(self.epoch)
+        h.batch_loss.append(loss)
+        h.grad_norms.append(norms)
+        metrics = self.evaluate(record=True) if self.steps % self.eval_every == 0 else None
+        info = StepInfo(self.steps, self.epoch, loss, norms, metrics)
+        if self.callbacks and not self._notify(info):
+            self._stop = True
+        return info
+
+    def _notify(self, info) -> bool:
+        go_on = True
+        for cb in self.callbacks:
+            fn = getattr(cb, "on_step", cb)
+            if fn(self, info) is False:
+                go_on = False
+        return go_on
+
+    def add_callback(self, cb) -> None:
+        self.callbacks.append(cb)
+
+    def run(self, n: int) -> int:
+        """Up to n steps; stops early on divergence or when a callback returns False. Returns the
+        number of updates made. n is bounded by limits.max_steps_per_run."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ConfigError(f"steps must be a whole number >= 0, got {n!r}")
+        if n > self.limits.max_steps_per_run:
+            raise ConfigError(f"at most {self.limits.max_steps_per_run} steps per run, got {n}")
+        done = 0
+        self._stop = False
+        for _ in range(int(n)):
+            info = self.step()
+            if info is None or info.diverged:
+                break
+            done += 1
+            if self._stop:
+                break
+        return done
+
+    # -- divergence -------------------------------------------------------------------------------------
+    def _diverge(self, X, T, loss, norms) -> StepInfo:
+        step = self.steps + 1
+        op, why = self.diagnose(X, T)
+        what = "NaN" if loss != loss else ("inf" if not math.isfinite(loss) else f"{loss:.4g}")
+        grads = "finite" if all(math.isfinite(v) for v in norms) else "not finite"
+        self.diverged = f"training diverged at step {step}: loss {what}, gradients {grads}; {why}"
+        self.diverged_op = op
+        info = StepInfo(step, self.epoch, loss, norms, None, self.diverged)
+        self._notify(info)
+        return info
+
+    def diagnose(self, X, T) -> tuple[str | None, str]:
+        """Replay a batch through vizgrad's autograd and name the op that first produced NaN/inf."""
+        for p in self.params:
+            if not _finite(p._data):
+                return None, (f"parameter {self._param_names[id(p)]} holds NaN/inf: the previous update "
+                              "overflowed (learning rate too high?)")
+        with np.errstate(all="ignore"):
+            loss, total = self._autograd_loss(X, T)
+            if not _finite(total._data):
+                return find_nonfinite_forward(total, self._param_names)
+            saved = [p._grad for p in self.params]
+            try:
+                for p in self.params:
+                    p._grad = None
+                anomaly = getattr(vizgrad.autograd, "detect_anomaly", None)
+                if anomaly is not None:
+                    try:
+                        with anomaly():
+                            total.backward(retain_graph=True)
+                    except RuntimeError as e:
+                        import re
+                        m = re.search(r"Function '([^']+)'", str(e))
+                        if m:
+                            return m.group(1), f"{m.group(1)} produced NaN gradients in the backward pass ({e})"
+                        raise
+                    op, why = find_nonfinite_backward(total)
+                else:
+                    total.backward()
+                    op, why = find_nonfinite_backward(total)
+                return op, why
+            finally:
+                for p, g in zip(self.params, saved):
+                    p._grad = g
+
+    # -- evaluation and prediction ------------------------------------------------------------------------
+    def _accuracy(self, out, T) -> float:
+        if self.kind != "classification":
+            return float("nan")
+        if self.config.loss == "cross_entropy":
+            pred = out.argmax(axis=1)
+            return float(np.mean(pred == T))
+        thr = 0.0 if self.config.loss == "bce_logits" else 0.5
+        return float(np.mean((out[:, 0] > thr) == (T[:, 0] > 0.5)))
+
+    def evaluate(self, record: bool = False) -> dict:
+        """Full train and test data loss and accuracy (NaN accuracy for regression)."""
+        with np.errstate(all="ignore"):
+            out_tr = self._forward_np(self.X_train)
+            out_te = self._forward_np(self.X_test)
+            m = {"train_loss": self._loss_np(out_tr, self.T_train, False)[0],
+                 "test_loss": self._loss_np(out_te, self.T_test, False)[0],
+                 "train_acc": self._accuracy(out_tr, self.T_train),
+                 "test_acc": self._accuracy(out_te, self.T_test)}
+        if record:
+            h = self.history
+            h.eval_step.append(self.steps)
+            h.eval_epoch.append(self.epoch)
+            for k, v in m.items():
+                getattr(h, k).append(v)
+        return m
+
+    def predict(self, points) -> np.ndarray:
+        """What the playground shows for raw points (n, 2): P(class 1) (bce_logits), class
+        probabilities (n, k) (cross_entropy), or the output value (mse)."""
+        X = featurize(np.asarray(points, dtype=np.float32), self.config.features)
+        with np.errstate(all="ignore"):
+            out = self._forward_np(X)
+            if self.config.loss == "bce_logits":
+                return _sigmoid(out[:, 0])
+            if self.config.loss == "cross_entropy":
+                e = np.exp(out - out.max(axis=1, keepdims=True))
+                return e / e.sum(axis=1, keepdims=True)
+            return out[:, 0]
+
+    def predict_class(self, points) -> np.ndarray:
+        p = self.predict(points)
+        if self.config.loss == "cross_entropy":
+            return p.argmax(axis=1)
+        return (p > 0.5).astype(np.int64)
+
+    def _grid_points(self, resolution: int, extent):
+        resolution = int(resolution)
+        if not 2 <= resolution <= self.limits.max_grid:
+            raise ConfigError(f"grid resolution must be 2..{self.limits.max_grid}, got {resolution}")
+        if isinstance(extent, (int, float)):
+            extent = (-float(extent), float(extent), -float(extent), float(extent))
+        x0, x1, y0, y1 = (float(v) for v in extent)
+        xs = np.linspace(x0, x1, resolution, dtype=np.float32)
+        if self.dataset.input_dim == 1:
+            return xs, None, xs[:, None]
+        ys = np.linspace(y0, y1, resolution, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, ys)
+        return xs, ys, np.stack([gx.ravel(), gy.ravel()], 1)
+
+    def _shape(self, v, xs, ys):
+        if ys is None:
+            return v
+        return v.reshape((len(ys), len(xs)) + v.shape[1:])
+
+    def predict_grid(self, resolution: int = 50, extent=6.0) -> Grid:
+        """Predictions (see predict) on a resolution x resolution grid over [-extent, extent]²
+        (or extent=(xmin, xmax, ymin, ymax))."""
+        xs, ys, pts = self._grid_points(resolution, extent)
+        return Grid(xs, ys, self._shape(self.predict(pts), xs, ys))
+
+    def neuron_outputs_grid(self, layer: int, unit: int, resolution: int = 50, extent=6.0) -> Grid:
+        """Output of one neuron over the input plane: hidden layer `layer` (0-based, after its
+        activation) or, for layer == len(hidden) (or -1), the output layer's raw output (logit)."""
+        n_hidden = len(self.config.hidden)
+        if layer == -1:
+            layer = n_hidden
+        if not isinstance(layer, (int, np.integer)) or not 0 <= layer <= n_hidden:
+            raise ConfigError(f"layer must be 0..{n_hidden} (or -1 for the output), got {layer!r}")
+        width = self.linears[layer].out_features
+        if not isinstance(unit, (int, np.integer)) or not 0 <= unit < width:
+            raise ConfigError(f"unit must be 0..{width - 1} for layer {layer}, got {unit!r}")
+        xs, ys, pts = self._grid_points(resolution, extent)
+        X = featurize(pts, self.config.features)
+        with np.errstate(all="ignore"):
+            out, cache = self._forward_np(X, keep=True)
+        v = out[:, unit] if layer == n_hidden else cache[layer][1][:, unit]
+        return Grid(xs, ys, self._shape(np.ascontiguousarray(v), xs, ys))
+
+    def feature_grid(self, name: str, resolution: int = 50, extent=6.0) -> Grid:
+        """An input feature (x1, x1x2, sinx2 ...) over the input plane, as the Playground's input nodes."""
+        xs, ys, pts = self._grid_points(resolution, extent)
+        return Grid(xs, ys, self._shape(featurize(pts, [name])[:, 0], xs, ys))
+
+
+def loss_curve_csv(history: History) -> str:
+    """The evaluated metrics as CSV: step,epoch,train_loss,test_loss,train_acc,test_acc (accuracy
+    empty for regression)."""
+    buf = io.StringIO()
+    buf.write("step,epoch,train_loss,test_loss,train_acc,test_acc\n")
+
+    def f(v):
+        return "" if v != v else repr(float(v))
+    for row in zip(history.eval_step, history.eval_epoch, history.train_loss, history.test_loss,
+                   history.train_acc, history.test_acc):
+        s, e, a, b, c, d = row
+        buf.write(f"{s},{e:.6g},{f(a)},{f(b)},{f(c)},{f(d)}\n")
+    return buf.getvalue()
