@@ -12,6 +12,7 @@ than about N log N: time(5,000) / time(1,000) compared with 5 * log(5,000) / log
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import shutil
@@ -70,9 +71,11 @@ def count_ops(t) -> int:
     return len(seen)
 
 
-def timed(fn, repeat=1):
+def timed(fn, repeat=3):
+    """Best of `repeat` wall-clock runs (the machine may be shared), after a gc.collect()."""
     best, out = float("inf"), None
     for _ in range(repeat):
+        gc.collect()
         t = time.perf_counter()
         out = fn()
         best = min(best, time.perf_counter() - t)
@@ -103,9 +106,9 @@ def main():
     rows = []
     for n in sizes:
         loss = scalar_mlp(n)
-        t_trace, g = timed(lambda: vg.trace(loss), 3 if n < 5000 else 1)
-        t_layout, _ = timed(lambda: vp.layout(g), 3 if n < 5000 else 1)
-        t_fig, fig = timed(lambda: vp.figure(g), 3 if n < 5000 else 1)
+        t_trace, g = timed(lambda: vg.trace(loss))
+        t_layout, _ = timed(lambda: vp.layout(g))
+        t_fig, fig = timed(lambda: vp.figure(g))
         ops = sum(1 for _, k in g.nodes(data="kind") if k == "op")
         td = None if args.no_dot or n > args.dot_max else dot_time(g)
         rows.append(dict(n=n, ops=ops, nodes=g.number_of_nodes(), edges=g.number_of_edges(), trace=t_trace,

@@ -239,8 +239,6 @@ def test_no_grad_context_and_decorator():
     assert not f(x).requires_grad and torch.is_grad_enabled()
 
 
-@pytest.mark.xfail(strict=True, reason="vizgrad/_grad_mode.py: no_grad takes no function (torch >= 2.0 accepts "
-                                       "a bare @torch.no_grad); outside this issue's files, reported")
 def test_no_grad_bare_decorator():
     @torch.no_grad
     def g(t):
@@ -403,3 +401,21 @@ def _run(lib, code):
 @pytest.mark.parametrize("name", SNIPPETS)
 def test_snippet_vs_torch(name, torch_ref):
     assert _run(vizgrad, SNIPPETS[name]) == _run(torch_ref, SNIPPETS[name])
+
+
+def test_inplace_change_of_a_saved_input_is_refused_like_torch():
+    import vizgrad
+
+    def run(lib):
+        x = lib.ones(2, requires_grad=True)
+        s = (x * x).sum()
+        with lib.no_grad():
+            x.mul_(2)
+        with pytest.raises(RuntimeError) as e:
+            s.backward()
+        return str(e.value)
+
+    msg = run(vizgrad)
+    assert "modified by an inplace operation" in msg and "is at version 1; expected version 0" in msg
+    from tests.conftest import need_torch
+    assert run(need_torch()) == msg

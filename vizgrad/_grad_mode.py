@@ -18,6 +18,15 @@ class _GradMode:
 
     mode: bool
 
+    def __new__(cls, *args, **kwargs):
+        # `@no_grad` without parentheses: the class is called with the function itself
+        if cls in (no_grad, enable_grad) and len(args) == 1 and callable(args[0]) and not kwargs:
+            return object.__new__(cls)(args[0])
+        return object.__new__(cls)
+
+    def __init__(self, *args):
+        pass
+
     def __enter__(self):
         self._prev = GRAD_ENABLED[0]
         GRAD_ENABLED[0] = self.mode

@@ -375,6 +375,12 @@ def _parse_python(text: str) -> ast.Expression:
             msg = msg[len("invalid syntax. "):]
         col = (e.offset or 1) + shift
         end = (getattr(e, "end_offset", None) or 0) + shift
+        last = stripped.rstrip(" ")
+        if msg == "invalid syntax" and last and last[-1] in "+-*/@=.,:%^&|<>~" and col == 1 + shift:
+            # Python points at the start of "x +"; the problem is the dangling operator at the end
+            msg = f"the expression ends after '{last[-1]}'"
+            col = shift + len(last)
+            end = col + 1
         if e.lineno not in (None, 1):  # cannot happen on one line, but never point outside it
             col = len(text)
         col = max(1, min(col, len(text) + 1))
@@ -513,7 +519,10 @@ class _Converter:
         sym = _BINOPS[t]
         left = self.convert(node.left)
         right = self.convert(node.right)
-        return BinOp(sym, left, right, self._op_col(node, sym), _col(node), _end(node))
+        out = BinOp(sym, left, right, self._op_col(node, sym), _col(node), _end(node))
+        if sym == "**" and _is_const(right):  # reject 9**9**9 already here (to_latex does not evaluate)
+            _check_exponent(_fold(right, self.limits, None)[0], out, self.limits)
+        return out
 
     def c_List(self, node):
         if not node.elts:
@@ -583,6 +592,8 @@ class _Converter:
         if not isinstance(f, ast.Name):
             if isinstance(f, ast.Attribute) and f.attr in FUNCTIONS:
                 raise self.err(f"methods are not supported: write {f.attr}(...) instead of .{f.attr}(...)", f)
+            if isinstance(f, ast.Attribute):
+                raise self.err("methods (x.name(...)) are not supported", f)
             raise self.err("only the listed functions can be called", f)
         name = f.id
         if name not in FUNCTIONS:
@@ -670,7 +681,10 @@ class _Converter:
         if name == "transpose" and (bound["dim0"] is None) != (bound["dim1"] is None):
             raise self.err("transpose() takes both dim0 and dim1, or neither", col=col, end=end)
         if name == "pow":
-            return BinOp("**", bound["a"], bound["b"], col, col, end)
+            out = BinOp("**", bound["a"], bound["b"], col, col, end)
+            if _is_const(out.right):
+                _check_exponent(_fold(out.right, self.limits, None)[0], out, self.limits)
+            return out
         return Call(name, bound, col, end)
 
 
@@ -1294,7 +1308,10 @@ def _latex_name(name: str) -> str:
 def _latex_num(v) -> str:
     if isinstance(v, int):
         return str(v)
-    s = repr(float(v))
+    v = float(v)
+    s = repr(v)
+    if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
+        s = f"{v:.8g}"
     if "e" in s:
         m, _, ex = s.partition("e")
         ex = str(int(ex))

@@ -41,6 +41,7 @@ class Op:
 
     _hooks = None            # tensor hooks of this node's output (register_hook, retain_grad)
     _freed = False
+    versions = None          # inputs' in-place versions when recorded (None: all were 0)
     edge_grads = None        # after backward: the gradient sent to each input (numpy), for the graph
 
     def __init_subclass__(cls, **kwargs):
@@ -65,6 +66,11 @@ class Op:
                     ctx.inputs = inputs
                     out._requires_grad = True
                     out.grad_fn = ctx
+                    if cls.saves:  # remember versions only when some input was modified in place before
+                        for u in inputs:
+                            if u._version:
+                                ctx.versions = tuple(v._version for v in inputs)
+                                break
                     break
         return out
 

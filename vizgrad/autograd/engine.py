@@ -109,6 +109,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             if fn._freed:
                 raise RuntimeError(FREED_MSG)
             inputs = fn.inputs
+            if fn.saves:
+                _check_versions(fn, inputs)
             if create_graph:
                 grads = fn.backward(g, outs[fn] if fn.needs_out else None, *inputs)
             elif len(inputs) == 1:
@@ -185,6 +187,21 @@ def _accumulate(t: Tensor, g, create_graph: bool):
         t._grad._data += g
     else:
         t._grad._data = t._grad._data + g
+
+
+def _check_versions(fn, inputs):
+    """Refuse to differentiate through a value an in-place op changed after it was saved (as torch)."""
+    vs = fn.versions
+    for k, t in enumerate(inputs):
+        expected = vs[k] if vs is not None else 0
+        if t._version != expected:
+            shape = list(np.shape(t._data))
+            kind = {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(t.dtype.name, "Tensor")
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"[torch.{kind} {shape}] is at version {t._version}; expected version {expected} instead. Hint: "
+                "enable anomaly detection to find the operation that failed to compute its gradient, with "
+                "torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def _check_anomaly(fn, grads):
