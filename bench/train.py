@@ -14,7 +14,7 @@ trainer's periodic full train/test evaluation is switched off, eval_every = 10**
                     vizgrad's graph
   torch             the same loop in torch 2.x, torch.set_num_threads(1): opt.zero_grad(),
                     loss_fn(model(xb), yb).backward(), opt.step(), minibatches by index as above
-Figures are steps per second, the median of several timed repeats; ratio = vizgrad / torch.
+Figures are steps per second, the median of 9 interleaved timing windows; ratio = vizgrad / torch.
 Target: vizgrad (fused) >= 2x torch.
 """
 from __future__ import annotations
@@ -39,22 +39,28 @@ except ImportError:
     torch = None
 
 
-def rate(step, seconds: float, repeat: int) -> float:
-    """Median steps/s over `repeat` windows of about `seconds` each."""
-    for _ in range(20):
-        step()
-    rates = []
+def window(step, seconds: float) -> float:
+    n, t0 = 0, time.perf_counter()
+    while True:
+        for _ in range(50):
+            step()
+        n += 50
+        dt = time.perf_counter() - t0
+        if dt >= seconds:
+            return n / dt
+
+
+def rates(steps: dict, seconds: float, repeat: int) -> dict:
+    """Median steps/s of each candidate; timing windows are interleaved (a, b, c, a, b, c, ...) so
+    that load from other processes on a shared machine hits all candidates alike."""
+    for step in steps.values():
+        for _ in range(50):
+            step()
+    got = {k: [] for k in steps}
     for _ in range(repeat):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            for _ in range(50):
-                step()
-            n += 50
-            dt = time.perf_counter() - t0
-            if dt >= seconds:
-                break
-        rates.append(n / dt)
-    return statistics.median(rates)
+        for k, step in steps.items():
+            got[k].append(window(step, seconds))
+    return {k: statistics.median(v) for k, v in got.items()}
 
 
 def vizgrad_step(cfg, fused: bool):
@@ -98,18 +104,21 @@ def torch_step(cfg, tr_data):
 
 def main():
     quick = "--quick" in sys.argv
-    seconds, repeat = (0.3, 3) if quick else (1.0, 5)
-    print(__doc__.split("\n\n")[1])
+    seconds, repeat = (0.2, 3) if quick else (0.5, 9)
+    print(__doc__.split("\n\n")[2])
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}\n")
     print(f"{'batch':>6} {'vizgrad fused':>14} {'vizgrad autograd':>17} {'torch':>10} {'fused/torch':>12} "
           f"{'autograd/torch':>15}")
     for bs in (10, 250):
         cfg = NetConfig(dataset="circles", n_samples=500, train_ratio=0.5, features=("x1", "x2"), hidden=(8, 8),
                         activation="tanh", loss="bce_logits", optimizer="sgd", lr=0.03, batch_size=bs, seed=0)
-        fused = rate(vizgrad_step(cfg, True), seconds, repeat)
-        auto = rate(vizgrad_step(cfg, False), seconds, repeat)
+        cands = {"fused": vizgrad_step(cfg, True), "autograd": vizgrad_step(cfg, False)}
         if torch is not None:
-            ref = rate(torch_step(cfg, Trainer(cfg)), seconds, repeat)
+            cands["torch"] = torch_step(cfg, Trainer(cfg))
+        r = rates(cands, seconds, repeat)
+        fused, auto = r["fused"], r["autograd"]
+        if torch is not None:
+            ref = r["torch"]
             print(f"{bs:>6} {fused:>12.0f}/s {auto:>15.0f}/s {ref:>8.0f}/s {fused / ref:>11.2f}x {auto / ref:>14.2f}x")
         else:
             print(f"{bs:>6} {fused:>12.0f}/s {auto:>15.0f}/s {'-':>10}")

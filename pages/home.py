@@ -1,6 +1,10 @@
 """Home: what vizgrad is, a live example graph, and a link to every page."""
 import streamlit as st
 
+from pages._common import ensure_app_navigation
+
+ensure_app_navigation()
+
 import vizgrad as vg
 from vizgrad.plot import figure
 

@@ -1,5 +1,9 @@
 """Lessons (being built: issue 5)."""
 import streamlit as st
 
+from pages._common import ensure_app_navigation
+
+ensure_app_navigation()
+
 st.title("Lessons")
 st.info("Coming in this release.")

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import need_torch
+from tests.conftest import need_torch
 from vizgrad.expr import ExprError, evaluate, to_latex, to_torch_code
 
 VARS = {

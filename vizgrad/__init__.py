@@ -62,3 +62,11 @@ class cuda:  # torch.cuda.is_available() is a common first line
         return 0
 
 from vizgrad import nn, optim  # noqa: E402  (issue 3: torch.nn / torch.optim)
+
+
+def show(*roots, **kw):
+    """Draw the graph behind `roots` (tensors, or a graph from vizgrad.graph.trace) and display it
+    (inline in a notebook); returns the plotly Figure. Options as vizgrad.plot.figure. Imports
+    plotly only when called: the engine itself never does."""
+    from vizgrad.plot import show as _show
+    return _show(*roots, **kw)

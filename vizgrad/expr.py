@@ -28,6 +28,7 @@ import ast
 import builtins
 import contextlib
 import difflib
+import functools
 import keyword
 import math
 from dataclasses import dataclass, field
@@ -291,6 +292,24 @@ _CHAR_HINTS = {"\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u00f7": "/", "\u22
                "\u00b2": "**2", "\u00b3": "**3", "\u221a": "sqrt(...)", "\u03c0": "pi", "\u2211": "sum(...)"}
 _OP_WORDS = {"+": "addition '+'", "-": "subtraction '-'", "*": "multiplication '*'", "/": "division '/'",
              "**": "power '**'", "@": "matrix product '@'"}
+
+
+def _shielded(fn):
+    """Public entry points raise ExprError only: anything unexpected (a bug here or in the engine)
+    becomes an ExprError saying "internal error", with the original as its __cause__."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ExprError:
+            raise
+        except RecursionError:
+            raise ExprError("the expression is too deeply nested") from None
+        except MemoryError:
+            raise ExprError("out of memory") from None
+        except Exception as e:
+            raise ExprError(f"internal error ({type(e).__name__}: {_clean(e)})") from e
+    return wrapper
 
 
 def _plural(n, word):
@@ -688,6 +707,7 @@ class _Converter:
         return Call(name, bound, col, end)
 
 
+@_shielded
 def parse(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> Expression:
     """Check and parse `source`. With `variables` (names, or the mapping given to `evaluate`) every
     name must be declared; without, any identifier that is not a function or constant is a variable."""
@@ -966,7 +986,7 @@ class _Evaluator:
         except RecursionError:
             raise self.err(f"{what}: the expression is too deeply nested", col, end) from None
         except Exception as e:  # an engine bug: never let it escape as anything but ExprError
-            raise self.err(f"{what} failed (internal error {type(e).__name__}: {_clean(e)})", col, end) from None
+            raise self.err(f"{what} (internal error {type(e).__name__}: {_clean(e)})", col, end) from None
 
     def finish(self, out, inputs_finite, op, col, end=None, by_zero=None):
         if isinstance(out, tuple):  # max(x, dim=...) gives (values, indices)
@@ -1019,8 +1039,6 @@ class _Evaluator:
         op, col = node.op, node.op_col
         end = col + len(op)
         what = _OP_WORDS[op]
-        if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # cannot happen: folded above
-            return _fold_binop(node, a, b, True, self.limits, self.warnings)[0], True
         if op == "@":
             if not isinstance(a, Tensor) or not isinstance(b, Tensor):
                 raise self.err("'@' multiplies two tensors (vectors or matrices), not a number; use * "
@@ -1030,6 +1048,9 @@ class _Evaluator:
             with self.guard(f"shape mismatch in {what}", col, end):
                 out = a @ b
             return self.finish(out, fa and fb, op, col, end)
+        if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # not reached: folded in ev
+            value = _fold_binop(node, a, b, True, self.limits, self.warnings)[0]
+            return value, math.isfinite(value)
         if op == "**" and not isinstance(b, Tensor):
             _check_exponent(b, node, self.limits)
         shape = self.predict_broadcast(a, b, what, col, end)
@@ -1146,7 +1167,8 @@ class _Evaluator:
                 out = vg.clamp(x, min=args["min"], max=args["max"])
             elif fam == "transpose":
                 if args.get("dim0") is None:
-                    out = vg.t(x)
+                    # torch.t of a 0-d tensor is the identity; vizgrad.t raises TypeError there (engine bug)
+                    out = vg.t(x) if x.dim() else vg.reshape(x, ())
                 else:
                     out = vg.transpose(x, args["dim0"], args["dim1"])
             elif name == "reshape":
@@ -1251,6 +1273,7 @@ def _numel(shape) -> int:
     return n
 
 
+@_shielded
 def evaluate(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> Result:
     """Evaluate `source` over `variables` ({name: value}, {name: {"value": v, "requires_grad": b}} or
     {name: Variable(v, requires_grad)}; a bare value requires grad). Returns a Result; raises only
@@ -1467,6 +1490,7 @@ def _fmt_key_part(k) -> str:
     return str(k)
 
 
+@_shielded
 def to_latex(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> str:
     """The expression as LaTeX (fractions, powers, function names, matrix products)."""
     expr = parse(source, variables, limits)
@@ -1627,6 +1651,7 @@ def _all_num_leaves(node) -> bool:
     return isinstance(node, Num)
 
 
+@_shielded
 def to_torch_code(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> str:
     """Runnable PyTorch code computing the same value and gradients, printing the output and each
     variable's .grad. (The expression is evaluated first, so bad input raises ExprError.)"""

@@ -262,7 +262,7 @@ def expand(g, names=None) -> nx.DiGraph:
     if names is None:
         return full
     names = {names} if isinstance(names, str) else set(names)
-    keep = set(g.graph.get("collapsed") or ()) - names
+    keep = {c for c in g.graph.get("collapsed") or () if not (c in names or (":" in c and _matches(c, names)))}
     return _collapse(full, keep, g.graph.get("absorb_params", True)) if keep else full
 
 
@@ -417,7 +417,7 @@ def format_value(a, max_elems: int = 6, digits: int = 3, sep: str = "\n", shape:
     if a is None:
         return ""
     a = np.asarray(a)
-    if a.size == 1 and a.ndim <= 1:
+    if a.size == 1:
         return format_number(a.reshape(()).item(), digits + 1)
     if a.ndim == 0:
         return format_number(a.item(), digits + 1)
@@ -428,6 +428,8 @@ def format_value(a, max_elems: int = 6, digits: int = 3, sep: str = "\n", shape:
             return "[" + ", ".join(items) + "]"
         if a.shape[1] == 1:  # a column: one line, transposed
             return "[" + ", ".join(items) + "]ᵀ"
+        if a.shape[0] == 1:  # a single row: one line
+            return "[[" + ", ".join(items) + "]]"
         r, c = a.shape
         w = max(len(s) for s in items)
         rows = ["[" + ", ".join(s.rjust(w) for s in items[i * c:(i + 1) * c]) + "]" for i in range(r)]

@@ -145,7 +145,8 @@ def _validate(c: NetConfig, limits: Limits, dataset_kind=None, n_classes=None):
         raise ConfigError(f"dataset must be one of {', '.join(list(DATASETS) + ['csv'])}; got {c.dataset!r}")
     _num("noise", c.noise, 0.0, 0.5)
     _num("train_ratio", c.train_ratio, 0.05, 0.95)
-    _num("n_samples", c.n_samples, 4, limits.max_samples, integer=True)
+    if c.dataset != "csv":  # an upload's size is checked against limits.max_samples by the Trainer
+        _num("n_samples", c.n_samples, 4, limits.max_samples, integer=True)
     _num("n_classes", c.n_classes, 2, limits.max_classes, integer=True)
     if c.dataset != "csv":
         spec = DATASETS[_ALIASES.get(c.dataset, c.dataset)]

@@ -714,7 +714,8 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
         sel = [k for k in range(E) if etext[k]]
         if sel:
             col = [th["muted"] if dimming and not ehl[k] else th["grad"] for k in sel]
-            traces.append(Sc(x=lay.label_xy[sel, 0], y=lay.label_xy[sel, 1] - (efs * 0.75 + 1), mode="text",
+            lx, ly = _place_labels(lay, sel, [len(etext[k]) * _CHAR * efs for k in sel], efs * 1.25)
+            traces.append(Sc(x=lx, y=ly, mode="text",
                              text=[_esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
                              textfont=dict(family=_MONO, size=efs * s, color=col), name="edge grads"))
     # -- hover / click targets (customdata = ids)
@@ -744,6 +745,44 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
     )
     fig._vizgrad = dict(graph=g, layout=lay, scale=s)  # for node_at, animations and tests
     return fig
+
+
+def _place_labels(lay, ks, widths, height):
+    """Centres for edge labels: each sits just above its edge's last segment, at the first of a
+    few points along it (middle first) where it overlaps no node and no label placed before."""
+    boxes = [np.stack([lay.x - lay.w / 2, lay.y - lay.h / 2, lay.x + lay.w / 2, lay.y + lay.h / 2], 1)]
+    placed = np.zeros((0, 4))
+    nodes_b = boxes[0]
+    out_x, out_y = [], []
+    for k, wd in zip(ks, widths):
+        e = lay.ptr[k + 1] - 1
+        x0, y0, x1, y1 = lay.px[e - 1], lay.py[e - 1], lay.px[e], lay.py[e]
+        best = None
+        # offset along the segment's upper normal, just enough for the box to clear the line
+        dx, dy = x1 - x0, y1 - y0
+        ln = math.hypot(dx, dy) or 1.0
+        nx_, ny_ = dy / ln, -dx / ln
+        if ny_ > 0:
+            nx_, ny_ = -nx_, -ny_
+        dist = abs(nx_) * wd / 2 + abs(ny_) * height / 2 + 1.5
+        for t in (0.5, 0.35, 0.65, 0.2, 0.8, 0.5):
+            cx, cy = x0 + t * dx + nx_ * dist, y0 + t * dy + ny_ * dist
+            b = np.array([cx - wd / 2 - 2, cy - height / 2, cx + wd / 2 + 2, cy + height / 2])
+            hit = False
+            for arr in (nodes_b, placed):
+                if len(arr) and np.any((arr[:, 0] < b[2]) & (arr[:, 2] > b[0]) & (arr[:, 1] < b[3]) & (arr[:, 3] > b[1])):
+                    hit = True
+                    break
+            if not hit:
+                best = (cx, cy, b)
+                break
+        if best is None:
+            best = (x0 + 0.5 * dx + nx_ * dist, y0 + 0.5 * dy + ny_ * dist, None)
+        out_x.append(best[0])
+        out_y.append(best[1])
+        if best[2] is not None:
+            placed = np.vstack([placed, best[2][None]])
+    return np.array(out_x), np.array(out_y)
 
 
 def cats_rank(cat):
@@ -869,7 +908,7 @@ def _short(a):
     """One-line gradient text for an edge: a number, a flat list of up to 3, or the norm."""
     if a is None:
         return ""
-    return format_value(a, max_elems=3, sep=" ", shape=False, flat=True)
+    return format_value(a, max_elems=3, sep=" ", shape=False, flat=True, digits=3 if np.size(a) == 1 else 2)
 
 
 def _topo_order(g):

@@ -464,21 +464,24 @@ class Trainer:
             try:
                 for p in self.params:
                     p._grad = None
+                # every node records the gradient it sent along each edge: the first node that got a
+                # finite gradient and sent NaN/inf is the culprit (catches inf, which anomaly mode
+                # does not, and is not fooled by inf turning into NaN one node later)
+                total.backward(retain_graph=True)
+                op, why = find_nonfinite_backward(total)
                 anomaly = getattr(vizgrad.autograd, "detect_anomaly", None)
-                if anomaly is not None:
+                if op is None and anomaly is not None:
+                    for p in self.params:
+                        p._grad = None
                     try:
                         with anomaly():
-                            total.backward(retain_graph=True)
+                            total.backward()
                     except RuntimeError as e:
                         import re
                         m = re.search(r"Function '([^']+)'", str(e))
-                        if m:
-                            return m.group(1), f"{m.group(1)} produced NaN gradients in the backward pass ({e})"
-                        raise
-                    op, why = find_nonfinite_backward(total)
-                else:
-                    total.backward()
-                    op, why = find_nonfinite_backward(total)
+                        if not m:
+                            raise
+                        op, why = m.group(1), f"{m.group(1)} produced NaN gradients in the backward pass ({e})"
                 return op, why
             finally:
                 for p, g in zip(self.params, saved):

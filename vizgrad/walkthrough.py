@@ -78,7 +78,7 @@ def _tex(s: str) -> str:
     return s.replace("_", r"\_")
 
 
-def _subst(rule: str, args: list[str]) -> str:
+def substitute_operands(rule: str, args: list[str]) -> str:
     """Put the operand labels into a local-derivative rule written with placeholders a, b, c."""
     for ph, lab in zip("abc", args):
         rule = re.sub(rf"(?<![\\A-Za-z]){ph}(?![A-Za-z])", lambda m, lab=lab: "{" + _tex(lab) + "}", rule)
@@ -165,7 +165,7 @@ def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]
         in_values = [g.nodes[i]["value"] for i in d["inputs"]]
         local = _local_numeric(fn, None, in_values, g.nodes[o]["value"])
         latex = list(d["latex"]) + [""] * (len(d["inputs"]) - len(d["latex"]))
-        latex = [_subst(r, [labels[i] for i in d["inputs"]]) for r in latex]
+        latex = [substitute_operands(r, [labels[i] for i in d["inputs"]]) for r in latex]
         contribs, eq_lines = [], []
         seen_pos = {}
         for pos, i in enumerate(d["inputs"]):

@@ -1,0 +1,277 @@
+"""vizgrad.plot: the figure holds the numbers, the layout is deterministic, layered and
+overlap-free, big graphs go WebGL, options and the backward animation work."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import vizgrad
+import vizgrad.graph as vg
+import vizgrad.plot as vp
+
+
+def seed(backward=True):
+    x = vizgrad.tensor(2.0, requires_grad=True, name="x")
+    y = vizgrad.tensor(3.0, requires_grad=True, name="y")
+    z = x ** 2 + y ** 3
+    if backward:
+        z.backward()
+    return z
+
+
+def scalar_mlp(n_samples, seed_=0):
+    """micrograd-style scalar MLP 2-3-1 over n_samples (25 ops a sample), backpropagated."""
+    rng = np.random.default_rng(seed_)
+    W1 = [[vizgrad.tensor(float(rng.uniform(-1, 1)), requires_grad=True) for _ in range(2)] for _ in range(3)]
+    b1 = [vizgrad.tensor(float(rng.uniform(-1, 1)), requires_grad=True) for _ in range(3)]
+    W2 = [vizgrad.tensor(float(rng.uniform(-1, 1)), requires_grad=True) for _ in range(3)]
+    b2 = vizgrad.tensor(0.1, requires_grad=True)
+    loss = None
+    for _ in range(n_samples):
+        x = [vizgrad.tensor(float(v)) for v in rng.uniform(-1, 1, 2)]
+        h = []
+        for ws, b in zip(W1, b1):
+            a = b
+            for w, xi in zip(ws, x):
+                a = a + w * xi
+            h.append(a.tanh())
+        o = b2
+        for w, hi in zip(W2, h):
+            o = o + w * hi
+        e = (o.tanh() - float(rng.uniform(-1, 1))) ** 2
+        loss = e if loss is None else loss + e
+    loss.backward()
+    return loss
+
+
+def texts(fig):
+    out = []
+    for t in fig.data:
+        if t.text is not None and "text" in (t.mode or ""):
+            out.extend(str(s) for s in t.text)
+    return out
+
+
+def boxes(lay):
+    return np.stack([lay.x - lay.w / 2, lay.y - lay.h / 2, lay.x + lay.w / 2, lay.y + lay.h / 2], 1)
+
+
+def assert_no_overlap(lay):
+    b = boxes(lay)
+    order = np.argsort(b[:, 0])
+    b = b[order]
+    # sweep: only compare boxes whose x-ranges can intersect
+    for i in range(len(b)):
+        j = np.searchsorted(b[:, 0], b[i, 2], side="left")
+        other = b[i + 1:j]
+        if len(other):
+            hit = (other[:, 0] < b[i, 2] - 1e-6) & (other[:, 2] > b[i, 0] + 1e-6) & \
+                  (other[:, 1] < b[i, 3] - 1e-6) & (other[:, 3] > b[i, 1] + 1e-6)
+            assert not hit.any(), f"node {order[i]} overlaps {order[i + 1 + np.nonzero(hit)[0][0]]}"
+
+
+def crossings(lay):
+    """Crossings between straight edges joining adjacent layers (a simple quality measure)."""
+    src, dst = lay.src, lay.dst
+    adj = lay.layer[dst] - lay.layer[src] == 1
+    s, d = src[adj], dst[adj]
+    n = 0
+    for l in np.unique(lay.layer[s]):
+        m = lay.layer[s] == l
+        ys, yd = lay.y[s[m]], lay.y[d[m]]
+        a = np.sign(ys[:, None] - ys[None, :]) * np.sign(yd[:, None] - yd[None, :])
+        n += int((a < 0).sum()) // 2
+    return n
+
+
+# -- content ---------------------------------------------------------------------------------------
+def test_seed_figure_holds_values_and_gradient_labels():
+    fig = vp.figure(seed())
+    t = texts(fig)
+    joined = "\n".join(t)
+    # the edge labels carry the contributions 4 and 27 (and the 1s of the add)
+    edge_trace = [tr for tr in fig.data if tr.name == "edge grads"][0]
+    assert {"4", "27"} <= set(edge_trace.text) and "1" in edge_trace.text
+    assert "grad\u00a04" in joined and "grad\u00a027" in joined and "data\u00a031" in joined
+    assert any(s == "**2" for s in t) and any(s == "+" for s in t)
+    # hover has full detail; customdata carries the node ids in the nodes trace
+    nodes = [tr for tr in fig.data if tr.name == "nodes"][0]
+    g = fig._vizgrad["graph"]
+    assert list(nodes.customdata) == list(g.nodes)
+    assert any("PowBackward0" in h and "∂out/∂x" in h for h in nodes.hovertext)
+    edges = [tr for tr in fig.data if tr.name == "edges"][0]
+    assert [tuple(c) for c in edges.customdata] == list(g.edges)
+    assert any("gradient flowing back" in h and "27" in h for h in edges.hovertext)
+    # a legend explains colours: node kinds and |grad| bins
+    names = {tr.name for tr in fig.data if tr.showlegend is not False and tr.name}
+    assert "leaf (requires grad)" in names and "op" in names
+    assert any(n.startswith("|grad|") for n in names)
+
+
+def test_before_backward_has_no_gradient_labels():
+    fig = vp.figure(seed(backward=False))
+    assert not [tr for tr in fig.data if tr.name == "edge grads"]
+    assert not any("grad\u00a0" in s for s in texts(fig))
+    assert "data\u00a031" in "\n".join(texts(fig))
+
+
+def test_options_values_grads_shapes_theme():
+    vizgrad.manual_seed(0)
+    W = vizgrad.randn(2, 3, requires_grad=True, name="W") if False else vizgrad.randn(2, 3, requires_grad=True)
+    W.name = "W"
+    loss = (W * W).sum()
+    loss.backward()
+    full = "\n".join(texts(vp.figure(loss)))
+    assert "2×3" in full and "data" in full and "grad" in full
+    bare = "\n".join(texts(vp.figure(loss, show_values=False, show_grads=False, show_shapes=False)))
+    assert "data" not in bare and "grad" not in bare and "2×3" not in bare and "W" in bare
+    dark = vp.figure(loss, theme="dark")
+    assert dark.layout.paper_bgcolor == vp.THEMES["dark"]["bg"] != vp.THEMES["light"]["bg"]
+
+
+def test_highlight_and_dim():
+    z = seed()
+    g = vg.trace(z)
+    fig = vp.figure(g, highlight_nodes={"t0", "op0"}, highlight_edges=[("t0", "op0")], dim_others=True)
+    names = [tr.name for tr in fig.data]
+    assert names.count("highlighted") >= 2  # edge overlay and node outlines
+    dimmed = [tr for tr in fig.data if tr.opacity is not None and tr.opacity < 0.5]
+    assert dimmed, "the other nodes and edges are faded"
+    plain = vp.figure(g)
+    assert "highlighted" not in [tr.name for tr in plain.data]
+
+
+# -- layout ----------------------------------------------------------------------------------------
+def test_layout_layered_deterministic_no_overlap():
+    z = seed()
+    g = vg.trace(z)
+    a, b = vp.figure(g), vp.figure(vg.trace(seed()))
+    la, lb = a._vizgrad["layout"], b._vizgrad["layout"]
+    np.testing.assert_array_equal(la.x, lb.x)
+    np.testing.assert_array_equal(la.y, lb.y)
+    assert a.to_json() == b.to_json()
+    assert_no_overlap(la)
+    # left to right: every edge goes from a lower layer to a higher one; inputs left, output right
+    assert np.all(la.x[la.src] < la.x[la.dst])
+    root = la.index[g.graph["roots"][0]]
+    assert la.x[root] == la.x.max()
+    # x is above y (operand order), and a tree has no crossings
+    assert la.y[la.index["t0"]] < la.y[la.index["t2"]]
+    assert crossings(la) == 0
+
+
+def test_layout_mlp_quality_and_no_overlap():
+    loss = scalar_mlp(4)
+    g = vg.trace(loss)
+    lay = vp.layout(g)
+    assert_no_overlap(lay)
+    assert np.all(lay.x[lay.src] < lay.x[lay.dst])
+    fig = vp.figure(g)
+    assert_no_overlap(fig._vizgrad["layout"])
+    # crossing reduction does better than the plain depth-first order
+    lay0 = vp.layout(g, sweeps=0)
+    assert crossings(lay) <= crossings(lay0)
+
+
+def test_layout_edges_routes_end_on_borders():
+    g = vg.trace(scalar_mlp(2))
+    lay = vp.layout(g)
+    for k in range(len(lay.edges)):
+        xs, ys = lay.points(k)
+        assert len(xs) >= 2 and np.all(np.diff(xs) >= -1e-6)  # routes run left to right
+    assert np.isfinite(lay.px).all() and np.isfinite(lay.py).all()
+
+
+def test_collapsed_module_figure():
+    x = vizgrad.tensor(1.0, requires_grad=True, name="x")
+    h = (x * 2).tanh()
+    h.grad_fn.scope = (":Net", "act:Tanh")
+    h.grad_fn.inputs[0].grad_fn.scope = (":Net", "act:Tanh")
+    out = h + 1
+    out.backward()
+    g = vg.collapse(vg.trace(out), "act")
+    fig = vp.figure(g)
+    assert any("act" in s for s in texts(fig))
+    assert_no_overlap(fig._vizgrad["layout"])
+
+
+# -- big graphs ------------------------------------------------------------------------------------
+def test_2000_op_graph_renders_fast_with_webgl():
+    loss = scalar_mlp(80)  # 2,000 ops
+    t = time.perf_counter()
+    g = vg.trace(loss)
+    fig = vp.figure(g)
+    dt = time.perf_counter() - t
+    n_ops = sum(1 for _, k in g.nodes(data="kind") if k == "op")
+    assert n_ops >= 1990
+    assert dt < 5.0, f"{dt:.2f} s"
+    assert {type(tr).__name__ for tr in fig.data} == {"Scattergl"}
+    assert not any("text" in (tr.mode or "") for tr in fig.data)  # labels dropped ...
+    nodes = [tr for tr in fig.data if tr.name == "nodes"][0]
+    assert len(nodes.hovertext) == g.number_of_nodes()  # ... hover kept
+    assert_no_overlap(fig._vizgrad["layout"])
+    fig.to_json()
+
+
+def test_layout_scales_near_linearly():
+    small, big = vg.trace(scalar_mlp(40)), vg.trace(scalar_mlp(200))
+    vp.layout(small)
+    ts, tb = [], []
+    for _ in range(2):
+        t = time.perf_counter(); vp.layout(small); ts.append(time.perf_counter() - t)
+        t = time.perf_counter(); vp.layout(big); tb.append(time.perf_counter() - t)
+    ratio = min(tb) / min(ts)
+    assert ratio < 5 * np.log(5000) / np.log(1000) * 2, ratio  # 5x the size: N log N with slack
+
+
+# -- animation -------------------------------------------------------------------------------------
+def test_backward_animation():
+    z = seed()
+    g = vg.trace(z)
+    fig = vp.backward_animation(g)
+    E = g.number_of_edges()
+    assert len(fig.frames) == E + 1
+    assert fig.layout.updatemenus[0].buttons[0].label.endswith("play")
+    assert "pause" in fig.layout.updatemenus[0].buttons[1].label
+    assert len(fig.layout.sliders[0].steps) == len(fig.frames)
+    lay = fig._vizgrad["layout"]
+    steps = [k for ch in fig._vizgrad["steps"] for k in ch]
+    assert sorted(steps) == list(range(E))
+    # reverse topological: the edge into the output lights first; leaves' edges come last
+    first_u, first_v = lay.edges[steps[0]]
+    assert first_v == g.graph["roots"][0]
+    assert g.nodes[lay.edges[steps[-1]][0]]["is_leaf"]
+    # the last frame shows every gradient label
+    last = fig.frames[-1]
+    labels = [d for d in last.data if d.mode == "text"][0].text
+    assert {"4", "27"} <= set(labels)
+    first = [d for d in fig.frames[0].data if d.mode == "text"][0].text
+    assert not first
+
+
+# -- events and notebook display -------------------------------------------------------------------
+def test_node_at_and_edge_at():
+    fig = vp.figure(seed())
+    assert vp.node_at({"points": [{"customdata": "t0", "curve_number": 3}]}) == "t0"
+    assert vp.node_at({"selection": {"points": [{"customdata": "op1"}]}}, fig) == "op1"
+    assert vp.node_at(fig, {"selection": {"points": [{"customdata": "t9"}]}}) is None  # not in this graph
+    assert vp.node_at({"selection": {"points": []}}) is None
+    assert vp.edge_at({"points": [{"customdata": ["t0", "op0"]}]}, fig) == ("t0", "op0")
+    assert vp.node_at({"points": [{"customdata": ["t0", "op0"]}]}) is None
+
+
+def test_show_is_lazy_and_displays(monkeypatch):
+    code = "import sys, vizgrad; assert callable(vizgrad.show); print('plotly' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.stdout.strip() == "False", out.stderr
+    import plotly.graph_objects as go
+    shown = []
+    monkeypatch.setattr(go.Figure, "show", lambda self, *a, **k: shown.append(self))
+    fig = vizgrad.show(seed(), theme="dark")
+    assert shown == [fig] and fig.layout.paper_bgcolor == vp.THEMES["dark"]["bg"]

@@ -1,0 +1,441 @@
+"""vizgrad.models and vizgrad.train: configs, URL round trip, export, the Trainer."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import vizgrad
+from vizgrad import nn
+from vizgrad.data import load_csv, make_dataset
+from vizgrad.models import (ConfigError, Limits, NetConfig, build_model, export_torch_code, export_weights_json,
+                            from_query, to_query)
+from vizgrad.ops import OPS
+from vizgrad.train import Trainer, find_nonfinite_backward, find_nonfinite_forward, loss_curve_csv
+
+from tests.conftest import need_torch
+
+ALL_FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
+
+
+# -- learning: held-out accuracy ----------------------------------------------------------------------
+def test_circles_reaches_95_percent():
+    tr = Trainer(NetConfig(dataset="circles", noise=0.1, hidden=(8, 8), activation="tanh", lr=0.03, batch_size=10))
+    tr.run(2000)
+    assert tr.diverged is None
+    assert tr.evaluate()["test_acc"] >= 0.95
+    assert tr.history.test_acc[-1] >= 0.95
+
+
+def test_xor_reaches_95_percent():
+    tr = Trainer(NetConfig(dataset="xor", noise=0.1, hidden=(8, 8), activation="tanh", lr=0.03, batch_size=10))
+    tr.run(2000)
+    assert tr.evaluate()["test_acc"] >= 0.95
+
+
+def test_spiral_reaches_90_percent_with_bigger_net():
+    cfg = NetConfig(dataset="spiral", noise=0.1, features=ALL_FEATURES, hidden=(16, 16, 16), activation="tanh",
+                    optimizer="adam", lr=0.01, batch_size=20, seed=0)
+    tr = Trainer(cfg)
+    tr.run(3000)
+    m = tr.evaluate()
+    assert m["test_acc"] >= 0.90, m
+
+
+def test_multiclass_blobs_and_regression():
+    tr = Trainer(NetConfig(dataset="blobs", n_classes=4, loss="cross_entropy", hidden=(8,), activation="relu",
+                           optimizer="momentum", lr=0.01, noise=0.1))
+    tr.run(600)
+    assert tr.evaluate()["test_acc"] >= 0.9
+    assert tr.predict(np.zeros((3, 2))).shape == (3, 4)
+    tr = Trainer(NetConfig(dataset="sine", loss="mse", features=("x1",), hidden=(16, 16), activation="tanh",
+                           optimizer="adam", lr=0.01, batch_size=20))
+    first = tr.history.test_loss[0]
+    tr.run(1500)
+    assert tr.evaluate()["test_loss"] < 0.1 * first
+    assert math.isnan(tr.history.test_acc[-1])
+    g = tr.predict_grid(30, 6.0)
+    assert g.ys is None and g.z.shape == (30,)
+    np.testing.assert_allclose(g.z, np.sin(g.xs), atol=0.25)
+
+
+# -- the fused step computes what vizgrad's autograd computes ------------------------------------------
+@pytest.mark.parametrize("act, loss, reg, dataset", [
+    ("tanh", "bce_logits", "none", "circles"),
+    ("relu", "bce_logits", "l2", "xor"),
+    ("sigmoid", "cross_entropy", "l1", "spiral"),
+    ("leaky_relu", "mse", "l2", "bump"),
+    ("linear", "mse", "l1", "circles"),
+    (("relu", "tanh"), "cross_entropy", "none", "circles"),
+])
+def test_fused_gradients_match_autograd(act, loss, reg, dataset):
+    kw = {"n_classes": 3} if dataset == "spiral" else {}
+    cfg = NetConfig(dataset=dataset, loss=loss, activation=act, hidden=(5, 4), regularization=reg, reg_rate=0.01,
+                    features=("x1", "x2", "x1x2", "sinx2"), batch_size=16, **kw)
+    a, b = Trainer(cfg, fused=True), Trainer(cfg, fused=False)
+    X, T = a.X_train[:16], a.T_train[:16]
+    la = a._fused_grads(X, T)
+    lb = b._autograd_grads(X, T)
+    assert la == pytest.approx(lb, rel=1e-5, abs=1e-6)
+    for pa, pb in zip(a.params, b.params):
+        np.testing.assert_allclose(pa.grad.numpy(), pb.grad.numpy(), rtol=1e-4, atol=1e-6)
+    # and whole runs agree
+    a.run(50)
+    b.run(50)
+    np.testing.assert_allclose(a.history.batch_loss, b.history.batch_loss, rtol=1e-3, atol=1e-5)
+    for pa, pb in zip(a.params, b.params):
+        np.testing.assert_allclose(pa.detach().numpy(), pb.detach().numpy(), rtol=1e-3, atol=1e-5)
+
+
+def test_numpy_forward_matches_model():
+    cfg = NetConfig(dataset="xor", hidden=(6, 3), activation=("leaky_relu", "sigmoid"), features=ALL_FEATURES)
+    tr = Trainer(cfg)
+    tr.run(20)
+    X = tr.X_test
+    with vizgrad.no_grad():
+        ref = tr.model(vizgrad.from_numpy(X)).numpy()
+    np.testing.assert_allclose(tr._forward_np(X), ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(tr.predict(tr.dataset.x_test), 1 / (1 + np.exp(-ref[:, 0])), rtol=1e-5, atol=1e-6)
+
+
+# -- trainer mechanics ------------------------------------------------------------------------------------
+def test_history_reset_and_determinism():
+    cfg = NetConfig(dataset="circles", hidden=(4, 2), batch_size=25)
+    tr = Trainer(cfg, eval_every=3)
+    assert tr.history.eval_step == [0] and len(tr.history) == 0
+    assert tr.run(10) == 10 and tr.steps == 10
+    h = tr.history
+    assert h.step == list(range(1, 11)) and h.eval_step == [0, 3, 6, 9]
+    assert len(h.batch_loss) == 10 and all(len(n) == 3 for n in h.grad_norms)
+    assert h.grad_norm_array().shape == (10, 3) and (h.grad_norm_array() > 0).all()
+    assert h.epoch[-1] == pytest.approx(10 * 25 / 250)
+    losses = list(h.batch_loss)
+    tr.reset()
+    assert tr.steps == 0 and len(tr.history) == 0
+    tr.run(10)
+    assert tr.history.batch_loss == losses  # same seed, same batches, same numbers
+    # grad norm = L2 norm of each Linear weight's gradient
+    tr.step()
+    for lin, n in zip([m for m in tr.model if isinstance(m, nn.Linear)], tr.history.grad_norms[-1]):
+        assert n == pytest.approx(float(np.linalg.norm(lin.weight.grad.numpy())), rel=1e-5)
+
+
+def test_full_batch_and_default_eval_every():
+    tr = Trainer(NetConfig(dataset="gauss", batch_size=1000))
+    assert tr.batch_size == 250 and tr.eval_every == 1
+    tr.run(3)
+    assert tr.history.eval_step == [0, 1, 2, 3]
+    assert Trainer(NetConfig(dataset="gauss", batch_size=10)).eval_every == 25
+
+
+def test_callbacks_and_stop():
+    seen = []
+
+    class Watcher:
+        def on_step(self, trainer, info):
+            seen.append(("obj", info.step))
+
+    def stop_at_5(trainer, info):
+        seen.append(("fn", info.step))
+        return False if info.step == 5 else None
+
+    tr = Trainer(NetConfig(dataset="xor"), callbacks=[Watcher()])
+    tr.add_callback(stop_at_5)
+    assert tr.run(100) == 5
+    assert seen[-2:] == [("obj", 5), ("fn", 5)] and len(seen) == 10
+    info = tr.step()
+    assert info.step == 6 and info.loss > 0 and len(info.grad_norms) == 3
+
+
+def test_step_limits_and_grid_validation():
+    tr = Trainer(NetConfig(dataset="xor"), limits=Limits(max_steps_per_run=100))
+    with pytest.raises(ConfigError, match="at most 100 steps per run"):
+        tr.run(101)
+    with pytest.raises(ConfigError, match="steps must be"):
+        tr.run(-1)
+    with pytest.raises(ConfigError, match="resolution"):
+        tr.predict_grid(10_000)
+    with pytest.raises(ConfigError, match="layer must be 0..2"):
+        tr.neuron_outputs_grid(3, 0)
+    with pytest.raises(ConfigError, match="unit must be 0..7"):
+        tr.neuron_outputs_grid(0, 8)
+
+
+def test_predict_grid_and_neuron_grid():
+    cfg = NetConfig(dataset="circles", hidden=(5, 3), features=("x1", "x2", "x1sq", "x2sq"))
+    tr = Trainer(cfg)
+    tr.run(300)
+    g = tr.predict_grid(resolution=21, extent=6.0)
+    assert g.xs.shape == (21,) and g.ys.shape == (21,) and g.z.shape == (21, 21)
+    assert g.z.min() >= 0 and g.z.max() <= 1
+    i, j = 4, 17
+    assert g.z[i, j] == pytest.approx(float(tr.predict([[g.xs[j], g.ys[i]]])[0]), rel=1e-5)
+    assert g.z[10, 10] > 0.5 > g.z[0, 0]       # inside the disc vs the corner
+    # a hidden neuron over the plane equals running the model's first layers
+    n = tr.neuron_outputs_grid(1, 2, resolution=9, extent=(-3, 3, -2, 2))
+    assert n.z.shape == (9, 9) and n.xs[0] == -3 and n.ys[-1] == 2
+    from vizgrad.data import featurize
+    pts = np.array([[n.xs[j], n.ys[i]] for i in range(9) for j in range(9)], np.float32)
+    with vizgrad.no_grad():
+        h = vizgrad.from_numpy(featurize(pts, cfg.features))
+        for m in list(tr.model)[:4]:
+            h = m(h)
+    np.testing.assert_allclose(n.z.ravel(), h.numpy()[:, 2], rtol=1e-5, atol=1e-6)
+    out = tr.neuron_outputs_grid(-1, 0, resolution=5)
+    assert out.z.shape == (5, 5)
+    f = tr.feature_grid("x1sq", resolution=5)
+    np.testing.assert_allclose(f.z[0], f.xs ** 2)
+
+
+def test_trainer_on_uploaded_csv():
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(-5, 5, (200, 2))
+    text = "x1,x2,label\n" + "".join(f"{a:.4f},{b:.4f},{int(a > b)}\n" for a, b in pts)
+    ds = load_csv(text)
+    tr = Trainer(NetConfig(dataset="csv", hidden=(4,)), dataset=ds)
+    tr.run(500)
+    assert tr.evaluate()["test_acc"] >= 0.95
+    with pytest.raises(ConfigError, match="needs loss 'mse'"):
+        Trainer(NetConfig(dataset="csv"), dataset=load_csv(text.replace(",1\n", ",1.5\n"), kind="regression"))
+    with pytest.raises(ConfigError, match="the limit is 100"):
+        Trainer(NetConfig(dataset="csv"), dataset=ds, limits=Limits(max_samples=100))
+
+
+# -- divergence ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fused", [True, False])
+def test_divergence_detected_stopped_and_named(fused):
+    cfg = NetConfig(dataset="plane", loss="mse", activation="relu", hidden=(8, 8), lr=10.0)
+    tr = Trainer(cfg, fused=fused)
+    infos = []
+    tr.add_callback(lambda t, info: infos.append(info))
+    done = tr.run(1000)
+    assert done < 1000 and tr.steps == done
+    assert tr.diverged is not None and "diverged at step" in tr.diverged
+    assert tr.diverged_op in OPS, tr.diverged_op            # a real op name, e.g. AddmmBackward0
+    assert tr.diverged_op in tr.diverged
+    assert infos[-1].diverged == tr.diverged
+    assert tr.step() is None and tr.run(10) == 0             # stays stopped
+    assert all(math.isfinite(p.detach().numpy().sum()) for p in tr.params)  # the bad update was not applied
+    tr.reset()
+    assert tr.diverged is None and tr.diverged_op is None and tr.step() is not None
+
+
+def test_forward_walk_names_first_op():
+    x = vizgrad.tensor([1.0, 0.0, 2.0], requires_grad=True)
+    y = (vizgrad.log(x * 1.0) * 2).sum()        # log(0) = -inf: LogBackward0 is where it starts
+    op, why = find_nonfinite_forward(y)
+    assert op == "LogBackward0" and "from finite inputs" in why
+    w = vizgrad.tensor([float("nan"), 1.0], requires_grad=True)
+    op, why = find_nonfinite_forward((w * 2).sum(), {id(w): "0.weight"})
+    assert op is None and "0.weight" in why
+
+
+def test_backward_walk_names_op():
+    x = vizgrad.tensor([0.0, 1.0], requires_grad=True)
+    y = vizgrad.sqrt(x).sum()                   # d sqrt/dx at 0 = inf, from a finite incoming gradient
+    with np.errstate(divide="ignore"):
+        y.backward()
+    op, why = find_nonfinite_backward(y)
+    assert op == "SqrtBackward0" and "inf" in why
+
+
+@pytest.mark.parametrize("zero_upstream, op_kind", [(True, "NaN"), (False, "inf")])
+def test_trainer_diagnose_backward_only(monkeypatch, zero_upstream, op_kind):
+    """A loss that is finite forward but NaN/inf backward: the replay names the backward node.
+    NaN: sqrt(0) * 0 sends 0 into SqrtBackward0, which gives 0 / 0 (found by detect_anomaly);
+    inf: sqrt(0) alone gives 1 / 0 (found by walking each node's edge_grads)."""
+    tr = Trainer(NetConfig(dataset="circles"))
+
+    def fake_loss(X, T):
+        r = vizgrad.sqrt(tr.params[0] * 0.0).sum()
+        r = r * 0.0 if zero_upstream else r
+        return r, r
+    monkeypatch.setattr(tr, "_autograd_loss", fake_loss)
+    op, why = tr.diagnose(tr.X_train, tr.T_train)
+    assert op == "SqrtBackward0" and op_kind in why and "backward" in why
+    assert all(p.grad is None for p in tr.params)  # the replay leaves .grad as it was
+
+
+# -- configs, limits, URL ------------------------------------------------------------------------------------
+def test_config_defaults_and_normalisation():
+    c = NetConfig()
+    assert c.hidden == (8, 8) and c.activation == ("tanh", "tanh") and c.features == ("x1", "x2")
+    c = NetConfig(features="x1,x1x2", hidden=[3], activation="relu")
+    assert c.features == ("x1", "x1x2") and c.hidden == (3,) and c.activation == ("relu",)
+    assert NetConfig(hidden=()).validate().activation == ()
+    assert c.replace(hidden=(4, 4, 4)).activation == ("relu",) * 3
+
+
+@pytest.mark.parametrize("changes, msg", [
+    ({"dataset": "mnist"}, "dataset must be one of"),
+    ({"hidden": (8,) * 7, "activation": "tanh"}, "at most 6 hidden layers"),
+    ({"hidden": (17,), "activation": "tanh"}, "hidden layer 1 width must be >= 1 and <= 16"),
+    ({"hidden": (4, 0), "activation": "tanh"}, "hidden layer 2 width"),
+    ({"activation": ("tanh", "swish")}, "activation of hidden layer 2 must be one of"),
+    ({"activation": ("tanh",)}, "one per hidden layer"),
+    ({"loss": "hinge"}, "loss must be one of"),
+    ({"optimizer": "lbfgs"}, "optimizer must be one of"),
+    ({"lr": 0.0}, "lr must be > 0.0"),
+    ({"lr": 100.0}, "lr must be > 0.0 and <= 10.0"),
+    ({"lr": float("nan")}, "lr must be a finite number"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": 2.5}, "batch_size must be a whole number"),
+    ({"n_samples": 100_000}, "n_samples must be >= 4 and <= 2000"),
+    ({"regularization": "l3"}, "regularization must be one of"),
+    ({"reg_rate": -1.0}, "reg_rate"),
+    ({"features": ("x1", "x9")}, "unknown feature 'x9'"),
+    ({"features": ()}, "at least one input feature"),
+    ({"noise": 0.7}, "noise"),
+    ({"n_classes": 3}, "only spiral and blobs take n_classes"),
+    ({"dataset": "plane"}, "needs loss 'mse'"),
+    ({"dataset": "spiral", "n_classes": 3}, "3 classes need loss 'cross_entropy'"),
+    ({"dataset": "sine", "loss": "mse"}, "needs a second input column"),
+    ({"seed": -5}, "seed"),
+])
+def test_config_validation(changes, msg):
+    with pytest.raises(ConfigError) as e:
+        NetConfig(**changes).validate()
+    assert msg in str(e.value)
+
+
+def test_limits_are_configurable():
+    tight = Limits(max_samples=300, max_width=4, max_depth=2)
+    NetConfig(hidden=(4, 4), n_samples=300).validate(tight)
+    with pytest.raises(ConfigError, match="<= 4"):
+        NetConfig(hidden=(5,), activation="tanh", n_samples=300).validate(tight)
+    with pytest.raises(ConfigError, match="at most 2 hidden layers"):
+        NetConfig(hidden=(4, 4, 4), activation="tanh", n_samples=300).validate(tight)
+    with pytest.raises(ConfigError, match="n_samples"):
+        Trainer(NetConfig(n_samples=500), limits=tight)
+
+
+@pytest.mark.parametrize("cfg", [
+    NetConfig(),
+    NetConfig(dataset="spiral", n_classes=3, loss="cross_entropy", features=ALL_FEATURES, hidden=(16, 1, 3),
+              activation=("relu", "linear", "leaky_relu"), optimizer="adam", lr=0.001, batch_size=1,
+              regularization="l2", reg_rate=0.003, noise=0.35, train_ratio=0.8, n_samples=1234, seed=99),
+    NetConfig(dataset="sine", loss="mse", features=("x1", "sinx1"), hidden=(), optimizer="momentum",
+              momentum=0.5, lr=1 / 3),
+])
+def test_query_round_trip(cfg):
+    q = to_query(cfg)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in q.items())
+    assert from_query(q) == cfg
+    # frameworks that give lists of values
+    assert from_query({k: [v] for k, v in q.items()}) == cfg
+    # through a real URL
+    from urllib.parse import parse_qs, urlencode
+    assert from_query({k: v[0] for k, v in parse_qs(urlencode(q), keep_blank_values=True).items()}) == cfg
+
+
+def test_query_defaults_unknown_and_errors():
+    assert from_query({}) == NetConfig()
+    assert from_query({"utm_source": "x", "hidden": "3,3,3"}) == NetConfig(hidden=(3, 3, 3))
+    assert from_query({"hidden": "4", "act": "relu"}).activation == ("relu",)
+    assert from_query({"hidden": ""}).hidden == ()
+    bad = [
+        ({"lr": "fast"}, "query parameter 'lr': 'fast' is not a number"),
+        ({"lr": "nan"}, "query parameter 'lr': 'nan' is not a finite number"),
+        ({"lr": "1e9"}, "invalid link (parameter 'lr'): lr must be"),
+        ({"batch": "10.5"}, "query parameter 'batch': '10.5' is not a whole number"),
+        ({"hidden": "8,x"}, "query parameter 'hidden': 'x' is not a whole number"),
+        ({"hidden": ",".join(["2"] * 9)}, "at most 6 hidden layers"),
+        ({"hidden": "40"}, "invalid link (parameter 'hidden'): hidden layer 1 width"),
+        ({"act": "tanh,relu,relu"}, "activation: give one name for all layers or one per hidden layer"),
+        ({"act": "gelu"}, "activation of hidden layer 1 must be one of"),
+        ({"features": "x1,__import__('os')"}, "unknown feature"),
+        ({"data": "../../etc/passwd"}, "invalid link (parameter 'data'): dataset must be one of"),
+        ({"opt": "x" * 500}, "too long"),
+        ({"seed": 5}, "expected text"),
+    ]
+    for q, msg in bad:
+        with pytest.raises(ConfigError) as e:
+            from_query(q)
+        assert msg in str(e.value), (q, str(e.value))
+
+
+# -- build and export --------------------------------------------------------------------------------------
+def test_build_model_structure():
+    m = build_model(NetConfig(features=ALL_FEATURES, hidden=(5, 3), activation=("relu", "linear")))
+    assert isinstance(m, nn.Sequential)
+    assert [type(x).__name__ for x in m] == ["Linear", "ReLU", "Linear", "Identity", "Linear"]
+    assert (m[0].in_features, m[0].out_features, m[4].out_features) == (7, 5, 1)
+    m3 = build_model(NetConfig(dataset="blobs", n_classes=3, loss="cross_entropy", hidden=()))
+    assert len(m3) == 1 and m3[0].out_features == 3
+    a, b = build_model(NetConfig(seed=5)), build_model(NetConfig(seed=5))
+    np.testing.assert_array_equal(a[0].weight.detach().numpy(), b[0].weight.detach().numpy())
+
+
+def _trained(cfg, steps=200):
+    tr = Trainer(cfg)
+    tr.run(steps)
+    return tr
+
+
+EXPORT_CONFIGS = [
+    NetConfig(dataset="xor", features=("x1", "x2", "x1x2", "sinx1"), hidden=(5, 3),
+              activation=("relu", "leaky_relu")),
+    NetConfig(dataset="spiral", n_classes=3, loss="cross_entropy", features=ALL_FEATURES, hidden=(6,),
+              activation="sigmoid"),
+    NetConfig(dataset="bump", loss="mse", features=("x1sq", "x2"), hidden=(4, 4), activation=("tanh", "linear")),
+]
+
+
+def _run_export(code, lib_name):
+    ns = {"__name__": "exported"}
+    exec(compile(code, "<exported>", "exec"), ns)
+    return ns
+
+
+@pytest.mark.parametrize("cfg", EXPORT_CONFIGS)
+def test_export_runs_with_vizgrad_as_torch(cfg):
+    tr = _trained(cfg)
+    code = export_torch_code(tr.model, cfg)
+    assert "import torch\n" in code and "vizgrad" not in code.split('"""', 2)[2]
+    ns = _run_export(code.replace("import torch\n", "import vizgrad as torch\n"), "vizgrad")
+    pts = np.random.default_rng(1).uniform(-6, 6, (40, 2)).astype(np.float32)
+    got = ns["predict"](pts).numpy()
+    np.testing.assert_allclose(got, tr.predict(pts), rtol=1e-5, atol=1e-6)
+    assert ns["FEATURES"] == list(cfg.features)
+
+
+@pytest.mark.parametrize("cfg", EXPORT_CONFIGS)
+def test_export_runs_with_real_torch(cfg):
+    need_torch()
+    tr = _trained(cfg)
+    ns = _run_export(export_torch_code(tr.model, cfg), "torch")
+    pts = np.random.default_rng(2).uniform(-6, 6, (40, 2)).astype(np.float32)
+    got = ns["predict"](pts).numpy()
+    np.testing.assert_allclose(got, tr.predict(pts), rtol=1e-5, atol=1e-6)
+    sd = ns["model"].state_dict()
+    for k, v in tr.model.state_dict().items():
+        np.testing.assert_array_equal(sd[k].numpy(), v.detach().numpy())  # weights exact
+
+
+def test_export_weights_json_and_loss_csv():
+    cfg = NetConfig(dataset="circles", hidden=(3,), activation="relu")
+    tr = _trained(cfg, 60)
+    doc = json.loads(export_weights_json(tr.model, cfg))
+    assert doc["format"] == "vizgrad-mlp-v1" and [l["type"] for l in doc["layers"]] == ["Linear", "ReLU", "Linear"]
+    np.testing.assert_array_equal(np.array(doc["layers"][0]["weight"], np.float32), tr.model[0].weight.detach().numpy())
+    np.testing.assert_array_equal(np.array(doc["state_dict"]["2.bias"], np.float32), tr.model[2].bias.detach().numpy())
+    assert from_query(doc["config"]) == cfg
+    csv_text = loss_curve_csv(tr.history)
+    lines = csv_text.strip().split("\n")
+    assert lines[0] == "step,epoch,train_loss,test_loss,train_acc,test_acc"
+    assert len(lines) == 1 + len(tr.history.eval_step)
+    step, epoch, a, b, c, d = lines[-1].split(",")
+    assert int(step) == tr.history.eval_step[-1] and float(b) == tr.history.test_loss[-1]
+    reg = Trainer(NetConfig(dataset="plane", loss="mse", hidden=(2,)))
+    assert loss_curve_csv(reg.history).strip().split("\n")[1].endswith(",,")  # no accuracy for regression
+
+
+def test_trainer_speed_smoke():
+    # the playground default net steps well over 200 times a second (bench/train.py has the real figures)
+    import time
+    tr = Trainer(NetConfig(dataset="circles", hidden=(8, 8), batch_size=10))
+    t0 = time.perf_counter()
+    tr.run(400)
+    assert 400 / (time.perf_counter() - t0) > 200

@@ -1,0 +1,290 @@
+"""The Expression Playground's state and computation, kept out of the page (no streamlit here).
+
+    state = State.from_query({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})
+    out = run(state)                 # evaluate, backward, graph, LaTeX, checks, PyTorch code
+    out.grads["x"], out.checks["x"].ok
+    state.to_query()                 # what goes back into the URL: a copied link reopens the graph
+
+Variable values are typed as text (`2`, `-0.5`, `[1, 2, 3]`, `[[1, 2], [3, 4]]`, `pi/4`) and
+parsed by the same safe expression language as the formula (`vizgrad.expr`), so a value can
+never run code either. Every problem becomes a message for one field: the expression (with the
+column it points at) or one variable; nothing raises out of `run`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vizgrad import graph as vgraph
+from vizgrad.expr import FUNCTIONS, CONSTANTS, ExprError, Limits, Variable, evaluate, parse, to_latex, to_torch_code
+from vizgrad.graph import format_value
+from vizgrad.walkthrough import substitute_operands
+
+RESERVED = {"expr", "ng", "step", "node"}   # query keys that are not variables
+MAX_QUERY_VALUE = 4000                       # characters of one URL value we accept
+
+# (title, expression, {variable: value text}, variables that do not require grad)
+EXAMPLES = [
+    ("Seed: x² + y³", "x**2 + y**3", {"x": "2", "y": "3"}, ()),
+    ("Seed: detach stops the gradient", "a**2 + detach(b)**3", {"a": "3", "b": "4"}, ()),
+    ("Seed: w·x + b", "w*x + b", {"x": "[2.0]", "w": "[3.0]", "b": "[1.0]"}, ()),
+    ("Seed: sum of a vector", "sum(x)", {"x": "[1.0, 2.0, 3.0]"}, ()),
+    ("Fan-out: x·x + x", "x*x + x", {"x": "3"}, ()),
+    ("A neuron: tanh(w·x + b)", "tanh(w*x + b)", {"w": "0.5", "x": "2", "b": "-1"}, ()),
+    ("Least squares: Σ(Wv − t)²", "sum((W @ v - t)**2)",
+     {"W": "[[1, 2], [3, 4]]", "v": "[0.5, -1]", "t": "[1, 0]"}, ("t",)),
+    ("Logistic unit", "sigmoid(w1*x1 + w2*x2 + b)", {"w1": "0.8", "x1": "1", "w2": "-0.4", "x2": "2", "b": "0.1"},
+     ("x1", "x2")),
+    ("Softmax cross-entropy", "-log_softmax(z, dim=0)[1]", {"z": "[2.0, 1.0, 0.1]"}, ()),
+    ("Broadcasting: row + column", "sum(a * b)", {"a": "[[1], [2]]", "b": "[10, 20, 30]"}, ()),
+]
+
+
+def default_value(name: str) -> str:
+    return "1.0"
+
+
+@dataclass
+class VarSpec:
+    text: str = "1.0"            # the value as typed
+    requires_grad: bool = True
+
+
+@dataclass
+class State:
+    expr: str = "x**2 + y**3"
+    vars: dict = field(default_factory=lambda: {"x": VarSpec("2"), "y": VarSpec("3")})
+
+    @classmethod
+    def from_example(cls, index: int) -> "State":
+        _, expr, values, no_grad = EXAMPLES[index]
+        return cls(expr, {n: VarSpec(v, n not in no_grad) for n, v in values.items()})
+
+    @classmethod
+    def from_query(cls, params) -> "State":
+        """From st.query_params (a str -> str mapping). Missing keys give the default example;
+        over-long values are cut (the expression check then reports them)."""
+        get = lambda k: str(params.get(k, ""))[:MAX_QUERY_VALUE]  # noqa: E731
+        if not get("expr"):
+            return cls()
+        no_grad = {n for n in get("ng").split(",") if n}
+        vars_ = {k[2:]: VarSpec(get(k), k[2:] not in no_grad) for k in params if str(k).startswith("v.")}
+        state = cls(get("expr"), vars_)
+        state.sync()
+        return state
+
+    def to_query(self) -> dict:
+        q = {"expr": self.expr}
+        q.update({f"v.{n}": s.text for n, s in self.vars.items()})
+        ng = ",".join(n for n, s in self.vars.items() if not s.requires_grad)
+        if ng:
+            q["ng"] = ng
+        return q
+
+    def sync(self) -> None:
+        """Make the variable list follow the expression: add new names (value 1.0), drop unused
+        ones. If the expression does not parse, keep the list as it is."""
+        try:
+            names = parse(self.expr).names
+        except ExprError:
+            return
+        self.vars = {n: self.vars.get(n) or VarSpec(default_value(n)) for n in names}
+
+
+@dataclass
+class Check:
+    """A numeric gradient check for one input: finite differences against the analytic gradient."""
+    ok: bool
+    max_error: float
+    checked: int          # elements checked (a sample for big tensors)
+    note: str = ""
+
+
+@dataclass
+class Outcome:
+    state: State
+    result: object = None                 # vizgrad.expr.Result
+    error: ExprError | None = None        # the expression's error (with .col)
+    var_errors: dict = field(default_factory=dict)   # name -> message
+    values: dict = field(default_factory=dict)       # name -> numpy value
+    grads: dict = field(default_factory=dict)        # name -> numpy grad or None
+    graph: object = None                  # networkx graph after backward
+    latex: str | None = None
+    checks: dict = field(default_factory=dict)       # name -> Check
+    code: str = ""
+    warnings: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.var_errors and self.result is not None
+
+    @property
+    def output(self):
+        return None if self.result is None else self.result.output
+
+
+def parse_value(name: str, text: str, limits: Limits | None = None) -> np.ndarray:
+    """A variable's typed value as a float array, through the safe expression language."""
+    if not text.strip():
+        raise ExprError(f"variable '{name}' has no value")
+    try:
+        r = evaluate(text, {}, limits)
+    except ExprError as e:
+        where = f" (column {e.col})" if e.col else ""
+        raise ExprError(f"value of '{name}': {e.message}{where}") from None
+    return np.asarray(r.output.detach().numpy(), dtype=np.float64)
+
+
+def _numeric_check(expr: str, values: dict, grads: dict, name: str, limits, sample: int = 8) -> Check:
+    """Central differences on up to `sample` elements of `name`, against its analytic gradient."""
+    base = values[name]
+    g = grads.get(name)
+    if g is None:
+        return Check(True, 0.0, 0, "no gradient (unused or detached)")
+    flat = base.reshape(-1)
+    idx = np.arange(flat.size) if flat.size <= sample else np.random.default_rng(0).choice(
+        flat.size, sample, replace=False)
+    worst = 0.0
+    ok = True
+    for i in idx:
+        h = 1e-3 * max(1.0, abs(float(flat[i])))
+        f = []
+        for sgn in (1, -1):
+            pert = flat.copy()
+            pert[i] += sgn * h
+            vals = {n: Variable(v if n != name else pert.reshape(base.shape), True) for n, v in values.items()}
+            out = evaluate(expr, vals, limits).output
+            f.append(float(np.sum(np.asarray(out.detach().numpy(), dtype=np.float64))))
+        num = (f[0] - f[1]) / (2 * h)
+        ana = float(np.asarray(g).reshape(-1)[i])
+        err = abs(num - ana) / max(1.0, abs(ana))
+        worst = max(worst, err)
+        if not np.isfinite(num) or not np.isfinite(ana) or err > 2e-2:
+            ok = False
+    note = "" if ok else "finite differences disagree (a kink such as relu/abs at 0, or float32 rounding)"
+    return Check(ok, worst, len(idx), note)
+
+
+def run(state: State, limits: Limits | None = None, checks: bool = True) -> Outcome:
+    """Evaluate the state's expression, backpropagate, and gather everything the page shows."""
+    out = Outcome(state)
+    values = {}
+    for name, spec in state.vars.items():
+        try:
+            values[name] = parse_value(name, spec.text, limits)
+        except ExprError as e:
+            out.var_errors[name] = e.message
+    if out.var_errors:
+        try:  # still report expression errors (e.g. a typo) while a value is being edited
+            parse(state.expr, state.vars, limits)
+        except ExprError as e:
+            out.error = e
+        return out
+    out.values = values
+    variables = {n: Variable(values[n], state.vars[n].requires_grad) for n in state.vars}
+    try:
+        res = evaluate(state.expr, variables, limits)
+        out.result = res
+        out.warnings = list(res.warnings)
+        if not res.output.requires_grad:
+            out.warnings.append("nothing here requires grad, so there is no gradient to show")
+            out.grads = {n: None for n in state.vars}
+        else:
+            out.grads = {n: (None if g is None else np.asarray(g.numpy())) for n, g in res.backward().items()}
+        out.latex = to_latex(state.expr, variables, limits)
+        out.code = to_torch_code(state.expr, variables, limits)
+    except ExprError as e:
+        out.error = e
+        out.result = None
+        return out
+    if res.output.requires_grad:
+        out.graph = vgraph.trace(res.output)
+    if checks:
+        for n in state.vars:
+            if state.vars[n].requires_grad:
+                try:
+                    out.checks[n] = _numeric_check(state.expr, values, out.grads, n, limits)
+                except ExprError as e:  # a perturbed value left the allowed range
+                    out.checks[n] = Check(False, float("nan"), 0, e.message)
+    return out
+
+
+def results_table(out: Outcome) -> list[dict]:
+    """Rows for the results table: the output, then each input with its value and .grad."""
+    rows = [{"tensor": "output", "value": format_value(out.output.detach().numpy(), sep=" "),
+             "grad": "", "requires grad": "", "gradcheck": ""}]
+    for n, v in out.values.items():
+        g = out.grads.get(n)
+        c = out.checks.get(n)
+        rows.append({"tensor": n, "value": format_value(v.astype(np.float32), sep=" "),
+                     "grad": "None" if g is None else format_value(g, sep=" "),
+                     "requires grad": "yes" if out.state.vars[n].requires_grad else "no",
+                     "gradcheck": "" if c is None else ("✓ matches" if c.ok else "✗ differs")})
+    return rows
+
+
+def partial_latex(out: Outcome) -> list[str]:
+    r"""One LaTeX line per input: \partial f/\partial x = value."""
+    lines = []
+    for n, g in out.grads.items():
+        if g is None:
+            continue
+        tex_name = n if len(n) == 1 else rf"\mathrm{{{n}}}"
+        lines.append(rf"\frac{{\partial f}}{{\partial {tex_name}}} = {_tex_value(g)}")
+    return lines
+
+
+def _tex_value(a) -> str:
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return format_value(a)
+    if a.ndim == 1 and a.size <= 8:
+        return r"\begin{bmatrix}" + r" & ".join(format_value(v) for v in a) + r"\end{bmatrix}"
+    if a.ndim == 2 and a.shape[0] <= 6 and a.shape[1] <= 6:
+        rows = [" & ".join(format_value(v) for v in row) for row in a]
+        return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+    return rf"\text{{shape {list(a.shape)}, norm {float(np.linalg.norm(a)):.4g}}}"
+
+
+def known_functions() -> list[str]:
+    return sorted(FUNCTIONS) + sorted(CONSTANTS)
+
+
+@dataclass
+class NodeDetails:
+    """What the inspector shows for a clicked node."""
+    title: str
+    rows: list                 # (field, text) pairs
+    latex: list                # LaTeX lines (an op's local derivatives)
+
+
+def node_details(g, node: str) -> NodeDetails | None:
+    """The inspector's view of one graph node: a tensor's value and grad, or an op's rule."""
+    if g is None or node not in g:
+        return None
+    d = g.nodes[node]
+    if d["kind"] == "tensor":
+        rows = [("shape", str(list(d["shape"]))), ("dtype", d["dtype"]),
+                ("requires grad", "yes" if d["requires_grad"] else "no"),
+                ("leaf", "yes" if d["is_leaf"] else "no (computed)"),
+                ("value", format_value(d["value"], max_elems=16)),
+                ("grad", "None" if d["grad"] is None else format_value(d["grad"], max_elems=16))]
+        return NodeDetails(f"tensor {d['label']}", rows, [])
+    if d["kind"] == "op":
+        labels = [g.nodes[i]["label"] for i in d["inputs"]]
+        out_label = g.nodes[d["output"]]["label"] if d.get("output") else "out"
+        rows = [("op", d["op"]), ("inputs", ", ".join(labels)), ("output", out_label)]
+        for u, _, e in g.in_edges(node, data=True):
+            if e.get("grad") is not None:
+                rows.append((f"gradient sent to {g.nodes[u]['label']}", format_value(e["grad"], max_elems=16)))
+        latex = [rf"\frac{{\partial\,{_tex_name(out_label)}}}{{\partial\,{_tex_name(labels[i])}}} = "
+                 + substitute_operands(rule, labels) for i, rule in enumerate(d["latex"]) if i < len(labels) and rule]
+        return NodeDetails(f"op {d['symbol']}  ({d['op']})", rows, latex)
+    return NodeDetails(f"module {d.get('label', node)}", [(k, str(v)) for k, v in d.items()
+                                                         if k in ("symbol", "members")], [])
+
+
+def _tex_name(n: str) -> str:
+    escaped = n.replace("_", "\\_")
+    return n if len(n) == 1 else rf"\mathrm{{{escaped}}}"
