@@ -80,7 +80,7 @@ if not out.ok:
 graph_col, info_col = st.columns([3, 2], gap="large")
 with info_col:
     st.markdown("**Results**")
-    st.dataframe(results_table(out), hide_index=True, width="stretch")
+    st.table(results_table(out), border="horizontal", hide_index=True)
     if out.latex:
         st.latex("f = " + out.latex)
     for line in partial_latex(out):

@@ -9,7 +9,7 @@ import pytest
 
 import vizgrad
 from vizgrad import nn
-from vizgrad.data import load_csv, make_dataset
+from vizgrad.data import load_csv
 from vizgrad.models import (ConfigError, Limits, NetConfig, build_model, export_torch_code, export_weights_json,
                             from_query, to_query)
 from vizgrad.ops import OPS

@@ -95,7 +95,7 @@ class Limits:
     max_exponent: float = 64           # |exponent| of ** when the exponent is a number
     max_elements: int = 100_000        # elements of any input, literal or intermediate result
     max_dims: int = 8                  # dimensions of any tensor
-    max_work: float = 5e7              # weighted element operations / multiply-adds, whole forward pass
+    max_work: float = 2e7              # weighted element operations / multiply-adds, whole forward pass
     max_variables: int = 64
     max_name_length: int = 64
 
@@ -1096,6 +1096,12 @@ class _Evaluator:
         shape = tuple(batch) + ((a2[-2],) if len(sa) > 1 else ()) + ((b2[-1],) if len(sb) > 1 else ())
         self.check_size(shape, col, end)
         flops = _numel(batch) * a2[-2] * a2[-1] * b2[-1]
+        if len(sa) > 2 or len(sb) > 2:
+            # numpy's batched matmul on the transposed views backward uses runs ~30x slower per
+            # multiply-add than a 2-D product (no BLAS), plus a per-matrix overhead
+            flops = flops * 30 + _numel(batch) * 100
+        else:
+            flops = flops * 0.3  # BLAS: a multiply-add costs less than an elementwise numpy op
         return shape, flops
 
     def as_tensor(self, v):

@@ -14,14 +14,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 
 import vizgrad
 from vizgrad import nn
-from vizgrad.data import DATASETS, FEATURE_TORCH, FEATURES, _ALIASES, DataError, check_features
+from vizgrad.data import DATASETS, FEATURE_TORCH, _ALIASES, DataError, check_features
 
 __all__ = ["NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError", "ACTIVATIONS", "LOSSES", "OPTIMIZERS",
            "REGULARIZATIONS", "build_model", "to_query", "from_query", "export_torch_code", "export_weights_json",
@@ -31,9 +31,6 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu")
 LOSSES = ("bce_logits", "cross_entropy", "mse")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 REGULARIZATIONS = ("none", "l1", "l2")
-_ACT_MODULE = {"relu": "ReLU()", "tanh": "Tanh()", "sigmoid": "Sigmoid()", "linear": "Identity()",
-               "leaky_relu": "LeakyReLU(0.01)"}
-
 
 class ConfigError(ValueError):
     """An invalid configuration or URL query; the message names the field and the allowed values."""

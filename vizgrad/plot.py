@@ -69,7 +69,8 @@ class Layout:
 
     ids (list), index {id: i}, x, y, w, h (arrays, centres and sizes), shape ('box' | 'circle'),
     layer (int array), edges (list of (u, v)), src, dst (arrays), and the route of edge k:
-    points(k) -> (xs, ys), from the source's border through the dummy points to the target's.
+    points(k) -> (xs, ys), from the source's border through the dummy points to the target's;
+    crossings: edge crossings between layers (counted on the routes' segments), n_layers, n_dummies.
     """
 
     def __init__(self, **kw):
@@ -187,7 +188,8 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
     in_ptr = np.searchsorted(lay_all[seg_dst][by_dst], np.arange(L + 1))
     out_ptr = np.searchsorted(lay_all[seg_src][by_src], np.arange(L + 1))
     multi = [l for l in range(L) if lsize[l] > 1]
-    if len(multi) and len(seg_src):
+    best, best_frac = _crossings(frac, lay_all, seg_src, seg_dst), frac.copy()
+    if len(multi) and len(seg_src) and best > 0:
         for _ in range(sweeps):
             for down in (True, False):
                 for l in (multi if down else multi[::-1]):
@@ -210,6 +212,12 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
                     bary = np.where(cnt > 0, bary / np.maximum(cnt, 1), cur)
                     o = np.lexsort((cur, bary))
                     frac[mem[o]] = (np.arange(n) + 0.5) / n
+            c = _crossings(frac, lay_all, seg_src, seg_dst)
+            if c < best:
+                best, best_frac = c, frac.copy()
+            if best == 0:
+                break
+    frac = best_frac  # the sweeps keep the best order seen (never worse than depth-first order)
     # final rank order: nodes sorted by (layer, frac)
     order = np.lexsort((frac, lay_all))
 
@@ -266,7 +274,41 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
     end = ptr[1:] - 1
     label_xy = np.stack([(px[end] + px[end - 1]) / 2, (py[end] + py[end - 1]) / 2], 1) if E else np.zeros((0, 2))
     return Layout(ids=ids, index=index, x=X[:N], y=Y[:N], w=w, h=h, shape=shape, layer=layer, edges=edges,
-                  src=src, dst=dst, px=px, py=py, ptr=ptr, label_xy=label_xy, n_dummies=D, n_layers=L)
+                  src=src, dst=dst, px=px, py=py, ptr=ptr, label_xy=label_xy, n_dummies=D, n_layers=L,
+                  crossings=int(best))
+
+
+def _crossings(frac, lay_all, seg_src, seg_dst) -> int:
+    """Crossings between segments joining the same pair of layers (with dummies, all of them):
+    the inversions of the targets' positions once segments are sorted by (layer, source position)."""
+    if len(seg_src) < 2:
+        return 0
+    grp = lay_all[seg_dst] * (int(lay_all.max()) + 1) + lay_all[seg_src]  # the pair of layers joined
+    o = np.lexsort((frac[seg_dst], frac[seg_src], grp))
+    v = grp[o] * 2.0 + frac[seg_dst][o]  # frac < 1: segments of different layer pairs never invert
+    return _inversions(v)
+
+
+def _inversions(a) -> int:
+    """Number of pairs i < j with a[i] > a[j]: bottom-up merge sort, each level vectorized."""
+    n = len(a)
+    _, val = np.unique(np.asarray(a), return_inverse=True)
+    val = val.astype(np.int64).ravel()
+    idx = np.arange(n)
+    total, width = 0, 1
+    while width < n:
+        block = idx // width
+        pair = block >> 1
+        right = (block & 1).astype(bool)
+        base = pair * (n + 1)
+        left_keys = (base + val)[~right]
+        rq = (base + val)[right]
+        pos = np.searchsorted(left_keys, rq, side="right")
+        end = np.searchsorted(left_keys, base[right] + n + 1, side="left")
+        total += int((end - pos).sum())
+        val = np.sort(base + val) - base
+        width *= 2
+    return total
 
 
 def _seg_cumsum(step, starts):
@@ -541,69 +583,41 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
         hl_edges = {tuple(e) for e in highlight_edges}
     dimming = dim_others and (hl_nodes or hl_edges)
 
-    # -- node text and sizes at scale 1
+    # -- node text and sizes at scale 1; the layout; the scale that fits the figure
     fs = float(font_size)
-    labels = N <= label_threshold
+    efs = fs - 2
     kinds = [d["kind"] for d in nodes]
     cats = [_category(d) for d in nodes]
-    texts = [""] * N
-    w = np.empty(N)
-    h = np.empty(N)
     shape = ["circle" if k == "op" else "box" for k in kinds]
-    if labels:
-        for i, d in enumerate(nodes):
-            if kinds[i] == "tensor":
-                lines, plain = _tensor_lines(d, show_values, show_grads and not _anim, show_shapes, th["grad"],
-                                             th["muted"])
-                if _anim and d.get("grad") is not None:
-                    lines.append("\u00a0")
-                    plain.append(" " * (5 + len(format_value(d["grad"]).split("\n")[0])))
-                texts[i] = "<br>".join(lines)
-                w[i] = max(len(s) for s in plain) * _CHAR * fs + 16
-                h[i] = len(lines) * _LINE * fs + 8
-            elif kinds[i] == "module":
-                texts[i] = f"<b>{_esc(d['label'])}</b><br><span style='color:{th['muted']}'>{_esc(d['symbol'])}</span>"
-                w[i] = max(len(d["label"]), len(d["symbol"])) * _CHAR * fs + 24
-                h[i] = 2 * _LINE * fs + 14
-            else:
-                texts[i] = _esc(d["symbol"])
-                w[i] = h[i] = max(30.0, len(d["symbol"]) * _CHAR * (fs + 1) + 14)
-    else:
-        for i, k in enumerate(kinds):
-            w[i], h[i] = ((14, 14) if k == "op" else (22, 14) if k == "tensor" else (30, 18))
-    efs = fs - 2
     grads = [e.get("grad") for _, _, e in edges]
-    show_edge_text = labels and edge_labels and show_grads and not _anim
-    etext = [""] * E
-    label_w = None
-    if show_edge_text:
-        for k, gr in enumerate(grads):
-            if gr is not None:
-                etext[k] = _short(gr)
-        label_w = np.array([len(t) * _CHAR * efs for t in etext])
-
-    lay = layout(g, w, h, shape, label_w=label_w, gap=36.0 if labels else 24.0, sep=16.0 if labels else 8.0)
-
-    # -- scale to the figure
-    x0, y0, x1, y1 = lay.bbox() if N else (0, 0, 1, 1)
-    pad = 24.0
-    natw, nath = (x1 - x0) + 2 * pad, (y1 - y0) + 2 * pad
     leg_h = 60 if legend else 0
     mt = 40 if title else 10
     mb = 10 + leg_h
-    if width is None and height is None:
-        s = min(1.0, max_width / natw, (max_height - mt - mb) / nath)
-        if s >= 1.0:  # small graphs are drawn larger, up to min_width wide
-            s = max(1.0, min(1.5, min_width / natw, (max_height - mt - mb) / nath))
-        W = max(int(natw * s) + 20, 420)
-        H = max(int(nath * s) + mt + mb, 260)
-    else:
-        W = width or max_width
-        H = height or max_height
-        s = min((W - 20) / natw, (H - mt - mb) / nath)
-    s = min(s, 1.5)
-    if labels and s * fs < 6.5 and width is None:
-        labels = show_edge_text = False
+    pad = 24.0
+    labels = N <= label_threshold
+    while True:
+        texts, w, h = _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, _anim)
+        show_edge_text = labels and edge_labels and show_grads and not _anim
+        etext = [_short(gr) if show_edge_text and gr is not None else "" for gr in grads]
+        label_w = np.array([len(t) * _CHAR * efs for t in etext]) if show_edge_text else None
+        lay = layout(g, w, h, shape, label_w=label_w, gap=36.0 if labels else 24.0, sep=16.0 if labels else 8.0)
+        x0, y0, x1, y1 = lay.bbox() if N else (0, 0, 1, 1)
+        natw, nath = (x1 - x0) + 2 * pad, (y1 - y0) + 2 * pad
+        if width is None and height is None:
+            s = min(1.0, max_width / natw, (max_height - mt - mb) / nath)
+            if s >= 1.0:  # small graphs are drawn larger, up to min_width wide
+                s = max(1.0, min(1.5, min_width / natw, (max_height - mt - mb) / nath))
+            W = max(int(natw * s) + 20, 420)
+            H = max(int(nath * s) + mt + mb, 260)
+        else:
+            W = width or max_width
+            H = height or max_height
+            s = min((W - 20) / natw, (H - mt - mb) / nath)
+        s = min(s, 1.5)
+        if labels and s * fs < 6.5 and width is None:
+            labels = False  # too small to read: markers and hover only, laid out compactly
+            continue
+        break
     fsz = fs * s
     pw, ph = W - 20, H - mt - mb
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -783,6 +797,34 @@ def _place_labels(lay, ks, widths, height):
         if best[2] is not None:
             placed = np.vstack([placed, best[2][None]])
     return np.array(out_x), np.array(out_y)
+
+
+def _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim):
+    """(texts, widths, heights) of the nodes at scale 1; without labels, small fixed sizes."""
+    N = len(nodes)
+    texts = [""] * N
+    w, h = np.empty(N), np.empty(N)
+    if not labels:
+        for i, k in enumerate(kinds):
+            w[i], h[i] = ((14, 14) if k == "op" else (22, 14) if k == "tensor" else (30, 18))
+        return texts, w, h
+    for i, d in enumerate(nodes):
+        if kinds[i] == "tensor":
+            lines, plain = _tensor_lines(d, show_values, show_grads and not anim, show_shapes, th["grad"], th["muted"])
+            if anim and d.get("grad") is not None:  # room for the grad line the animation reveals
+                lines.append("\u00a0")
+                plain.append(" " * (5 + len(_short(d["grad"]))))
+            texts[i] = "<br>".join(lines)
+            w[i] = max(len(x) for x in plain) * _CHAR * fs + 16
+            h[i] = len(lines) * _LINE * fs + 8
+        elif kinds[i] == "module":
+            texts[i] = f"<b>{_esc(d['label'])}</b><br><span style='color:{th['muted']}'>{_esc(d['symbol'])}</span>"
+            w[i] = max(len(d["label"]), len(d["symbol"])) * _CHAR * fs + 24
+            h[i] = 2 * _LINE * fs + 14
+        else:
+            texts[i] = _esc(d["symbol"])
+            w[i] = h[i] = max(30.0, len(d["symbol"]) * _CHAR * (fs + 1) + 14)
+    return texts, w, h
 
 
 def cats_rank(cat):

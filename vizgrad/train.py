@@ -312,23 +312,22 @@ class Trainer:
         loss, dz = self._loss_np(out, T, grad=True)
         lins = self.linears
         reg, rate = self.config.regularization, np.float32(self.config.reg_rate)
-        if True:
-            for i in range(len(lins) - 1, -1, -1):
-                lin = lins[i]
-                W = lin.weight._data
-                h = cache[i - 1][1] if i > 0 else X
-                gW = dz.T @ h
-                if reg == "l2" and rate:
-                    gW += rate * W
-                elif reg == "l1" and rate:
-                    gW += rate * np.sign(W)
-                lin.weight._grad = Tensor._make(gW)
-                lin.bias._grad = Tensor._make(dz.sum(axis=0))
-                if i > 0:
-                    z, a = cache[i - 1]
-                    dh = dz @ W
-                    dfn = self._acts[i - 1][1]
-                    dz = dh if dfn is None else dh * dfn(z, a)
+        for i in range(len(lins) - 1, -1, -1):
+            lin = lins[i]
+            W = lin.weight._data
+            h = cache[i - 1][1] if i > 0 else X
+            gW = dz.T @ h
+            if reg == "l2" and rate:
+                gW += rate * W
+            elif reg == "l1" and rate:
+                gW += rate * np.sign(W)
+            lin.weight._grad = Tensor._make(gW)
+            lin.bias._grad = Tensor._make(dz.sum(axis=0))
+            if i > 0:
+                z, a = cache[i - 1]
+                dh = dz @ W
+                dfn = self._acts[i - 1][1]
+                dz = dh if dfn is None else dh * dfn(z, a)
         return loss
 
     def _autograd_loss(self, X, T) -> tuple[Tensor, Tensor]:
