@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# small matrices, shared cores: single-threaded BLAS is faster and steadier (see app.py)
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: run test install install-dev bench clean
 

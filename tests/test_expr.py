@@ -592,6 +592,32 @@ def test_biggest_allowed_work_stays_fast(big_values):
         assert time.perf_counter() - t0 < 1.0, src
 
 
+@pytest.mark.parametrize("template", [
+    "exp(V) * sin(V)",
+    "V / (V + 1)", "V ** V", "std(V)", "max(M, dim=0)", "softmax(M, dim=1)", "logsumexp(M, dim=0)",
+    "M[1:, :]", "clamp(V, 0.2, 0.5)", "S @ S", "transpose(S) @ S @ S",
+])
+def test_right_under_the_work_limit_is_under_a_second(big_values, template):
+    """Repeat a term until the work limit refuses; the largest accepted expression (forward and
+    backward) must still finish within a second."""
+    vals = dict(big_values, S=big_values["M"][:150, :150])
+    n, last_ok = 1, None
+    while n < 400:
+        src = "+".join([f"sum({template})"] * n)
+        try:
+            r = evaluate(src, vals)
+            last_ok = src
+        except ExprError as e:
+            assert "too much computation" in e.message or "too complex" in e.message or "nested" in e.message
+            break
+        n *= 2
+    if last_ok is None:
+        return
+    t0 = time.perf_counter()
+    evaluate(last_ok, vals).backward()
+    assert time.perf_counter() - t0 < 1.0, last_ok[:80]
+
+
 def test_custom_limits():
     vals = {"x": 1.0, "v": [1.0, 2.0, 3.0]}
     assert "too long" in err("x + x", vals, Limits(max_source_length=3)).message
@@ -603,6 +629,7 @@ def test_custom_limits():
     assert "too large" in err("reshape(v, 3, 1) * v", vals, Limits(max_elements=5)).message
     assert "too much computation" in err("v * v * v", vals, Limits(max_work=5)).message
     assert "too many variables" in err("x", vals, Limits(max_variables=1)).message
+    assert "too large together" in err("x", vals, Limits(max_input_elements=3)).message
     assert evaluate("x ** 3", vals, Limits(max_exponent=3)).output.item() == 1.0
 
 
@@ -631,6 +658,7 @@ def test_custom_limits():
     ("norm(u)", r"\left\lVert u \right\rVert"),
     ("W[0, 1:]", r"W\left[0, 1{:}\right]"),
     ("max(a, b)", r"\max\left(a, b\right)"),
+    ("x1 * W12 + theta_2", r"x_{1} \cdot W_{12} + \theta_{2}"),
 ])
 def test_latex(src, want):
     assert to_latex(src) == want

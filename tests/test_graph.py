@@ -242,7 +242,7 @@ def linear_mse_from_ops():
     vizgrad.manual_seed(0)
     x = vizgrad.randn(4, 3)
     y = vizgrad.randn(4, 2)
-    W = vizgrad.randn(2, 3, requires_grad=True, name="W") if False else vizgrad.randn(2, 3, requires_grad=True)
+    W = vizgrad.randn(2, 3, requires_grad=True)
     b = vizgrad.randn(2, requires_grad=True)
     W.name, b.name = "W", "b"
     loss = ((x @ W.t() + b - y) ** 2).mean()

@@ -92,6 +92,7 @@ def _check(a, b, rtol=RTOL, atol=1e-6):
 @pytest.mark.parametrize("model_name", MODELS)
 def test_module_forward_backward(model_name):
     torch = need_torch()
+    torch.manual_seed(0)
     mt = _build(torch, model_name)
     mv = _build(vizgrad, model_name)
     _copy_weights(mt, mv)
@@ -108,6 +109,7 @@ def test_module_forward_backward(model_name):
 @pytest.mark.parametrize("loss_name", sorted(LOSSES))
 def test_loss_training_parity(loss_name):
     torch = need_torch()
+    torch.manual_seed(0)
     mt, mv = _build(torch, "mlp_relu"), _build(vizgrad, "mlp_relu")
     _copy_weights(mt, mv)
     x, y = _data()
@@ -121,6 +123,7 @@ def test_loss_training_parity(loss_name):
 @pytest.mark.parametrize("model_name", MODELS)
 def test_model_training_parity_adam(model_name):
     torch = need_torch()
+    torch.manual_seed(0)
     mt, mv = _build(torch, model_name), _build(vizgrad, model_name)
     _copy_weights(mt, mv)
     x, y = _data()

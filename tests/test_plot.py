@@ -128,7 +128,7 @@ def test_before_backward_has_no_gradient_labels():
 
 def test_options_values_grads_shapes_theme():
     vizgrad.manual_seed(0)
-    W = vizgrad.randn(2, 3, requires_grad=True, name="W") if False else vizgrad.randn(2, 3, requires_grad=True)
+    W = vizgrad.randn(2, 3, requires_grad=True)
     W.name = "W"
     loss = (W * W).sum()
     loss.backward()

@@ -25,7 +25,6 @@ carrying a plain message and the 1-based column it points at.
 from __future__ import annotations
 
 import ast
-import builtins
 import contextlib
 import difflib
 import functools
@@ -97,6 +96,7 @@ class Limits:
     max_dims: int = 8                  # dimensions of any tensor
     max_work: float = 2e7              # weighted element operations / multiply-adds, whole forward pass
     max_variables: int = 64
+    max_input_elements: int = 400_000  # all variables together
     max_name_length: int = 64
 
 
@@ -934,12 +934,17 @@ def _make_inputs(variables, limits: Limits) -> tuple[dict, dict]:
     if len(variables) > limits.max_variables:
         raise ExprError(f"too many variables (the limit is {limits.max_variables})")
     inputs, values = {}, {}
+    total = 0
     for name, spec in variables.items():
         _check_variable_name(name, limits)
         value, requires_grad = _variable_spec(name, spec)
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise ExprError(f"variable '{name}': requires_grad must be True or False")
         arr = _variable_array(name, value, limits)
+        total += arr.size
+        if total > limits.max_input_elements:
+            raise ExprError(f"the variables are too large together (more than {limits.max_input_elements} "
+                            "numbers)")
         values[name] = arr
         inputs[name] = vg.tensor(arr.astype(np.float32), requires_grad=bool(requires_grad), name=name)
     return inputs, values
@@ -1096,12 +1101,13 @@ class _Evaluator:
         shape = tuple(batch) + ((a2[-2],) if len(sa) > 1 else ()) + ((b2[-1],) if len(sb) > 1 else ())
         self.check_size(shape, col, end)
         flops = _numel(batch) * a2[-2] * a2[-1] * b2[-1]
+        # The backward pass multiplies by transposed or broadcast (stride-0) views, which numpy
+        # runs without BLAS: measured at ~5 ns per multiply-add for 2-D operands and ~30x an
+        # elementwise op for batched ones (plus a per-matrix overhead). Charge for that.
         if len(sa) > 2 or len(sb) > 2:
-            # numpy's batched matmul on the transposed views backward uses runs ~30x slower per
-            # multiply-add than a 2-D product (no BLAS), plus a per-matrix overhead
             flops = flops * 30 + _numel(batch) * 100
         else:
-            flops = flops * 0.3  # BLAS: a multiply-add costs less than an elementwise numpy op
+            flops = flops * 4
         return shape, flops
 
     def as_tensor(self, v):
@@ -1328,6 +1334,9 @@ def _latex_name(name: str) -> str:
     base, sep, sub = name.partition("_")
     if not base:  # _x
         return r"\mathrm{" + name.replace("_", r"\_") + "}"
+    if not sep and base.rstrip("0123456789") != base and base.rstrip("0123456789").isalpha():
+        letters = base.rstrip("0123456789")  # x1 -> x_{1}, W12 -> W_{12}
+        return _latex_word(letters) + "_{" + base[len(letters):] + "}"
     out = _latex_word(base)
     if sep and sub:
         out += "_{" + _latex_word(sub) + "}"
@@ -1353,9 +1362,6 @@ def _latex_num(v) -> str:
 
 
 class _Latex:
-    def __init__(self):
-        pass
-
     def paren(self, s):
         return r"\left(" + s + r"\right)"
 

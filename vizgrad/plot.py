@@ -614,6 +614,7 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
             H = height or max_height
             s = min((W - 20) / natw, (H - mt - mb) / nath)
         s = min(s, 1.5)
+        s *= natw / (natw + 24 / s)  # keep ~12 px clear at each side whatever the scale
         if labels and s * fs < 6.5 and width is None:
             labels = False  # too small to read: markers and hover only, laid out compactly
             continue
@@ -925,7 +926,7 @@ def backward_animation(obj, *, duration: int = 500, max_frames: int = 300, theme
             t.update(**st)
         frames.append(go.Frame(data=tr, traces=idx, name=str(f)))
     fig.frames = frames
-    play = dict(frame=dict(duration=duration, redraw=False), fromcurrent=True, transition=dict(duration=0),
+    play = dict(frame=dict(duration=duration, redraw=True), fromcurrent=True, transition=dict(duration=0),
                 mode="immediate")
     fig.update_layout(
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=1.0, xanchor="left", yanchor="bottom",
@@ -934,10 +935,11 @@ def backward_animation(obj, *, duration: int = 500, max_frames: int = 300, theme
                                    dict(label="❚❚ pause", method="animate",
                                         args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                                            transition=dict(duration=0))])])],
-        sliders=[dict(active=0, x=0.18, len=0.8, y=1.0, yanchor="bottom", pad=dict(t=0, b=0),
+        sliders=[dict(active=0, x=min(0.5, 170 / (fig.layout.width or 800)), len=1 - min(0.5, 170 / (fig.layout.width or 800)),
+                      y=1.0, yanchor="bottom", pad=dict(t=0, b=0),
                       currentvalue=dict(prefix="step ", font=dict(size=11)),
                       steps=[dict(method="animate", label=str(f),
-                                  args=[[str(f)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                  args=[[str(f)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                                        transition=dict(duration=0))])
                              for f in range(len(frames))])],
     )
@@ -961,51 +963,65 @@ def _topo_order(g):
 # ============================================================================================
 # events and notebook display
 # ============================================================================================
-def _points(event):
+def _is_event(obj) -> bool:
+    return isinstance(obj, dict) or hasattr(obj, "selection") or isinstance(obj, list)
+
+
+def _split_args(args):
+    """(event, graph or None) from (event,), (fig_or_graph, event) or (event, fig_or_graph)."""
+    if len(args) == 1:
+        return args[0], None
+    a, b = args
+    return (b, a) if _is_event(b) and not _is_event(a) else (a, b)
+
+
+def _points(event) -> list:
+    """The points of a plotly click event ({"points": [...]}), a Streamlit selection state
+    ({"selection": {"points": [...]}}, also by attribute) or a bare list of points."""
     if event is None:
         return []
-    if hasattr(event, "get") is False and hasattr(event, "selection"):
-        event = {"selection": event.selection}
+    if isinstance(event, list):
+        return event
+    sel = event.get("selection") if isinstance(event, dict) else getattr(event, "selection", None)
+    if sel is not None:
+        pts = sel.get("points") if isinstance(sel, dict) else getattr(sel, "points", None)
+        return list(pts or [])
     if isinstance(event, dict):
-        if "selection" in event:
-            sel = event["selection"]
-            return list((sel.get("points") if isinstance(sel, dict) else getattr(sel, "points", None)) or [])
         if "points" in event:
             return list(event["points"] or [])
         if "customdata" in event:
             return [event]
-    try:  # Streamlit's PlotlyState (attribute access)
-        return list(event.selection.points)
-    except AttributeError:
-        return []
+    return []
 
 
-def node_at(event, graph=None):
-    """The graph node id a plotly click / Streamlit selection event points at (None if it is not
-    on a node). Also accepts (fig_or_graph, event) for symmetry: node_at(fig, event)."""
-    if graph is not None and not isinstance(event, (dict, list)) and isinstance(graph, dict):
-        event, graph = graph, event
-    if isinstance(graph, dict) and not isinstance(event, dict):
-        event, graph = graph, event
+def _customdata(p):
+    cd = p.get("customdata") if isinstance(p, dict) else getattr(p, "customdata", None)
+    if isinstance(cd, (list, tuple)) and len(cd) == 1:
+        cd = cd[0]
+    return cd
+
+
+def node_at(*args):
+    """The graph node id that a plotly click event or a Streamlit selection points at, or None
+    (e.g. when it is on an edge). node_at(event), or node_at(fig_or_graph, event) to also check
+    the id is in that graph."""
+    event, graph = _split_args(args)
     g = _graph_of(graph)
     for p in _points(event):
-        cd = p.get("customdata") if isinstance(p, dict) else None
-        if isinstance(cd, list) and len(cd) == 1:
-            cd = cd[0]
+        cd = _customdata(p)
         if isinstance(cd, str) and (g is None or cd in g):
             return cd
     return None
 
 
-def edge_at(event, graph=None):
-    """The (source, target) edge a plotly click / Streamlit selection event points at, or None."""
-    if isinstance(graph, dict) and not isinstance(event, dict):
-        event, graph = graph, event
+def edge_at(*args):
+    """The (source, target) edge that a plotly click / Streamlit selection points at, or None."""
+    event, graph = _split_args(args)
     g = _graph_of(graph)
     for p in _points(event):
-        cd = p.get("customdata") if isinstance(p, dict) else None
+        cd = _customdata(p)
         if isinstance(cd, (list, tuple)) and len(cd) == 2 and (g is None or g.has_edge(cd[0], cd[1])):
-            return (cd[0], cd[1])
+            return (str(cd[0]), str(cd[1]))
     return None
 
 

@@ -1,0 +1,455 @@
+"""The Lessons page's content: a guided tour of autograd, built from the seed chapters (no UI here).
+
+Each lesson's code is an ordinary Python function below whose body is PyTorch code written
+against `torch`, which in this module *is* vizgrad. The page shows that body as a script
+(`Lesson.source`: dedented, def line and final `return` dropped, `import torch` added) and runs
+it by calling the function with stdout captured (`run(lesson)`); nothing is ever exec'd or
+eval'd. The same source text runs unchanged on real PyTorch (tests/test_lessons.py checks that
+both print the same thing).
+
+    from vizgrad.lessons import LESSONS, get, run
+    r = run(get("backward"))
+    r.output          # 'Gradient of x:  tensor(4.)\\n...'
+    r.tensors         # the tensors the lesson returns, to draw (vizgrad.plot.figure)
+    r.curve           # a list of floats (the loss per step) for lessons that train
+
+A lesson can also name a *walk*: a pure function of a few named leaves (and their values) that
+rebuilds the lesson's graph, so the Walkthrough page can step through it and check it with
+finite differences (`vizgrad.walkthrough_sources.from_lesson`).
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import textwrap
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+import vizgrad as torch  # the lessons are PyTorch code; here `torch` is vizgrad
+
+nn = torch.nn
+optim = torch.optim
+
+
+# =================================================================================================
+# the lessons' code: each body is a script; `return` hands the page what to draw
+# =================================================================================================
+def lesson_graph():
+    # Tensors that require grad are tracked: every operation on them is recorded.
+    x = torch.tensor(2.0, requires_grad=True)
+    y = torch.tensor(3.0, requires_grad=True)
+
+    # The graph is built while this line runs (a "dynamic" graph).
+    z = x**2 + y**3
+    print(z)
+
+    # z remembers the operation that made it; x and y are leaves you created.
+    print("z.grad_fn:", z.grad_fn.name())
+    print("x is a leaf:", x.is_leaf, "| z is a leaf:", z.is_leaf)
+    print("z requires grad:", z.requires_grad)
+
+    # Plain Python control flow decides the graph's shape, run by run.
+    w = z
+    while w < 100:
+        w = w * 2
+    print(w)
+    return z
+
+
+def lesson_backward():
+    x = torch.tensor(2.0, requires_grad=True)
+    y = torch.tensor(3.0, requires_grad=True)
+    z = x**2 + y**3
+
+    # Compute gradients: dz/dx = 2x = 4, dz/dy = 3y² = 27
+    z.backward()
+    print("Gradient of x: ", x.grad)
+    print("Gradient of y: ", y.grad)
+
+    # The gradient of a sum is a vector of ones.
+    v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    s = v.sum()
+    s.backward()
+    print(v.grad)
+
+    # y = w * x + b: dy/dx = w, dy/dw = x, dy/db = 1
+    x1 = torch.tensor([2.0], requires_grad=True)
+    w = torch.tensor([3.0], requires_grad=True)
+    b = torch.tensor([1.0], requires_grad=True)
+    y1 = w * x1 + b
+    y1.backward()
+    print(x1.grad)
+    print(w.grad)
+    print(b.grad)
+    return z
+
+
+def lesson_detach():
+    a = torch.tensor(3.0, requires_grad=True)
+    b = torch.tensor(4.0, requires_grad=True)
+
+    # b.detach() is b's value without its history: no gradient flows back to b.
+    c = a ** 2 + b.detach() ** 3
+    c.backward()
+    print("Gradient of a:", a.grad)
+    print("Gradient of b:", b.grad)
+
+    # Inside no_grad nothing is recorded (evaluation, weight updates).
+    with torch.no_grad():
+        d = a * 2
+    print("d requires grad:", d.requires_grad)
+    print("c requires grad:", c.requires_grad)
+    return c
+
+
+def lesson_accumulate():
+    x = torch.tensor(2.0, requires_grad=True)
+
+    # backward() ADDS into .grad. Forget to reset it and it keeps growing:
+    for step in range(3):
+        y = x ** 2
+        y.backward()
+        print("forgot zero_grad, step", step, "x.grad =", x.grad)
+
+    # Reset it before each backward (optimizer.zero_grad() does this for you).
+    optimizer = torch.optim.SGD([x], lr=0.1)
+    for step in range(3):
+        optimizer.zero_grad()
+        y = x ** 2
+        y.backward()
+        print("with zero_grad,  step", step, "x.grad =", x.grad)
+    return y
+
+
+def lesson_training():
+    # A tiny network: one nn.Linear(1, 1) layer, weights set so the run is reproducible.
+    class Net(nn.Module):
+        def __init__(self):
+            super(Net, self).__init__()
+            self.fc = nn.Linear(1, 1)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    net = Net()
+    with torch.no_grad():
+        net.fc.weight.fill_(0.5)
+        net.fc.bias.fill_(0.0)
+
+    input_data = torch.tensor([[1.0]])
+    target_data = torch.tensor([[2.0]])
+    criterion = nn.MSELoss()
+    optimizer = optim.SGD(net.parameters(), lr=0.1)
+
+    # Forward pass and loss: (0.5 * 1 + 0 - 2)² = 2.25
+    output = net(input_data)
+    loss = criterion(output, target_data)
+    print("loss before:", loss.item())
+
+    # Backpropagation and optimization
+    optimizer.zero_grad()
+    loss.backward()
+    print("weight grad:", net.fc.weight.grad)
+    print("bias grad:", net.fc.bias.grad)
+    optimizer.step()
+    print("weight after:", net.fc.weight.data)
+    print("bias after:", net.fc.bias.data)
+
+    # The same input again: the loss went down.
+    loss = criterion(net(input_data), target_data)
+    print("loss after: ", loss.item())
+    return loss
+
+
+def lesson_xy200():
+    x = torch.tensor([5.0], requires_grad=True)
+    y = torch.tensor([10.0], requires_grad=True)
+
+    # Define model and compute a first gradient
+    z = x * y
+    z.backward()
+
+    optimizer = torch.optim.SGD([x, y], lr=0.01)
+    losses = []
+    for i in range(1000):
+        output = x * y                       # forward pass
+        loss = torch.abs(output - 200)       # how far from 200
+        loss.backward()                      # backward pass
+        optimizer.step()                     # update x and y
+        optimizer.zero_grad()                # zero gradients
+        losses.append(loss.item())
+
+    print("x:", x)
+    print("y:", y)
+    print("output:", x * y)
+    print("loss after 1000 steps:", round(losses[-1], 2))
+    return loss, losses
+
+
+def lesson_higher_order():
+    x = torch.tensor(3.0, requires_grad=True)
+    y = x ** 3
+
+    # create_graph=True records the backward pass too, so it can be differentiated again.
+    (dy,) = torch.autograd.grad(y, x, create_graph=True)
+    (d2y,) = torch.autograd.grad(dy, x)
+    print("dy/dx   = 3x² =", dy.item())
+    print("d²y/dx² = 6x  =", d2y.item())
+
+    # A Jacobian: every output's gradient with respect to every input.
+    def f(v):
+        return v ** 2
+
+    J = torch.autograd.functional.jacobian(f, torch.tensor([1.0, 2.0, 3.0]))
+    print(J)
+
+    # The Hessian of a scalar function: its matrix of second derivatives.
+    H = torch.autograd.functional.hessian(lambda v: (v ** 3).sum(), torch.tensor([1.0, 2.0]))
+    print(H)
+    return dy
+
+
+def lesson_custom_function():
+    # A new operation with a hand-written backward: y = x³, dy/dx = 3x².
+    class Cube(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return grad_output * 3 * x ** 2
+
+    x = torch.tensor(2.0, requires_grad=True)
+    y = Cube.apply(x) + x
+    y.backward()
+    print("y =", y.item())
+    print("x.grad =", x.grad)
+
+    # gradcheck compares the backward with finite differences (in float64).
+    xs = torch.tensor([0.5, -1.5], dtype=torch.float64, requires_grad=True)
+    print("gradcheck:", torch.autograd.gradcheck(Cube.apply, (xs,)))
+    return y
+
+
+# =================================================================================================
+# walks: the lessons' graphs as pure functions of named leaves (for the Walkthrough page)
+# =================================================================================================
+def _walk_z(x, y):
+    return x ** 2 + y ** 3
+
+
+def _walk_detach(a, b):
+    return a ** 2 + b.detach() ** 3
+
+
+def _walk_accumulate(x):
+    return x ** 2
+
+
+def _walk_training(weight, bias):
+    output = nn.functional.linear(torch.tensor([[1.0]], dtype=weight.dtype), weight, bias)
+    return nn.functional.mse_loss(output, torch.tensor([[2.0]], dtype=weight.dtype))
+
+
+def _walk_xy(x, y):
+    return torch.abs(x * y - 200)
+
+
+def _walk_cube(x):
+    return x ** 3 + x
+
+
+def _walk_neuron(w, x, b):
+    return w * x + b
+
+
+# =================================================================================================
+# the lessons
+# =================================================================================================
+@dataclass(frozen=True)
+class Walk:
+    """A lesson's graph for the walkthrough: fn(**leaves) -> scalar tensor, at these leaf values."""
+    fn: Callable
+    leaves: dict
+    title: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    text: str                    # markdown, a short paragraph or two
+    code: Callable               # the lesson's code (see module docstring)
+    expect: tuple = ()           # lines (or fragments) the seed chapter shows in the output
+    walk: Walk | None = None
+    seed: str = ""               # where the example comes from
+    takeaway: str = ""
+
+    @property
+    def source(self) -> str:
+        return source_of(self.code)
+
+
+LESSONS: list[Lesson] = [
+    Lesson(
+        "graph", "1. requires_grad and the dynamic graph",
+        "A tensor created with `requires_grad=True` is a **leaf** that autograd tracks. Every operation "
+        "on it records a node in a graph, while your code runs: there is no separate \"compile\" step, "
+        "and ordinary Python (`if`, `while`) decides the graph's shape each time. The result remembers "
+        "the operation that made it in `grad_fn`.",
+        lesson_graph, ("tensor(31., grad_fn=<AddBackward0>)", "z.grad_fn: AddBackward0"),
+        Walk(_walk_z, {"x": 2.0, "y": 3.0}, "z = x² + y³"),
+        seed="Autograd in PyTorch, 1. Enabling Autograd",
+        takeaway="The graph below is what autograd recorded: leaves on the left, z on the right."),
+    Lesson(
+        "backward", "2. backward() and .grad",
+        "Call `backward()` on a scalar (usually the loss) and autograd walks the graph backwards, "
+        "applying the chain rule at every node. Each leaf's gradient lands in its `.grad`. "
+        "For `z = x² + y³` at x = 2, y = 3: ∂z/∂x = 2x = 4 and ∂z/∂y = 3y² = 27.",
+        lesson_backward, ("Gradient of x:  tensor(4.)", "Gradient of y:  tensor(27.)", "tensor([1., 1., 1.])",
+                          "tensor([3.])", "tensor([2.])", "tensor([1.])"),
+        Walk(_walk_z, {"x": 2.0, "y": 3.0}, "z = x² + y³"),
+        seed="Autograd in PyTorch, 2. Computing Gradients; The Wizard of Autograd; AutoGradPyTorch Example 1",
+        takeaway="Open the walkthrough to see 4 and 27 appear one chain-rule step at a time."),
+    Lesson(
+        "detach", "3. detach() and no_grad()",
+        "`b.detach()` gives b's value cut off from the graph, so no gradient flows back to b and "
+        "`b.grad` stays `None`. Inside `with torch.no_grad():` nothing is recorded at all — that is how "
+        "you evaluate a model or update weights without building a graph.",
+        lesson_detach, ("Gradient of a: tensor(6.)", "Gradient of b: None", "d requires grad: False"),
+        Walk(_walk_detach, {"a": 3.0, "b": 4.0}, "c = a² + detach(b)³"),
+        seed="Autograd in PyTorch, 3. Detaching Tensors",
+        takeaway="In the graph, b's edge carries no gradient."),
+    Lesson(
+        "accumulate", "4. Gradients accumulate: zero_grad()",
+        "`backward()` **adds** to `.grad` instead of overwriting it (so gradients from several losses "
+        "can be combined). In a training loop that means you must reset the gradients before each "
+        "backward pass — `optimizer.zero_grad()`. Forget it and every step uses the sum of all past "
+        "gradients: here 4, then 8, then 12 instead of 4 each time.",
+        lesson_accumulate, ("x.grad = tensor(4.)", "x.grad = tensor(8.)", "x.grad = tensor(12.)"),
+        Walk(_walk_accumulate, {"x": 2.0}, "y = x²"),
+        seed="AutoGradPyTorch, Gradient Accumulation; Dracula's training loop",
+        takeaway="Each backward adds 2x = 4 to x.grad."),
+    Lesson(
+        "training", "5. A training step: nn.Linear, MSELoss, SGD",
+        "A network's weights are leaves too (`nn.Parameter` has `requires_grad=True`). One training "
+        "step is: forward pass, loss, `optimizer.zero_grad()`, `loss.backward()` to fill every "
+        "weight's `.grad`, then `optimizer.step()` to move each weight against its gradient "
+        "(`w ← w − lr · w.grad`).",
+        lesson_training, ("loss before: 2.25", "weight grad: tensor([[-3.]])", "bias grad: tensor([-3.])",
+                          "weight after: tensor([[0.8000]])", "loss after:  1.44"),
+        Walk(_walk_training, {"weight": [[0.5]], "bias": [0.0]}, "MSE loss of nn.Linear(1, 1)"),
+        seed="Autograd in PyTorch, 4. Autograd in Neural Networks",
+        takeaway="The graph is the loss after the step (no backward yet): 1.44."),
+    Lesson(
+        "xy200", "6. Drive x · y to 200",
+        "The Dracula chapter's loop: two numbers, x = 5 and y = 10, and the loss |x·y − 200|. "
+        "Each step computes the loss, backpropagates, lets SGD nudge x and y, and zeroes the "
+        "gradients. The loss falls in a straight line (the gradient of |·| has constant size), "
+        "then x·y hovers around 200. (The first `z.backward()` leaves gradients that the first "
+        "step adds to — lesson 4 in action.)",
+        lesson_xy200, ("x: tensor([", "y: tensor([", "output: tensor([", "requires_grad=True)"),
+        Walk(_walk_xy, {"x": [5.0], "y": [10.0]}, "loss = |x·y − 200|"),
+        seed="Chapter 5: The Code That Brought Dracula's Story to Life",
+        takeaway="The curve is the loss at each of the 1000 steps."),
+    Lesson(
+        "higher_order", "7. Higher-order derivatives and Jacobians",
+        "`torch.autograd.grad(y, x, create_graph=True)` returns dy/dx as a tensor *with its own "
+        "graph*, so you can differentiate it again. For y = x³ at x = 3: dy/dx = 3x² = 27 and "
+        "d²y/dx² = 6x = 18. `torch.autograd.functional.jacobian` stacks the gradients of every output "
+        "element; `hessian` the second derivatives of a scalar.",
+        lesson_higher_order, ("dy/dx   = 3x² = 27.0", "d²y/dx² = 6x  = 18.0", "tensor([[2., 0., 0.],",
+                              "[ 6.,  0.]"),
+        Walk(lambda x: x ** 3, {"x": 3.0}, "y = x³"),
+        seed="Chapter 3: custom gradients, higher-order derivatives, and Jacobians",
+        takeaway="The graph is dy/dx itself: the backward pass of x³, recorded as a graph."),
+    Lesson(
+        "custom_function", "8. A custom autograd.Function",
+        "Subclass `torch.autograd.Function` to define an operation with your own `forward` and "
+        "`backward`. `ctx.save_for_backward` keeps what backward needs; backward receives the "
+        "upstream gradient and returns one gradient per input. `gradcheck` verifies it against finite "
+        "differences.",
+        lesson_custom_function, ("y = 10.0", "x.grad = tensor(13.)", "gradcheck: True"),
+        None,
+        seed="Chapter 3: custom gradients",
+        takeaway="The custom op appears in the graph under its own name."),
+]
+
+_BY_ID = {lesson.id: lesson for lesson in LESSONS}
+
+
+def get(lesson_id: str) -> Lesson | None:
+    return _BY_ID.get(str(lesson_id))
+
+
+# =================================================================================================
+# showing and running a lesson
+# =================================================================================================
+def source_of(fn: Callable) -> str:
+    """The function's body as a standalone PyTorch script: imports first, no def line, no final return."""
+    src = textwrap.dedent(inspect.getsource(fn))
+    lines = src.splitlines()
+    i = 0
+    while not lines[i].lstrip().startswith("def "):   # decorators
+        i += 1
+    while not lines[i].rstrip().endswith(":"):          # a multi-line signature
+        i += 1
+    body = textwrap.dedent("\n".join(lines[i + 1:])).rstrip().splitlines()
+    while body and (body[-1].startswith("return") or not body[-1].strip()):
+        body.pop()
+    text = "\n".join(body)
+    imports = ["import torch"]
+    if "nn." in text:
+        imports.append("import torch.nn as nn")
+    if "optim." in text.replace("torch.optim.", ""):
+        imports.append("import torch.optim as optim")
+    return "\n".join(imports) + "\n\n" + text + "\n"
+
+
+@dataclass
+class LessonRun:
+    lesson: Lesson
+    output: str = ""                               # what the code printed
+    tensors: list = field(default_factory=list)    # what it returned to draw
+    curve: list | None = None                      # the loss per step, if it trains
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run(lesson: Lesson) -> LessonRun:
+    """Call the lesson's code with stdout captured; collect what it printed and returned."""
+    buf = io.StringIO()
+    out = LessonRun(lesson)
+    try:
+        with contextlib.redirect_stdout(buf):
+            ret = lesson.code()
+    except Exception as e:  # a lesson must never take the page down: show the error instead
+        out.error = f"{type(e).__name__}: {e}"
+        ret = None
+    out.output = buf.getvalue()
+    for item in (ret if isinstance(ret, tuple) else (ret,)):
+        if isinstance(item, torch.Tensor):
+            out.tensors.append(item)
+        elif isinstance(item, list) and item and all(isinstance(v, float) for v in item):
+            out.curve = item
+    return out
+
+
+def missing_lines(lesson: Lesson, output: str) -> list[str]:
+    """The expected fragments (what the seed shows) that the output does not contain."""
+    return [e for e in lesson.expect if e not in output]
+
+
+def curve_points(curve: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """(step, loss) arrays for a loss curve."""
+    y = np.asarray(curve, dtype=float)
+    return np.arange(1, len(y) + 1), y
