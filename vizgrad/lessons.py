@@ -160,7 +160,7 @@ def lesson_training():
 
     # The same input again: the loss went down.
     loss = criterion(net(input_data), target_data)
-    print("loss after: ", loss.item())
+    print("loss after: ", round(loss.item(), 4))
     return loss
 
 
@@ -343,10 +343,10 @@ LESSONS: list[Lesson] = [
         "weight's `.grad`, then `optimizer.step()` to move each weight against its gradient "
         "(`w ← w − lr · w.grad`).",
         lesson_training, ("loss before: 2.25", "weight grad: tensor([[-3.]])", "bias grad: tensor([-3.])",
-                          "weight after: tensor([[0.8000]])", "loss after:  1.44"),
+                          "weight after: tensor([[0.8000]])", "loss after:  0.81"),
         Walk(_walk_training, {"weight": [[0.5]], "bias": [0.0]}, "MSE loss of nn.Linear(1, 1)"),
         seed="Autograd in PyTorch, 4. Autograd in Neural Networks",
-        takeaway="The graph is the loss after the step (no backward yet): 1.44."),
+        takeaway="The graph is the loss after the step (no backward yet): 0.81, down from 2.25."),
     Lesson(
         "xy200", "6. Drive x · y to 200",
         "The Dracula chapter's loop: two numbers, x = 5 and y = 10, and the loss |x·y − 200|. "

@@ -134,6 +134,8 @@ def _sum_to_array(g, shape):
     """Sum a broadcast gradient back to `shape`: (2, 3) -> (3,) sums axis 0; (2, 3) -> (2, 1) keeps it."""
     g = np.asarray(g)
     lead = g.ndim - len(shape)
+    if lead == 1 and g.shape[1:] == shape:  # the common case: a bias broadcast over a batch
+        return g.sum(axis=0)
     axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
@@ -1412,7 +1414,8 @@ class Addmm(Op):
         return bias + x @ w
 
     def backward(ctx, g, out, bias, x, w):
-        return g, g @ _swapaxes(w, -1, -2), _swapaxes(x, -1, -2) @ g
+        # x (N, in), w (in, out), g (N, out); the engine sums g over N for the bias
+        return g, g @ w.T, x.T @ g
 
 
 def matmul(input, other):

@@ -213,8 +213,11 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
                     o = np.lexsort((cur, bary))
                     frac[mem[o]] = (np.arange(n) + 0.5) / n
             c = _crossings(frac, lay_all, seg_src, seg_dst)
-            if c < best:
-                best, best_frac = c, frac.copy()
+            if c >= best * 0.995:  # converged (or got worse): stop sweeping
+                if c < best:
+                    best, best_frac = c, frac.copy()
+                break
+            best, best_frac = c, frac.copy()
             if best == 0:
                 break
     frac = best_frac  # the sweeps keep the best order seen (never worse than depth-first order)
@@ -765,9 +768,9 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
 def _place_labels(lay, ks, widths, height):
     """Centres for edge labels: each sits just above its edge's last segment, at the first of a
     few points along it (middle first) where it overlaps no node and no label placed before."""
-    boxes = [np.stack([lay.x - lay.w / 2, lay.y - lay.h / 2, lay.x + lay.w / 2, lay.y + lay.h / 2], 1)]
+    m = 4.0  # keep labels a little off the nodes
+    nodes_b = np.stack([lay.x - lay.w / 2 - m, lay.y - lay.h / 2 - m, lay.x + lay.w / 2 + m, lay.y + lay.h / 2 + m], 1)
     placed = np.zeros((0, 4))
-    nodes_b = boxes[0]
     out_x, out_y = [], []
     for k, wd in zip(ks, widths):
         e = lay.ptr[k + 1] - 1

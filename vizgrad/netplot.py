@@ -1,0 +1,549 @@
+"""Figures for the Network Playground (plotly only): decision boundary, curves, gradient norms, the network.
+
+    snap = snapshot(trainer)                          # weights, gradients, each neuron over the input plane
+    network_figure(snap, mode="weight")               # TensorFlow-Playground-style diagram (mode="grad": |grad|)
+    decision_figure(trainer.predict_grid(50), trainer.dataset)   # heatmap with train / test points
+    curves_figure(trainer.history)                    # train / test loss (and accuracy) over steps
+    grad_norm_figure(trainer.history, layer_names(snap))          # per-layer |grad| over steps, log scale
+    neuron_figure(trainer.neuron_outputs_grid(0, 3), title="layer 1, neuron 4")
+    g = step_graph(trainer, collapse={"0", "1"})      # the autograd graph of one training step (vizgrad.plot.figure)
+
+Colours follow TensorFlow Playground: orange for negative values and class 0, blue for positive
+values and class 1, white in between. In the network diagram an edge's colour is its weight's
+sign and its width |weight| (mode="weight"), or its width |grad| (mode="grad", one colour).
+Clicks: every neuron point of the diagram carries customdata [layer, unit], layer -1 for the
+input features and len(hidden) for the output layer; `neuron_at(event)` reads a Streamlit
+selection event. No Streamlit here.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+__all__ = ["NEG", "POS", "CLASS_COLORS", "Snapshot", "snapshot", "network_figure", "decision_figure",
+           "curves_figure", "grad_norm_figure", "neuron_figure", "layer_names", "neuron_at", "neuron_title",
+           "step_graph", "png_data_uri", "diverging_rgb"]
+
+NEG = "#f59322"           # orange: negative, class 0
+POS = "#0877bd"           # blue: positive, class 1
+MID = "#e8eaeb"           # the middle of the diverging scale
+GRAD = "#9a4fc4"          # |grad| edges
+ACCENT = "#d62728"        # the selected neuron
+FG = "#1f2328"
+MUTED = "#6e7781"
+CLASS_COLORS = [NEG, POS, "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+SCALE = [[0.0, NEG], [0.5, MID], [1.0, POS]]
+_FONT = dict(family="Helvetica Neue, Helvetica, Arial, sans-serif", size=12, color=FG)
+_GRID = "rgba(0,0,0,0.08)"
+
+
+def _rgb(hex_color: str) -> np.ndarray:
+    h = hex_color.lstrip("#")
+    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.float64)
+
+
+def _t(type_: str, **kw) -> dict:
+    """A trace as a plain dict (figures are assembled without plotly's per-property validation,
+    which costs more than the drawing at several updates per second; tests validate them)."""
+    return dict(type=type_, **kw)
+
+
+def _fig(traces, layout) -> go.Figure:
+    return go.Figure(dict(data=traces, layout=layout), _validate=False)
+
+
+def _axis(**kw) -> dict:
+    return dict(gridcolor=_GRID, zeroline=False, **kw)
+
+
+def _base_layout(height: int, **kw) -> dict:
+    d = dict(height=height, margin=dict(l=8, r=8, t=30, b=8), paper_bgcolor="white", plot_bgcolor="white",
+             font=_FONT, showlegend=True, dragmode=False, hovermode="closest",
+             legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0, font=dict(size=11),
+                         bgcolor="rgba(255,255,255,0)"))
+    d.update(kw)
+    return d
+
+
+# ============================================================================================
+# tiny PNG thumbnails (layout images of the network diagram)
+# ============================================================================================
+def diverging_rgb(v: np.ndarray, vmax: float | None = None) -> np.ndarray:
+    """Values -> uint8 RGB on the orange-white-blue scale; |v| >= vmax is full colour (default:
+    the largest |v|, so a neuron's shape always shows; all-zero is white)."""
+    v = np.nan_to_num(np.asarray(v, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    m = float(np.max(np.abs(v))) if vmax is None else float(vmax)
+    t = np.clip(v / m, -1, 1) if m > 1e-12 else np.zeros_like(v)
+    mid, neg, pos = _rgb(MID), _rgb(NEG), _rgb(POS)
+    a = np.abs(t)[..., None]
+    out = np.where((t < 0)[..., None], mid + (neg - mid) * a, mid + (pos - mid) * a)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def png_data_uri(rgb: np.ndarray) -> str:
+    """(h, w, 3) uint8 -> 'data:image/png;base64,...' (row 0 at the top)."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    h, w = rgb.shape[:2]
+    raw = b"".join(b"\x00" + rgb[i].tobytes() for i in range(h))
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _class_rgb(probs: np.ndarray) -> np.ndarray:
+    """(..., k) class probabilities -> RGB: the mixture of class colours, faded to white where unsure."""
+    k = probs.shape[-1]
+    cols = np.stack([_rgb(c) for c in (CLASS_COLORS * 2)[:k]])
+    mix = probs @ cols
+    conf = (probs.max(-1, keepdims=True) - 1 / k) / (1 - 1 / k)
+    out = 255 + (mix - 255) * (0.25 + 0.75 * conf) * 0.8
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+# ============================================================================================
+# a snapshot of the network (numbers only, for the diagram)
+# ============================================================================================
+@dataclass
+class Snapshot:
+    """sizes: [n_features, h1, ..., n_out]; weights / biases / grads (None before the first
+    backward) per Linear layer, weight shape (out, in); features: display labels of the inputs;
+    activations: per hidden layer; thumbs: per layer (input first) an array (units, r, r) of
+    each node's output over the input plane, or None; output: 'probability' | 'logits' | 'value'."""
+    sizes: list
+    weights: list
+    biases: list
+    grads: list
+    features: list
+    activations: list
+    thumbs: list | None = None
+    output: str = "probability"
+    step: int = 0
+
+
+def snapshot(trainer, resolution: int = 16, extent: float = 6.0, thumbnails: bool = True) -> Snapshot:
+    """Read weights, gradients and (thumbnails) every node's output over the input plane from a
+    vizgrad.train.Trainer."""
+    from vizgrad.data import FEATURE_LABELS
+    lins = trainer.linears
+    cfg = trainer.config
+    sizes = [lins[0].in_features] + [lin.out_features for lin in lins]
+    W = [np.array(lin.weight.detach().numpy(), dtype=np.float64) for lin in lins]
+    b = [np.array(lin.bias.detach().numpy(), dtype=np.float64) for lin in lins]
+    G = []
+    for lin in lins:
+        g = lin.weight.grad
+        G.append(None if g is None else np.array(g.detach().numpy(), dtype=np.float64))
+    output = {"bce_logits": "probability", "cross_entropy": "logits"}.get(cfg.loss, "value")
+    thumbs = None
+    if thumbnails and trainer.dataset.input_dim == 2:
+        thumbs = [np.stack([trainer.feature_grid(f, resolution, extent).z for f in cfg.features])]
+        for layer in range(len(cfg.hidden)):
+            thumbs.append(np.stack([trainer.neuron_outputs_grid(layer, u, resolution, extent).z
+                                    for u in range(sizes[layer + 1])]))
+        if output == "probability":
+            thumbs.append(trainer.predict_grid(resolution, extent).z[None] * 2 - 1)
+        else:
+            thumbs.append(np.stack([trainer.neuron_outputs_grid(len(cfg.hidden), u, resolution, extent).z
+                                    for u in range(sizes[-1])]))
+    return Snapshot(sizes, W, b, G, [FEATURE_LABELS.get(f, f) for f in cfg.features], list(cfg.activation),
+                    thumbs, output, int(trainer.steps))
+
+
+def layer_names(snap_or_sizes) -> list[str]:
+    """One name per Linear layer: 'hidden 1', ..., 'output'."""
+    sizes = snap_or_sizes.sizes if isinstance(snap_or_sizes, Snapshot) else list(snap_or_sizes)
+    n = len(sizes) - 1
+    return [f"hidden {i + 1}" if i < n - 1 else "output" for i in range(n)]
+
+
+def neuron_title(snap: Snapshot, layer: int, unit: int) -> str:
+    n_hidden = len(snap.sizes) - 2
+    if layer < 0:
+        return f"input {snap.features[unit]}"
+    if layer >= n_hidden:
+        return "output" if snap.sizes[-1] == 1 else f"output {unit + 1} (class {unit} logit)"
+    return f"hidden layer {layer + 1}, neuron {unit + 1} ({snap.activations[layer]})"
+
+
+# ============================================================================================
+# the network diagram
+# ============================================================================================
+_DX = 3.2      # layer spacing, in units of the neuron spacing
+_BOX = 0.72    # neuron square side
+
+
+def _positions(sizes):
+    """x, y (axis units) of every node, per layer; y = 0 at the top row, going down."""
+    top = max(sizes)
+    return [(i * _DX, np.arange(n) + (top - n) / 2.0) for i, n in enumerate(sizes)]
+
+
+def _fmt(v) -> str:
+    if v is None or v != v:
+        return "–"
+    a = abs(v)
+    return f"{v:.3g}" if 1e-3 <= a < 1e4 or a == 0 else f"{v:.2e}"
+
+
+def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: int | None = None,
+                   n_bins: int = 6) -> go.Figure:
+    """The network: inputs, hidden layers and output as squares (showing each node's output over
+    the input plane when snap.thumbs is set), weights as edges. mode="weight": colour = sign
+    (blue > 0, orange < 0), width = |w|; mode="grad": width = |dL/dw| (one colour), so vanishing
+    or exploding gradients show as thin or thick layers. selected: (layer, unit) to outline."""
+    if mode not in ("weight", "grad"):
+        raise ValueError(f"mode must be 'weight' or 'grad', got {mode!r}")
+    sizes = snap.sizes
+    pos = _positions(sizes)
+    n_hidden = len(sizes) - 2
+    top = max(sizes)
+    half = _BOX / 2
+    traces = []
+
+    # -- edges, grouped into (colour, width-bin) traces
+    vals = snap.weights if mode == "weight" else [None if g is None else np.abs(g) for g in snap.grads]
+    have = [v for v in vals if v is not None and v.size]
+    vmax = max((float(np.nanmax(np.abs(v))) for v in have), default=0.0) if have else 0.0
+    if not math.isfinite(vmax):
+        vmax = 0.0
+    groups: dict = {}
+    hx, hy, htext = [], [], []
+    for li, W in enumerate(snap.weights):
+        (x0, y0s), (x1, y1s) = pos[li], pos[li + 1]
+        V = vals[li]
+        G = snap.grads[li]
+        for j in range(W.shape[0]):
+            for i in range(W.shape[1]):
+                w = float(W[j, i])
+                mag = abs(float(V[j, i])) if V is not None else 0.0
+                if not math.isfinite(mag):
+                    mag = vmax
+                frac = mag / vmax if vmax > 0 else 0.0
+                k = min(int(frac * n_bins), n_bins - 1) if vmax > 0 else 0
+                colour = (POS if w >= 0 else NEG) if mode == "weight" else GRAD
+                xs_, ys_ = groups.setdefault((colour, k), ([], []))
+                xa, ya, xb, yb = x0 + half, -y0s[i], x1 - half, -y1s[j]
+                xs_ += [xa, xb, None]
+                ys_ += [ya, yb, None]
+                hx.append(xa + (xb - xa) * 0.6)
+                hy.append(ya + (yb - ya) * 0.6)
+                src = snap.features[i] if li == 0 else f"h{li}.{i + 1}"
+                dst = f"h{li + 1}.{j + 1}" if li < n_hidden else ("out" if sizes[-1] == 1 else f"out.{j + 1}")
+                g = None if G is None else float(G[j, i])
+                htext.append(f"{src} → {dst}<br>w = {_fmt(w)}<br>∂L/∂w = {_fmt(g)}")
+    for (colour, k), (xs_, ys_) in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        width = 0.6 + 5.4 * (k + 0.5) / n_bins if vmax > 0 else 0.8
+        name = ("w > 0" if colour == POS else "w < 0") if mode == "weight" else "|∂L/∂w|"
+        traces.append(_t("scatter", x=xs_, y=ys_, mode="lines", line=dict(color=colour, width=width),
+                                 opacity=0.85 if mode == "weight" else 0.75, hoverinfo="skip", showlegend=False,
+                                 name=name, meta=f"edges {name} bin {k}"))
+    traces.append(_t("scatter", x=hx, y=hy, mode="markers", marker=dict(size=7, color="rgba(0,0,0,0)"),
+                             hovertext=htext, hoverinfo="text", showlegend=False, name="weights"))
+
+    # -- nodes: images + outline shapes + a transparent marker trace carrying [layer, unit]
+    images, shapes, annotations = [], [], []
+    nx_, ny_, ncd, ntext = [], [], [], []
+    for li, (x, ys) in enumerate(pos):
+        layer = li - 1 if li <= n_hidden + 1 else li
+        for u, y in enumerate(ys):
+            cy = -y
+            if snap.thumbs is not None:
+                images.append(dict(source=png_data_uri(diverging_rgb(snap.thumbs[li][u][::-1],
+                                                                     1.0 if (li == len(sizes) - 1 and snap.output
+                                                                             == "probability") else None)),
+                                   xref="x", yref="y", x=x - half, y=cy + half, sizex=_BOX, sizey=_BOX,
+                                   sizing="stretch", layer="above"))
+            sel = selected is not None and tuple(selected) == (layer, u)
+            shapes.append(dict(type="rect", x0=x - half, x1=x + half, y0=cy - half, y1=cy + half, layer="above",
+                               line=dict(color=ACCENT if sel else "#9aa0a6", width=3 if sel else 1),
+                               fillcolor="rgba(0,0,0,0)" if snap.thumbs is not None else "#f6f8fa"))
+            nx_.append(x)
+            ny_.append(cy)
+            ncd.append([layer, u])
+            if li == 0:
+                txt = f"input {snap.features[u]}"
+            else:
+                bias = float(snap.biases[li - 1][u])
+                txt = f"{neuron_title(snap, layer, u)}<br>bias = {_fmt(bias)}"
+            ntext.append(txt + "<br><i>click to see its output over the input plane</i>")
+            if li == 0:
+                annotations.append(dict(x=x - half - 0.12, y=cy, xref="x", yref="y", text=snap.features[u],
+                                        showarrow=False, xanchor="right", font=dict(size=12, color=FG)))
+    traces.append(_t("scatter", x=nx_, y=ny_, mode="markers", customdata=ncd, hovertext=ntext, hoverinfo="text",
+                             marker=dict(symbol="square", size=22, color="rgba(255,255,255,0.01)",
+                                         line=dict(width=0)),
+                             selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
+                             showlegend=False, name="neurons"))
+    # layer headers
+    for li, (x, ys) in enumerate(pos):
+        if li == 0:
+            head = f"{sizes[0]} feature{'s' if sizes[0] != 1 else ''}"
+        elif li <= n_hidden:
+            head = f"{sizes[li]} neuron{'s' if sizes[li] != 1 else ''}<br><span style='color:{MUTED}'>" \
+                   f"{snap.activations[li - 1].replace('_', ' ')}</span>"
+        else:
+            head = "output" + (f" ({sizes[li]})" if sizes[li] > 1 else "")
+        annotations.append(dict(x=x, y=half + 0.35, xref="x", yref="y", text=head, showarrow=False,
+                                yanchor="bottom", font=dict(size=12, color=FG)))
+    # legend entries (dummy traces)
+    if mode == "weight":
+        for colour, label in ((POS, "positive weight"), (NEG, "negative weight")):
+            traces.append(_t("scatter", x=[None], y=[None], mode="lines", line=dict(color=colour, width=4),
+                                     name=label, showlegend=True))
+    else:
+        traces.append(_t("scatter", x=[None], y=[None], mode="lines", line=dict(color=GRAD, width=4),
+                                 name=f"|∂L/∂w| (widest = {_fmt(vmax)})", showlegend=True))
+    if height is None:
+        height = int(min(max(300, 110 + 34 * top), 720))
+    x_lo, x_hi = -1.4, (len(sizes) - 1) * _DX + 0.8
+    layout = _base_layout(height, margin=dict(l=4, r=4, t=4, b=4), images=images, shapes=shapes,
+                          annotations=annotations, meta={"mode": mode, "sizes": list(sizes), "max": vmax},
+                          legend=dict(orientation="h", yanchor="top", y=0.0, xanchor="center", x=0.5,
+                                      font=dict(size=11)),
+                          xaxis=dict(visible=False, range=[x_lo, x_hi], fixedrange=True),
+                          yaxis=dict(visible=False, range=[-(top - 1) - half - 0.8, half + 1.25], fixedrange=True,
+                                     scaleanchor="x", scaleratio=1))
+    return _fig(traces, layout)
+
+
+def neuron_at(event):
+    """(layer, unit) of the neuron a Streamlit selection / plotly click event points at, or None."""
+    if event is None:
+        return None
+    sel = event.get("selection") if isinstance(event, dict) else getattr(event, "selection", None)
+    pts = (sel.get("points") if isinstance(sel, dict) else getattr(sel, "points", None)) if sel is not None else None
+    if pts is None and isinstance(event, dict):
+        pts = event.get("points")
+    for p in pts or []:
+        cd = p.get("customdata") if isinstance(p, dict) else None
+        if isinstance(cd, (list, tuple)) and len(cd) == 2 and all(isinstance(v, (int, float)) for v in cd):
+            return int(cd[0]), int(cd[1])
+    return None
+
+
+# ============================================================================================
+# decision boundary
+# ============================================================================================
+def _point_traces(x, y, kind, n_classes, name, outline, size):
+    out = []
+    if len(x) == 0:
+        return out
+    if kind == "classification":
+        y = np.asarray(y).astype(np.int64)
+        colors = [CLASS_COLORS[c % len(CLASS_COLORS)] for c in y]
+        text = [f"class {c}" for c in y]
+    else:
+        m = float(np.max(np.abs(y))) or 1.0
+        colors = np.asarray(y, dtype=np.float64).tolist()
+        text = [f"y = {_fmt(float(v))}" for v in y]
+    marker = dict(size=size, color=colors, line=dict(color=outline, width=1.2 if name == "test" else 1.0))
+    if kind != "classification":
+        marker.update(colorscale=SCALE, cmin=-m, cmax=m)
+    out.append(_t("scatter", x=x[:, 0], y=x[:, 1], mode="markers", name=name, marker=marker, hovertext=text,
+                          hovertemplate="(%{x:.2f}, %{y:.2f}) %{hovertext}<extra>" + name + "</extra>"))
+    return out
+
+
+def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = True, height: int = 380,
+                    extent: float = 6.0, title: str | None = None) -> go.Figure:
+    """What the network outputs over the input plane (a heatmap: P(class 1) for binary data, the
+    class mixture for several classes, the value for regression), with the training points
+    (white outline) and test points (dark outline). grid: Trainer.predict_grid(...); dataset:
+    vizgrad.data.Dataset. 1-D data (ys None): the prediction as a line over the points."""
+    kind, k = dataset.kind, dataset.n_classes
+    traces = []
+    layout = _base_layout(height)
+    if grid.ys is None:  # 1-D regression
+        traces.append(_t("scatter", x=grid.xs, y=grid.z, mode="lines", name="prediction",
+                                 line=dict(color=FG, width=2.5)))
+        for x, y, name, col in ((dataset.x_train, dataset.y_train, "train", POS),
+                                (dataset.x_test, dataset.y_test, "test", NEG)):
+            if name == "test" and not show_test or name == "train" and not show_train:
+                continue
+            traces.append(_t("scatter", x=x[:, 0], y=y, mode="markers", name=name,
+                                     marker=dict(size=6, color=col, line=dict(color="white", width=0.8))))
+        layout.update(title=dict(text=title or "", x=0.01, font=dict(size=13)),
+                      xaxis=_axis(range=[-extent, extent], title=dict(text="x")), yaxis=_axis(title=dict(text="y")))
+        return _fig(traces, layout)
+    z = np.asarray(grid.z, dtype=np.float64)
+    images = []
+    if kind == "classification" and z.ndim == 3:  # multi-class: a PNG of mixed class colours
+        rgb = _class_rgb(z)[::-1]
+        dx = float(grid.xs[1] - grid.xs[0])
+        dy = float(grid.ys[1] - grid.ys[0])
+        images.append(dict(source=png_data_uri(rgb), xref="x", yref="y", x=float(grid.xs[0]) - dx / 2,
+                           y=float(grid.ys[-1]) + dy / 2, sizex=float(grid.xs[-1] - grid.xs[0]) + dx,
+                           sizey=float(grid.ys[-1] - grid.ys[0]) + dy, sizing="stretch", layer="below"))
+        # an invisible heatmap keeps the hover (most likely class and its probability)
+        best = z.argmax(-1)
+        traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=best, opacity=0, showscale=False, name="output",
+                                 customdata=z.max(-1),
+                                 hovertemplate="(%{x:.2f}, %{y:.2f}): class %{z}, p = %{customdata:.2f}"
+                                               "<extra></extra>"))
+    elif kind == "classification":
+        traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=0, zmax=1, colorscale=SCALE, opacity=0.85,
+                                 showscale=False, name="output", zsmooth="best",
+                                 hovertemplate="(%{x:.2f}, %{y:.2f}): P(class 1) = %{z:.3f}<extra></extra>"))
+        traces.append(_t("contour", x=grid.xs, y=grid.ys, z=z, showscale=False, name="boundary", hoverinfo="skip",
+                                 contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
+                                 line=dict(color="rgba(31,35,40,0.55)", width=1.5), showlegend=False))
+    else:
+        ys_all = np.concatenate([dataset.y_train, dataset.y_test]).astype(np.float64)
+        m = float(np.max(np.abs(ys_all))) if ys_all.size else 1.0
+        traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=-(m or 1), zmax=m or 1, colorscale=SCALE,
+                                 opacity=0.85, showscale=False, name="output", zsmooth="best",
+                                 hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.3f}<extra></extra>"))
+    if show_train:
+        traces += _point_traces(dataset.x_train, dataset.y_train, kind, k, "train", "white", 7)
+    if show_test:
+        traces += _point_traces(dataset.x_test, dataset.y_test, kind, k, "test", FG, 7)
+    lim = [float(grid.xs[0]), float(grid.xs[-1])]
+    ticks = dict(ticks="outside", ticklen=3, showgrid=False, zeroline=False, fixedrange=True, constrain="domain")
+    if lim[1] - lim[0] <= 16:
+        ticks["dtick"] = 2
+    layout.update(images=images, title=dict(text=title or "", x=0.01, font=dict(size=13)),
+                  xaxis=dict(range=lim, **ticks),
+                  yaxis=dict(range=[float(grid.ys[0]), float(grid.ys[-1])], scaleanchor="x", scaleratio=1, **ticks))
+    return _fig(traces, layout)
+
+
+def neuron_figure(grid, title: str = "", height: int = 300, probability: bool = False) -> go.Figure:
+    """One neuron's output over the input plane (Trainer.neuron_outputs_grid / feature_grid),
+    on the orange-white-blue scale centred at 0 (probability=True: at 0.5, range 0..1)."""
+    z = np.asarray(grid.z, dtype=np.float64)
+    if grid.ys is None:
+        return _fig([_t("scatter", x=grid.xs, y=z, mode="lines", line=dict(color=POS, width=2.5), name="output")],
+                    _base_layout(height, showlegend=False, title=dict(text=title, x=0.01, font=dict(size=13)),
+                                 xaxis=_axis(), yaxis=_axis()))
+    if probability:
+        lo, hi = 0.0, 1.0
+    else:
+        m = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+        lo, hi = -(m or 1.0), (m or 1.0)
+    return _fig([_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=lo, zmax=hi, colorscale=SCALE, zsmooth="best",
+                                name="output", colorbar=dict(thickness=10, len=0.9, outlinewidth=0),
+                                hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.4g}<extra></extra>")],
+                _base_layout(height, showlegend=False, margin=dict(l=8, r=8, t=34, b=8),
+                             title=dict(text=title, x=0.01, font=dict(size=13)),
+                             xaxis=dict(range=[float(grid.xs[0]), float(grid.xs[-1])], showgrid=False, zeroline=False,
+                                        fixedrange=True, constrain="domain"),
+                             yaxis=dict(range=[float(grid.ys[0]), float(grid.ys[-1])], showgrid=False, zeroline=False,
+                                        fixedrange=True, scaleanchor="x", scaleratio=1, constrain="domain")))
+
+
+# ============================================================================================
+# curves
+# ============================================================================================
+def _thin(x, ys, max_points):
+    """Keep at most max_points samples (block means), for long runs."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    if n <= max_points:
+        return x, [np.asarray(y, dtype=np.float64) for y in ys]
+    b = -(-n // max_points)
+    m = (n // b) * b
+    xs = x[:m].reshape(-1, b)[:, -1]
+    out = []
+    for y in ys:
+        y = np.asarray(y, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            out.append(y[:m].reshape((-1, b) + y.shape[1:]).mean(axis=1))
+    if m < n:
+        xs = np.append(xs, x[-1])
+        out = [np.concatenate([o, np.asarray(y, dtype=np.float64)[-1:]]) for o, y in zip(out, ys)]
+    return xs, out
+
+
+def curves_figure(history, height: int = 260, accuracy: bool = True, log_y: bool = False,
+                  max_points: int = 600) -> go.Figure:
+    """Train and test loss over the steps (evaluated points of history); with accuracy (and
+    classification data) a second panel below with train and test accuracy."""
+    acc = accuracy and any(v == v for v in history.test_acc)
+    x, (tr, te, tra, tea) = _thin(history.eval_step, [history.train_loss, history.test_loss, history.train_acc,
+                                                       history.test_acc], max_points)
+    traces = [_t("scatter", x=x, y=tr, mode="lines", name="train loss", line=dict(color="#8c959f", width=2)),
+              _t("scatter", x=x, y=te, mode="lines", name="test loss", line=dict(color=FG, width=2))]
+    layout = _base_layout(height, margin=dict(l=8, r=8, t=30, b=8), hovermode="x unified",
+                          xaxis=_axis(title=dict(text="step", font=dict(size=11), standoff=2), rangemode="tozero"))
+    loss_axis = _axis(title=dict(text="loss", font=dict(size=11)), type="log" if log_y else "linear")
+    if not log_y:
+        loss_axis["rangemode"] = "tozero"
+    if acc:
+        traces += [_t("scatter", x=x, y=tra, mode="lines", name="train acc", yaxis="y2", showlegend=False,
+                              line=dict(color="#8c959f", width=2), hovertemplate="train acc %{y:.3f}<extra></extra>"),
+                   _t("scatter", x=x, y=tea, mode="lines", name="test acc", yaxis="y2", showlegend=False,
+                              line=dict(color=FG, width=2), hovertemplate="test acc %{y:.3f}<extra></extra>")]
+        loss_axis["domain"] = [0.42, 1.0]
+        layout["yaxis2"] = _axis(domain=[0.0, 0.3], range=[0, 1.02], anchor="x", tickformat=".0%",
+                                 title=dict(text="accuracy", font=dict(size=11)))
+    layout["yaxis"] = loss_axis
+    return _fig(traces, layout)
+
+
+def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 600) -> go.Figure:
+    """The L2 norm of each Linear layer's weight gradient at every step, log scale: layers whose
+    curve sits far below the others are learning slowly (vanishing gradients); a curve shooting
+    up means exploding gradients."""
+    G = history.grad_norm_array()
+    n_layers = G.shape[1] if G.ndim == 2 and G.size else (len(names) if names else 0)
+    names = list(names) if names else [f"layer {i + 1}" for i in range(n_layers)]
+    traces = []
+    if G.size:
+        with np.errstate(all="ignore"):
+            logs = np.log10(np.where(G > 0, G, np.nan))
+        x, (lg,) = _thin(history.step, [logs], max_points)
+        vals = 10 ** lg
+        for i in range(G.shape[1]):
+            t = i / max(G.shape[1] - 1, 1)
+            col = _mix("#9ecae1", "#08306b", t)
+            traces.append(_t("scatter", x=x, y=vals[:, i], mode="lines", name=names[i] if i < len(names) else f"layer {i + 1}",
+                                     line=dict(color=col, width=2),
+                                     hovertemplate="%{y:.3g}<extra>" + (names[i] if i < len(names) else "") + "</extra>"))
+    else:
+        for i, nm in enumerate(names):
+            traces.append(_t("scatter", x=[], y=[], mode="lines", name=nm))
+    return _fig(traces, _base_layout(height, hovermode="x unified",
+                                     xaxis=_axis(title=dict(text="step", font=dict(size=11), standoff=2)),
+                                     yaxis=_axis(type="log", exponentformat="power",
+                                                 title=dict(text="‖∂L/∂W‖", font=dict(size=11)))))
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    c = _rgb(a) + (_rgb(b) - _rgb(a)) * t
+    return "#" + "".join(f"{int(round(v)):02x}" for v in c)
+
+
+# ============================================================================================
+# the autograd graph of one training step
+# ============================================================================================
+def step_graph(trainer, batch: int | None = None, collapse=None):
+    """Run one training step's forward and backward through vizgrad's autograd on the first
+    `batch` training points (default: the batch size), at the current weights, and return its
+    recorded graph (vizgrad.graph.trace), loss (with regularization) as the root; the
+    parameters' .grad are restored afterwards, so training is not affected. collapse: module
+    names of the Sequential ("0", "1", ...) to draw as one node each."""
+    from vizgrad.graph import trace
+    n = int(batch or trainer.batch_size)
+    X = trainer.X_train[:n]
+    T = trainer.T_train[:n]
+    params = trainer.params
+    saved = [p._grad for p in params]
+    try:
+        for p in params:
+            p._grad = None
+        with np.errstate(all="ignore"):
+            _, total = trainer._autograd_loss(X, T)
+            total.backward()
+        return trace(total, collapse=collapse, params=dict(trainer.model.named_parameters()))
+    finally:
+        for p, g in zip(params, saved):
+            p._grad = g

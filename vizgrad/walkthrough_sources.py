@@ -1,0 +1,430 @@
+"""What the Walkthrough page steps through, and what it shows at each step (no streamlit here).
+
+A *source* is a scalar computation with named leaves: an expression (from the Expression
+Playground's URL state or its examples), a small network (a 2-3-1 MLP), or a lesson's graph.
+
+    src = from_query({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})   # or {"lesson": "backward"}, {"net": "mlp"}
+    w = prepare(src)             # Walk: the steps, the traced graph, the final comparison
+    fig = step_figure(w, k)      # the graph as it stands at step k (current op highlighted)
+    running_grads(w, k)          # rows: the gradient each tensor has accumulated so far
+    w.comparison                 # rows: walkthrough vs .backward() vs finite differences, ✓/✗
+
+Every problem (a bad expression, an unknown lesson) becomes `Source.error`, a sentence for
+the page; nothing raises out of `from_query` or `prepare`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+import vizgrad as vg
+from vizgrad import graph as vgraph
+from vizgrad.expr import ExprError, Variable, evaluate
+from vizgrad.graph import format_value
+from vizgrad.playground import EXAMPLES, State, run
+from vizgrad.tensor import Tensor
+from vizgrad.walkthrough import Step, final_grads, steps
+
+NETWORKS = {"mlp": "A 2-3-1 MLP (tanh) with MSE loss on 4 points"}
+MAX_STEPS = 400           # longer graphs are refused: stepping through them teaches nothing
+FD_TOL = 1e-2             # relative tolerance of the finite-difference check (float32 analytic grads)
+
+
+@dataclass
+class Source:
+    kind: str                                    # "expr" | "net" | "lesson"
+    title: str
+    query: dict = field(default_factory=dict)    # URL params that reopen this source (without step)
+    root: Tensor | None = None
+    leaves: dict = field(default_factory=dict)   # label -> leaf tensor that requires grad
+    params: dict | None = None                   # names for trace (parameters)
+    f: Callable | None = None                    # {label: ndarray} -> float, for finite differences
+    error: str | None = None
+    warnings: list = field(default_factory=list)
+    note: str = ""                               # one line about what this is
+
+    @property
+    def key(self) -> tuple:
+        return tuple(sorted((str(k), str(v)) for k, v in self.query.items()))
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.root is not None
+
+
+# ---- sources --------------------------------------------------------------------------------------
+def from_state(state: State) -> Source:
+    """An expression with its variables (the Expression Playground's state)."""
+    query = state.to_query()
+    out = run(state, checks=False)
+    title = f"f = {state.expr}"
+    if not out.ok:
+        if out.error is not None:
+            msg = f"The expression can't be evaluated: {out.error.message}"
+            if out.error.col:
+                msg += f" (column {out.error.col})"
+        else:
+            msg = "; ".join(out.var_errors.values()) or "The expression can't be evaluated."
+        return Source("expr", title, query, error=msg)
+    if out.graph is None:
+        return Source("expr", title, query, error="Nothing in this expression requires grad, so there is no "
+                                                  "backward pass to walk through. Mark a variable requires_grad.")
+    res = out.result
+    leaves = {n: t for n, t in res.inputs.items() if t.requires_grad}
+    values = dict(out.values)
+    expr = state.expr
+
+    def f(vals: dict) -> float:
+        variables = {n: Variable(vals.get(n, values[n]), state.vars[n].requires_grad) for n in values}
+        o = evaluate(expr, variables).output
+        return float(np.sum(np.asarray(o.detach().numpy(), dtype=np.float64)))
+
+    note = "" if res.output.numel() == 1 else "The output is not a scalar: the walkthrough backpropagates its sum."
+    return Source("expr", title, query, root=res.output, leaves=leaves, f=f, warnings=list(out.warnings), note=note)
+
+
+def from_function(fn: Callable, leaves: dict, title: str, query: dict, kind: str = "lesson",
+                  note: str = "") -> Source:
+    """fn(**tensors) -> a scalar tensor, at the given leaf values (each leaf requires grad)."""
+    tensors = {n: vg.tensor(np.asarray(v, dtype=np.float32), requires_grad=True, name=n) for n, v in leaves.items()}
+    root = fn(**tensors)
+    base = {n: np.asarray(v, dtype=np.float64) for n, v in leaves.items()}
+
+    def f(vals: dict) -> float:
+        with vg.no_grad():
+            args = {n: vg.tensor(np.asarray(vals.get(n, base[n]), dtype=np.float64)) for n in base}
+            return float(np.sum(fn(**args).numpy()))
+
+    return Source(kind, title, query, root=root, leaves=tensors, f=f, note=note)
+
+
+_MLP_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+_MLP_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+_MLP_INIT = {
+    "W1": [[0.5, -0.4], [0.3, 0.8], [-0.6, 0.2]], "b1": [0.1, -0.1, 0.0],
+    "W2": [[0.7, -0.5, 0.4]], "b2": [0.05],
+}
+
+
+def _mlp_loss(W1, b1, W2, b2):
+    X = vg.tensor(_MLP_X, dtype=W1.dtype, name="X")
+    Y = vg.tensor(_MLP_Y, dtype=W1.dtype, name="Y")
+    h = vg.tanh(X @ W1.T + b1)
+    out = h @ W2.T + b2
+    return ((out - Y) ** 2).mean()
+
+
+def mlp() -> Source:
+    """A 2-3-1 MLP, tanh hidden layer, MSE loss on the 4 XOR points (fixed weights)."""
+    return from_function(_mlp_loss, _MLP_INIT, NETWORKS["mlp"], {"net": "mlp"}, kind="net",
+                         note="loss = mean((tanh(X Wᵀ₁ + b₁) Wᵀ₂ + b₂ − Y)²), X the 4 XOR inputs, Y their labels")
+
+
+def from_lesson(lesson_id: str) -> Source:
+    from vizgrad import lessons  # content module; imported lazily (it imports nothing from here at import time)
+    lesson = lessons.get(lesson_id)
+    if lesson is None:
+        known = ", ".join(x.id for x in lessons.LESSONS)
+        return Source("lesson", f"lesson {lesson_id}", {"lesson": lesson_id},
+                      error=f"There is no lesson called '{lesson_id}'. Lessons: {known}.")
+    query = {"lesson": lesson.id}
+    if lesson.walk is not None:
+        src = from_function(lesson.walk.fn, lesson.walk.leaves, f"{lesson.title}: {lesson.walk.title}", query)
+        return src
+    # no pure graph: use what the lesson's code returns (no finite-difference check then)
+    r = lessons.run(lesson)
+    root = next((t for t in r.tensors if t.grad_fn is not None), None)
+    if root is None:
+        return Source("lesson", lesson.title, query, error=f"Lesson '{lesson.title}' has no graph to walk through.")
+    g = vgraph.trace(root)
+    leaves = {}
+    for n, d in g.nodes(data=True):
+        if d["kind"] == "tensor" and d["is_leaf"] and d["requires_grad"]:
+            leaves[d["label"]] = None
+    return Source("lesson", lesson.title, query, root=root, leaves=leaves,
+                  note="The graph the lesson's code returns (its leaves' .grad come from the lesson's own backward).")
+
+
+def from_example(index: int) -> Source:
+    return from_state(State.from_example(index))
+
+
+def from_query(params) -> Source:
+    """The source a URL names: lesson=<id>, net=mlp, or expr=... with v.<name> and ng (the playground's)."""
+    get = lambda k: str(params.get(k, "") or "")  # noqa: E731
+    if get("lesson"):
+        return from_lesson(get("lesson")[:100])
+    if get("net"):
+        if get("net") in NETWORKS:
+            return mlp()
+        return Source("net", "network", {"net": get("net")[:100]},
+                      error=f"Unknown network '{get('net')[:100]}'. Known: {', '.join(NETWORKS)}.")
+    return from_state(State.from_query(params))
+
+
+def step_from_query(params, n_steps: int) -> int:
+    """The 0-based step index for the URL's 1-based `step` (clamped; 0 when absent or not a number)."""
+    try:
+        k = int(str(params.get("step", "1")).strip()) - 1
+    except ValueError:
+        return 0
+    return max(0, min(k, n_steps - 1))
+
+
+# ---- the walk -------------------------------------------------------------------------------------
+@dataclass
+class Check:
+    label: str
+    walkthrough: np.ndarray | None
+    backward: np.ndarray | None
+    numeric: np.ndarray | None
+    matches_backward: bool
+    matches_numeric: bool | None                 # None: no finite-difference check possible
+
+
+@dataclass
+class Walk:
+    source: Source
+    steps: list[Step] = field(default_factory=list)
+    graph: object = None                         # the traced graph (after backward)
+    checks: list[Check] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.steps)
+
+    @property
+    def n(self) -> int:
+        return len(self.steps)
+
+    @property
+    def comparison(self) -> list[dict]:
+        return comparison_rows(self.checks)
+
+    @property
+    def all_match(self) -> bool:
+        return all(c.matches_backward and c.matches_numeric is not False for c in self.checks)
+
+
+def prepare(src: Source) -> Walk:
+    """Run the source's backward pass step by step and check the result."""
+    w = Walk(src)
+    if not src.ok:
+        w.error = src.error
+        return w
+    try:
+        with np.errstate(all="ignore"):
+            w.steps = steps(src.root, params=src.params)
+        w.graph = vgraph.trace(src.root, params=src.params)
+    except Exception as e:  # an engine failure is a message, never a crash
+        w.error = f"Could not walk through this graph: {e}"
+        return w
+    if len(w.steps) > MAX_STEPS:
+        w.error = (f"This graph has {len(w.steps)} steps; the walkthrough shows graphs of up to {MAX_STEPS}. "
+                   "Try a smaller expression.")
+        return w
+    w.checks = _checks(src, w.steps, w.graph)
+    return w
+
+
+def central_differences(f: Callable, values: dict, name: str, max_elems: int = 64) -> np.ndarray | None:
+    """d f / d values[name] by central differences (float64), or None when the tensor is too big."""
+    base = np.asarray(values[name], dtype=np.float64)
+    if base.size > max_elems:
+        return None
+    flat = base.reshape(-1)
+    grad = np.empty_like(flat)
+    for i in range(flat.size):
+        h = 1e-4 * max(1.0, abs(float(flat[i])))
+        fs = []
+        for sgn in (1, -1):
+            pert = flat.copy()
+            pert[i] += sgn * h
+            fs.append(f({**values, name: pert.reshape(base.shape)}))
+        grad[i] = (fs[0] - fs[1]) / (2 * h)
+    return grad.reshape(base.shape)
+
+
+def _close(a, b, tol=FD_TOL) -> bool:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return False
+    return bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b))
+                and np.all(np.abs(a - b) <= tol * np.maximum(1.0, np.abs(b))))
+
+
+def _checks(src: Source, step_list: list[Step], g) -> list[Check]:
+    walked = final_grads(step_list)
+    leaves = {}
+    for n, d in g.nodes(data=True):
+        if d["kind"] == "tensor" and d["is_leaf"] and d["requires_grad"]:
+            leaves[d["label"]] = d
+    values = {n: np.asarray(t.detach().numpy(), dtype=np.float64) for n, t in src.leaves.items()
+              if t is not None}
+    out = []
+    for label, d in leaves.items():
+        mine = walked.get(label)
+        bw = d["grad"]
+        numeric = None
+        if src.f is not None and label in values:
+            try:
+                with np.errstate(all="ignore"):
+                    numeric = central_differences(src.f, values, label)
+            except Exception:  # a perturbed value left the function's domain
+                numeric = None
+        ok_bw = (mine is None and bw is None) or (mine is not None and bw is not None and _close(mine, bw, 1e-5))
+        ok_num = None if numeric is None or mine is None else _close(mine, numeric)
+        out.append(Check(label, mine, bw, numeric, ok_bw, ok_num))
+    return out
+
+
+def comparison_rows(checks: list[Check]) -> list[dict]:
+    rows = []
+    for c in checks:
+        fmt = lambda a: "None" if a is None else format_value(np.asarray(a), max_elems=6, sep=" ")  # noqa: E731
+        rows.append({
+            "tensor": c.label,
+            "walkthrough": fmt(c.walkthrough),
+            ".backward() → .grad": fmt(c.backward),
+            "finite differences": "—" if c.numeric is None else fmt(np.asarray(c.numeric, dtype=np.float32)),
+            "vs .backward()": "✓" if c.matches_backward else "✗",
+            "vs finite diff.": "—" if c.matches_numeric is None else ("✓" if c.matches_numeric else "✗"),
+        })
+    return rows
+
+
+# ---- what the page shows at step k -----------------------------------------------------------------
+def running(w: Walk, k: int) -> dict:
+    """{tensor node id: gradient accumulated so far} after step k (the root holds its seed 1)."""
+    acc: dict = {}
+    step_list = w.steps
+    if k < 0 or not step_list or step_list[k].phase == "forward":
+        return acc
+    root = w.graph.graph["roots"][0]
+    first_bw = next(s for s in step_list if s.phase == "backward")
+    if first_bw.upstream is not None:
+        acc[root] = np.asarray(first_bw.upstream)
+    for s in step_list[: k + 1]:
+        if s.phase != "backward":
+            continue
+        for c in s.inputs:
+            if c.running_grad is not None:
+                acc[c.tensor] = c.running_grad
+    return acc
+
+
+def running_grads(w: Walk, k: int) -> list[dict]:
+    """Rows for the side panel: each tensor's gradient so far, and whether it is final."""
+    step = w.steps[k]
+    if step.phase == "forward":
+        return []
+    g = w.graph
+    acc = running(w, k)
+    counts: dict = {}
+    for s in w.steps[: k + 1]:
+        for c in s.inputs:
+            if c.contribution is not None:
+                counts[c.tensor] = counts.get(c.tensor, 0) + 1
+    rows = []
+    for n in sorted(acc, key=lambda n: (not g.nodes[n]["is_leaf"], int(n[1:]))):
+        d = g.nodes[n]
+        kind = "leaf" if d["is_leaf"] else ("output" if d.get("root") else "intermediate")
+        rows.append({"tensor": d["label"], "kind": kind,
+                     "∂L/∂tensor so far": format_value(acc[n], max_elems=6, sep=" "),
+                     "contributions": counts.get(n, 0) if n != g.graph["roots"][0] else "seed",
+                     "status": "final" if n in step.done_nodes else "still accumulating"})
+    return rows
+
+
+def step_graph(w: Walk, k: int):
+    """A copy of the graph as it stands after step k: no gradients during the forward pass; during
+    the backward pass each tensor shows the gradient accumulated so far and each edge the
+    gradient already sent along it."""
+    g = w.graph.copy()
+    step = w.steps[k]
+    acc = running(w, k)
+    done = step.done_nodes
+    for n, d in g.nodes(data=True):
+        if d["kind"] == "tensor":
+            d["grad"] = acc.get(n) if step.phase == "backward" else None
+    for u, v, e in g.edges(data=True):
+        if e.get("kind") == "input":      # tensor -> op: carries what the op's backward sent
+            sent = step.phase == "backward" and v in done
+            if not sent:
+                e["grad"] = None
+                e["grads"] = tuple(None for _ in e.get("grads", ()))
+        else:                             # op -> tensor: the output's gradient, once it has one
+            e["grad"] = g.nodes[v]["grad"] if step.phase == "backward" and v in acc else None
+    return g
+
+
+def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", show_shapes: bool = False):
+    """The graph at step k: the step's nodes and edges highlighted, what is not yet computed (forward)
+    or whose gradient is not final yet (backward) greyed out; focus=True also dims the rest."""
+    from vizgrad.plot import THEMES, figure  # plotly only when drawing
+    import plotly.graph_objects as go
+
+    step = w.steps[k]
+    g = step_graph(w, k)
+    fig = figure(g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges,
+                 dim_others=focus, theme=theme, show_shapes=show_shapes, max_height=640)
+    lay = fig._vizgrad["layout"]
+    pending = [i for i, n in enumerate(lay.ids) if n not in step.done_nodes and n not in step.highlight_nodes]
+    if pending:
+        th = THEMES[theme]
+        xs, ys = [], []
+        for i in pending:
+            x, y, wd, ht = float(lay.x[i]), float(lay.y[i]), float(lay.w[i]) + 4, float(lay.h[i]) + 4
+            xs += [x - wd / 2, x + wd / 2, x + wd / 2, x - wd / 2, x - wd / 2, None]
+            ys += [y - ht / 2, y - ht / 2, y + ht / 2, y + ht / 2, y - ht / 2, None]
+        veil = go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=th["bg"], opacity=0.72,
+                          line=dict(width=0, color=th["bg"]), hoverinfo="skip",
+                          name="not computed yet" if step.phase == "forward" else "gradient not final yet",
+                          showlegend=True, legendrank=95)
+        # under the invisible hover/click markers (the last traces), above the drawing
+        data = list(fig.data)
+        n_hover = sum(1 for t in data if t.name in ("nodes", "edges"))
+        fig.data = ()
+        fig.add_traces(data[: len(data) - n_hover] + [veil] + data[len(data) - n_hover:])
+    return fig
+
+
+def describe(w: Walk, k: int) -> str:
+    """One or two plain sentences (markdown) on what step k does."""
+    s = w.steps[k]
+    if s.phase == "forward":
+        return (f"**Forward pass.** `{s.op}` computes **{s.output_label}** from its inputs. Autograd records "
+                f"this op in the graph (and keeps what its backward will need).")
+    ups = format_value(np.asarray(s.upstream), max_elems=4, sep=" ") if s.upstream is not None else "?"
+    parts = [f"**Backward pass** through `{s.op}`{' (a custom Function)' if s.custom else ''}. "
+             f"The upstream gradient ∂L/∂{s.output_label} = {ups} is multiplied by each local derivative "
+             f"(the chain rule) and sent to the op's inputs."]
+    acc = [c.label for c in s.inputs if c.accumulates]
+    if acc:
+        parts.append(f"**{', '.join(acc)}** already had a gradient from another use: the new contribution is "
+                     f"**added** (`+=`), which is how gradients accumulate when a tensor is used more than once.")
+    red = [c.label for c in s.inputs if c.reduced_from]
+    if red:
+        parts.append(f"For **{', '.join(red)}** the contribution was broadcast in the forward pass, so it is "
+                     f"**summed** back to the tensor's shape (Σ).")
+    skipped = [c.label for c in s.inputs if c.contribution is None]
+    if skipped:
+        parts.append(f"{', '.join(skipped)} does not require grad: nothing is sent to it.")
+    return " ".join(parts)
+
+
+def sources_menu() -> list[tuple[str, dict]]:
+    """(label, query) for every ready-made source: the examples, the network, the lessons' graphs."""
+    from vizgrad import lessons
+    out = [(f"Example: {t}", State.from_example(i).to_query()) for i, (t, *_rest) in enumerate(EXAMPLES)]
+    out += [(f"Network: {t}", {"net": k}) for k, t in NETWORKS.items()]
+    out += [(f"Lesson {lesson.title}", {"lesson": lesson.id}) for lesson in lessons.LESSONS]
+    return out
+
+
+__all__ = ["Source", "Walk", "Check", "from_query", "from_state", "from_function", "from_lesson", "from_example",
+           "mlp", "prepare", "step_from_query", "running", "running_grads", "step_graph", "step_figure",
+           "describe", "comparison_rows", "central_differences", "sources_menu", "ExprError"]
