@@ -1,9 +1,288 @@
-"""Network (being built: issue 5)."""
+"""Network Playground: train a small neural network on 2-D data and watch it learn (issue 7).
+
+TensorFlow Playground's controls and views, plus what it lacks: per-layer gradient norms, |grad|
+on the edges, the autograd graph of one training step, a link that reproduces the run, and
+PyTorch export. Training runs vizgrad's real autograd (loss.backward(), Trainer(fused=False)).
+The configuration lives in st.session_state (per user) and mirrors into the URL; the numbers
+come from vizgrad.train, the figures from vizgrad.netplot. Only the training panel reruns
+while playing (st.fragment(run_every=...)).
+"""
 import streamlit as st
 
 from pages._common import ensure_app_navigation
 
 ensure_app_navigation()
 
-st.title("Network")
-st.info("Coming in this release.")
+import hashlib
+import json
+import os
+
+from vizgrad import netplot
+from vizgrad.data import DATASETS, FEATURE_LABELS, FEATURES, DataError, load_csv
+from vizgrad.graph import modules
+from vizgrad.models import (ACTIVATIONS, ConfigError, Limits, NetConfig, export_torch_code, export_weights_json,
+                            from_query, to_query)
+from vizgrad.plot import figure
+from vizgrad.train import Trainer, loss_curve_csv
+
+try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
+    LIMITS = Limits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))
+except (TypeError, ValueError):
+    LIMITS = Limits()
+UPDATE_EVERY = 0.1          # seconds between training-panel updates while playing
+EVAL_EVERY = 5              # steps between points on the loss curves
+LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+REG_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+SPEEDS = [1, 2, 5, 10, 25, 50, 100]
+ACT_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear", "leaky_relu": "Leaky ReLU"}
+LOSS_NAMES = {"bce_logits": "Binary cross-entropy", "cross_entropy": "Cross-entropy", "mse": "Mean squared error"}
+OPT_NAMES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+S = st.session_state
+
+
+def load(cfg: NetConfig) -> None:
+    """Put a configuration into the widgets' session keys (before they are drawn)."""
+    S.nw_dataset, S.nw_noise, S.nw_train, S.nw_n = cfg.dataset, cfg.noise, cfg.train_ratio, cfg.n_samples
+    S.nw_classes, S.nw_features, S.nw_depth = cfg.n_classes, list(cfg.features), len(cfg.hidden)
+    for i, (h, a) in enumerate(zip(cfg.hidden, cfg.activation)):
+        S[f"nw_units_{i}"], S[f"nw_act_{i}"] = h, a
+    S.nw_loss, S.nw_opt, S.nw_lr, S.nw_momentum = cfg.loss, cfg.optimizer, cfg.lr, cfg.momentum
+    S.nw_batch, S.nw_reg, S.nw_reg_rate, S.nw_seed = cfg.batch_size, cfg.regularization, cfg.reg_rate, cfg.seed
+
+
+if "nw_dataset" not in S:  # first visit in this session: the URL's configuration, else the default
+    S.nw_playing, S.nw_url_error, S.nw_neuron = False, None, None
+    try:
+        load(from_query(st.query_params.to_dict(), LIMITS) if len(st.query_params) else NetConfig())
+    except ConfigError as e:
+        S.nw_url_error = str(e)
+        load(NetConfig())
+
+
+def stop() -> None:
+    S.nw_playing = False
+
+
+def with_value(options, v):
+    return options if v in options else sorted(options + [v])
+
+
+# ---- controls (sidebar) --------------------------------------------------------------------------------
+csv_data, csv_error = None, None
+with st.sidebar:
+    st.subheader("Data")
+    st.selectbox("Dataset", list(DATASETS) + ["csv"], key="nw_dataset", on_change=stop,
+                 format_func=lambda k: "Upload CSV…" if k == "csv" else f"{k} — {DATASETS[k].description}")
+    if S.nw_dataset == "csv":
+        up = st.file_uploader("CSV with rows x1, x2, label", type=["csv", "txt"], key="nw_upload", on_change=stop)
+        if up is None:
+            csv_error = "Upload a CSV file (rows `x1, x2, label`; labels 0/1, or class numbers, or values)."
+        else:
+            try:
+                csv_data = load_csv(up.getvalue(), kind="auto", max_rows=LIMITS.max_samples,
+                                    max_classes=LIMITS.max_classes, train_ratio=S.nw_train, seed=int(S.nw_seed),
+                                    name=up.name)
+            except DataError as e:
+                st.error(f"{up.name}: {e}", icon=":material/error:")
+                csv_error = "Fix the file and upload it again."
+    else:
+        st.slider("Noise", 0.0, 0.5, step=0.01, key="nw_noise", on_change=stop)
+        st.slider("Points", 20, LIMITS.max_samples, step=10, key="nw_n", on_change=stop)
+        if DATASETS[S.nw_dataset].multiclass:
+            st.slider("Classes", 2, LIMITS.max_classes, key="nw_classes", on_change=stop)
+    st.slider("Training share", 0.1, 0.9, step=0.05, key="nw_train", on_change=stop,
+              help="The fraction of the points used for training; the rest is the test set.")
+
+    one_d = S.nw_dataset != "csv" and DATASETS[S.nw_dataset].input_dim == 1
+    feats = [f for f in FEATURES if not (one_d and "2" in f)]
+    S.nw_features = [f for f in S.nw_features if f in feats]
+    st.pills("Features", feats, selection_mode="multi", format_func=FEATURE_LABELS.get, key="nw_features",
+             on_change=stop)
+
+    st.subheader("Network")
+    st.slider("Hidden layers", 0, LIMITS.max_depth, key="nw_depth", on_change=stop)
+    for i in range(S.nw_depth):
+        S.setdefault(f"nw_units_{i}", S.get(f"nw_units_{i - 1}", 4))
+        S.setdefault(f"nw_act_{i}", S.get(f"nw_act_{i - 1}", "tanh"))
+        S[f"nw_units_{i}"] = min(S[f"nw_units_{i}"], LIMITS.max_width)
+        c0, c1, c2 = st.columns([1, 3, 4], vertical_alignment="center")
+        c0.markdown(f"**{i + 1}**")
+        c1.number_input(f"Neurons in layer {i + 1}", 1, LIMITS.max_width, key=f"nw_units_{i}", on_change=stop,
+                        label_visibility="collapsed")
+        c2.selectbox(f"Activation of layer {i + 1}", ACTIVATIONS, key=f"nw_act_{i}", format_func=ACT_NAMES.get,
+                     on_change=stop, label_visibility="collapsed")
+    if S.nw_depth:
+        st.caption("Neurons and activation per hidden layer.")
+
+    st.subheader("Training")
+    kind, k = (csv_data.kind, csv_data.n_classes) if csv_data is not None else NetConfig(
+        dataset=S.nw_dataset if S.nw_dataset != "csv" else "circles", n_classes=S.nw_classes).task()
+    losses = ["mse"] if kind == "regression" else ["cross_entropy"] if k > 2 else ["bce_logits", "cross_entropy", "mse"]
+    if S.nw_loss not in losses:
+        S.nw_loss = losses[0]
+    st.selectbox("Loss", losses, key="nw_loss", format_func=LOSS_NAMES.get, on_change=stop)
+    st.selectbox("Optimizer", list(OPT_NAMES), key="nw_opt", format_func=OPT_NAMES.get, on_change=stop)
+    if S.nw_opt == "momentum":
+        st.number_input("Momentum", 0.0, 0.999, step=0.05, key="nw_momentum", on_change=stop)
+    st.selectbox("Learning rate", with_value([v for v in LRS if v <= LIMITS.max_lr], S.nw_lr), key="nw_lr",
+                 format_func=lambda v: f"{v:g}", on_change=stop)
+    st.number_input("Batch size", 1, LIMITS.max_batch_size, key="nw_batch", on_change=stop)
+    c1, c2 = st.columns(2)
+    c1.selectbox("Regularization", ["none", "l1", "l2"], key="nw_reg", on_change=stop,
+                 format_func=lambda r: r.upper() if r != "none" else "None")
+    c2.selectbox("Rate", with_value([v for v in REG_RATES if v <= LIMITS.max_reg_rate], S.nw_reg_rate),
+                 key="nw_reg_rate", format_func=lambda v: f"{v:g}", on_change=stop, disabled=S.nw_reg == "none")
+    st.number_input("Seed", 0, 2**31 - 1, key="nw_seed", on_change=stop,
+                    help="Seeds the data, the initial weights and the batch order: the same seed gives the same run.")
+
+cfg = NetConfig(dataset=S.nw_dataset, noise=S.nw_noise, train_ratio=S.nw_train, n_samples=S.nw_n,
+                n_classes=S.nw_classes if S.nw_dataset != "csv" and DATASETS[S.nw_dataset].multiclass else 2,
+                features=tuple(S.nw_features), hidden=tuple(S[f"nw_units_{i}"] for i in range(S.nw_depth)),
+                activation=tuple(S[f"nw_act_{i}"] for i in range(S.nw_depth)), loss=S.nw_loss, optimizer=S.nw_opt,
+                lr=S.nw_lr, momentum=S.nw_momentum, batch_size=S.nw_batch, regularization=S.nw_reg,
+                reg_rate=S.nw_reg_rate if S.nw_reg != "none" else 0.0, seed=int(S.nw_seed))
+
+# ---- header -------------------------------------------------------------------------------------------
+st.title("Network Playground")
+st.caption("Train a small neural network on 2-D data and watch it learn. Every step runs vizgrad's autograd: "
+           "forward, `loss.backward()`, optimizer step.")
+if S.nw_url_error:
+    st.error(f"This link could not be used, so the default network is shown. {S.nw_url_error}",
+             icon=":material/link_off:")
+if csv_error:
+    st.info(csv_error, icon=":material/upload_file:")
+    st.stop()
+try:
+    cfg.validate(LIMITS, csv_data.kind if csv_data else None, csv_data.n_classes if csv_data else None)
+    st.query_params.from_dict(to_query(cfg))  # shareable: the URL now reproduces this run
+    key = json.dumps(to_query(cfg)) + (hashlib.sha1(csv_data.x.tobytes() + csv_data.y.tobytes()).hexdigest()
+                                       if csv_data else "")
+    if S.get("nw_key") != key:  # a new configuration: a new network
+        if S.get("nw_key") is not None:
+            S.nw_url_error = None
+        S.nw_trainer = Trainer(cfg, dataset=csv_data, limits=LIMITS, eval_every=EVAL_EVERY, fused=False)
+        S.nw_key, S.nw_neuron = key, None
+except (ConfigError, DataError) as e:
+    st.error(str(e), icon=":material/error:")
+    st.stop()
+tr: Trainer = S.nw_trainer
+
+
+def toggle_play():
+    S.nw_playing = not S.nw_playing and tr.diverged is None
+
+
+def step():
+    stop()
+    tr.step()
+
+
+def reset():
+    stop()
+    tr.reset()
+
+
+bar = st.columns([1.1, 1, 1, 2.4, 4], vertical_alignment="bottom")
+bar[0].button("Pause" if S.nw_playing else "Play", key="nw_play", on_click=toggle_play, type="primary",
+              icon=":material/pause:" if S.nw_playing else ":material/play_arrow:", width="stretch",
+              disabled=tr.diverged is not None)
+bar[1].button("Step", key="nw_step", on_click=step, icon=":material/skip_next:", width="stretch",
+              disabled=tr.diverged is not None)
+bar[2].button("Reset", key="nw_reset", on_click=reset, icon=":material/replay:", width="stretch")
+S.setdefault("nw_speed", 10)
+bar[3].select_slider("Steps per update", SPEEDS, key="nw_speed")
+if tr.diverged:
+    bar[4].error(f"{tr.diverged}" + (f" — first op: `{tr.diverged_op}`" if tr.diverged_op else ""),
+                 icon=":material/warning:")
+    st.caption("Lower the learning rate (or the regularization rate) and press Reset.")
+
+
+def pick_neuron():
+    picked = netplot.neuron_at(S.get("nw_net"))
+    if picked is not None:
+        S.nw_neuron = picked
+
+
+# ---- the training panel: the only part that reruns while playing ----------------------------------------
+@st.fragment(run_every=UPDATE_EVERY if S.nw_playing else None)
+def training_panel():
+    if S.nw_playing and tr.diverged is None:
+        tr.run(int(S.nw_speed))
+        if tr.diverged:
+            S.nw_playing = False
+            st.rerun()  # the whole page: stops the timer, shows the message
+    m = tr.evaluate()
+    cls = tr.kind == "classification"
+    cols = st.columns(6 if cls else 4)
+    cols[0].metric("Step", f"{tr.steps:,}")
+    cols[1].metric("Epoch", f"{tr.epoch:.1f}")
+    cols[2].metric("Training loss", f"{m['train_loss']:.4f}")
+    cols[3].metric("Test loss", f"{m['test_loss']:.4f}")
+    if cls:
+        cols[4].metric("Training accuracy", f"{m['train_acc']:.1%}")
+        cols[5].metric("Test accuracy", f"{m['test_acc']:.1%}")
+
+    snap = netplot.snapshot(tr)
+    n_layers = len(snap.sizes)
+    if S.nw_neuron is None or not -1 <= S.nw_neuron[0] < n_layers - 1 \
+            or S.nw_neuron[1] >= snap.sizes[S.nw_neuron[0] + 1]:
+        S.nw_neuron = (0, 0) if n_layers > 2 else (-1, 0)
+    net_col, out_col = st.columns([3, 2], gap="medium")
+    with net_col:
+        c1, c2 = st.columns([3, 2], vertical_alignment="center")
+        c1.markdown("**Network** — click a neuron to see its output")
+        edges = c2.segmented_control("Edges", ["weight", "|grad|"], default="weight", key="nw_edges",
+                                     label_visibility="collapsed", required=True)
+        st.plotly_chart(netplot.network_figure(snap, mode="grad" if edges == "|grad|" else "weight",
+                                               selected=S.nw_neuron),
+                        key="nw_net", on_select=pick_neuron, selection_mode="points", width="stretch",
+                        config={"displayModeBar": False})
+    with out_col:
+        st.markdown("**Output** — training points white-edged, test points dark-edged")
+        st.plotly_chart(netplot.decision_figure(tr.predict_grid(50), tr.dataset, height=330), key="nw_output",
+                        width="stretch", config={"displayModeBar": False})
+        st.plotly_chart(netplot.curves_figure(tr.history, height=230), key="nw_curves", width="stretch",
+                        config={"displayModeBar": False})
+    gn_col, neuron_col = st.columns([3, 2], gap="medium")
+    with gn_col:
+        st.markdown("**Gradient norm per layer** — ‖∂L/∂W‖ each step; a layer far below the others learns "
+                    "slowly (vanishing gradients), a curve shooting up is exploding")
+        st.plotly_chart(netplot.grad_norm_figure(tr.history, netplot.layer_names(snap), height=260),
+                        key="nw_gradnorm", width="stretch", config={"displayModeBar": False})
+    with neuron_col:
+        layer, unit = S.nw_neuron
+        grid = tr.feature_grid(cfg.features[unit], 50) if layer < 0 else tr.neuron_outputs_grid(layer, unit, 50)
+        st.markdown(f"**Selected: {netplot.neuron_title(snap, layer, unit)}**")
+        st.plotly_chart(netplot.neuron_figure(grid, height=260), key="nw_neuron_fig", width="stretch",
+                        config={"displayModeBar": False})
+
+
+training_panel()
+
+# ---- the autograd graph of one step; export (full reruns only) -------------------------------------------
+st.subheader("The autograd graph of one training step")
+if S.nw_playing:
+    st.info("Pause to see the graph at the current weights.", icon=":material/pause:")
+else:
+    mods = [m for m in modules(netplot.step_graph(tr)) if m["depth"] == 1]
+    S.setdefault("nw_collapse_default", {})
+    collapse = st.multiselect(
+        "Collapse modules", [m["name"] for m in mods],
+        default=[m["name"] for m in mods] if len(mods) > 5 else [], key=f"nw_collapse_{len(mods)}",
+        format_func=lambda n: f"{n}: {next(m['cls'] for m in mods if m['name'] == n)}",
+        help="Draw a layer as one node; clear to see every op inside it.")
+    st.caption(f"Forward and `loss.backward()` on the first {tr.batch_size} training points at the current "
+               "weights; edges carry the gradients flowing back.")
+    st.plotly_chart(figure(netplot.step_graph(tr, collapse=set(collapse) or None), max_width=1600),
+                    key="nw_graph", width="stretch")
+
+st.subheader("Export")
+st.caption("The URL holds the configuration and seed: copy it to reproduce this run.")
+ex = st.columns(3)
+ex[0].download_button("PyTorch code (.py)", lambda: export_torch_code(tr.model, cfg), "vizgrad_model.py",
+                      "text/x-python", key="nw_dl_code", on_click="ignore", icon=":material/code:", width="stretch")
+ex[1].download_button("Weights (.json)", lambda: export_weights_json(tr.model, cfg, indent=1), "vizgrad_weights.json",
+                      "application/json", key="nw_dl_json", on_click="ignore", icon=":material/data_object:",
+                      width="stretch")
+ex[2].download_button("Loss curve (.csv)", lambda: loss_curve_csv(tr.history), "vizgrad_loss.csv", "text/csv",
+                      key="nw_dl_csv", on_click="ignore", icon=":material/show_chart:", width="stretch")

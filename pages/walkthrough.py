@@ -1,9 +1,215 @@
-"""Walkthrough (being built: issue 5)."""
+"""Backprop Walkthrough: step through a graph's forward and backward pass, one op at a time.
+
+Pick what to walk through (an expression, an example, a small network or a lesson's graph), then
+step with Previous / Next / the slider / Play. Each step highlights its op in the graph, shows
+the chain rule with the numbers filled in, and the gradients accumulated so far; the last step
+checks the result against .backward() and finite differences. The URL holds the source and the
+step, so a copied link reopens the same moment. All computation is vizgrad.walkthrough_sources.
+"""
 import streamlit as st
 
 from pages._common import ensure_app_navigation
 
 ensure_app_navigation()
 
-st.title("Walkthrough")
-st.info("Coming in this release.")
+from vizgrad import walkthrough_sources as ws
+from vizgrad.playground import State, VarSpec, default_value
+
+PLAY_SECONDS = 1.5
+
+st.title("Backprop Walkthrough")
+st.caption("Autograd first runs the **forward pass**, recording each op; then `backward()` walks the graph "
+           "in reverse, applying the **chain rule** at each op: upstream gradient × local derivative. "
+           "Step through it and watch the gradients accumulate.")
+
+
+# ---- which graph: the URL (a shared link, the playground, a lesson), else this session's choice -----
+def url_params() -> dict:
+    return {k: st.query_params.get(k) for k in st.query_params}
+
+
+def use_source(query: dict, step: int = 0) -> None:
+    """Make `query` the current source (and fill the expression inputs if it is an expression)."""
+    st.session_state.wt_query = ws.normalize_query(query)
+    st.session_state.wt_step = step
+    st.session_state.wt_playing = False
+    st.session_state.wt_want_step = step
+    if "lesson" not in query and "net" not in query:
+        state = State.from_query(query)
+        st.session_state.wt_expr = state.expr
+        for name, spec in state.vars.items():
+            st.session_state[f"wt_v_{name}"] = spec.text
+        st.session_state.wt_ng = [n for n, s in state.vars.items() if not s.requires_grad]
+
+
+def pick_from_menu() -> None:
+    i = st.session_state.wt_pick
+    if i is not None:
+        use_source(ws.sources_menu()[i][1])
+
+
+def edit_expression() -> None:
+    expr = st.session_state.wt_expr
+    state = State(expr, {n[5:]: VarSpec(st.session_state[n], n[5:] not in st.session_state.get("wt_ng", []))
+                         for n in list(st.session_state.keys()) if str(n).startswith("wt_v_")})
+    state.sync()
+    for name, spec in state.vars.items():
+        st.session_state.setdefault(f"wt_v_{name}", spec.text)
+    use_source(state.to_query())
+
+
+params = url_params()
+from_url = ws.normalize_query(params) if any(k != "step" for k in params) else None
+if from_url and from_url != st.session_state.get("wt_query"):
+    # opened from a link (or the URL was edited): that graph, at the URL's step
+    use_source(from_url)
+    st.session_state.wt_want_step = params.get("step")
+elif "wt_query" not in st.session_state:
+    use_source(State().to_query())
+    st.session_state.wt_want_step = params.get("step")
+
+# ---- the source picker -------------------------------------------------------------------------
+menu = ws.sources_menu()
+with st.container(border=True):
+    pick_col, expr_col = st.columns([2, 3], gap="large")
+    pick_col.selectbox("Walk through", range(len(menu)), index=None, format_func=lambda i: menu[i][0],
+                       placeholder="An example, a small network, or a lesson's graph…", key="wt_pick",
+                       on_change=pick_from_menu)
+    query = st.session_state.wt_query
+    is_expr = "lesson" not in query and "net" not in query
+    with expr_col:
+        if is_expr:
+            st.text_input("… or type an expression", key="wt_expr", on_change=edit_expression, max_chars=2000,
+                          help="Same language as the Expression Playground: + − * / ** @, sin, exp, tanh, sum, …")
+            state = State.from_query(query)
+            if state.vars:
+                cols = st.columns(min(len(state.vars), 4))
+                for i, (name, spec) in enumerate(state.vars.items()):
+                    st.session_state.setdefault(f"wt_v_{name}", spec.text)
+                    cols[i % len(cols)].text_input(f"{name} =", key=f"wt_v_{name}", on_change=edit_expression,
+                                                   max_chars=4000)
+        else:
+            st.markdown(" ")
+            if st.button("Type your own expression instead", icon=":material/edit:"):
+                use_source(State().to_query())
+                st.rerun()
+
+source = ws.from_query(st.session_state.wt_query)
+if st.session_state.get("wt_walk_key") != source.key or "wt_walk" not in st.session_state:
+    st.session_state.wt_walk = ws.prepare(source)
+    st.session_state.wt_walk_key = source.key
+walk = st.session_state.wt_walk
+
+if not walk.ok:
+    st.query_params.from_dict(source.query)
+    st.error(walk.error or "Nothing to walk through.", icon=":material/error:")
+    st.page_link("pages/playground.py", label="Try it in the Expression Playground", icon=":material/function:",
+                 query_params=source.query if source.kind == "expr" else None)
+    st.stop()
+
+want = st.session_state.pop("wt_want_step", None)
+if want is not None and not isinstance(want, int):
+    st.session_state.wt_step = ws.step_from_query({"step": want}, walk.n)
+st.session_state.wt_step = max(0, min(st.session_state.wt_step, walk.n - 1))
+
+info = f"**{source.title}**"
+if source.note:
+    info += f" — {source.note}"
+st.markdown(info)
+for msg in source.warnings:
+    st.warning(msg, icon=":material/warning:")
+n_forward = sum(1 for s in walk.steps if s.phase == "forward")
+
+
+# ---- stepping ------------------------------------------------------------------------------------
+def go_to(k: int) -> None:
+    st.session_state.wt_step = max(0, min(k, walk.n - 1))
+    st.session_state.wt_playing = False
+
+
+def slider_moved() -> None:
+    go_to(st.session_state.wt_slider - 1)
+
+
+@st.fragment(run_every=PLAY_SECONDS if st.session_state.get("wt_playing") else None)
+def stepper() -> None:
+    if st.session_state.get("wt_playing"):
+        if st.session_state.pop("wt_play_started", False):
+            pass  # the run that starts playing shows the current step first
+        elif st.session_state.wt_step < walk.n - 1:
+            st.session_state.wt_step += 1
+        if st.session_state.wt_step >= walk.n - 1:
+            st.session_state.wt_playing = False
+            st.rerun()  # stop the timer
+    k = st.session_state.wt_step
+    st.query_params.from_dict({**source.query, "step": str(k + 1)})
+    step = walk.steps[k]
+
+    prev_col, next_col, play_col, slider_col = st.columns([1, 1, 1, 6], vertical_alignment="bottom")
+    prev_col.button("Previous", icon=":material/arrow_back:", on_click=go_to, args=(k - 1,), disabled=k == 0,
+                    width="stretch", key="wt_prev")
+    next_col.button("Next", icon=":material/arrow_forward:", on_click=go_to, args=(k + 1,),
+                    disabled=k == walk.n - 1, width="stretch", key="wt_next", type="primary")
+    if st.session_state.get("wt_playing"):
+        if play_col.button("Pause", icon=":material/pause:", width="stretch", key="wt_pause"):
+            st.session_state.wt_playing = False
+            st.rerun()
+    elif play_col.button("Play", icon=":material/play_arrow:", width="stretch", key="wt_play"):
+        if k >= walk.n - 1:
+            st.session_state.wt_step = 0
+        st.session_state.wt_playing = True
+        st.session_state.wt_play_started = True
+        st.rerun()
+    st.session_state.wt_slider = k + 1
+    slider_col.slider("Step", 1, walk.n, key="wt_slider", on_change=slider_moved,
+                      help=f"Steps 1–{n_forward}: forward pass. Steps {n_forward + 1}–{walk.n}: backward pass.")
+
+    phase = "Forward pass" if step.phase == "forward" else "Backward pass"
+    graph_col, side_col = st.columns([3, 2], gap="large")
+    with side_col:
+        st.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
+                 icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
+        st.markdown(f"`{step.title}`")
+        for line in step.equation.split(r" \\ "):
+            st.latex(line)
+        st.markdown(ws.describe(walk, k))
+        st.markdown("**Gradients so far**")
+        rows = ws.running_grads(walk, k)
+        if rows:
+            st.table(rows, border="horizontal", hide_index=True)
+        else:
+            st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂L/∂L = 1 "
+                       "at the output L.")
+        if k < walk.n - 1:
+            st.caption("At the last step the result is checked against `.backward()` and finite differences.")
+
+    with graph_col:
+        opts = st.columns(3)
+        focus = opts[0].toggle("focus on this step", value=False, key="wt_focus",
+                               help="Fade everything except the current op and its tensors.")
+        shapes = opts[1].toggle("shapes", value=False, key="wt_shapes")
+        dark = opts[2].toggle("dark", value=False, key="wt_dark")
+        fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light")
+        st.plotly_chart(fig, key="wt_graph", width="stretch")
+        st.caption("Orange: this step's op and tensors. Faded: "
+                   + ("not computed yet." if step.phase == "forward" else "gradient not final yet.")
+                   + " Edge labels: the gradient sent back along each edge.")
+
+    if k == walk.n - 1:
+        st.subheader("Check: the walkthrough against `.backward()` and finite differences")
+        if walk.all_match:
+            st.success("✓ Every gradient the walkthrough accumulated equals what `.backward()` put in `.grad`, "
+                       "and agrees with central finite differences.", icon=":material/check_circle:")
+        else:
+            st.error("✗ Some gradients differ (a kink such as relu or abs at 0 can fool finite differences).",
+                     icon=":material/cancel:")
+        st.table(walk.comparison, border="horizontal", hide_index=True)
+
+
+stepper()
+
+if source.kind == "expr":
+    st.page_link("pages/playground.py", label="Edit this expression in the Expression Playground",
+                 icon=":material/function:", query_params=source.query)
+elif source.kind == "lesson":
+    st.page_link("pages/lessons.py", label="Back to the lessons", icon=":material/school:")

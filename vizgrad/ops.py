@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -28,6 +29,10 @@ import numpy as np
 from vizgrad import _dtype
 from vizgrad._grad_mode import GRAD_ENABLED
 from vizgrad.tensor import Size, Tensor, _norm_dim, _size
+
+# x/0 -> inf, log(0) -> -inf, 0**-1 -> inf: torch computes these silently, so numpy's
+# floating-point RuntimeWarnings are muted for lines in this module only (not for user code).
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"vizgrad\.ops$")
 
 OPS: dict[str, type["Op"]] = {}  # torch backward name -> op class, for the graph, docs and tests
 
@@ -43,6 +48,7 @@ class Op:
     _freed = False
     versions = None          # inputs' in-place versions when recorded (None: all were 0)
     edge_grads = None        # after backward: the gradient sent to each input (numpy), for the graph
+    out_grad = None          # after backward: the gradient this node received for its output
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -265,7 +271,8 @@ class Pow(Op):
 
     def backward(ctx, g, out, a, b):
         # d/db at a == 0 is 0 in torch (not nan from 0 * log 0): mask those entries
-        safe_log = _log(_where(_arr(a) > 0, a, 1))
+        with np.errstate(invalid="ignore"):  # log of a negative base is nan, as in torch
+            safe_log = _log(_where(_arr(a) == 0, 1, a))
         return g * b * a ** (b - 1), _where(_arr(a) == 0, 0, g * out * safe_log)
 
 
@@ -507,8 +514,7 @@ class Relu(Op):
         return np.maximum(a, 0)
 
     def backward(ctx, g, out, a):
-        a = _arr(a)
-        return (g * (a > 0).astype(np.result_type(a)),)
+        return (_where(_arr(a) > 0, g, 0),)  # where, not g * mask: an inf upstream must give 0, as torch
 
 
 class LeakyRelu(Op):
@@ -582,7 +588,7 @@ class Clamp(Op):
             keep &= a >= ctx.min
         if ctx.max is not None:
             keep &= a <= ctx.max
-        return (g * keep.astype(np.result_type(a)),)
+        return (_where(keep, g, 0),)
 
     def label(self):
         return f"clamp[{'' if self.min is None else _fmt_num(self.min)}, {'' if self.max is None else _fmt_num(self.max)}]"
@@ -712,7 +718,8 @@ def _dims(dim, ndim):
         return tuple(range(ndim))
     if isinstance(dim, int):
         dim = (dim,)
-    return tuple(sorted(_norm_dim(d, ndim) for d in dim))
+    axes = tuple(sorted(_norm_dim(d, ndim) for d in dim))  # validates, even on 0-d (dim 0 / -1 allowed)
+    return axes if ndim else ()
 
 
 def _keepdim_shape(shape, axes):
@@ -888,9 +895,27 @@ def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
+class Norm(Op):
+    """The 2-norm; its gradient a / ‖a‖ is taken as 0 at a = 0, as torch does (not 0/0)."""
+    torch_name, symbol, latex, needs_out = "NormBackward1", "‖·‖", (r"\frac{a}{\lVert a \rVert}",), True
+
+    def forward(ctx, a, dim, keepdim):
+        ctx.in_shape, ctx.axes, ctx.keepdim = np.shape(a), _dims(dim, np.ndim(a)), keepdim
+        if dim is None:
+            ctx.torch_name = "NormBackward0"
+        return np.sqrt(np.sum(np.square(a), axis=ctx.axes, keepdims=keepdim))
+
+    def backward(ctx, g, out, a):
+        shape = _keepdim_shape(ctx.in_shape, ctx.axes)
+        if not ctx.keepdim:
+            g, out = g.reshape(shape), out.reshape(shape)
+        safe = _where(_arr(out) == 0, 1, out)
+        return (_where(_arr(out) == 0, 0, g * a / safe),)
+
+
 def norm(input, p=2, dim=None, keepdim=False):
     if p == 2 or p == "fro":
-        return sqrt(sum(input * input, dim, keepdim))
+        return Norm.apply(input, dim=dim, keepdim=keepdim)
     if p == 1:
         return sum(abs(input), dim, keepdim)
     return sum(abs(input) ** p, dim, keepdim) ** (1.0 / p)
@@ -927,10 +952,10 @@ class Transpose(Op):
 
     def forward(ctx, a, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return np.swapaxes(a, dim0, dim1)
+        return np.swapaxes(a, dim0, dim1) if np.ndim(a) else a  # a 0-d tensor is its own transpose
 
     def backward(ctx, g, out, a):
-        return (_swapaxes(g, *ctx.dims),)
+        return (_swapaxes(g, *ctx.dims) if np.ndim(_arr(g)) else g,)
 
 
 class T(Transpose):
@@ -1032,7 +1057,7 @@ def t(input):
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
     if input.dim() < 2:
-        return T.apply(input, dim0=0, dim1=0) if input.dim() == 1 else T.apply(input, dim0=(), dim1=())
+        return T.apply(input, dim0=0, dim1=0)
     return T.apply(input, dim0=0, dim1=1)
 
 
@@ -1387,6 +1412,7 @@ class Matmul(Op):
             raise RuntimeError(f"matmul: shapes {list(sa)} and {list(sb)} cannot be multiplied") from None
 
     def backward(ctx, g, out, a, b):
+        g = _dense(g)
         a_shape, b_shape = tuple(np.shape(_arr(a))), tuple(np.shape(_arr(b)))
         a2 = a.reshape((1,) + a_shape) if len(a_shape) == 1 else a          # (..., n, k)
         b2 = b.reshape(b_shape + (1,)) if len(b_shape) == 1 else b          # (..., k, m)
@@ -1398,6 +1424,13 @@ class Matmul(Op):
         ga = sum_to(g2 @ _swapaxes(b2, -1, -2), np.shape(_arr(a2)) if len(a_shape) > 1 else (1,) + a_shape)
         gb = sum_to(_swapaxes(a2, -1, -2) @ g2, np.shape(_arr(b2)) if len(b_shape) > 1 else b_shape + (1,))
         return ga.reshape(a_shape), gb.reshape(b_shape)
+
+
+def _dense(x):
+    """A broadcast (zero-stride) gradient made contiguous: numpy's matmul skips BLAS on such views."""
+    if type(x) is np.ndarray and 0 in x.strides and x.size > 1:
+        return np.ascontiguousarray(x)
+    return x
 
 
 def _unsq(x, dim):
@@ -1415,6 +1448,7 @@ class Addmm(Op):
 
     def backward(ctx, g, out, bias, x, w):
         # x (N, in), w (in, out), g (N, out); the engine sums g over N for the bias
+        g = _dense(g)
         return g, g @ w.T, x.T @ g
 
 

@@ -95,6 +95,27 @@ def _expr(symbol: str, args: list[str]) -> str:
     return f"{symbol}({', '.join(args)})"
 
 
+_TEX_INFIX = {"+": "+", "−": "-", "×": r"\times", "÷": r"\div", "@": r"\,@\,", "**": "^"}
+_TEX_FUNCS = {"σ": r"\sigma", "√": r"\sqrt", "Σ": r"\sum", "|·|": "abs", "ᵀ": "transpose", "‖·‖": "norm"}
+
+
+def _tex_expr(symbol: str, args: list[str]) -> str:
+    """The forward expression in LaTeX: x^{3}, a \\times b, \\tanh(u), ... (labels escaped)."""
+    a = [_tex(x) for x in args]
+    if symbol == "**" and len(a) == 2:
+        return f"{{{a[0]}}}^{{{a[1]}}}"
+    if symbol in _TEX_INFIX and len(a) == 2:
+        return f"{a[0]} {_TEX_INFIX[symbol]} {a[1]}"
+    if symbol.startswith("**") and len(a) == 1:
+        return f"{{{a[0]}}}^{{{symbol[2:]}}}"
+    if symbol == "−" and len(a) == 1:
+        return f"-{a[0]}"
+    name = _TEX_FUNCS.get(symbol, symbol)
+    if not name.startswith("\\"):
+        name = rf"\operatorname{{{_tex(name)}}}"
+    return rf"{name}\left({', '.join(a)}\right)"
+
+
 def _local_numeric(fn, g_shape_value, inputs, out_value):
     """d out / d input_i elementwise, by running the op's backward with an upstream of ones.
 
@@ -147,7 +168,7 @@ def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]
             index=len(out), phase="forward", node=op, op=d["op"], symbol=d["symbol"],
             custom=bool(getattr(fns.get(op), "custom", False)), output=o, output_label=labels[o],
             title=f"{labels[o]} = {_expr(d['symbol'], args)} = {_num(value)}",
-            equation=rf"{_tex(labels[o])} = {_tex(_expr(d['symbol'], args))} = {_num(value)}",
+            equation=rf"{_tex(labels[o])} = {_tex_expr(d['symbol'], args)} = {_num(value)}",
             value=value, highlight_nodes={op, o, *d["inputs"]},
             highlight_edges={(i, op) for i in d["inputs"]} | {(op, o)}, done_nodes=set(done)))
 

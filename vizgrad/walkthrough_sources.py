@@ -164,6 +164,16 @@ def from_query(params) -> Source:
     return from_state(State.from_query(params))
 
 
+def normalize_query(params) -> dict:
+    """The URL params that name a source, in one canonical form (so an unchanged URL is recognised)."""
+    get = lambda k: str(params.get(k, "") or "")  # noqa: E731
+    if get("lesson"):
+        return {"lesson": get("lesson")[:100]}
+    if get("net"):
+        return {"net": get("net")[:100]}
+    return State.from_query(params).to_query()
+
+
 def step_from_query(params, n_steps: int) -> int:
     """The 0-based step index for the URL's 1-based `step` (clamped; 0 when absent or not a number)."""
     try:
@@ -334,7 +344,7 @@ def running_grads(w: Walk, k: int) -> list[dict]:
         kind = "leaf" if d["is_leaf"] else ("output" if d.get("root") else "intermediate")
         rows.append({"tensor": d["label"], "kind": kind,
                      "∂L/∂tensor so far": format_value(acc[n], max_elems=6, sep=" "),
-                     "contributions": counts.get(n, 0) if n != g.graph["roots"][0] else "seed",
+                     "contributions": str(counts.get(n, 0)) if n != g.graph["roots"][0] else "seed (1)",
                      "status": "final" if n in step.done_nodes else "still accumulating"})
     return rows
 
@@ -426,5 +436,5 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 
 __all__ = ["Source", "Walk", "Check", "from_query", "from_state", "from_function", "from_lesson", "from_example",
-           "mlp", "prepare", "step_from_query", "running", "running_grads", "step_graph", "step_figure",
+           "mlp", "prepare", "normalize_query", "step_from_query", "running", "running_grads", "step_graph", "step_figure",
            "describe", "comparison_rows", "central_differences", "sources_menu", "ExprError"]

@@ -102,6 +102,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
         while ready:
             fn = ready.pop()
             g = buf.pop(fn)
+            fn.out_grad = g if not create_graph else g._data  # what this node received (for the graph view)
             if fn._hooks:  # register_hook / retain_grad on the tensor this node produced
                 g = _call_hooks(fn._hooks, g, create_graph)
             if capture_fns and fn in capture_fns:

@@ -88,53 +88,151 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            beta1, beta2 = group["betas"]
-            amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
-            w1, w2 = 1 - beta1, 1 - beta2
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                param = _arr(p)
-                grad = np.asarray(p._grad._data)
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_avg_sq"] = _zeros_state(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_state(p)
-                if maximize:
-                    grad = -grad
-                step_a = _arr(state["step"])
-                step_a += 1                                                # step_t += 1
-                if wd != 0:
-                    if decoupled:
-                        param *= 1 - lr * wd                               # param.mul_(1 - lr * wd)
-                    else:
-                        grad = grad + wd * param                           # grad.add(param, alpha=wd)
-                exp_avg, exp_avg_sq = _arr(state["exp_avg"]), _arr(state["exp_avg_sq"])
-                _lerp_(exp_avg, grad, w1)                                  # exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq *= beta2                                        # exp_avg_sq.mul_(beta2)
-                exp_avg_sq += (w2 * grad) * grad                           # .addcmul_(grad, grad, value=1-beta2)
-                step = float(step_a)
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2 ** 0.5
-                if amsgrad:
-                    mx = _arr(state["max_exp_avg_sq"])
-                    np.maximum(mx, exp_avg_sq, out=mx)
-                    denom = np.sqrt(mx)
-                else:
-                    denom = np.sqrt(exp_avg_sq)
-                denom /= bias_correction2_sqrt                             # (sqrt / bc2_sqrt)
-                denom += eps                                               # .add_(eps)
-                upd = (-step_size) * exp_avg                               # addcdiv_(exp_avg, denom, value=-step_size)
-                upd /= denom
-                param += upd
-                p._version += 1
+            if not self._flat_step(group):
+                self._param_step(group)
         return loss
+
+    # -- fast path: one set of numpy ops over all of a group's parameters -------------------------
+    # The update is elementwise, so running it on the concatenation of the group's gradients gives
+    # bit-identical results with ~20 numpy calls instead of ~13 per parameter. exp_avg/exp_avg_sq
+    # stay per-parameter Tensors in self.state (their arrays are views into one flat buffer).
+    def _flat_layout(self, group):
+        """The cached flat buffers for `group`, (re)built when the group or its state changed."""
+        params = group["params"]
+        cache = self.__dict__.setdefault("_flat_cache", {})
+        c = cache.get(id(group))
+        state = self.state
+        if c is not None and c[0] == [id(p) for p in params]:
+            views = c[3]
+            ok = True
+            for i, p in enumerate(params):
+                st = state.get(p)
+                if not st or st["exp_avg"]._data is not views[i][0] or st["exp_avg_sq"]._data is not views[i][1]:
+                    ok = False
+                    break
+            if ok:
+                return c
+        dt = params[0]._data.dtype
+        sizes = [p._data.size for p in params]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        m = np.zeros(offsets[-1], dtype=dt)
+        v = np.zeros(offsets[-1], dtype=dt)
+        views = []
+        for i, p in enumerate(params):
+            a, b = offsets[i], offsets[i + 1]
+            st = state[p]
+            if not st:
+                st["step"] = Tensor._make(np.float32(0))
+                st["exp_avg"] = _zeros_state(p)
+                st["exp_avg_sq"] = _zeros_state(p)
+            mv = m[a:b].reshape(p._data.shape)
+            vv = v[a:b].reshape(p._data.shape)
+            mv[...] = st["exp_avg"]._data
+            vv[...] = st["exp_avg_sq"]._data
+            st["exp_avg"]._data, st["exp_avg_sq"]._data = mv, vv
+            views.append((mv, vv))
+        c = ([id(p) for p in params], m, v, views, [(int(offsets[i]), int(offsets[i + 1])) for i in range(len(params))])
+        cache[id(group)] = c
+        return c
+
+    def _flat_step(self, group) -> bool:
+        params = group["params"]
+        if group["amsgrad"] or len(params) < 2:
+            return False
+        dt = params[0]._data.dtype
+        grads = []
+        for p in params:
+            g = p._grad
+            if g is None or type(p._data) is not np.ndarray or p._data.dtype != dt:
+                return False
+            grads.append(g._data)
+        state = self.state
+        steps = [state[p].get("step") if p in state else None for p in params]
+        if len({None if s is None else float(s._data) for s in steps}) != 1:
+            return False
+        _, exp_avg, exp_avg_sq, _, spans = self._flat_layout(group)
+        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        grad = np.concatenate([np.reshape(g, -1) for g in grads])
+        if grad.dtype != dt:
+            grad = grad.astype(dt)
+        if group["maximize"]:
+            grad = -grad
+        for p in params:
+            st = state[p]["step"]
+            st._data = np.float32(st._data + 1)                             # step_t += 1
+        step = float(state[params[0]]["step"]._data)
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                for p in params:
+                    p._data *= 1 - lr * wd                                 # param.mul_(1 - lr * wd)
+            else:
+                grad = grad + wd * np.concatenate([np.reshape(p._data, -1) for p in params])
+        _lerp_(exp_avg, grad, 1 - beta1)                                   # exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq *= beta2                                                # exp_avg_sq.mul_(beta2)
+        exp_avg_sq += ((1 - beta2) * grad) * grad                          # .addcmul_(grad, grad, value=1-beta2)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        step_size = lr / bias_correction1
+        denom = np.sqrt(exp_avg_sq)
+        denom /= bias_correction2 ** 0.5
+        denom += eps
+        upd = (-step_size) * exp_avg                                       # addcdiv_(exp_avg, denom, -step_size)
+        upd /= denom
+        for p, (a, b) in zip(params, spans):
+            d = p._data
+            d += upd[a:b].reshape(d.shape)
+            p._version += 1
+        return True
+
+    def _param_step(self, group):
+        """The per-parameter update (amsgrad, single parameters, mixed dtypes or steps)."""
+        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+        w1, w2 = 1 - beta1, 1 - beta2
+        for p in group["params"]:
+            if p._grad is None:
+                continue
+            param = _arr(p)
+            grad = np.asarray(p._grad._data)
+            state = self.state[p]
+            if not state:
+                state["step"] = _step_tensor()
+                state["exp_avg"] = _zeros_state(p)
+                state["exp_avg_sq"] = _zeros_state(p)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = _zeros_state(p)
+            if maximize:
+                grad = -grad
+            step_a = _arr(state["step"])
+            step_a += 1                                                # step_t += 1
+            if wd != 0:
+                if decoupled:
+                    param *= 1 - lr * wd                               # param.mul_(1 - lr * wd)
+                else:
+                    grad = grad + wd * param                           # grad.add(param, alpha=wd)
+            exp_avg, exp_avg_sq = _arr(state["exp_avg"]), _arr(state["exp_avg_sq"])
+            _lerp_(exp_avg, grad, w1)                                  # exp_avg.lerp_(grad, 1 - beta1)
+            exp_avg_sq *= beta2                                        # exp_avg_sq.mul_(beta2)
+            exp_avg_sq += (w2 * grad) * grad                           # .addcmul_(grad, grad, value=1-beta2)
+            step = float(step_a)
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2 = 1 - beta2 ** step
+            step_size = lr / bias_correction1
+            bias_correction2_sqrt = bias_correction2 ** 0.5
+            if amsgrad:
+                mx = _arr(state["max_exp_avg_sq"])
+                np.maximum(mx, exp_avg_sq, out=mx)
+                denom = np.sqrt(mx)
+            else:
+                denom = np.sqrt(exp_avg_sq)
+            denom /= bias_correction2_sqrt                             # (sqrt / bc2_sqrt)
+            denom += eps                                               # .add_(eps)
+            upd = (-step_size) * exp_avg                               # addcdiv_(exp_avg, denom, value=-step_size)
+            upd /= denom
+            param += upd
+            p._version += 1
 
 
 class AdamW(Adam):
