@@ -22,7 +22,7 @@ z.name = "z"
 z.backward()
 st.caption("`z = x**2 + y**3` at x = 2, y = 3, after `z.backward()`: "
            "the edges carry dz/dx = 4 and dz/dy = 27 back to the inputs.")
-st.plotly_chart(figure(z, height=320), key="home_graph")
+st.plotly_chart(figure(z), key="home_graph", theme=None, width="content")
 
 st.subheader("Where to go")
 cols = st.columns(4)

@@ -1,9 +1,51 @@
-"""Lessons (being built: issue 5)."""
+"""Lessons: a guided tour of autograd, from requires_grad to custom Functions.
+
+Each lesson is a short text, its PyTorch code (run here on vizgrad; it runs unchanged on
+PyTorch), what it printed, and the graph it built, with a link that opens that graph in the
+Backprop Walkthrough. The content and the running live in vizgrad.lessons.
+"""
 import streamlit as st
 
 from pages._common import ensure_app_navigation
 
 ensure_app_navigation()
 
+from vizgrad.lessons import LESSONS, curve_figure, run
+from vizgrad.plot import figure
+
 st.title("Lessons")
-st.info("Coming in this release.")
+st.caption("A guided tour of autograd in eight short lessons. Every code block is real PyTorch: it runs here on "
+           "vizgrad (`import vizgrad as torch`) and prints exactly what PyTorch prints. Each lesson's graph opens "
+           "in the Backprop Walkthrough, where you can step through its backward pass.")
+
+if "lesson_runs" not in st.session_state:  # run each lesson once per session
+    st.session_state.lesson_runs = {lesson.id: run(lesson) for lesson in LESSONS}
+runs = st.session_state.lesson_runs
+
+tabs = st.tabs([lesson.title.split(" ", 1)[0] + " " + lesson.title.split(" ", 1)[1].split(":")[0]
+                for lesson in LESSONS])
+for tab, lesson in zip(tabs, LESSONS):
+    r = runs[lesson.id]
+    with tab:
+        st.subheader(lesson.title, anchor=lesson.id)
+        st.markdown(lesson.text)
+        code_col, out_col = st.columns([1, 1], gap="large")
+        with code_col:
+            st.markdown("**Code**")
+            st.code(lesson.source, language="python")
+            st.caption(f"From the seed chapter: {lesson.seed}")
+        with out_col:
+            st.markdown("**Output**")
+            if r.ok:
+                st.code(r.output, language=None)
+            else:
+                st.error(f"The lesson's code failed: {r.error}", icon=":material/error:")
+            if r.curve:
+                st.plotly_chart(curve_figure(r.curve), key=f"lesson_curve_{lesson.id}", width="stretch")
+        if r.tensors:
+            st.markdown("**The graph it built**")
+            st.plotly_chart(figure(r.tensors[0], show_shapes=False, max_height=420), key=f"lesson_graph_{lesson.id}")
+            if lesson.takeaway:
+                st.caption(lesson.takeaway)
+        st.page_link("pages/walkthrough.py", label="Open this graph in the walkthrough", icon=":material/footprint:",
+                     query_params={"lesson": lesson.id})

@@ -19,7 +19,7 @@ import os
 
 from vizgrad import netplot
 from vizgrad.data import DATASETS, FEATURE_LABELS, FEATURES, DataError, load_csv
-from vizgrad.graph import modules
+from vizgrad.graph import collapse, modules
 from vizgrad.models import (ACTIVATIONS, ConfigError, Limits, NetConfig, export_torch_code, export_weights_json,
                             from_query, to_query)
 from vizgrad.plot import figure
@@ -86,6 +86,8 @@ with st.sidebar:
                 st.error(f"{up.name}: {e}", icon=":material/error:")
                 csv_error = "Fix the file and upload it again."
     else:
+        for name, v in (("nw_noise", 0.0), ("nw_n", 500), ("nw_classes", 3)):
+            S.setdefault(name, v)  # a widget's value is dropped while it is hidden
         st.slider("Noise", 0.0, 0.5, step=0.01, key="nw_noise", on_change=stop)
         st.slider("Points", 20, LIMITS.max_samples, step=10, key="nw_n", on_change=stop)
         if DATASETS[S.nw_dataset].multiclass:
@@ -116,13 +118,14 @@ with st.sidebar:
 
     st.subheader("Training")
     kind, k = (csv_data.kind, csv_data.n_classes) if csv_data is not None else NetConfig(
-        dataset=S.nw_dataset if S.nw_dataset != "csv" else "circles", n_classes=S.nw_classes).task()
+        dataset=S.nw_dataset if S.nw_dataset != "csv" else "circles", n_classes=S.get("nw_classes", 2)).task()
     losses = ["mse"] if kind == "regression" else ["cross_entropy"] if k > 2 else ["bce_logits", "cross_entropy", "mse"]
     if S.nw_loss not in losses:
         S.nw_loss = losses[0]
     st.selectbox("Loss", losses, key="nw_loss", format_func=LOSS_NAMES.get, on_change=stop)
     st.selectbox("Optimizer", list(OPT_NAMES), key="nw_opt", format_func=OPT_NAMES.get, on_change=stop)
     if S.nw_opt == "momentum":
+        S.setdefault("nw_momentum", 0.9)
         st.number_input("Momentum", 0.0, 0.999, step=0.05, key="nw_momentum", on_change=stop)
     st.selectbox("Learning rate", with_value([v for v in LRS if v <= LIMITS.max_lr], S.nw_lr), key="nw_lr",
                  format_func=lambda v: f"{v:g}", on_change=stop)
@@ -135,11 +138,11 @@ with st.sidebar:
     st.number_input("Seed", 0, 2**31 - 1, key="nw_seed", on_change=stop,
                     help="Seeds the data, the initial weights and the batch order: the same seed gives the same run.")
 
-cfg = NetConfig(dataset=S.nw_dataset, noise=S.nw_noise, train_ratio=S.nw_train, n_samples=S.nw_n,
-                n_classes=S.nw_classes if S.nw_dataset != "csv" and DATASETS[S.nw_dataset].multiclass else 2,
+cfg = NetConfig(dataset=S.nw_dataset, noise=S.get("nw_noise", 0.0), train_ratio=S.nw_train, n_samples=S.get("nw_n", 500),
+                n_classes=S.get("nw_classes", 2) if S.nw_dataset != "csv" and DATASETS[S.nw_dataset].multiclass else 2,
                 features=tuple(S.nw_features), hidden=tuple(S[f"nw_units_{i}"] for i in range(S.nw_depth)),
                 activation=tuple(S[f"nw_act_{i}"] for i in range(S.nw_depth)), loss=S.nw_loss, optimizer=S.nw_opt,
-                lr=S.nw_lr, momentum=S.nw_momentum, batch_size=S.nw_batch, regularization=S.nw_reg,
+                lr=S.nw_lr, momentum=S.get("nw_momentum", 0.9), batch_size=S.nw_batch, regularization=S.nw_reg,
                 reg_rate=S.nw_reg_rate if S.nw_reg != "none" else 0.0, seed=int(S.nw_seed))
 
 # ---- header -------------------------------------------------------------------------------------------
@@ -264,16 +267,16 @@ st.subheader("The autograd graph of one training step")
 if S.nw_playing:
     st.info("Pause to see the graph at the current weights.", icon=":material/pause:")
 else:
-    mods = [m for m in modules(netplot.step_graph(tr)) if m["depth"] == 1]
-    S.setdefault("nw_collapse_default", {})
-    collapse = st.multiselect(
+    graph = netplot.step_graph(tr)
+    mods = [m for m in modules(graph) if m["depth"] == 1]
+    names = st.multiselect(
         "Collapse modules", [m["name"] for m in mods],
         default=[m["name"] for m in mods] if len(mods) > 5 else [], key=f"nw_collapse_{len(mods)}",
         format_func=lambda n: f"{n}: {next(m['cls'] for m in mods if m['name'] == n)}",
         help="Draw a layer as one node; clear to see every op inside it.")
     st.caption(f"Forward and `loss.backward()` on the first {tr.batch_size} training points at the current "
                "weights; edges carry the gradients flowing back.")
-    st.plotly_chart(figure(netplot.step_graph(tr, collapse=set(collapse) or None), max_width=1600),
+    st.plotly_chart(figure(collapse(graph, set(names)) if names else graph, max_width=1600),
                     key="nw_graph", width="stretch")
 
 st.subheader("Export")

@@ -76,41 +76,44 @@ for w in out.warnings:
 if not out.ok:
     st.stop()
 
-# ---- graph and results ----------------------------------------------------------------------
-graph_col, info_col = st.columns([3, 2], gap="large")
-with info_col:
+# ---- the graph: full width, it is the point of the page ---------------------------------------
+opts = st.columns([1, 1, 1, 1, 4])
+show_values = opts[0].toggle("values", value=True, key="pg_show_values")
+show_grads = opts[1].toggle("gradients", value=True, key="pg_show_grads")
+show_shapes = opts[2].toggle("shapes", value=False, key="pg_show_shapes")
+dark = opts[3].toggle("dark", value=False, key="pg_dark")
+if out.graph is None:
+    st.info("Mark a variable `requires_grad` to record a graph.")
+else:
+    selected = st.session_state.get("pg_node")
+    fig = figure(out.graph, show_values=show_values, show_grads=show_grads, show_shapes=show_shapes,
+                 theme="dark" if dark else "light", max_width=900,
+                 highlight_nodes={selected} if selected in out.graph else None)
+    # theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would restyle the boxes' text)
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="pg_graph", theme=None,
+                            width="content")
+    clicked = node_at(event, out.graph)
+    if clicked:
+        st.session_state.pg_node = clicked
+    st.caption("Click a node to inspect its value, gradient and local derivative.")
+
+# ---- results, formulas, checks, and the clicked node ------------------------------------------
+res_col, math_col, node_col = st.columns([5, 4, 4], gap="large")
+with res_col:
     st.markdown("**Results**")
     st.table(results_table(out), border="horizontal", hide_index=True)
-    if out.latex:
-        st.latex("f = " + out.latex)
-    for line in partial_latex(out):
-        st.latex(line)
     for name, c in out.checks.items():
         if c.ok:
             st.badge(f"gradcheck {name}: ✓ (max rel. error {c.max_error:.1e})", color="green")
         else:
             st.badge(f"gradcheck {name}: ✗ {c.note}", color="orange")
-
-with graph_col:
-    opts = st.columns(4)
-    show_values = opts[0].toggle("values", value=True, key="pg_show_values")
-    show_grads = opts[1].toggle("gradients", value=True, key="pg_show_grads")
-    show_shapes = opts[2].toggle("shapes", value=False, key="pg_show_shapes")
-    dark = opts[3].toggle("dark", value=False, key="pg_dark")
-    if out.graph is None:
-        st.info("Mark a variable `requires_grad` to record a graph.")
-    else:
-        fig = figure(out.graph, show_values=show_values, show_grads=show_grads, show_shapes=show_shapes,
-                     theme="dark" if dark else "light", highlight_nodes={st.session_state.get("pg_node")}
-                     if st.session_state.get("pg_node") else None)
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="pg_graph",
-                                width="stretch")
-        clicked = node_at(event, out.graph)
-        if clicked:
-            st.session_state.pg_node = clicked
-        st.caption("Click a node to inspect it.")
-
-with info_col:
+with math_col:
+    st.markdown("**The expression and its partial derivatives**")
+    if out.latex:
+        st.latex("f = " + out.latex)
+    for line in partial_latex(out):
+        st.latex(line)
+with node_col:
     details = node_details(out.graph, st.session_state.get("pg_node"))
     if details is not None:
         with st.container(border=True):

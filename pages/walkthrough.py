@@ -112,10 +112,7 @@ if want is not None and not isinstance(want, int):
     st.session_state.wt_step = ws.step_from_query({"step": want}, walk.n)
 st.session_state.wt_step = max(0, min(st.session_state.wt_step, walk.n - 1))
 
-info = f"**{source.title}**"
-if source.note:
-    info += f" — {source.note}"
-st.markdown(info)
+st.markdown(f"Walking through **{source.kind_name}** `{source.title}`" + (f" — {source.note}" if source.note else ""))
 for msg in source.warnings:
     st.warning(msg, icon=":material/warning:")
 n_forward = sum(1 for s in walk.steps if s.phase == "forward")
@@ -145,7 +142,7 @@ def stepper() -> None:
     st.query_params.from_dict({**source.query, "step": str(k + 1)})
     step = walk.steps[k]
 
-    prev_col, next_col, play_col, slider_col = st.columns([1, 1, 1, 6], vertical_alignment="bottom")
+    prev_col, next_col, play_col, slider_col = st.columns([1.3, 1.1, 1.1, 5], vertical_alignment="bottom")
     prev_col.button("Previous", icon=":material/arrow_back:", on_click=go_to, args=(k - 1,), disabled=k == 0,
                     width="stretch", key="wt_prev")
     next_col.button("Next", icon=":material/arrow_forward:", on_click=go_to, args=(k + 1,),
@@ -165,24 +162,16 @@ def stepper() -> None:
                       help=f"Steps 1–{n_forward}: forward pass. Steps {n_forward + 1}–{walk.n}: backward pass.")
 
     phase = "Forward pass" if step.phase == "forward" else "Backward pass"
-    graph_col, side_col = st.columns([3, 2], gap="large")
-    with side_col:
-        st.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
-                 icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
-        st.markdown(f"`{step.title}`")
+    with st.container(border=True):
+        head, title = st.columns([1, 3], vertical_alignment="center")
+        head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
+                   icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
+        title.markdown(f"`{step.title}`")
         for line in step.equation.split(r" \\ "):
             st.latex(line)
         st.markdown(ws.describe(walk, k))
-        st.markdown("**Gradients so far**")
-        rows = ws.running_grads(walk, k)
-        if rows:
-            st.table(rows, border="horizontal", hide_index=True)
-        else:
-            st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂L/∂L = 1 "
-                       "at the output L.")
-        if k < walk.n - 1:
-            st.caption("At the last step the result is checked against `.backward()` and finite differences.")
 
+    graph_col, side_col = st.columns([3, 2], gap="large")
     with graph_col:
         opts = st.columns(3)
         focus = opts[0].toggle("focus on this step", value=False, key="wt_focus",
@@ -193,7 +182,17 @@ def stepper() -> None:
         st.plotly_chart(fig, key="wt_graph", width="stretch")
         st.caption("Orange: this step's op and tensors. Faded: "
                    + ("not computed yet." if step.phase == "forward" else "gradient not final yet.")
-                   + " Edge labels: the gradient sent back along each edge.")
+                   + " Numbers on the edges: the gradient sent back along each edge so far.")
+    with side_col:
+        st.markdown("**Gradients so far**")
+        rows = ws.running_grads(walk, k)
+        if rows:
+            st.table(rows, border="horizontal", hide_index=True)
+        else:
+            st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂L/∂L = 1 "
+                       "at the output L.")
+        if k < walk.n - 1:
+            st.caption("At the last step the result is checked against `.backward()` and finite differences.")
 
     if k == walk.n - 1:
         st.subheader("Check: the walkthrough against `.backward()` and finite differences")

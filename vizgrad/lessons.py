@@ -453,3 +453,16 @@ def curve_points(curve: list[float]) -> tuple[np.ndarray, np.ndarray]:
     """(step, loss) arrays for a loss curve."""
     y = np.asarray(curve, dtype=float)
     return np.arange(1, len(y) + 1), y
+
+
+def curve_figure(curve: list[float], title: str = "loss per step"):
+    """A plotly line of the loss at each step (plotly imported only here: the content stays engine-only)."""
+    import plotly.graph_objects as go
+    steps, loss = curve_points(curve)
+    fig = go.Figure(go.Scatter(x=steps, y=loss, mode="lines", line=dict(color="#c2185b", width=2),
+                               name="loss", hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>"))
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=36, b=10), title=dict(text=title, x=0.01, font=dict(size=14)),
+                      xaxis_title="step", yaxis_title="|x·y − 200|", plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
+    fig.update_xaxes(showgrid=True, gridcolor="#eaeef2")
+    fig.update_yaxes(showgrid=True, gridcolor="#eaeef2", rangemode="tozero")
+    return fig

@@ -493,7 +493,8 @@ def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 6
     """The L2 norm of each Linear layer's weight gradient at every step, log scale: layers whose
     curve sits far below the others are learning slowly (vanishing gradients); a curve shooting
     up means exploding gradients."""
-    G = history.grad_norm_array()
+    # (History.grad_norm_array() cannot reshape an empty history)
+    G = history.grad_norm_array() if len(history.grad_norms) else np.zeros((0, 0))
     n_layers = G.shape[1] if G.ndim == 2 and G.size else (len(names) if names else 0)
     names = list(names) if names else [f"layer {i + 1}" for i in range(n_layers)]
     traces = []

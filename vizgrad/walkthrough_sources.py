@@ -53,6 +53,10 @@ class Source:
     def ok(self) -> bool:
         return self.error is None and self.root is not None
 
+    @property
+    def kind_name(self) -> str:
+        return {"expr": "the expression", "net": "the network", "lesson": "the lesson's graph"}[self.kind]
+
 
 # ---- sources --------------------------------------------------------------------------------------
 def from_state(state: State) -> Source:
@@ -342,11 +346,15 @@ def running_grads(w: Walk, k: int) -> list[dict]:
     for n in sorted(acc, key=lambda n: (not g.nodes[n]["is_leaf"], int(n[1:]))):
         d = g.nodes[n]
         kind = "leaf" if d["is_leaf"] else ("output" if d.get("root") else "intermediate")
-        rows.append({"tensor": d["label"], "kind": kind,
-                     "∂L/∂tensor so far": format_value(acc[n], max_elems=6, sep=" "),
-                     "contributions": str(counts.get(n, 0)) if n != g.graph["roots"][0] else "seed (1)",
-                     "status": "final" if n in step.done_nodes else "still accumulating"})
+        rows.append({"tensor": f"{d['label']} ({kind})",
+                     "∂L/∂tensor": format_value(acc[n], max_elems=6, sep=" "),
+                     "from": "seed" if n == g.graph["roots"][0] else _plural(counts.get(n, 0), "edge"),
+                     "status": "✓ final" if n in step.done_nodes else "… accumulating"})
     return rows
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def step_graph(w: Walk, k: int):

@@ -9,7 +9,7 @@ import numpy as np
 from vizgrad import _dtype, ops
 from vizgrad.nn import functional as F
 from vizgrad.nn import init
-from vizgrad.nn.module import Module, _STRUCTURE_VERSION
+from vizgrad.nn.module import Module
 from vizgrad.nn.parameter import Parameter
 from vizgrad.tensor import Tensor
 
