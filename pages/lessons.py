@@ -22,14 +22,13 @@ if "lesson_runs" not in st.session_state:  # run each lesson once per session
     st.session_state.lesson_runs = {lesson.id: run(lesson) for lesson in LESSONS}
 runs = st.session_state.lesson_runs
 
-tabs = st.tabs([lesson.title.split(" ", 1)[0] + " " + lesson.title.split(" ", 1)[1].split(":")[0]
-                for lesson in LESSONS])
+tabs = st.tabs([lesson.short for lesson in LESSONS])
 for tab, lesson in zip(tabs, LESSONS):
     r = runs[lesson.id]
     with tab:
         st.subheader(lesson.title, anchor=lesson.id)
         st.markdown(lesson.text)
-        code_col, out_col = st.columns([1, 1], gap="large")
+        code_col, out_col = st.columns([3, 2], gap="large")
         with code_col:
             st.markdown("**Code**")
             st.code(lesson.source, language="python")

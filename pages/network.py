@@ -209,6 +209,7 @@ def pick_neuron():
 # ---- the training panel: the only part that reruns while playing ----------------------------------------
 @st.fragment(run_every=UPDATE_EVERY if S.nw_playing else None)
 def training_panel():
+    import sys, time; _t0 = time.perf_counter(); print("frag start", round(time.time() % 100, 2), file=sys.stderr)
     if S.nw_playing and tr.diverged is None:
         tr.run(int(S.nw_speed))
         if tr.diverged:
@@ -258,9 +259,11 @@ def training_panel():
         st.markdown(f"**Selected: {netplot.neuron_title(snap, layer, unit)}**")
         st.plotly_chart(netplot.neuron_figure(grid, height=260), key="nw_neuron_fig", width="stretch",
                         config={"displayModeBar": False})
+    print("frag end", round(time.perf_counter() - _t0, 3), file=sys.stderr)
 
 
 training_panel()
+import sys, time; print("after frag", round(time.time() % 100, 2), file=sys.stderr)
 
 # ---- the autograd graph of one step; export (full reruns only) -------------------------------------------
 st.subheader("The autograd graph of one training step")

@@ -38,25 +38,25 @@ optim = torch.optim
 # the lessons' code: each body is a script; `return` hands the page what to draw
 # =================================================================================================
 def lesson_graph():
-    # Tensors that require grad are tracked: every operation on them is recorded.
+    # Tensors that require grad are tracked.
     x = torch.tensor(2.0, requires_grad=True)
     y = torch.tensor(3.0, requires_grad=True)
 
-    # The graph is built while this line runs (a "dynamic" graph).
+    # The graph is recorded while this line runs.
     z = x**2 + y**3
     print(z)
 
-    # z remembers the operation that made it; x and y are leaves you created.
+    # z remembers the op that made it; x, y are leaves.
     print("z.grad_fn:", z.grad_fn.name())
     print("x is a leaf:", x.is_leaf, "| z is a leaf:", z.is_leaf)
     print("z requires grad:", z.requires_grad)
 
-    # Plain Python control flow decides the graph's shape, run by run.
+    # Plain Python decides the graph's shape: a "dynamic" graph.
     w = z
     while w < 100:
         w = w * 2
     print(w)
-    return z
+    return w
 
 
 def lesson_backward():
@@ -91,13 +91,13 @@ def lesson_detach():
     a = torch.tensor(3.0, requires_grad=True)
     b = torch.tensor(4.0, requires_grad=True)
 
-    # b.detach() is b's value without its history: no gradient flows back to b.
+    # b.detach(): b's value, cut off from the graph
     c = a ** 2 + b.detach() ** 3
     c.backward()
     print("Gradient of a:", a.grad)
     print("Gradient of b:", b.grad)
 
-    # Inside no_grad nothing is recorded (evaluation, weight updates).
+    # Inside no_grad() nothing is recorded.
     with torch.no_grad():
         d = a * 2
     print("d requires grad:", d.requires_grad)
@@ -108,13 +108,13 @@ def lesson_detach():
 def lesson_accumulate():
     x = torch.tensor(2.0, requires_grad=True)
 
-    # backward() ADDS into .grad. Forget to reset it and it keeps growing:
+    # backward() ADDS into .grad: forget to reset it...
     for step in range(3):
         y = x ** 2
         y.backward()
         print("forgot zero_grad, step", step, "x.grad =", x.grad)
 
-    # Reset it before each backward (optimizer.zero_grad() does this for you).
+    # ...so reset it before each backward pass.
     optimizer = torch.optim.SGD([x], lr=0.1)
     for step in range(3):
         optimizer.zero_grad()
@@ -125,7 +125,7 @@ def lesson_accumulate():
 
 
 def lesson_training():
-    # A tiny network: one nn.Linear(1, 1) layer, weights set so the run is reproducible.
+    # One nn.Linear(1, 1) layer; weights set so every run is the same.
     class Net(nn.Module):
         def __init__(self):
             super(Net, self).__init__()
@@ -193,27 +193,28 @@ def lesson_higher_order():
     x = torch.tensor(3.0, requires_grad=True)
     y = x ** 3
 
-    # create_graph=True records the backward pass too, so it can be differentiated again.
+    # create_graph=True records the backward pass too,
+    # so the gradient can be differentiated again.
     (dy,) = torch.autograd.grad(y, x, create_graph=True)
     (d2y,) = torch.autograd.grad(dy, x)
     print("dy/dx   = 3x² =", dy.item())
     print("d²y/dx² = 6x  =", d2y.item())
 
-    # A Jacobian: every output's gradient with respect to every input.
+    # Jacobian: each output's gradient w.r.t. each input.
     def f(v):
         return v ** 2
 
     J = torch.autograd.functional.jacobian(f, torch.tensor([1.0, 2.0, 3.0]))
     print(J)
 
-    # The Hessian of a scalar function: its matrix of second derivatives.
+    # Hessian: the matrix of second derivatives.
     H = torch.autograd.functional.hessian(lambda v: (v ** 3).sum(), torch.tensor([1.0, 2.0]))
     print(H)
     return dy
 
 
 def lesson_custom_function():
-    # A new operation with a hand-written backward: y = x³, dy/dx = 3x².
+    # A new op with a hand-written backward: x³ -> 3x²
     class Cube(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -231,7 +232,7 @@ def lesson_custom_function():
     print("y =", y.item())
     print("x.grad =", x.grad)
 
-    # gradcheck compares the backward with finite differences (in float64).
+    # gradcheck: backward vs finite differences (float64)
     xs = torch.tensor([0.5, -1.5], dtype=torch.float64, requires_grad=True)
     print("gradcheck:", torch.autograd.gradcheck(Cube.apply, (xs,)))
     return y
@@ -283,6 +284,7 @@ class Walk:
 @dataclass(frozen=True)
 class Lesson:
     id: str
+    short: str                   # tab label
     title: str
     text: str                    # markdown, a short paragraph or two
     code: Callable               # the lesson's code (see module docstring)
@@ -298,7 +300,7 @@ class Lesson:
 
 LESSONS: list[Lesson] = [
     Lesson(
-        "graph", "1. requires_grad and the dynamic graph",
+        "graph", "1 · requires_grad", "1. requires_grad and the dynamic graph",
         "A tensor created with `requires_grad=True` is a **leaf** that autograd tracks. Every operation "
         "on it records a node in a graph, while your code runs: there is no separate \"compile\" step, "
         "and ordinary Python (`if`, `while`) decides the graph's shape each time. The result remembers "
@@ -306,9 +308,10 @@ LESSONS: list[Lesson] = [
         lesson_graph, ("tensor(31., grad_fn=<AddBackward0>)", "z.grad_fn: AddBackward0"),
         Walk(_walk_z, {"x": 2.0, "y": 3.0}, "z = x² + y³"),
         seed="Autograd in PyTorch, 1. Enabling Autograd",
-        takeaway="The graph below is what autograd recorded: leaves on the left, z on the right."),
+        takeaway="What autograd recorded: x and y (leaves) on the left, then z = x² + y³, then the loop's two ×2 ops "
+                 "(31 < 100, 62 < 100, 124 stops it). Another start value would record a different graph."),
     Lesson(
-        "backward", "2. backward() and .grad",
+        "backward", "2 · backward()", "2. backward() and .grad",
         "Call `backward()` on a scalar (usually the loss) and autograd walks the graph backwards, "
         "applying the chain rule at every node. Each leaf's gradient lands in its `.grad`. "
         "For `z = x² + y³` at x = 2, y = 3: ∂z/∂x = 2x = 4 and ∂z/∂y = 3y² = 27.",
@@ -318,7 +321,7 @@ LESSONS: list[Lesson] = [
         seed="Autograd in PyTorch, 2. Computing Gradients; The Wizard of Autograd; AutoGradPyTorch Example 1",
         takeaway="Open the walkthrough to see 4 and 27 appear one chain-rule step at a time."),
     Lesson(
-        "detach", "3. detach() and no_grad()",
+        "detach", "3 · detach", "3. detach() and no_grad()",
         "`b.detach()` gives b's value cut off from the graph, so no gradient flows back to b and "
         "`b.grad` stays `None`. Inside `with torch.no_grad():` nothing is recorded at all — that is how "
         "you evaluate a model or update weights without building a graph.",
@@ -327,7 +330,7 @@ LESSONS: list[Lesson] = [
         seed="Autograd in PyTorch, 3. Detaching Tensors",
         takeaway="In the graph, b's edge carries no gradient."),
     Lesson(
-        "accumulate", "4. Gradients accumulate: zero_grad()",
+        "accumulate", "4 · zero_grad", "4. Gradients accumulate: zero_grad()",
         "`backward()` **adds** to `.grad` instead of overwriting it (so gradients from several losses "
         "can be combined). In a training loop that means you must reset the gradients before each "
         "backward pass — `optimizer.zero_grad()`. Forget it and every step uses the sum of all past "
@@ -337,7 +340,7 @@ LESSONS: list[Lesson] = [
         seed="AutoGradPyTorch, Gradient Accumulation; Dracula's training loop",
         takeaway="Each backward adds 2x = 4 to x.grad."),
     Lesson(
-        "training", "5. A training step: nn.Linear, MSELoss, SGD",
+        "training", "5 · a training step", "5. A training step: nn.Linear, MSELoss, SGD",
         "A network's weights are leaves too (`nn.Parameter` has `requires_grad=True`). One training "
         "step is: forward pass, loss, `optimizer.zero_grad()`, `loss.backward()` to fill every "
         "weight's `.grad`, then `optimizer.step()` to move each weight against its gradient "
@@ -348,7 +351,7 @@ LESSONS: list[Lesson] = [
         seed="Autograd in PyTorch, 4. Autograd in Neural Networks",
         takeaway="The graph is the loss after the step (no backward yet): 0.81, down from 2.25."),
     Lesson(
-        "xy200", "6. Drive x · y to 200",
+        "xy200", "6 · x·y → 200", "6. Drive x · y to 200",
         "The Dracula chapter's loop: two numbers, x = 5 and y = 10, and the loss |x·y − 200|. "
         "Each step computes the loss, backpropagates, lets SGD nudge x and y, and zeroes the "
         "gradients. The loss falls in a straight line (the gradient of |·| has constant size), "
@@ -359,7 +362,7 @@ LESSONS: list[Lesson] = [
         seed="Chapter 5: The Code That Brought Dracula's Story to Life",
         takeaway="The curve is the loss at each of the 1000 steps."),
     Lesson(
-        "higher_order", "7. Higher-order derivatives and Jacobians",
+        "higher_order", "7 · higher order", "7. Higher-order derivatives and Jacobians",
         "`torch.autograd.grad(y, x, create_graph=True)` returns dy/dx as a tensor *with its own "
         "graph*, so you can differentiate it again. For y = x³ at x = 3: dy/dx = 3x² = 27 and "
         "d²y/dx² = 6x = 18. `torch.autograd.functional.jacobian` stacks the gradients of every output "
@@ -370,7 +373,7 @@ LESSONS: list[Lesson] = [
         seed="Chapter 3: custom gradients, higher-order derivatives, and Jacobians",
         takeaway="The graph is dy/dx itself: the backward pass of x³, recorded as a graph."),
     Lesson(
-        "custom_function", "8. A custom autograd.Function",
+        "custom_function", "8 · custom Function", "8. A custom autograd.Function",
         "Subclass `torch.autograd.Function` to define an operation with your own `forward` and "
         "`backward`. `ctx.save_for_backward` keeps what backward needs; backward receives the "
         "upstream gradient and returns one gradient per input. `gradcheck` verifies it against finite "

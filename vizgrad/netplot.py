@@ -391,7 +391,7 @@ def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = Tr
                                                "<extra></extra>"))
     elif kind == "classification":
         traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=0, zmax=1, colorscale=SCALE, opacity=0.85,
-                                 showscale=False, name="output", zsmooth="best",
+                                 showscale=False, name="output", zsmooth="fast",
                                  hovertemplate="(%{x:.2f}, %{y:.2f}): P(class 1) = %{z:.3f}<extra></extra>"))
         traces.append(_t("contour", x=grid.xs, y=grid.ys, z=z, showscale=False, name="boundary", hoverinfo="skip",
                                  contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
@@ -400,7 +400,7 @@ def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = Tr
         ys_all = np.concatenate([dataset.y_train, dataset.y_test]).astype(np.float64)
         m = float(np.max(np.abs(ys_all))) if ys_all.size else 1.0
         traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=-(m or 1), zmax=m or 1, colorscale=SCALE,
-                                 opacity=0.85, showscale=False, name="output", zsmooth="best",
+                                 opacity=0.85, showscale=False, name="output", zsmooth="fast",
                                  hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.3f}<extra></extra>"))
     if show_train:
         traces += _point_traces(dataset.x_train, dataset.y_train, kind, k, "train", "white", 7)
@@ -429,7 +429,7 @@ def neuron_figure(grid, title: str = "", height: int = 300, probability: bool = 
     else:
         m = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
         lo, hi = -(m or 1.0), (m or 1.0)
-    return _fig([_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=lo, zmax=hi, colorscale=SCALE, zsmooth="best",
+    return _fig([_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=lo, zmax=hi, colorscale=SCALE, zsmooth="fast",
                                 name="output", colorbar=dict(thickness=10, len=0.9, outlinewidth=0),
                                 hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.4g}<extra></extra>")],
                 _base_layout(height, showlegend=False, margin=dict(l=8, r=8, t=34, b=8),
