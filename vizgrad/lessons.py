@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
+import sys
 import textwrap
+import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -125,7 +127,7 @@ def lesson_accumulate():
 
 
 def lesson_training():
-    # One nn.Linear(1, 1) layer; weights set so every run is the same.
+    # One nn.Linear(1, 1) layer, with fixed weights.
     class Net(nn.Module):
         def __init__(self):
             super(Net, self).__init__()
@@ -415,6 +417,9 @@ def source_of(fn: Callable) -> str:
     return "\n".join(imports) + "\n\n" + text + "\n"
 
 
+_RUN_LOCK = threading.Lock()
+
+
 @dataclass
 class LessonRun:
     lesson: Lesson
@@ -432,12 +437,15 @@ def run(lesson: Lesson) -> LessonRun:
     """Call the lesson's code with stdout captured; collect what it printed and returned."""
     buf = io.StringIO()
     out = LessonRun(lesson)
-    try:
-        with contextlib.redirect_stdout(buf):
-            ret = lesson.code()
-    except Exception as e:  # a lesson must never take the page down: show the error instead
-        out.error = f"{type(e).__name__}: {e}"
-        ret = None
+    seen: dict = {}
+
+    def keep_locals(frame, event, arg):  # the lesson's variables at its return, to label the graph
+        if event == "return" and frame.f_code is lesson.code.__code__:
+            seen.update(frame.f_locals)
+
+    with _RUN_LOCK:  # stdout redirection is process-wide: one lesson at a time across sessions
+        ret = _call(lesson, buf, out, keep_locals)
+    _name_tensors(seen)
     out.output = buf.getvalue()
     for item in (ret if isinstance(ret, tuple) else (ret,)):
         if isinstance(item, torch.Tensor):
@@ -445,6 +453,31 @@ def run(lesson: Lesson) -> LessonRun:
         elif isinstance(item, list) and item and all(isinstance(v, float) for v in item):
             out.curve = item
     return out
+
+
+def _call(lesson: Lesson, buf, out: LessonRun, profiler):
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        with contextlib.redirect_stdout(buf):
+            ret = lesson.code()
+    except Exception as e:  # a lesson must never take the page down: show the error instead
+        out.error = f"{type(e).__name__}: {e}"
+        ret = None
+    finally:
+        sys.setprofile(previous)
+    return ret
+
+
+def _name_tensors(variables: dict) -> None:
+    """Label tensors (and modules' parameters) by the variable names the lesson gave them."""
+    for name, v in variables.items():
+        if isinstance(v, torch.Tensor) and getattr(v, "name", None) is None:
+            v.name = name
+        elif isinstance(v, nn.Module):
+            for pname, p in v.named_parameters():
+                if getattr(p, "name", None) is None:
+                    p.name = pname
 
 
 def missing_lines(lesson: Lesson, output: str) -> list[str]:

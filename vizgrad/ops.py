@@ -34,7 +34,11 @@ from vizgrad.tensor import Size, Tensor, _norm_dim, _size
 # floating-point RuntimeWarnings are muted for lines in this module only (not for user code).
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"vizgrad\.ops$")
 
-OPS: dict[str, type["Op"]] = {}  # torch backward name -> op class, for the graph, docs and tests
+OPS: dict[str, type["Op"]] = {}
+# Module calls running now, innermost last: (scope tuple, names) pairs pushed by vizgrad.nn's
+# Module.__call__. A node recorded while one runs gets `scope`, e.g. (":Net", "fc1:Linear"),
+# which the graph view uses to collapse a module call into one node.
+CALL_STACK: list = []  # torch backward name -> op class, for the graph, docs and tests
 
 
 class Op:
@@ -72,6 +76,8 @@ class Op:
                     ctx.inputs = inputs
                     out._requires_grad = True
                     out.grad_fn = ctx
+                    if CALL_STACK:
+                        ctx.scope = CALL_STACK[-1][0]
                     if cls.saves:  # remember versions only when some input was modified in place before
                         for u in inputs:
                             if u._version:
@@ -959,7 +965,14 @@ class Transpose(Op):
 
 
 class T(Transpose):
+    """x.t(): a matrix transpose (0-d and 1-d tensors are returned as they are)."""
     torch_name = "TBackward0"
+
+    def forward(ctx, a):
+        return a.T  # numpy's .T: the cheapest view; for ndim < 2 it is the array itself
+
+    def backward(ctx, g, out, a):
+        return (g.T if np.ndim(_arr(g)) == 2 else g,)
 
 
 class Permute(Op):
@@ -1056,9 +1069,7 @@ swapaxes = transpose
 def t(input):
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
-    if input.dim() < 2:
-        return T.apply(input, dim0=0, dim1=0)
-    return T.apply(input, dim0=0, dim1=1)
+    return T.apply(input)
 
 
 def permute(input, *dims):
@@ -1447,9 +1458,10 @@ class Addmm(Op):
         return bias + x @ w
 
     def backward(ctx, g, out, bias, x, w):
-        # x (N, in), w (in, out), g (N, out); the engine sums g over N for the bias
+        # x (N, in), w (in, out), g (N, out); the engine sums g over N for the bias.
+        # The input batch of a first layer needs no gradient: skip that matmul.
         g = _dense(g)
-        return g, g @ w.T, x.T @ g
+        return g, (g @ w.T if ctx.inputs[1]._requires_grad else None), x.T @ g
 
 
 def matmul(input, other):

@@ -96,10 +96,9 @@ def from_function(fn: Callable, leaves: dict, title: str, query: dict, kind: str
     root = fn(**tensors)
     base = {n: np.asarray(v, dtype=np.float64) for n, v in leaves.items()}
 
-    def f(vals: dict) -> float:
-        with vg.no_grad():
-            args = {n: vg.tensor(np.asarray(vals.get(n, base[n]), dtype=np.float64)) for n in base}
-            return float(np.sum(fn(**args).numpy()))
+    def f(vals: dict) -> float:  # leaves without requires_grad: nothing is recorded
+        args = {n: vg.tensor(np.asarray(vals.get(n, base[n]), dtype=np.float64)) for n in base}
+        return float(np.sum(fn(**args).detach().numpy()))
 
     return Source(kind, title, query, root=root, leaves=tensors, f=f, note=note)
 

@@ -74,7 +74,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and input._data.ndim == 2 and weight._data.ndim == 2:
         dt = input._data.dtype
         if weight._data.dtype == dt and bias._data.dtype == dt:
-            return Addmm.apply(bias, input, T.apply(weight, dim0=0, dim1=1))
+            return Addmm.apply(bias, input, T.apply(weight))
     return ops.linear(input, weight, bias)
 
 

@@ -13,7 +13,8 @@ rather than a `__getattr__` fallback (a hot path in every forward).
 
 Module-call tagging (for the graph view): while a module runs, every grad_fn node created by
 that call gets `node.scope`, a tuple of "<qualified name>:<ClassName>" strings, outermost first
-(the outermost module called is named ""). See `_tag_scope`.
+(the outermost module called is named ""). `__call__` pushes the scope on `vizgrad.ops.CALL_STACK`
+and `Op.apply` tags each node it records with the innermost one.
 """
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ from typing import Iterator
 
 import numpy as np
 
-from vizgrad._grad_mode import GRAD_ENABLED
 from vizgrad.nn.parameter import Buffer, Parameter
+from vizgrad.ops import CALL_STACK
 from vizgrad.tensor import Tensor
 
 # -- module-call stack and qualified names ------------------------------------------------------
-_CALL_STACK: list = []        # scope tuples of the modules currently running, innermost last
+_CALL_STACK = CALL_STACK      # (scope tuple, names) of the modules running, innermost last; Op.apply tags
+                              # every node it records with the innermost scope
 _STRUCTURE_VERSION = [0]      # bumped whenever any module gains/loses a submodule
 _NAME_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # root -> (version, {id: "name:Class"})
 
@@ -43,45 +45,6 @@ def _scope_names(root: "Module") -> dict:
         names.setdefault(id(m), f"{name}:{type(m).__name__}")
     _NAME_CACHE[root] = (_STRUCTURE_VERSION[0], names)
     return names
-
-
-def _collect_fns(obj, out: list):
-    if isinstance(obj, Tensor):
-        if obj.grad_fn is not None:
-            out.append(obj.grad_fn)
-    elif isinstance(obj, (tuple, list)):
-        for o in obj:
-            _collect_fns(o, out)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            _collect_fns(o, out)
-
-
-def _tag_scope(result, args, kwargs, scope: tuple):
-    """Give `scope` to the untagged nodes behind `result` that this call created."""
-    roots: list = []
-    _collect_fns(result, roots)
-    if not roots:
-        return
-    stop: list = []
-    _collect_fns(args, stop)
-    if kwargs:
-        _collect_fns(kwargs, stop)
-    seen = set(map(id, stop))
-    stack = roots
-    while stack:
-        node = stack.pop()
-        k = id(node)
-        if k in seen:
-            continue
-        seen.add(k)
-        if getattr(node, "scope", None) is None:
-            node.scope = scope
-        inputs = getattr(node, "inputs", ())
-        for t in inputs:
-            c = t.grad_fn
-            if c is not None and id(c) not in seen:
-                stack.append(c)
 
 
 def _addindent(s_: str, num_spaces: int) -> str:
@@ -162,8 +125,6 @@ class Module:
                         result = r
         finally:
             stack.pop()
-        if GRAD_ENABLED[0]:
-            _tag_scope(result, args, kwargs, scope)
         return result
 
     _call_impl = __call__
