@@ -26,6 +26,7 @@ import weakref
 
 import numpy as np
 
+from vizgrad.ops import CALL_STACK
 from vizgrad._grad_mode import GRAD_ENABLED
 from vizgrad.autograd.engine import FREED_MSG
 from vizgrad.ops import Op
@@ -187,6 +188,8 @@ class Function(metaclass=FunctionMeta):
         node.torch_name = f"{cls.__name__}Backward"
         node.symbol = cls.__name__
         node.latex = (r"\text{custom backward}",) * len(tensor_args)
+        if CALL_STACK:  # inside a module call: tag like any other node (see vizgrad.ops.CALL_STACK)
+            node.scope = CALL_STACK[-1][0]
         ctx._node = weakref.ref(node)
         new_outs = list(outs)
         if len(diff_idx) == 1 and len(outs) == 1:
