@@ -36,7 +36,7 @@ for tab, lesson in zip(tabs, LESSONS):
         with out_col:
             st.markdown("**Output**")
             if r.ok:
-                st.code(r.output, language=None)
+                st.code(r.output, language=None, wrap_lines=True)
             else:
                 st.error(f"The lesson's code failed: {r.error}", icon=":material/error:")
             if r.curve:

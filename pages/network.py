@@ -215,7 +215,6 @@ def training_panel():
         if tr.diverged:
             S.nw_playing = False
             st.rerun()  # the whole page: stops the timer, shows the message
-    _skip = open("/tmp/nw_skip").read().split() if os.path.exists("/tmp/nw_skip") else []
     m = tr.evaluate()
     cls = tr.kind == "classification"
     cols = st.columns(6 if cls else 4)
@@ -238,28 +237,29 @@ def training_panel():
         c1.markdown("**Network** — click a neuron to see its output")
         edges = c2.segmented_control("Edges", ["weight", "|grad|"], default="weight", key="nw_edges",
                                      label_visibility="collapsed", required=True)
-        (lambda *a, **k: None) if "nw_net" in _skip else st.plotly_chart(netplot.network_figure(snap, mode="grad" if edges == "|grad|" else "weight",
-                                               selected=S.nw_neuron),
+        st.plotly_chart(netplot.network_figure(snap, mode="grad" if edges == "|grad|" else "weight",
+                                               selected=S.nw_neuron, edge_hover=not S.nw_playing),
                         key="nw_net", on_select=pick_neuron, selection_mode="points", width="stretch",
-                        config={"displayModeBar": False})
+                        config={"displayModeBar": False}, theme=None)
     with out_col:
         st.markdown("**Output** — training points white-edged, test points dark-edged")
-        (lambda *a, **k: None) if "nw_output" in _skip else st.plotly_chart(netplot.decision_figure(tr.predict_grid(50), tr.dataset, height=330), key="nw_output",
-                        width="stretch", config={"displayModeBar": False})
-        (lambda *a, **k: None) if "nw_curves" in _skip else st.plotly_chart(netplot.curves_figure(tr.history, height=230), key="nw_curves", width="stretch",
-                        config={"displayModeBar": False})
+        st.plotly_chart(netplot.decision_figure(
+            tr.predict_grid(50), tr.dataset, height=330, points="image" if S.nw_playing else "svg"), key="nw_output",
+                        width="stretch", config={"displayModeBar": False}, theme=None)
+        st.plotly_chart(netplot.curves_figure(tr.history, height=230), key="nw_curves", width="stretch",
+                        config={"displayModeBar": False}, theme=None)
     gn_col, neuron_col = st.columns([3, 2], gap="medium")
     with gn_col:
         st.markdown("**Gradient norm per layer** — ‖∂L/∂W‖ each step; a layer far below the others learns "
                     "slowly (vanishing gradients), a curve shooting up is exploding")
-        (lambda *a, **k: None) if "nw_gradnorm" in _skip else st.plotly_chart(netplot.grad_norm_figure(tr.history, netplot.layer_names(snap), height=260),
-                        key="nw_gradnorm", width="stretch", config={"displayModeBar": False})
+        st.plotly_chart(netplot.grad_norm_figure(tr.history, netplot.layer_names(snap), height=260),
+                        key="nw_gradnorm", width="stretch", config={"displayModeBar": False}, theme=None)
     with neuron_col:
         layer, unit = S.nw_neuron
         grid = tr.feature_grid(cfg.features[unit], 50) if layer < 0 else tr.neuron_outputs_grid(layer, unit, 50)
         st.markdown(f"**Selected: {netplot.neuron_title(snap, layer, unit)}**")
-        (lambda *a, **k: None) if "nw_neuron_fig" in _skip else st.plotly_chart(netplot.neuron_figure(grid, height=260), key="nw_neuron_fig", width="stretch",
-                        config={"displayModeBar": False})
+        st.plotly_chart(netplot.neuron_figure(grid, height=260), key="nw_neuron_fig", width="stretch",
+                        config={"displayModeBar": False}, theme=None)
     print("frag end", round(time.perf_counter() - _t0, 3), file=sys.stderr)
 
 

@@ -13,7 +13,7 @@ from pages._common import ensure_app_navigation
 ensure_app_navigation()
 
 from vizgrad import walkthrough_sources as ws
-from vizgrad.playground import State, VarSpec, default_value
+from vizgrad.playground import State, VarSpec
 
 PLAY_SECONDS = 1.5
 
@@ -60,7 +60,7 @@ def edit_expression() -> None:
 
 params = url_params()
 from_url = ws.normalize_query(params) if any(k != "step" for k in params) else None
-if from_url and from_url != st.session_state.get("wt_query"):
+if from_url and from_url != st.session_state.get("wt_written"):
     # opened from a link (or the URL was edited): that graph, at the URL's step
     use_source(from_url)
     st.session_state.wt_want_step = params.get("step")
@@ -100,6 +100,7 @@ if st.session_state.get("wt_walk_key") != source.key or "wt_walk" not in st.sess
     st.session_state.wt_walk_key = source.key
 walk = st.session_state.wt_walk
 
+st.session_state.wt_written = ws.normalize_query(source.query)  # the URL names this source from now on
 if not walk.ok:
     st.query_params.from_dict(source.query)
     st.error(walk.error or "Nothing to walk through.", icon=":material/error:")
@@ -171,28 +172,25 @@ def stepper() -> None:
             st.latex(line)
         st.markdown(ws.describe(walk, k))
 
-    graph_col, side_col = st.columns([3, 2], gap="large")
-    with graph_col:
-        opts = st.columns(3)
-        focus = opts[0].toggle("focus on this step", value=False, key="wt_focus",
-                               help="Fade everything except the current op and its tensors.")
-        shapes = opts[1].toggle("shapes", value=False, key="wt_shapes")
-        dark = opts[2].toggle("dark", value=False, key="wt_dark")
-        fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light")
-        st.plotly_chart(fig, key="wt_graph", width="stretch")
-        st.caption("Orange: this step's op and tensors. Faded: "
-                   + ("not computed yet." if step.phase == "forward" else "gradient not final yet.")
-                   + " Numbers on the edges: the gradient sent back along each edge so far.")
-    with side_col:
-        st.markdown("**Gradients so far**")
-        rows = ws.running_grads(walk, k)
-        if rows:
-            st.table(rows, border="horizontal", hide_index=True)
-        else:
-            st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂L/∂L = 1 "
-                       "at the output L.")
-        if k < walk.n - 1:
-            st.caption("At the last step the result is checked against `.backward()` and finite differences.")
+    opts = st.columns([1, 1, 1, 4])
+    focus = opts[0].toggle("focus", value=False, key="wt_focus",
+                           help="Fade everything except the current op and its tensors.")
+    shapes = opts[1].toggle("shapes", value=False, key="wt_shapes")
+    dark = opts[2].toggle("dark", value=False, key="wt_dark")
+    fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light")
+    st.plotly_chart(fig, key="wt_graph")
+    st.caption("Orange: this step's op and tensors. Faded: "
+               + ("not computed yet." if step.phase == "forward" else "gradient not final yet.")
+               + " Numbers on the edges: the gradient sent back along each edge so far.")
+
+    st.markdown("**Gradients so far**")
+    rows = ws.running_grads(walk, k)
+    if rows:
+        st.table(rows, border="horizontal", hide_index=True)
+    else:
+        st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂L/∂L = 1 at the output L.")
+    if k < walk.n - 1:
+        st.caption("At the last step the result is checked against `.backward()` and finite differences.")
 
     if k == walk.n - 1:
         st.subheader("Check: the walkthrough against `.backward()` and finite differences")

@@ -86,7 +86,7 @@ def diverging_rgb(v: np.ndarray, vmax: float | None = None) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def png_data_uri(rgb: np.ndarray) -> str:
+def png_data_uri(rgb: np.ndarray, level: int = 6) -> str:
     """(h, w, 3) uint8 -> 'data:image/png;base64,...' (row 0 at the top)."""
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     h, w = rgb.shape[:2]
@@ -95,7 +95,7 @@ def png_data_uri(rgb: np.ndarray) -> str:
     def chunk(tag, data):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
     png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+           + chunk(b"IDAT", zlib.compress(raw, level)) + chunk(b"IEND", b""))
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
@@ -195,11 +195,12 @@ def _fmt(v) -> str:
 
 
 def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: int | None = None,
-                   n_bins: int = 6) -> go.Figure:
+                   n_bins: int = 6, edge_hover: bool = True) -> go.Figure:
     """The network: inputs, hidden layers and output as squares (showing each node's output over
     the input plane when snap.thumbs is set), weights as edges. mode="weight": colour = sign
     (blue > 0, orange < 0), width = |w|; mode="grad": width = |dL/dw| (one colour), so vanishing
-    or exploding gradients show as thin or thick layers. selected: (layer, unit) to outline."""
+    or exploding gradients show as thin or thick layers. selected: (layer, unit) to outline.
+    edge_hover=False leaves out the points that hover each weight (cheaper to redraw while training)."""
     if mode not in ("weight", "grad"):
         raise ValueError(f"mode must be 'weight' or 'grad', got {mode!r}")
     sizes = snap.sizes
@@ -246,8 +247,9 @@ def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: 
         traces.append(_t("scatter", x=xs_, y=ys_, mode="lines", line=dict(color=colour, width=width),
                                  opacity=0.85 if mode == "weight" else 0.75, hoverinfo="skip", showlegend=False,
                                  name=name, meta=f"edges {name} bin {k}"))
-    traces.append(_t("scatter", x=hx, y=hy, mode="markers", marker=dict(size=7, color="rgba(0,0,0,0)"),
-                             hovertext=htext, hoverinfo="text", showlegend=False, name="weights"))
+    if edge_hover:
+        traces.append(_t("scatter", x=hx, y=hy, mode="markers", marker=dict(size=7, color="rgba(0,0,0,0)"),
+                         hovertext=htext, hoverinfo="text", showlegend=False, name="weights"))
 
     # -- nodes: images + outline shapes + a transparent marker trace carrying [layer, unit]
     images, shapes, annotations = [], [], []
@@ -349,70 +351,145 @@ def _point_traces(x, y, kind, n_classes, name, outline, size):
     if kind != "classification":
         marker.update(colorscale=SCALE, cmin=-m, cmax=m)
     out.append(_t("scatter", x=x[:, 0], y=x[:, 1], mode="markers", name=name, marker=marker, hovertext=text,
+                  showlegend=False, legendgroup=name,
                           hovertemplate="(%{x:.2f}, %{y:.2f}) %{hovertext}<extra>" + name + "</extra>"))
     return out
 
 
+def _upsample(z: np.ndarray, n: int) -> np.ndarray:
+    """Bilinear resampling of (h, w, ...) to (n, n, ...) (corner-aligned)."""
+    def along(a, axis):
+        m = a.shape[axis]
+        u = np.linspace(0, m - 1, n)
+        i0 = np.minimum(np.floor(u).astype(int), m - 2) if m > 1 else np.zeros(n, int)
+        w = (u - i0) if m > 1 else np.zeros(n)
+        a0, a1 = np.take(a, i0, axis), np.take(a, np.minimum(i0 + 1, m - 1), axis)
+        shape = [1] * a.ndim
+        shape[axis] = n
+        w = w.reshape(shape)
+        return a0 * (1 - w) + a1 * w
+    return along(along(z, 0), 1)
+
+
+_STAMPS: dict = {}
+
+
+def _stamp(radius: float, ring: float):
+    """Pixel offsets of a disc of radius + ring, its coverage (antialiased edge) and the weight of
+    the fill colour against the outline colour."""
+    key = (radius, ring)
+    if key not in _STAMPS:
+        r = int(math.ceil(radius + ring + 1))
+        dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
+        d = np.hypot(dx, dy).ravel()
+        cover = np.clip(radius + ring + 0.5 - d, 0, 1)
+        keep = cover > 0
+        inner = np.clip(radius + 0.5 - d, 0, 1)
+        _STAMPS[key] = (dy.ravel()[keep], dx.ravel()[keep], cover[keep], inner[keep])
+    return _STAMPS[key]
+
+
+def _draw_points(img, rows, cols, colors, outline, radius=3.0, ring=1.0):
+    """Stamp antialiased discs (fill colours (n, 3), one outline colour) into img (h, w, 3) float, in place.
+    Vectorized: where two discs overlap, the later one wins (each is blended with the background)."""
+    h, w = img.shape[:2]
+    oy, ox, cover, inner = _stamp(radius, ring)
+    yy = np.rint(rows).astype(int)[:, None] + oy[None]
+    xx = np.rint(cols).astype(int)[:, None] + ox[None]
+    ok = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+    f = np.broadcast_to(inner[None, :, None], yy.shape + (1,))[ok]
+    a = np.broadcast_to(cover[None, :, None], yy.shape + (1,))[ok]
+    c = np.broadcast_to(np.asarray(colors, dtype=np.float32)[:, None, :], yy.shape + (3,))[ok]
+    yy, xx = yy[ok], xx[ok]
+    c = c * f + np.asarray(outline, dtype=np.float32) * (1 - f)
+    img[yy, xx] = img[yy, xx] * (1 - a) + c * a
+
+
+def _value_colors(y, kind, vmax):
+    if kind == "classification":
+        cols = np.stack([_rgb(c) for c in CLASS_COLORS])
+        return cols[np.asarray(y).astype(np.int64) % len(CLASS_COLORS)]
+    return diverging_rgb(np.asarray(y, dtype=np.float64), vmax).astype(np.float64)
+
+
 def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = True, height: int = 380,
-                    extent: float = 6.0, title: str | None = None) -> go.Figure:
-    """What the network outputs over the input plane (a heatmap: P(class 1) for binary data, the
-    class mixture for several classes, the value for regression), with the training points
-    (white outline) and test points (dark outline). grid: Trainer.predict_grid(...); dataset:
-    vizgrad.data.Dataset. 1-D data (ys None): the prediction as a line over the points."""
+                    title: str | None = None, points: str = "svg", pixels: int = 320) -> go.Figure:
+    """What the network outputs over the input plane, with the training points (white outline)
+    and test points (dark outline). The background is an image: P(class 1) on the orange-white-
+    blue scale with the 0.5 boundary drawn (binary), the class colours mixed by probability
+    (several classes), or the value (regression). grid: Trainer.predict_grid(...); dataset:
+    vizgrad.data.Dataset. points="svg": points are plotly traces named "train" and "test" (with
+    hover), plus an invisible heatmap that hovers the output; points="image": points are drawn
+    into the background image (cheap to redraw several times a second; the legend keeps "train"
+    and "test"). 1-D data (grid.ys None): the prediction as a line over the points."""
+    if points not in ("svg", "image"):
+        raise ValueError(f"points must be 'svg' or 'image', got {points!r}")
     kind, k = dataset.kind, dataset.n_classes
     traces = []
-    layout = _base_layout(height)
+    layout = _base_layout(height, title=dict(text=title or "", x=0.01, font=dict(size=13)))
     if grid.ys is None:  # 1-D regression
         traces.append(_t("scatter", x=grid.xs, y=grid.z, mode="lines", name="prediction",
-                                 line=dict(color=FG, width=2.5)))
+                         line=dict(color=FG, width=2.5)))
         for x, y, name, col in ((dataset.x_train, dataset.y_train, "train", POS),
                                 (dataset.x_test, dataset.y_test, "test", NEG)):
             if name == "test" and not show_test or name == "train" and not show_train:
                 continue
             traces.append(_t("scatter", x=x[:, 0], y=y, mode="markers", name=name,
-                                     marker=dict(size=6, color=col, line=dict(color="white", width=0.8))))
-        layout.update(title=dict(text=title or "", x=0.01, font=dict(size=13)),
-                      xaxis=_axis(range=[-extent, extent], title=dict(text="x")), yaxis=_axis(title=dict(text="y")))
+                             marker=dict(size=6, color=col, line=dict(color="white", width=0.8))))
+        layout.update(xaxis=_axis(range=[float(grid.xs[0]), float(grid.xs[-1])], title=dict(text="x")),
+                      yaxis=_axis(title=dict(text="y")))
         return _fig(traces, layout)
-    z = np.asarray(grid.z, dtype=np.float64)
-    images = []
-    if kind == "classification" and z.ndim == 3:  # multi-class: a PNG of mixed class colours
-        rgb = _class_rgb(z)[::-1]
-        dx = float(grid.xs[1] - grid.xs[0])
-        dy = float(grid.ys[1] - grid.ys[0])
-        images.append(dict(source=png_data_uri(rgb), xref="x", yref="y", x=float(grid.xs[0]) - dx / 2,
-                           y=float(grid.ys[-1]) + dy / 2, sizex=float(grid.xs[-1] - grid.xs[0]) + dx,
-                           sizey=float(grid.ys[-1] - grid.ys[0]) + dy, sizing="stretch", layer="below"))
-        # an invisible heatmap keeps the hover (most likely class and its probability)
-        best = z.argmax(-1)
-        traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=best, opacity=0, showscale=False, name="output",
-                                 customdata=z.max(-1),
-                                 hovertemplate="(%{x:.2f}, %{y:.2f}): class %{z}, p = %{customdata:.2f}"
-                                               "<extra></extra>"))
+    z = np.nan_to_num(np.asarray(grid.z, dtype=np.float64), nan=0.5)
+    n = int(pixels)
+    vmax = None
+    if kind == "classification" and z.ndim == 3:
+        rgb = _upsample(_class_rgb(z).astype(np.float32), n)
     elif kind == "classification":
-        traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=0, zmax=1, colorscale=SCALE, opacity=0.85,
-                                 showscale=False, name="output", zsmooth="fast",
-                                 hovertemplate="(%{x:.2f}, %{y:.2f}): P(class 1) = %{z:.3f}<extra></extra>"))
-        traces.append(_t("contour", x=grid.xs, y=grid.ys, z=z, showscale=False, name="boundary", hoverinfo="skip",
-                                 contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
-                                 line=dict(color="rgba(31,35,40,0.55)", width=1.5), showlegend=False))
+        p = _upsample(z.astype(np.float32), n)
+        rgb = _upsample(diverging_rgb(z * 2 - 1, 1.0).astype(np.float32), n)
+        above = p > 0.5  # the decision boundary: pixels whose right or upper neighbour is on the other side
+        edge = np.zeros_like(above)
+        edge[:, :-1] |= above[:, :-1] != above[:, 1:]
+        edge[:-1, :] |= above[:-1, :] != above[1:, :]
+        rgb[edge] = rgb[edge] * 0.45 + _rgb(FG) * 0.55
     else:
         ys_all = np.concatenate([dataset.y_train, dataset.y_test]).astype(np.float64)
-        m = float(np.max(np.abs(ys_all))) if ys_all.size else 1.0
-        traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=-(m or 1), zmax=m or 1, colorscale=SCALE,
-                                 opacity=0.85, showscale=False, name="output", zsmooth="fast",
-                                 hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.3f}<extra></extra>"))
-    if show_train:
-        traces += _point_traces(dataset.x_train, dataset.y_train, kind, k, "train", "white", 7)
-    if show_test:
-        traces += _point_traces(dataset.x_test, dataset.y_test, kind, k, "test", FG, 7)
-    lim = [float(grid.xs[0]), float(grid.xs[-1])]
-    ticks = dict(ticks="outside", ticklen=3, showgrid=False, zeroline=False, fixedrange=True, constrain="domain")
-    if lim[1] - lim[0] <= 16:
+        vmax = float(np.max(np.abs(ys_all))) if ys_all.size else 1.0
+        vmax = vmax or 1.0
+        rgb = _upsample(diverging_rgb(z, vmax).astype(np.float32), n)
+    rgb = 255 - (255 - rgb) * 0.85          # a lighter background, so points stand out
+    x0, x1, y0, y1 = float(grid.xs[0]), float(grid.xs[-1]), float(grid.ys[0]), float(grid.ys[-1])
+    hx, hy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
+    img = rgb[::-1].copy()                  # row 0 = the top (largest y)
+    parts = [(dataset.x_train, dataset.y_train, "train", "#ffffff", show_train),
+             (dataset.x_test, dataset.y_test, "test", FG, show_test)]
+    if points == "image":
+        for x, y, name, outline, show in parts:
+            if show and len(x):
+                cols = (x[:, 0] - x0) / hx
+                rows = (y1 - x[:, 1]) / hy
+                _draw_points(img, rows, cols, _value_colors(y, kind, vmax), _rgb(outline))
+    else:
+        hover = z.argmax(-1) if z.ndim == 3 else z
+        what = "class %{z}" if z.ndim == 3 else ("P(class 1) = %{z:.3f}" if kind == "classification" else "%{z:.3f}")
+        traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=hover, opacity=0, showscale=False, name="output",
+                         hovertemplate="(%{x:.2f}, %{y:.2f}): " + what + "<extra></extra>"))
+        for x, y, name, outline, show in parts:
+            if show:
+                traces += _point_traces(x, y, kind, k, name, outline, 7)
+    for x, y, name, outline, show in parts:  # legend entries
+        if show:
+            traces.append(_t("scatter", x=[None], y=[None], mode="markers", name=name, legendgroup=name,
+                             marker=dict(size=8, color="#8c959f", line=dict(color=outline, width=1.5))))
+    img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    images = [dict(source=png_data_uri(img, level=1), xref="x", yref="y", x=x0 - hx / 2, y=y1 + hy / 2, sizex=x1 - x0 + hx,
+                   sizey=y1 - y0 + hy, sizing="stretch", layer="below")]
+    ticks = dict(ticks="outside", ticklen=3, showgrid=False, zeroline=False, fixedrange=True, constrain="domain",
+                 showline=True, linecolor="#d0d7de", mirror=True)
+    if x1 - x0 <= 16:
         ticks["dtick"] = 2
-    layout.update(images=images, title=dict(text=title or "", x=0.01, font=dict(size=13)),
-                  xaxis=dict(range=lim, **ticks),
-                  yaxis=dict(range=[float(grid.ys[0]), float(grid.ys[-1])], scaleanchor="x", scaleratio=1, **ticks))
+    layout.update(images=images, xaxis=dict(range=[x0, x1], **ticks),
+                  yaxis=dict(range=[y0, y1], scaleanchor="x", scaleratio=1, **ticks))
     return _fig(traces, layout)
 
 

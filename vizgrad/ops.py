@@ -41,6 +41,9 @@ OPS: dict[str, type["Op"]] = {}
 CALL_STACK: list = []  # torch backward name -> op class, for the graph, docs and tests
 
 
+_new = object.__new__
+
+
 class Op:
     torch_name = "Backward"  # what grad_fn.name() prints
     symbol = "?"             # short label on the drawn op node
@@ -69,7 +72,10 @@ class Op:
             data = cls.forward(ctx, inputs[0]._data, **params)
         else:
             data = cls.forward(ctx, *[t._data for t in inputs], **params)
-        out = Tensor._make(data)
+        out = _new(Tensor)      # Tensor._make, inlined: this runs once per op
+        out._data = data
+        out._grad = out.grad_fn = None
+        out._requires_grad = False
         if GRAD_ENABLED[0]:
             for t in inputs:
                 if t._requires_grad:
@@ -164,8 +170,9 @@ def _pair(a, b):
     """Two operands as tensors of torch's promoted dtype (fast path: same dtype or number + float tensor)."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            if a._data.dtype == b._data.dtype:
-                return a, b
+            da, db = a._data, b._data
+            if type(da) is type(db) and (type(da) is not np.ndarray or da.dtype == db.dtype):
+                return a, b  # same numpy scalar type, or arrays of one dtype
         elif type(b) is float or type(b) is int:
             if a._data.dtype.kind == "f":
                 return a, Tensor._make(a._data.dtype.type(b))

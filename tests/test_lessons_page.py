@@ -1,0 +1,34 @@
+"""Lessons page under AppTest: every lesson, its code, its output and its walkthrough link."""
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from vizgrad.lessons import LESSONS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def open_lessons() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/lessons.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_every_lesson_with_its_code_output_and_graph():
+    at = open_lessons()
+    assert [s.value for s in at.subheader] == [lesson.title for lesson in LESSONS]
+    codes = [c.value.strip() for c in at.code]
+    for lesson in LESSONS:
+        assert lesson.source.strip() in codes, lesson.id
+        outputs = [c for c in codes if all(e in c for e in lesson.expect)]
+        assert outputs, f"{lesson.id}: output with {lesson.expect} not shown"
+    assert not at.error
+    charts = at.get("plotly_chart")
+    assert len(charts) == len(LESSONS) + 1          # one graph each, plus the x*y -> 200 loss curve
+
+
+def test_seed_lines_are_on_the_page():
+    text = "\n".join(c.value for c in open_lessons().code)
+    for line in ("Gradient of x:  tensor(4.)", "tensor([1., 1., 1.])", "Gradient of b: None", "x.grad = tensor(12.)"):
+        assert line in text
