@@ -29,7 +29,8 @@ try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_sa
     LIMITS = Limits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))
 except (TypeError, ValueError):
     LIMITS = Limits()
-UPDATE_EVERY = 0.1          # seconds between training-panel updates while playing
+UPDATE_EVERY = 0.1          # seconds between updates of the live panel while playing
+CURVES_EVERY = 0.5          # ... and of the curves
 EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -169,6 +170,7 @@ except (ConfigError, DataError) as e:
     st.error(str(e), icon=":material/error:")
     st.stop()
 tr: Trainer = S.nw_trainer
+extent = netplot.data_extent(tr.dataset)
 
 
 def toggle_play():
@@ -207,14 +209,15 @@ def pick_neuron():
 
 
 # ---- the training panel: the only part that reruns while playing ----------------------------------------
+# Two fragments: the live one trains and redraws the network and its output several times a second;
+# the curves follow at a slower pace (every plotly chart costs the browser a redraw).
 @st.fragment(run_every=UPDATE_EVERY if S.nw_playing else None)
-def training_panel():
-    import sys, time; _t0 = time.perf_counter(); print("frag start", round(time.time() % 100, 2), file=sys.stderr)
+def live_panel():
     if S.nw_playing and tr.diverged is None:
         tr.run(int(S.nw_speed))
         if tr.diverged:
             S.nw_playing = False
-            st.rerun()  # the whole page: stops the timer, shows the message
+            st.rerun()  # the whole page: stops the timers, shows the message
     m = tr.evaluate()
     cls = tr.kind == "classification"
     cols = st.columns(6 if cls else 4)
@@ -226,16 +229,15 @@ def training_panel():
         cols[4].metric("Training accuracy", f"{m['train_acc']:.1%}")
         cols[5].metric("Test accuracy", f"{m['test_acc']:.1%}")
 
-    snap = netplot.snapshot(tr)
-    n_layers = len(snap.sizes)
-    if S.nw_neuron is None or not -1 <= S.nw_neuron[0] < n_layers - 1 \
-            or S.nw_neuron[1] >= snap.sizes[S.nw_neuron[0] + 1]:
-        S.nw_neuron = (0, 0) if n_layers > 2 else (-1, 0)
+    snap = netplot.snapshot(tr, extent=extent)
+    sizes = snap.sizes
+    if S.nw_neuron is None or not -1 <= S.nw_neuron[0] < len(sizes) - 1 or S.nw_neuron[1] >= sizes[S.nw_neuron[0] + 1]:
+        S.nw_neuron = (0, 0) if len(sizes) > 2 else (-1, 0)
     net_col, out_col = st.columns([3, 2], gap="medium")
     with net_col:
         c1, c2 = st.columns([3, 2], vertical_alignment="center")
         c1.markdown("**Network** — click a neuron to see its output")
-        edges = c2.segmented_control("Edges", ["weight", "|grad|"], default="weight", key="nw_edges",
+        edges = c2.segmented_control("Edges show", ["weight", "|grad|"], default="weight", key="nw_edges",
                                      label_visibility="collapsed", required=True)
         st.plotly_chart(netplot.network_figure(snap, mode="grad" if edges == "|grad|" else "weight",
                                                selected=S.nw_neuron, edge_hover=not S.nw_playing),
@@ -243,28 +245,33 @@ def training_panel():
                         config={"displayModeBar": False}, theme=None)
     with out_col:
         st.markdown("**Output** — training points white-edged, test points dark-edged")
-        st.plotly_chart(netplot.decision_figure(
-            tr.predict_grid(50), tr.dataset, height=330, points="image" if S.nw_playing else "svg"), key="nw_output",
-                        width="stretch", config={"displayModeBar": False}, theme=None)
-        st.plotly_chart(netplot.curves_figure(tr.history, height=230), key="nw_curves", width="stretch",
-                        config={"displayModeBar": False}, theme=None)
-    gn_col, neuron_col = st.columns([3, 2], gap="medium")
-    with gn_col:
-        st.markdown("**Gradient norm per layer** — ‖∂L/∂W‖ each step; a layer far below the others learns "
-                    "slowly (vanishing gradients), a curve shooting up is exploding")
-        st.plotly_chart(netplot.grad_norm_figure(tr.history, netplot.layer_names(snap), height=260),
-                        key="nw_gradnorm", width="stretch", config={"displayModeBar": False}, theme=None)
-    with neuron_col:
+        st.plotly_chart(netplot.decision_figure(tr.predict_grid(50, extent), tr.dataset, height=330,
+                                                points="image" if S.nw_playing else "svg"),
+                        key="nw_output", width="stretch", config={"displayModeBar": False}, theme=None)
         layer, unit = S.nw_neuron
-        grid = tr.feature_grid(cfg.features[unit], 50) if layer < 0 else tr.neuron_outputs_grid(layer, unit, 50)
+        grid = (tr.feature_grid(cfg.features[unit], 40, extent) if layer < 0
+                else tr.neuron_outputs_grid(layer, unit, 40, extent))
         st.markdown(f"**Selected: {netplot.neuron_title(snap, layer, unit)}**")
-        st.plotly_chart(netplot.neuron_figure(grid, height=260), key="nw_neuron_fig", width="stretch",
+        st.plotly_chart(netplot.neuron_figure(grid, height=250), key="nw_neuron_fig", width="stretch",
                         config={"displayModeBar": False}, theme=None)
-    print("frag end", round(time.perf_counter() - _t0, 3), file=sys.stderr)
 
 
-training_panel()
-import sys, time; print("after frag", round(time.time() % 100, 2), file=sys.stderr)
+@st.fragment(run_every=CURVES_EVERY if S.nw_playing else None)
+def curves_panel():
+    loss_col, gn_col = st.columns(2, gap="medium")
+    with loss_col:
+        st.markdown("**Loss** (and accuracy) on the training and test sets")
+        st.plotly_chart(netplot.curves_figure(tr.history, height=260), key="nw_curves", width="stretch",
+                        config={"displayModeBar": False}, theme=None)
+    with gn_col:
+        st.markdown("**Gradient norm per layer**, ‖∂L/∂W‖ at each step: a layer far below the others learns "
+                    "slowly (vanishing gradients); a curve shooting up is exploding")
+        st.plotly_chart(netplot.grad_norm_figure(tr.history, netplot.layer_names(len(tr.linears)), height=260),
+                        key="nw_gradnorm", width="stretch", config={"displayModeBar": False}, theme=None)
+
+
+live_panel()
+curves_panel()
 
 # ---- the autograd graph of one step; export (full reruns only) -------------------------------------------
 st.subheader("The autograd graph of one training step")

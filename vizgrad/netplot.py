@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["NEG", "POS", "CLASS_COLORS", "Snapshot", "snapshot", "network_figure", "decision_figure",
+__all__ = ["NEG", "POS", "CLASS_COLORS", "Snapshot", "snapshot", "data_extent", "network_figure", "decision_figure",
            "curves_figure", "grad_norm_figure", "neuron_figure", "layer_names", "neuron_at", "neuron_title",
            "step_graph", "png_data_uri", "diverging_rgb"]
 
@@ -158,10 +158,26 @@ def snapshot(trainer, resolution: int = 16, extent: float = 6.0, thumbnails: boo
                     thumbs, output, int(trainer.steps))
 
 
-def layer_names(snap_or_sizes) -> list[str]:
-    """One name per Linear layer: 'hidden 1', ..., 'output'."""
-    sizes = snap_or_sizes.sizes if isinstance(snap_or_sizes, Snapshot) else list(snap_or_sizes)
-    n = len(sizes) - 1
+def data_extent(dataset) -> float:
+    """The half-width of the square view: 6 for the built-in sets (as TensorFlow Playground),
+    else the largest |coordinate| plus 10 %, rounded up to a round number."""
+    if (dataset.meta or {}).get("source") != "csv":
+        return 6.0
+    m = float(np.max(np.abs(dataset.x))) * 1.1 if dataset.x.size else 1.0
+    if not math.isfinite(m) or m <= 0:
+        return 1.0
+    step = 10 ** math.floor(math.log10(m))
+    return float(math.ceil(m / step) * step)
+
+
+def layer_names(n_linear) -> list[str]:
+    """One name per Linear layer ('hidden 1', ..., 'output'), from their number, a Snapshot, or the sizes."""
+    if isinstance(n_linear, Snapshot):
+        n = len(n_linear.sizes) - 1
+    elif isinstance(n_linear, (int, np.integer)):
+        n = int(n_linear)
+    else:
+        n = len(list(n_linear)) - 1
     return [f"hidden {i + 1}" if i < n - 1 else "output" for i in range(n)]
 
 

@@ -66,12 +66,17 @@ class Op:
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
         """Run forward on the inputs' arrays; record this node when grad mode is on and an input requires grad."""
         ctx = object.__new__(cls)
-        if len(inputs) == 2:  # unrolled for the common arities: this is the hottest line in vizgrad
-            data = cls.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
-        elif len(inputs) == 1:
-            data = cls.forward(ctx, inputs[0]._data, **params)
-        else:
-            data = cls.forward(ctx, *[t._data for t in inputs], **params)
+        try:
+            if len(inputs) == 2:  # unrolled for the common arities: this is the hottest line in vizgrad
+                data = cls.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
+            elif len(inputs) == 1:
+                data = cls.forward(ctx, inputs[0]._data, **params)
+            else:
+                data = cls.forward(ctx, *[t._data for t in inputs], **params)
+        except ValueError as e:
+            if "broadcast" not in str(e):
+                raise
+            raise RuntimeError(_broadcast_message([t._data.shape for t in inputs])) from None
         out = _new(Tensor)      # Tensor._make, inlined: this runs once per op
         out._data = data
         out._grad = out.grad_fn = None
@@ -120,6 +125,19 @@ class Op:
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
+
+
+def _broadcast_message(shapes) -> str:
+    """torch's wording for operands whose shapes do not broadcast."""
+    n = builtins.max(len(s) for s in shapes)
+    padded = [(1,) * (n - len(s)) + tuple(s) for s in shapes]
+    for d in range(n - 1, -1, -1):
+        sizes = {p[d] for p in padded} - {1}
+        if len(sizes) > 1:
+            a, b = padded[0][d], padded[1][d] if len(padded) > 1 else padded[0][d]
+            return (f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton "
+                    f"dimension {d}")
+    return f"shapes {[list(s) for s in shapes]} cannot be broadcast together"
 
 
 class AccumulateGrad:
