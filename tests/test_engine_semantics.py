@@ -419,3 +419,31 @@ def test_inplace_change_of_a_saved_input_is_refused_like_torch():
     assert "modified by an inplace operation" in msg and "is at version 1; expected version 0" in msg
     from tests.conftest import need_torch
     assert run(need_torch()) == msg
+
+
+def test_grad_mode_and_module_scopes_are_per_thread():
+    """A Streamlit server runs each session in its own thread: one user's no_grad (or module call)
+    must not leak into another's graph, as torch's grad mode is thread-local too."""
+    import threading
+
+    import vizgrad
+
+    entered, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def other_user():
+        with vizgrad.no_grad():
+            entered.set()
+            release.wait(5)
+            seen["other"] = (vizgrad.ones(2, requires_grad=True) * 2).requires_grad
+
+    t = threading.Thread(target=other_user)
+    t.start()
+    entered.wait(5)
+    x = vizgrad.ones(2, requires_grad=True)
+    y = x * 2  # this thread is still in grad mode
+    release.set()
+    t.join()
+    assert y.requires_grad and y.grad_fn is not None
+    assert seen["other"] is False
+    assert not hasattr(y.grad_fn, "scope")

@@ -1,16 +1,27 @@
 """Grad mode: `no_grad`, `enable_grad`, `set_grad_enabled`, as context managers and decorators.
 
-The flag lives in a one-element list so the hot path in `ops.Op.apply` reads it with one index.
+The flag lives in `STATE`, which is per thread, as torch's grad mode is: a Streamlit server runs
+each session's script in its own thread, so one user's `no_grad()` must not switch off another
+user's graph. The anomaly flag and the module-call stack live there for the same reason.
 """
 from __future__ import annotations
 
 import functools
+import threading
 
-GRAD_ENABLED = [True]
+
+class _ThreadState(threading.local):
+    def __init__(self):  # runs once in every thread that touches STATE
+        self.grad_enabled = True
+        self.anomaly = False
+        self.call_stack = []  # (scope tuple, names) of vizgrad.nn modules running, innermost last
+
+
+STATE = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
-    return GRAD_ENABLED[0]
+    return STATE.grad_enabled
 
 
 class _GradMode:
@@ -28,11 +39,11 @@ class _GradMode:
         pass
 
     def __enter__(self):
-        self._prev = GRAD_ENABLED[0]
-        GRAD_ENABLED[0] = self.mode
+        self._prev = STATE.grad_enabled
+        STATE.grad_enabled = self.mode
 
     def __exit__(self, *exc):
-        GRAD_ENABLED[0] = self._prev
+        STATE.grad_enabled = self._prev
         return False
 
     def __call__(self, fn):
@@ -40,11 +51,11 @@ class _GradMode:
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev, GRAD_ENABLED[0] = GRAD_ENABLED[0], mode
+            prev, STATE.grad_enabled = STATE.grad_enabled, mode
             try:
                 return fn(*args, **kwargs)
             finally:
-                GRAD_ENABLED[0] = prev
+                STATE.grad_enabled = prev
 
         return wrapper
 
@@ -64,18 +75,18 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
-        self._prev = GRAD_ENABLED[0]
-        GRAD_ENABLED[0] = self.mode
+        self._prev = STATE.grad_enabled
+        STATE.grad_enabled = self.mode
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        GRAD_ENABLED[0] = self._prev
+        STATE.grad_enabled = self._prev
         return False
 
     def __call__(self, fn):
-        GRAD_ENABLED[0] = self._prev  # used as a decorator: the switch applies inside fn only
+        STATE.grad_enabled = self._prev  # used as a decorator: the switch applies inside fn only
         return super().__call__(fn)
 
 

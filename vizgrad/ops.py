@@ -27,18 +27,14 @@ from collections import namedtuple
 import numpy as np
 
 from vizgrad import _dtype
-from vizgrad._grad_mode import GRAD_ENABLED
+from vizgrad._grad_mode import STATE
 from vizgrad.tensor import Size, Tensor, _norm_dim, _size
 
 # x/0 -> inf, log(0) -> -inf, 0**-1 -> inf: torch computes these silently, so numpy's
 # floating-point RuntimeWarnings are muted for lines in this module only (not for user code).
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"vizgrad\.ops$")
 
-OPS: dict[str, type["Op"]] = {}
-# Module calls running now, innermost last: (scope tuple, names) pairs pushed by vizgrad.nn's
-# Module.__call__. A node recorded while one runs gets `scope`, e.g. (":Net", "fc1:Linear"),
-# which the graph view uses to collapse a module call into one node.
-CALL_STACK: list = []  # torch backward name -> op class, for the graph, docs and tests
+OPS: dict[str, type["Op"]] = {}  # torch backward name -> op class, for the graph, docs and tests
 
 
 _new = object.__new__
@@ -81,14 +77,17 @@ class Op:
         out._data = data
         out._grad = out.grad_fn = None
         out._requires_grad = False
-        if GRAD_ENABLED[0]:
+        if STATE.grad_enabled:
             for t in inputs:
                 if t._requires_grad:
                     ctx.inputs = inputs
                     out._requires_grad = True
                     out.grad_fn = ctx
-                    if CALL_STACK:
-                        ctx.scope = CALL_STACK[-1][0]
+                    # inside vizgrad.nn module calls (per thread, innermost last): tag the node with
+                    # the module's scope, e.g. (":Net", "fc1:Linear"), so the graph can collapse it
+                    stack = STATE.call_stack
+                    if stack:
+                        ctx.scope = stack[-1][0]
                     if cls.saves:  # remember versions only when some input was modified in place before
                         for u in inputs:
                             if u._version:
@@ -1703,7 +1702,7 @@ def _install():
 
     def __setitem__(self, key, value):
         key = _index_key(key)
-        if GRAD_ENABLED[0] and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        if STATE.grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             if self._requires_grad and self.grad_fn is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
             mask = np.zeros(self.shape, dtype=bool)

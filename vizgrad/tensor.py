@@ -22,7 +22,7 @@ import numpy as np
 
 from vizgrad import _dtype
 from vizgrad._dtype import dtype, from_numpy_dtype, get_default_dtype
-from vizgrad._grad_mode import GRAD_ENABLED
+from vizgrad._grad_mode import STATE
 
 
 class Tensor:
@@ -288,8 +288,8 @@ class Tensor:
         A leaf that requires grad refuses (its .grad would lose meaning); a non-leaf, or a tensor
         mixed with one that requires grad, is rebased onto the new op, like torch's rebase_history.
         """
-        others_need = GRAD_ENABLED[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        if GRAD_ENABLED[0] and (self._requires_grad or others_need):
+        others_need = STATE.grad_enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        if STATE.grad_enabled and (self._requires_grad or others_need):
             if self._requires_grad and self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             old = Tensor._make(self._data, self._requires_grad)
@@ -359,7 +359,7 @@ class Tensor:
         return self._fill(value)
 
     def _fill(self, value):
-        if GRAD_ENABLED[0] and self._requires_grad and self.grad_fn is None:
+        if STATE.grad_enabled and self._requires_grad and self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         arr = self._ensure_array()
         arr[...] = value

@@ -5,7 +5,8 @@ from typing import Sequence
 
 import numpy as np
 
-from vizgrad.autograd.engine import _ANOMALY, run_backward
+from vizgrad._grad_mode import STATE
+from vizgrad.autograd.engine import run_backward
 from vizgrad.tensor import Tensor
 
 
@@ -90,14 +91,14 @@ class set_detect_anomaly:
     """Check every backward output for NaN and name the op that produced it."""
 
     def __init__(self, mode: bool, check_nan: bool = True):
-        self.prev = _ANOMALY[0]
-        _ANOMALY[0] = bool(mode)
+        self.prev = STATE.anomaly
+        STATE.anomaly = bool(mode)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _ANOMALY[0] = self.prev
+        STATE.anomaly = self.prev
         return False
 
 
@@ -107,7 +108,7 @@ class detect_anomaly(set_detect_anomaly):
 
 
 def is_anomaly_enabled() -> bool:
-    return _ANOMALY[0]
+    return STATE.anomaly
 
 
 from vizgrad.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: E402

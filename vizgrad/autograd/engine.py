@@ -18,11 +18,10 @@ import gc
 
 import numpy as np
 
-from vizgrad._grad_mode import GRAD_ENABLED
+from vizgrad._grad_mode import STATE
 from vizgrad.tensor import Tensor
 from vizgrad.ops import _sum_to_array, sum_to
 
-_ANOMALY = [False]
 
 FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
              "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
@@ -91,9 +90,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             buf[r.grad_fn] = buf[r.grad_fn] + g if r.grad_fn in buf else g
 
     ready = [fn for fn in dict.fromkeys(fns) if deps[fn] == 0]
-    prev_mode = GRAD_ENABLED[0]
-    GRAD_ENABLED[0] = create_graph
-    anomaly = _ANOMALY[0]
+    prev_mode = STATE.grad_enabled
+    STATE.grad_enabled = create_graph
+    anomaly = STATE.anomaly
     # The pass creates no reference cycles, so the cyclic collector has nothing to find here;
     # pausing it saves its repeated scans of the (large, young) graph. It resumes afterwards.
     gc_was_enabled = gc.isenabled()
@@ -165,7 +164,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             else:
                 _accumulate(t, g, create_graph)
     finally:
-        GRAD_ENABLED[0] = prev_mode
+        STATE.grad_enabled = prev_mode
         if gc_was_enabled:
             gc.enable()
     if capture is None:

@@ -26,8 +26,7 @@ import weakref
 
 import numpy as np
 
-from vizgrad.ops import CALL_STACK
-from vizgrad._grad_mode import GRAD_ENABLED
+from vizgrad._grad_mode import STATE
 from vizgrad.autograd.engine import FREED_MSG
 from vizgrad.ops import Op
 from vizgrad.tensor import Tensor
@@ -160,11 +159,11 @@ class Function(metaclass=FunctionMeta):
         ctx = FunctionCtx()
         arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         tensor_args = tuple(a for a in args if isinstance(a, Tensor))
-        track = GRAD_ENABLED[0] and any(t._requires_grad for t in tensor_args)
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad and GRAD_ENABLED[0] for a in args)
+        track = STATE.grad_enabled and any(t._requires_grad for t in tensor_args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad and STATE.grad_enabled for a in args)
         uses_setup = cls.setup_context is not Function.setup_context
-        prev = GRAD_ENABLED[0]
-        GRAD_ENABLED[0] = False
+        prev = STATE.grad_enabled
+        STATE.grad_enabled = False
         try:
             if uses_setup:
                 raw = cls.forward(*args, **kwargs)
@@ -172,7 +171,7 @@ class Function(metaclass=FunctionMeta):
             else:
                 raw = cls.forward(ctx, *args, **kwargs)
         finally:
-            GRAD_ENABLED[0] = prev
+            STATE.grad_enabled = prev
         single = not isinstance(raw, tuple)
         outs = (raw,) if single else raw
         if not track:
@@ -188,8 +187,8 @@ class Function(metaclass=FunctionMeta):
         node.torch_name = f"{cls.__name__}Backward"
         node.symbol = cls.__name__
         node.latex = (r"\text{custom backward}",) * len(tensor_args)
-        if CALL_STACK:  # inside a module call: tag like any other node (see vizgrad.ops.CALL_STACK)
-            node.scope = CALL_STACK[-1][0]
+        if STATE.call_stack:  # inside a module call: tag like any other node (see Op.apply)
+            node.scope = STATE.call_stack[-1][0]
         ctx._node = weakref.ref(node)
         new_outs = list(outs)
         if len(diff_idx) == 1 and len(outs) == 1:

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from vizgrad import ops
-from vizgrad._grad_mode import GRAD_ENABLED
+from vizgrad._grad_mode import STATE
 from vizgrad.ops import Addmm, Op, T, gelu, leaky_relu as _leaky_relu, log_softmax as _log_softmax, relu as _relu
 from vizgrad.ops import sigmoid, softmax as _softmax, tanh
 from vizgrad.tensor import Tensor, _rng

@@ -13,7 +13,7 @@ rather than a `__getattr__` fallback (a hot path in every forward).
 
 Module-call tagging (for the graph view): while a module runs, every grad_fn node created by
 that call gets `node.scope`, a tuple of "<qualified name>:<ClassName>" strings, outermost first
-(the outermost module called is named ""). `__call__` pushes the scope on `vizgrad.ops.CALL_STACK`
+(the outermost module called is named ""). `__call__` pushes the scope on `STATE.call_stack` (vizgrad._grad_mode)
 and `Op.apply` tags each node it records with the innermost one.
 """
 from __future__ import annotations
@@ -25,12 +25,11 @@ from typing import Iterator
 import numpy as np
 
 from vizgrad.nn.parameter import Buffer, Parameter
-from vizgrad.ops import CALL_STACK
+from vizgrad._grad_mode import STATE
 from vizgrad.tensor import Tensor
 
 # -- module-call stack and qualified names ------------------------------------------------------
-_CALL_STACK = CALL_STACK      # (scope tuple, names) of the modules running, innermost last; Op.apply tags
-                              # every node it records with the innermost scope
+
 _STRUCTURE_VERSION = [0]      # bumped whenever any module gains/loses a submodule
 _NAME_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # root -> (version, {id: "name:Class"})
 
@@ -100,7 +99,7 @@ class Module:
 
     # -- calling ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        stack = _CALL_STACK
+        stack = STATE.call_stack  # per thread; Op.apply tags each node it records with the top
         if stack:
             entry = stack[-1][1].get(id(self))
             if entry is None:  # a module outside the outermost one's tree
