@@ -447,3 +447,19 @@ def test_grad_mode_and_module_scopes_are_per_thread():
     assert y.requires_grad and y.grad_fn is not None
     assert seen["other"] is False
     assert not hasattr(y.grad_fn, "scope")
+
+
+def test_default_random_stream_is_per_thread():
+    """manual_seed in one app session (thread) must not disturb another session's draws."""
+    import threading
+
+    import vizgrad
+
+    vizgrad.manual_seed(3)
+    first = vizgrad.rand(2)
+    t = threading.Thread(target=lambda: (vizgrad.manual_seed(99), vizgrad.rand(5)))
+    t.start()
+    t.join()
+    second = vizgrad.rand(2)
+    vizgrad.manual_seed(3)
+    assert vizgrad.equal(vizgrad.cat([first, second]), vizgrad.rand(4))

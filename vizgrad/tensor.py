@@ -15,6 +15,7 @@ Every differentiable operation lives in `vizgrad/ops.py`; the methods here only 
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 from typing import Any
 
@@ -573,8 +574,10 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
 
 
 # -- randomness --------------------------------------------------------------------------------
-# One numpy Generator per process, seeded by manual_seed. Numbers differ from torch's stream
-# (torch's generator is not reproducible outside torch); parity tests copy weights instead.
+# numpy Generators seeded by manual_seed. Numbers differ from torch's stream (torch's generator
+# is not reproducible outside torch); parity tests copy weights instead. The default generator
+# keeps one state per thread, so that in the app one session's manual_seed(...) and draws never
+# interleave with another's (a shared link must reproduce the same run).
 class Generator:
     def __init__(self, device="cpu"):
         self._np = np.random.default_rng(0)
@@ -595,7 +598,11 @@ class Generator:
         self._np.bit_generator.state = state
 
 
-default_generator = Generator()
+class _ThreadDefaultGenerator(Generator, threading.local):
+    """Generator whose state is per thread (threading.local calls __init__ once per thread)."""
+
+
+default_generator = _ThreadDefaultGenerator()
 
 
 def _rng(generator=None) -> np.random.Generator:
