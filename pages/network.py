@@ -29,8 +29,8 @@ try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_sa
     LIMITS = Limits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))
 except (TypeError, ValueError):
     LIMITS = Limits()
-UPDATE_EVERY = 0.1          # seconds between updates of the live panel while playing
-CURVES_EVERY = 0.5          # ... and of the curves
+UPDATE_EVERY = 0.05         # seconds between updates of the live panel while playing
+CURVES_EVERY = 1.0          # ... and of the curves
 EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -219,15 +219,11 @@ def live_panel():
             S.nw_playing = False
             st.rerun()  # the whole page: stops the timers, shows the message
     m = tr.evaluate()
-    cls = tr.kind == "classification"
-    cols = st.columns(6 if cls else 4)
-    cols[0].metric("Step", f"{tr.steps:,}")
-    cols[1].metric("Epoch", f"{tr.epoch:.1f}")
-    cols[2].metric("Training loss", f"{m['train_loss']:.4f}")
-    cols[3].metric("Test loss", f"{m['test_loss']:.4f}")
-    if cls:
-        cols[4].metric("Training accuracy", f"{m['train_acc']:.1%}")
-        cols[5].metric("Test accuracy", f"{m['test_acc']:.1%}")
+    stats = {"Step": f"{tr.steps:,}", "Epoch": f"{tr.epoch:.1f}", "Training loss": f"{m['train_loss']:.4f}",
+             "Test loss": f"{m['test_loss']:.4f}"}
+    if tr.kind == "classification":
+        stats.update({"Training accuracy": f"{m['train_acc']:.1%}", "Test accuracy": f"{m['test_acc']:.1%}"})
+    st.html(netplot.stats_html(stats))  # one element: cheap to update several times a second
 
     snap = netplot.snapshot(tr, extent=extent)
     sizes = snap.sizes
@@ -239,21 +235,29 @@ def live_panel():
         c1.markdown("**Network** — click a neuron to see its output")
         edges = c2.segmented_control("Edges show", ["weight", "|grad|"], default="weight", key="nw_edges",
                                      label_visibility="collapsed", required=True)
-        st.plotly_chart(netplot.network_figure(snap, mode="grad" if edges == "|grad|" else "weight",
-                                               selected=S.nw_neuron, edge_hover=not S.nw_playing),
-                        key="nw_net", on_select=pick_neuron, selection_mode="points", width="stretch",
-                        config={"displayModeBar": False}, theme=None)
+        mode = "grad" if edges == "|grad|" else "weight"
+        if S.nw_playing:  # an image: redrawn in milliseconds (a plotly chart is rebuilt on every update)
+            st.image(netplot.network_svg(snap, mode, S.nw_neuron, width=600))
+        else:
+            st.plotly_chart(netplot.network_figure(snap, mode, S.nw_neuron), key="nw_net", on_select=pick_neuron,
+                            selection_mode="points", width="stretch", config={"displayModeBar": False}, theme=None)
     with out_col:
         st.markdown("**Output** — training points white-edged, test points dark-edged")
-        st.plotly_chart(netplot.decision_figure(tr.predict_grid(50, extent), tr.dataset, height=330,
-                                                points="image" if S.nw_playing else "svg"),
-                        key="nw_output", width="stretch", config={"displayModeBar": False}, theme=None)
+        grid = tr.predict_grid(50, extent)
+        if S.nw_playing and grid.ys is not None:
+            st.image(netplot.decision_svg(grid, tr.dataset, width=400, height=330))
+        else:
+            st.plotly_chart(netplot.decision_figure(grid, tr.dataset, height=330), key="nw_output", width="stretch",
+                            config={"displayModeBar": False}, theme=None)
         layer, unit = S.nw_neuron
         grid = (tr.feature_grid(cfg.features[unit], 40, extent) if layer < 0
                 else tr.neuron_outputs_grid(layer, unit, 40, extent))
         st.markdown(f"**Selected: {netplot.neuron_title(snap, layer, unit)}**")
-        st.plotly_chart(netplot.neuron_figure(grid, height=250), key="nw_neuron_fig", width="stretch",
-                        config={"displayModeBar": False}, theme=None)
+        if S.nw_playing and grid.ys is not None:
+            st.image(netplot.neuron_svg(grid, width=400, height=250))
+        else:
+            st.plotly_chart(netplot.neuron_figure(grid, height=250), key="nw_neuron_fig", width="stretch",
+                            config={"displayModeBar": False}, theme=None)
 
 
 @st.fragment(run_every=CURVES_EVERY if S.nw_playing else None)

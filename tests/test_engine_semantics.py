@@ -463,3 +463,13 @@ def test_default_random_stream_is_per_thread():
     second = vizgrad.rand(2)
     vizgrad.manual_seed(3)
     assert vizgrad.equal(vizgrad.cat([first, second]), vizgrad.rand(4))
+
+
+def test_malloc_tuning_is_optional_and_reports_itself(monkeypatch):
+    from vizgrad._alloc import tune_malloc
+
+    monkeypatch.setenv("VIZGRAD_MALLOC_TUNING", "0")
+    assert tune_malloc() is False
+    monkeypatch.delenv("VIZGRAD_MALLOC_TUNING")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
+    assert tune_malloc() is False  # the user's own setting wins

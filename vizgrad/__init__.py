@@ -10,6 +10,10 @@
 Layers import one way: engine (this package's tensor/ops/autograd/nn/optim, numpy only) ->
 vizgrad.graph (networkx) -> vizgrad.plot (plotly) -> app and pages (streamlit).
 """
+from vizgrad._alloc import tune_malloc as _tune_malloc
+
+_tune_malloc()  # see vizgrad/_alloc.py: keep freed array memory for the next step
+
 from vizgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16,
                             int32, int64, promote_types, set_default_dtype, uint8)
 from vizgrad._dtype import float16 as half, float32 as float, float64 as double, int32 as int, int64 as long

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["NEG", "POS", "CLASS_COLORS", "Snapshot", "snapshot", "data_extent", "network_figure", "decision_figure",
+__all__ = ["NEG", "POS", "CLASS_COLORS", "Snapshot", "snapshot", "data_extent", "network_svg", "decision_svg",
+           "neuron_svg", "plane_svg", "plane_image", "stats_html", "network_figure", "decision_figure",
            "curves_figure", "grad_norm_figure", "neuron_figure", "layer_names", "neuron_at", "neuron_title",
            "step_graph", "png_data_uri", "diverging_rgb"]
 
@@ -210,59 +211,91 @@ def _fmt(v) -> str:
     return f"{v:.3g}" if 1e-3 <= a < 1e4 or a == 0 else f"{v:.2e}"
 
 
-def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: int | None = None,
-                   n_bins: int = 6, edge_hover: bool = True) -> go.Figure:
-    """The network: inputs, hidden layers and output as squares (showing each node's output over
-    the input plane when snap.thumbs is set), weights as edges. mode="weight": colour = sign
-    (blue > 0, orange < 0), width = |w|; mode="grad": width = |dL/dw| (one colour), so vanishing
-    or exploding gradients show as thin or thick layers. selected: (layer, unit) to outline.
-    edge_hover=False leaves out the points that hover each weight (cheaper to redraw while training)."""
-    if mode not in ("weight", "grad"):
-        raise ValueError(f"mode must be 'weight' or 'grad', got {mode!r}")
+def _edges(snap: Snapshot, mode: str, n_bins: int):
+    """Edges grouped for drawing: ({(colour, bin): [(xa, ya, xb, yb), ...]}, widths per bin, vmax,
+    hover (x, y, text) lists). y grows upwards (row r at y = -r)."""
     sizes = snap.sizes
     pos = _positions(sizes)
     n_hidden = len(sizes) - 2
-    top = max(sizes)
     half = _BOX / 2
-    traces = []
-
-    # -- edges, grouped into (colour, width-bin) traces
     vals = snap.weights if mode == "weight" else [None if g is None else np.abs(g) for g in snap.grads]
     have = [v for v in vals if v is not None and v.size]
-    vmax = max((float(np.nanmax(np.abs(v))) for v in have), default=0.0) if have else 0.0
+    with np.errstate(all="ignore"):
+        vmax = max((float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 0.0 for v in have), default=0.0)
     if not math.isfinite(vmax):
         vmax = 0.0
     groups: dict = {}
     hx, hy, htext = [], [], []
     for li, W in enumerate(snap.weights):
         (x0, y0s), (x1, y1s) = pos[li], pos[li + 1]
-        V = vals[li]
-        G = snap.grads[li]
+        V, G = vals[li], snap.grads[li]
         for j in range(W.shape[0]):
             for i in range(W.shape[1]):
                 w = float(W[j, i])
                 mag = abs(float(V[j, i])) if V is not None else 0.0
                 if not math.isfinite(mag):
                     mag = vmax
-                frac = mag / vmax if vmax > 0 else 0.0
-                k = min(int(frac * n_bins), n_bins - 1) if vmax > 0 else 0
+                k = min(int(mag / vmax * n_bins), n_bins - 1) if vmax > 0 else 0
                 colour = (POS if w >= 0 else NEG) if mode == "weight" else GRAD
-                xs_, ys_ = groups.setdefault((colour, k), ([], []))
                 xa, ya, xb, yb = x0 + half, -y0s[i], x1 - half, -y1s[j]
-                xs_ += [xa, xb, None]
-                ys_ += [ya, yb, None]
+                groups.setdefault((colour, k), []).append((xa, ya, xb, yb))
                 hx.append(xa + (xb - xa) * 0.6)
                 hy.append(ya + (yb - ya) * 0.6)
                 src = snap.features[i] if li == 0 else f"h{li}.{i + 1}"
                 dst = f"h{li + 1}.{j + 1}" if li < n_hidden else ("out" if sizes[-1] == 1 else f"out.{j + 1}")
                 g = None if G is None else float(G[j, i])
                 htext.append(f"{src} → {dst}<br>w = {_fmt(w)}<br>∂L/∂w = {_fmt(g)}")
-    for (colour, k), (xs_, ys_) in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        width = 0.6 + 5.4 * (k + 0.5) / n_bins if vmax > 0 else 0.8
+    widths = [0.6 + 5.4 * (k + 0.5) / n_bins if vmax > 0 else 0.8 for k in range(n_bins)]
+    return groups, widths, vmax, (hx, hy, htext)
+
+
+def _node_uri(snap: Snapshot, li: int, u: int) -> str | None:
+    if snap.thumbs is None:
+        return None
+    prob = li == len(snap.sizes) - 1 and snap.output == "probability"
+    return png_data_uri(diverging_rgb(snap.thumbs[li][u][::-1], 1.0 if prob else None))
+
+
+def _header(snap: Snapshot, li: int) -> tuple[str, str]:
+    sizes = snap.sizes
+    if li == 0:
+        return f"{sizes[0]} feature{'s' if sizes[0] != 1 else ''}", ""
+    if li < len(sizes) - 1:
+        return f"{sizes[li]} neuron{'s' if sizes[li] != 1 else ''}", snap.activations[li - 1].replace("_", " ")
+    return "output" + (f" ({sizes[li]})" if sizes[li] > 1 else ""), ""
+
+
+def _layer_of(snap: Snapshot, li: int) -> int:
+    """Diagram column -> the layer index used by clicks and Trainer (-1 = inputs)."""
+    return li - 1
+
+
+def _net_height(snap: Snapshot) -> int:
+    return int(min(max(300, 110 + 34 * max(snap.sizes)), 720))
+
+
+def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: int | None = None,
+                   n_bins: int = 6, edge_hover: bool = True) -> go.Figure:
+    """The network: inputs, hidden layers and output as squares (showing each node's output over
+    the input plane when snap.thumbs is set), weights as edges. mode="weight": colour = sign
+    (blue > 0, orange < 0), width = |w|; mode="grad": width = |dL/dw| (one colour), so vanishing
+    or exploding gradients show as thin or thick layers. selected: (layer, unit) to outline.
+    edge_hover=False leaves out the points that hover each weight."""
+    if mode not in ("weight", "grad"):
+        raise ValueError(f"mode must be 'weight' or 'grad', got {mode!r}")
+    sizes = snap.sizes
+    pos = _positions(sizes)
+    top = max(sizes)
+    half = _BOX / 2
+    traces = []
+    groups, widths, vmax, (hx, hy, htext) = _edges(snap, mode, n_bins)
+    for (colour, k), segs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        a = np.full((len(segs), 3, 2), np.nan)
+        a[:, :2] = np.asarray(segs, dtype=np.float64).reshape(-1, 2, 2)
         name = ("w > 0" if colour == POS else "w < 0") if mode == "weight" else "|∂L/∂w|"
-        traces.append(_t("scatter", x=xs_, y=ys_, mode="lines", line=dict(color=colour, width=width),
-                                 opacity=0.85 if mode == "weight" else 0.75, hoverinfo="skip", showlegend=False,
-                                 name=name, meta=f"edges {name} bin {k}"))
+        traces.append(_t("scatter", x=a[:, :, 0].ravel(), y=a[:, :, 1].ravel(), mode="lines",
+                         line=dict(color=colour, width=widths[k]), opacity=0.85 if mode == "weight" else 0.75,
+                         hoverinfo="skip", showlegend=False, name=name, meta=f"edges {name} bin {k}"))
     if edge_hover:
         traces.append(_t("scatter", x=hx, y=hy, mode="markers", marker=dict(size=7, color="rgba(0,0,0,0)"),
                          hovertext=htext, hoverinfo="text", showlegend=False, name="weights"))
@@ -271,66 +304,191 @@ def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: 
     images, shapes, annotations = [], [], []
     nx_, ny_, ncd, ntext = [], [], [], []
     for li, (x, ys) in enumerate(pos):
-        layer = li - 1 if li <= n_hidden + 1 else li
+        layer = _layer_of(snap, li)
         for u, y in enumerate(ys):
             cy = -y
-            if snap.thumbs is not None:
-                images.append(dict(source=png_data_uri(diverging_rgb(snap.thumbs[li][u][::-1],
-                                                                     1.0 if (li == len(sizes) - 1 and snap.output
-                                                                             == "probability") else None)),
-                                   xref="x", yref="y", x=x - half, y=cy + half, sizex=_BOX, sizey=_BOX,
+            uri = _node_uri(snap, li, u)
+            if uri:
+                images.append(dict(source=uri, xref="x", yref="y", x=x - half, y=cy + half, sizex=_BOX, sizey=_BOX,
                                    sizing="stretch", layer="above"))
             sel = selected is not None and tuple(selected) == (layer, u)
             shapes.append(dict(type="rect", x0=x - half, x1=x + half, y0=cy - half, y1=cy + half, layer="above",
                                line=dict(color=ACCENT if sel else "#9aa0a6", width=3 if sel else 1),
-                               fillcolor="rgba(0,0,0,0)" if snap.thumbs is not None else "#f6f8fa"))
+                               fillcolor="rgba(0,0,0,0)" if uri else "#f6f8fa"))
             nx_.append(x)
             ny_.append(cy)
             ncd.append([layer, u])
-            if li == 0:
-                txt = f"input {snap.features[u]}"
-            else:
-                bias = float(snap.biases[li - 1][u])
-                txt = f"{neuron_title(snap, layer, u)}<br>bias = {_fmt(bias)}"
+            txt = neuron_title(snap, layer, u)
+            if li > 0:
+                txt += f"<br>bias = {_fmt(float(snap.biases[li - 1][u]))}"
             ntext.append(txt + "<br><i>click to see its output over the input plane</i>")
             if li == 0:
                 annotations.append(dict(x=x - half - 0.12, y=cy, xref="x", yref="y", text=snap.features[u],
                                         showarrow=False, xanchor="right", font=dict(size=12, color=FG)))
     traces.append(_t("scatter", x=nx_, y=ny_, mode="markers", customdata=ncd, hovertext=ntext, hoverinfo="text",
-                             marker=dict(symbol="square", size=22, color="rgba(255,255,255,0.01)",
-                                         line=dict(width=0)),
-                             selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
-                             showlegend=False, name="neurons"))
-    # layer headers
+                     marker=dict(symbol="square", size=22, color="rgba(255,255,255,0.01)", line=dict(width=0)),
+                     selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
+                     showlegend=False, name="neurons"))
     for li, (x, ys) in enumerate(pos):
-        if li == 0:
-            head = f"{sizes[0]} feature{'s' if sizes[0] != 1 else ''}"
-        elif li <= n_hidden:
-            head = f"{sizes[li]} neuron{'s' if sizes[li] != 1 else ''}<br><span style='color:{MUTED}'>" \
-                   f"{snap.activations[li - 1].replace('_', ' ')}</span>"
-        else:
-            head = "output" + (f" ({sizes[li]})" if sizes[li] > 1 else "")
-        annotations.append(dict(x=x, y=half + 0.35, xref="x", yref="y", text=head, showarrow=False,
+        head, sub = _header(snap, li)
+        text = head + (f"<br><span style='color:{MUTED}'>{sub}</span>" if sub else "")
+        annotations.append(dict(x=x, y=half + 0.35, xref="x", yref="y", text=text, showarrow=False,
                                 yanchor="bottom", font=dict(size=12, color=FG)))
-    # legend entries (dummy traces)
     if mode == "weight":
         for colour, label in ((POS, "positive weight"), (NEG, "negative weight")):
             traces.append(_t("scatter", x=[None], y=[None], mode="lines", line=dict(color=colour, width=4),
-                                     name=label, showlegend=True))
+                             name=label, showlegend=True))
     else:
         traces.append(_t("scatter", x=[None], y=[None], mode="lines", line=dict(color=GRAD, width=4),
-                                 name=f"|∂L/∂w| (widest = {_fmt(vmax)})", showlegend=True))
-    if height is None:
-        height = int(min(max(300, 110 + 34 * top), 720))
+                         name=f"|∂L/∂w| (widest = {_fmt(vmax)})", showlegend=True))
     x_lo, x_hi = -1.4, (len(sizes) - 1) * _DX + 0.8
-    layout = _base_layout(height, margin=dict(l=4, r=4, t=4, b=4), images=images, shapes=shapes,
-                          annotations=annotations, meta={"mode": mode, "sizes": list(sizes), "max": vmax},
+    layout = _base_layout(height or _net_height(snap), margin=dict(l=4, r=4, t=4, b=4), images=images,
+                          shapes=shapes, annotations=annotations,
+                          meta={"mode": mode, "sizes": list(sizes), "max": vmax},
                           legend=dict(orientation="h", yanchor="top", y=0.0, xanchor="center", x=0.5,
                                       font=dict(size=11)),
                           xaxis=dict(visible=False, range=[x_lo, x_hi], fixedrange=True),
                           yaxis=dict(visible=False, range=[-(top - 1) - half - 0.8, half + 1.25], fixedrange=True,
                                      scaleanchor="x", scaleratio=1))
     return _fig(traces, layout)
+
+
+# ============================================================================================
+# SVG versions for live updates: a plotly chart is rebuilt from scratch whenever its data
+# changes in Streamlit (its element id hashes the figure), which costs the browser ~0.1 s per
+# chart; an SVG image (st.image) redraws in a few milliseconds. Same geometry and colours.
+# ============================================================================================
+def _esc(s: str) -> str:
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+_SVG_FONT = "Helvetica Neue, Helvetica, Arial, sans-serif"
+
+
+def _svg(width, height, body) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{_SVG_FONT}" '
+            f'font-size="12">' + "".join(body) + "</svg>")
+
+
+def network_svg(snap: Snapshot, mode: str = "weight", selected=None, width: int = 600, height: int | None = None,
+                n_bins: int = 6) -> str:
+    """network_figure as an SVG string (no hover or clicks), for st.image while training."""
+    if mode not in ("weight", "grad"):
+        raise ValueError(f"mode must be 'weight' or 'grad', got {mode!r}")
+    height = height or _net_height(snap)
+    sizes = snap.sizes
+    pos = _positions(sizes)
+    top = max(sizes)
+    half = _BOX / 2
+    x_lo, x_hi = -1.4, (len(sizes) - 1) * _DX + 0.8
+    y_hi, y_lo = half + 1.25, -(top - 1) - half - 0.8
+    legend_h = 26
+    sc = min((width - 8) / (x_hi - x_lo), (height - 8 - legend_h) / (y_hi - y_lo))
+    ox = (width - (x_hi - x_lo) * sc) / 2 - x_lo * sc
+    oy = 4 + (height - 8 - legend_h - (y_hi - y_lo) * sc) / 2 + y_hi * sc
+
+    def X(v):
+        return ox + v * sc
+
+    def Y(v):
+        return oy - v * sc
+    body = [f'<rect width="{width}" height="{height}" fill="white"/>']
+    groups, widths, vmax, _ = _edges(snap, mode, n_bins)
+    for (colour, k), segs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        d = "".join(f"M{X(a):.1f} {Y(b):.1f}L{X(c):.1f} {Y(e):.1f}" for a, b, c, e in segs)
+        body.append(f'<path d="{d}" stroke="{colour}" stroke-width="{widths[k]:.2f}" fill="none" '
+                    f'stroke-opacity="{0.85 if mode == "weight" else 0.75}"/>')
+    bs = _BOX * sc
+    for li, (x, ys) in enumerate(pos):
+        layer = _layer_of(snap, li)
+        for u, y in enumerate(ys):
+            px, py = X(x - half), Y(-y + half)
+            uri = _node_uri(snap, li, u)
+            if uri:
+                body.append(f'<image x="{px:.1f}" y="{py:.1f}" width="{bs:.1f}" height="{bs:.1f}" '
+                            f'preserveAspectRatio="none" href="{uri}" xlink:href="{uri}"/>')
+            sel = selected is not None and tuple(selected) == (layer, u)
+            body.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{bs:.1f}" height="{bs:.1f}" '
+                        f'fill="{"none" if uri else "#f6f8fa"}" stroke="{ACCENT if sel else "#9aa0a6"}" '
+                        f'stroke-width="{3 if sel else 1}"/>')
+            if li == 0:
+                body.append(f'<text x="{X(x - half - 0.12):.1f}" y="{Y(-y):.1f}" text-anchor="end" '
+                            f'dominant-baseline="middle" fill="{FG}">{_esc(snap.features[u])}</text>')
+        head, sub = _header(snap, li)
+        yb = Y(half + 0.35)
+        if sub:
+            body.append(f'<text x="{X(x):.1f}" y="{yb - 3:.1f}" text-anchor="middle" fill="{MUTED}">{_esc(sub)}</text>')
+            yb -= 17
+        body.append(f'<text x="{X(x):.1f}" y="{yb - 3:.1f}" text-anchor="middle" fill="{FG}">{_esc(head)}</text>')
+    items = ([(POS, "positive weight"), (NEG, "negative weight")] if mode == "weight"
+             else [(GRAD, f"|∂L/∂w| (widest = {_fmt(vmax)})")])
+    lx = width / 2 - 75 * len(items)
+    ly = height - legend_h / 2
+    for colour, label in items:
+        body.append(f'<line x1="{lx:.1f}" y1="{ly:.1f}" x2="{lx + 28:.1f}" y2="{ly:.1f}" stroke="{colour}" '
+                    f'stroke-width="4"/><text x="{lx + 34:.1f}" y="{ly:.1f}" dominant-baseline="middle" '
+                    f'font-size="11" fill="{FG}">{_esc(label)}</text>')
+        lx += 150
+    return _svg(width, height, body)
+
+
+def stats_html(stats: dict) -> str:
+    """A row of label / value pairs (step, losses, accuracy) as one HTML block; each value is in a
+    <span class="nw-value" data-stat="<label>">."""
+    cells = "".join(
+        f'<div style="min-width:7.5rem"><div style="font-size:0.8rem;color:{MUTED}">{_esc(k)}</div>'
+        f'<div class="nw-value" data-stat="{_esc(k)}" style="font-size:1.55rem;font-variant-numeric:tabular-nums;'
+        f'color:{FG}">{_esc(v)}</div></div>' for k, v in stats.items())
+    return f'<div class="nw-stats" style="display:flex;flex-wrap:wrap;gap:0.6rem 1.6rem">{cells}</div>'
+
+
+def plane_svg(img: np.ndarray, box, width: int = 400, height: int = 330, legend=(), title: str = "",
+              points=()) -> str:
+    """An image over the input plane (rows top to bottom), with axes, ticks, points (a list of
+    (xy (n, 2), fill colours (n, 3), outline)) and a legend of (label, fill, outline) markers."""
+    x0, x1, y0, y1 = box
+    ml, mr, mt, mb = 30, 8, 30, 22
+    side = min(width - ml - mr, height - mt - mb)
+    left = ml + (width - ml - mr - side) / 2
+    topy = mt
+    uri = png_data_uri(img, level=1)
+    body = [f'<rect width="{width}" height="{height}" fill="white"/>',
+            f'<image x="{left:.1f}" y="{topy:.1f}" width="{side:.1f}" height="{side:.1f}" preserveAspectRatio="none" '
+            f'href="{uri}" xlink:href="{uri}"/>',
+            f'<rect x="{left:.1f}" y="{topy:.1f}" width="{side:.1f}" height="{side:.1f}" fill="none" stroke="#d0d7de"/>']
+    for xy, fills, outline in points:
+        px = left + (xy[:, 0] - x0) / (x1 - x0) * side
+        py = topy + (y1 - xy[:, 1]) / (y1 - y0) * side
+        ok = (px >= left) & (px <= left + side) & (py >= topy) & (py <= topy + side)
+        body.append(f'<g stroke="{outline}" stroke-width="1">' + "".join(
+            f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="#{int(c[0]):02x}{int(c[1]):02x}{int(c[2]):02x}"/>'
+            for a, b, c in zip(px[ok], py[ok], np.asarray(fills)[ok])) + "</g>")
+    span = x1 - x0
+    step = 2 if span <= 16 else 10 ** math.floor(math.log10(span / 2))
+    t = math.ceil(x0 / step) * step
+    while t <= x1 + 1e-9:
+        px = left + (t - x0) / span * side
+        py = topy + (y1 - t) / (y1 - y0) * side
+        lab = f"{t:g}".replace("-", "−")
+        body.append(f'<line x1="{px:.1f}" y1="{topy + side:.1f}" x2="{px:.1f}" y2="{topy + side + 3:.1f}" '
+                    f'stroke="{MUTED}"/><text x="{px:.1f}" y="{topy + side + 14:.1f}" text-anchor="middle" '
+                    f'font-size="11" fill="{FG}">{lab}</text>')
+        body.append(f'<line x1="{left - 3:.1f}" y1="{py:.1f}" x2="{left:.1f}" y2="{py:.1f}" stroke="{MUTED}"/>'
+                    f'<text x="{left - 5:.1f}" y="{py:.1f}" text-anchor="end" dominant-baseline="middle" '
+                    f'font-size="11" fill="{FG}">{lab}</text>')
+        t += step
+    lx = left + side
+    for label, fill, outline in reversed(list(legend)):
+        w = 8 + 6 * len(label)
+        body.append(f'<text x="{lx:.1f}" y="{mt / 2 + 2:.1f}" text-anchor="end" dominant-baseline="middle" '
+                    f'font-size="11" fill="{FG}">{_esc(label)}</text><circle cx="{lx - w - 6:.1f}" '
+                    f'cy="{mt / 2 + 2:.1f}" r="4" fill="{fill}" stroke="{outline}" stroke-width="1.5"/>')
+        lx -= w + 22
+    if title:
+        body.append(f'<text x="{left:.1f}" y="{mt / 2 + 2:.1f}" dominant-baseline="middle" font-size="13" '
+                    f'fill="{FG}">{_esc(title)}</text>')
+    return _svg(width, height, body)
 
 
 def neuron_at(event):
@@ -428,16 +586,74 @@ def _value_colors(y, kind, vmax):
     return diverging_rgb(np.asarray(y, dtype=np.float64), vmax).astype(np.float64)
 
 
+def plane_image(grid, dataset=None, points: bool = True, pixels: int = 320, show_train: bool = True,
+                show_test: bool = True, kind: str | None = None):
+    """The background of the output view as an RGB image (rows top to bottom) and its box
+    (x0, x1, y0, y1): P(class 1) on the orange-white-blue scale with the 0.5 boundary drawn
+    (binary), the class colours mixed by probability (several classes), or the value
+    (regression, or any neuron: kind="value"). points: draw the dataset's points into it."""
+    kind = kind or (dataset.kind if dataset is not None else "value")
+    z = np.nan_to_num(np.asarray(grid.z, dtype=np.float64), nan=0.5 if kind == "classification" else 0.0)
+    n = int(pixels)
+    vmax = None
+    if kind == "classification" and z.ndim == 3:
+        rgb = _upsample(_class_rgb(z).astype(np.float32), n)
+    elif kind == "classification":
+        p = _upsample(z.astype(np.float32), n)
+        rgb = _upsample(diverging_rgb(z * 2 - 1, 1.0).astype(np.float32), n)
+        above = p > 0.5  # the decision boundary: pixels whose right or upper neighbour is on the other side
+        edge = np.zeros_like(above)
+        edge[:, :-1] |= above[:, :-1] != above[:, 1:]
+        edge[:-1, :] |= above[:-1, :] != above[1:, :]
+        rgb[edge] = rgb[edge] * 0.45 + _rgb(FG) * 0.55
+    else:
+        if dataset is not None:
+            ys_all = np.concatenate([dataset.y_train, dataset.y_test]).astype(np.float64)
+            vmax = float(np.max(np.abs(ys_all))) if ys_all.size else 1.0
+        vmax = vmax or None
+        rgb = _upsample(diverging_rgb(z, vmax).astype(np.float32), n)
+    if dataset is not None:
+        rgb = 255 - (255 - rgb) * 0.85          # a lighter background, so points stand out
+    x0, x1, y0, y1 = float(grid.xs[0]), float(grid.xs[-1]), float(grid.ys[0]), float(grid.ys[-1])
+    hx, hy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
+    img = rgb[::-1].copy()                  # row 0 = the top (largest y)
+    if points and dataset is not None:
+        for x, y, outline, show in ((dataset.x_train, dataset.y_train, "#ffffff", show_train),
+                                    (dataset.x_test, dataset.y_test, FG, show_test)):
+            if show and len(x):
+                _draw_points(img, (y1 - x[:, 1]) / hy, (x[:, 0] - x0) / hx, _value_colors(y, dataset.kind, vmax),
+                             _rgb(outline))
+    img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return img, (x0 - hx / 2, x1 + hx / 2, y0 - hy / 2, y1 + hy / 2)
+
+
+POINT_LEGEND = (("train", "#8c959f", "#ffffff"), ("test", "#8c959f", FG))
+
+
+def decision_svg(grid, dataset, width: int = 400, height: int = 330) -> str:
+    """decision_figure as an SVG string (points drawn into the image), for st.image while training."""
+    img, box = plane_image(grid, dataset, points=False, pixels=160)
+    vmax = None
+    if dataset.kind != "classification":
+        vmax = float(np.max(np.abs(dataset.y))) or None
+    pts = [(dataset.x_train, _value_colors(dataset.y_train, dataset.kind, vmax), "#ffffff"),
+           (dataset.x_test, _value_colors(dataset.y_test, dataset.kind, vmax), FG)]
+    return plane_svg(img, box, width, height, legend=POINT_LEGEND, points=pts)
+
+
+def neuron_svg(grid, width: int = 400, height: int = 250, title: str = "") -> str:
+    """neuron_figure as an SVG string, for st.image while training."""
+    img, box = plane_image(grid, None, kind="value", pixels=120)
+    return plane_svg(img, box, width, height, title=title)
+
+
 def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = True, height: int = 380,
                     title: str | None = None, points: str = "svg", pixels: int = 320) -> go.Figure:
-    """What the network outputs over the input plane, with the training points (white outline)
-    and test points (dark outline). The background is an image: P(class 1) on the orange-white-
-    blue scale with the 0.5 boundary drawn (binary), the class colours mixed by probability
-    (several classes), or the value (regression). grid: Trainer.predict_grid(...); dataset:
+    """What the network outputs over the input plane (see plane_image), with the training points
+    (white outline) and test points (dark outline). grid: Trainer.predict_grid(...); dataset:
     vizgrad.data.Dataset. points="svg": points are plotly traces named "train" and "test" (with
     hover), plus an invisible heatmap that hovers the output; points="image": points are drawn
-    into the background image (cheap to redraw several times a second; the legend keeps "train"
-    and "test"). 1-D data (grid.ys None): the prediction as a line over the points."""
+    into the background image. 1-D data (grid.ys None): the prediction as a line over the points."""
     if points not in ("svg", "image"):
         raise ValueError(f"points must be 'svg' or 'image', got {points!r}")
     kind, k = dataset.kind, dataset.n_classes
@@ -455,37 +671,12 @@ def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = Tr
         layout.update(xaxis=_axis(range=[float(grid.xs[0]), float(grid.xs[-1])], title=dict(text="x")),
                       yaxis=_axis(title=dict(text="y")))
         return _fig(traces, layout)
-    z = np.nan_to_num(np.asarray(grid.z, dtype=np.float64), nan=0.5)
-    n = int(pixels)
-    vmax = None
-    if kind == "classification" and z.ndim == 3:
-        rgb = _upsample(_class_rgb(z).astype(np.float32), n)
-    elif kind == "classification":
-        p = _upsample(z.astype(np.float32), n)
-        rgb = _upsample(diverging_rgb(z * 2 - 1, 1.0).astype(np.float32), n)
-        above = p > 0.5  # the decision boundary: pixels whose right or upper neighbour is on the other side
-        edge = np.zeros_like(above)
-        edge[:, :-1] |= above[:, :-1] != above[:, 1:]
-        edge[:-1, :] |= above[:-1, :] != above[1:, :]
-        rgb[edge] = rgb[edge] * 0.45 + _rgb(FG) * 0.55
-    else:
-        ys_all = np.concatenate([dataset.y_train, dataset.y_test]).astype(np.float64)
-        vmax = float(np.max(np.abs(ys_all))) if ys_all.size else 1.0
-        vmax = vmax or 1.0
-        rgb = _upsample(diverging_rgb(z, vmax).astype(np.float32), n)
-    rgb = 255 - (255 - rgb) * 0.85          # a lighter background, so points stand out
-    x0, x1, y0, y1 = float(grid.xs[0]), float(grid.xs[-1]), float(grid.ys[0]), float(grid.ys[-1])
-    hx, hy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
-    img = rgb[::-1].copy()                  # row 0 = the top (largest y)
+    img, (bx0, bx1, by0, by1) = plane_image(grid, dataset, points=points == "image", pixels=pixels,
+                                            show_train=show_train, show_test=show_test)
     parts = [(dataset.x_train, dataset.y_train, "train", "#ffffff", show_train),
              (dataset.x_test, dataset.y_test, "test", FG, show_test)]
-    if points == "image":
-        for x, y, name, outline, show in parts:
-            if show and len(x):
-                cols = (x[:, 0] - x0) / hx
-                rows = (y1 - x[:, 1]) / hy
-                _draw_points(img, rows, cols, _value_colors(y, kind, vmax), _rgb(outline))
-    else:
+    if points == "svg":
+        z = np.asarray(grid.z)
         hover = z.argmax(-1) if z.ndim == 3 else z
         what = "class %{z}" if z.ndim == 3 else ("P(class 1) = %{z:.3f}" if kind == "classification" else "%{z:.3f}")
         traces.append(_t("heatmap", x=grid.xs, y=grid.ys, z=hover, opacity=0, showscale=False, name="output",
@@ -497,9 +688,9 @@ def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = Tr
         if show:
             traces.append(_t("scatter", x=[None], y=[None], mode="markers", name=name, legendgroup=name,
                              marker=dict(size=8, color="#8c959f", line=dict(color=outline, width=1.5))))
-    img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-    images = [dict(source=png_data_uri(img, level=1), xref="x", yref="y", x=x0 - hx / 2, y=y1 + hy / 2, sizex=x1 - x0 + hx,
-                   sizey=y1 - y0 + hy, sizing="stretch", layer="below")]
+    images = [dict(source=png_data_uri(img, level=1), xref="x", yref="y", x=bx0, y=by1, sizex=bx1 - bx0,
+                   sizey=by1 - by0, sizing="stretch", layer="below")]
+    x0, x1, y0, y1 = float(grid.xs[0]), float(grid.xs[-1]), float(grid.ys[0]), float(grid.ys[-1])
     ticks = dict(ticks="outside", ticklen=3, showgrid=False, zeroline=False, fixedrange=True, constrain="domain",
                  showline=True, linecolor="#d0d7de", mirror=True)
     if x1 - x0 <= 16:

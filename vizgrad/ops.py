@@ -522,6 +522,11 @@ class Tanh(Op):
         return np.tanh(a)
 
     def backward(ctx, g, out, a):
+        if type(out) is np.ndarray and out.ndim:  # plain backward: one buffer, not three temporaries
+            r = out * out
+            np.subtract(1, r, out=r)
+            r *= g
+            return (r,)
         return (g * (1 - out * out),)
 
 
@@ -1479,7 +1484,11 @@ class Addmm(Op):
     torch_name, symbol, latex = "AddmmBackward0", "addmm", ("1", r"g\,W", r"x^{\top} g")
 
     def forward(ctx, bias, x, w):
-        return bias + x @ w
+        y = x @ w                  # (N, out): a fresh array, so the bias can be added in place
+        if type(y) is np.ndarray and np.shape(bias) == y.shape[-np.ndim(bias):] and np.ndim(bias):
+            y += bias
+            return y
+        return bias + y
 
     def backward(ctx, g, out, bias, x, w):
         # x (N, in), w (in, out), g (N, out); the engine sums g over N for the bias.
