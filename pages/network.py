@@ -30,6 +30,7 @@ try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_sa
 except (TypeError, ValueError):
     LIMITS = Limits()
 UPDATE_EVERY = 0.05         # seconds between updates of the live panel while playing
+NET_HEIGHT, OUT_HEIGHT, NEURON_HEIGHT = 620, 340, 230   # pixels
 CURVES_EVERY = 1.0          # ... and of the curves
 EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -237,26 +238,26 @@ def live_panel():
                                      label_visibility="collapsed", required=True)
         mode = "grad" if edges == "|grad|" else "weight"
         if S.nw_playing:  # an image: redrawn in milliseconds (a plotly chart is rebuilt on every update)
-            st.image(netplot.network_svg(snap, mode, S.nw_neuron, width=600))
+            st.image(netplot.network_svg(snap, mode, S.nw_neuron, width=600, height=NET_HEIGHT))
         else:
-            st.plotly_chart(netplot.network_figure(snap, mode, S.nw_neuron), key="nw_net", on_select=pick_neuron,
+            st.plotly_chart(netplot.network_figure(snap, mode, S.nw_neuron, height=NET_HEIGHT), key="nw_net", on_select=pick_neuron,
                             selection_mode="points", width="stretch", config={"displayModeBar": False}, theme=None)
     with out_col:
-        st.markdown("**Output** — training points white-edged, test points dark-edged")
+        st.markdown("**Output** over the input plane")
         grid = tr.predict_grid(50, extent)
         if S.nw_playing and grid.ys is not None:
-            st.image(netplot.decision_svg(grid, tr.dataset, width=400, height=330))
+            st.image(netplot.decision_svg(grid, tr.dataset, width=400, height=OUT_HEIGHT))
         else:
-            st.plotly_chart(netplot.decision_figure(grid, tr.dataset, height=330), key="nw_output", width="stretch",
+            st.plotly_chart(netplot.decision_figure(grid, tr.dataset, height=OUT_HEIGHT), key="nw_output", width="stretch",
                             config={"displayModeBar": False}, theme=None)
         layer, unit = S.nw_neuron
         grid = (tr.feature_grid(cfg.features[unit], 40, extent) if layer < 0
                 else tr.neuron_outputs_grid(layer, unit, 40, extent))
         st.markdown(f"**Selected: {netplot.neuron_title(snap, layer, unit)}**")
         if S.nw_playing and grid.ys is not None:
-            st.image(netplot.neuron_svg(grid, width=400, height=250))
+            st.image(netplot.neuron_svg(grid, width=400, height=NEURON_HEIGHT))
         else:
-            st.plotly_chart(netplot.neuron_figure(grid, height=250), key="nw_neuron_fig", width="stretch",
+            st.plotly_chart(netplot.neuron_figure(grid, height=NEURON_HEIGHT), key="nw_neuron_fig", width="stretch",
                             config={"displayModeBar": False}, theme=None)
 
 

@@ -44,6 +44,13 @@ with left:
                   help="Operators + − * / ** @, parentheses, numbers like 1e-3, lists like [[1, 2], [3, 4]], "
                        "and the functions " + ", ".join(known_functions()))
 
+    st.markdown("**Show on the graph**")
+    opts = st.columns(4)
+    show_values = opts[0].toggle("values", value=True, key="pg_show_values")
+    show_grads = opts[1].toggle("gradients", value=True, key="pg_show_grads")
+    show_shapes = opts[2].toggle("shapes", value=False, key="pg_show_shapes")
+    dark = opts[3].toggle("dark", value=False, key="pg_dark")
+
 state = State(st.session_state.pg_expr, {n: VarSpec(st.session_state.get(f"pg_v_{n}", default_value(n)),
                                                     st.session_state.get(f"pg_g_{n}", True))
                                          for n in (st.session_state.get("pg_names") or [])})
@@ -77,11 +84,6 @@ if not out.ok:
     st.stop()
 
 # ---- the graph: full width, it is the point of the page ---------------------------------------
-opts = st.columns([1, 1, 1, 1, 4])
-show_values = opts[0].toggle("values", value=True, key="pg_show_values")
-show_grads = opts[1].toggle("gradients", value=True, key="pg_show_grads")
-show_shapes = opts[2].toggle("shapes", value=False, key="pg_show_shapes")
-dark = opts[3].toggle("dark", value=False, key="pg_dark")
 if out.graph is None:
     st.info("Mark a variable `requires_grad` to record a graph.")
 else:

@@ -448,7 +448,7 @@ def plane_svg(img: np.ndarray, box, width: int = 400, height: int = 330, legend=
     """An image over the input plane (rows top to bottom), with axes, ticks, points (a list of
     (xy (n, 2), fill colours (n, 3), outline)) and a legend of (label, fill, outline) markers."""
     x0, x1, y0, y1 = box
-    ml, mr, mt, mb = 30, 8, 30, 22
+    ml, mr, mt, mb = 30, 8, (30 if legend or title else 8), 22
     side = min(width - ml - mr, height - mt - mb)
     left = ml + (width - ml - mr - side) / 2
     topy = mt
@@ -658,7 +658,8 @@ def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = Tr
         raise ValueError(f"points must be 'svg' or 'image', got {points!r}")
     kind, k = dataset.kind, dataset.n_classes
     traces = []
-    layout = _base_layout(height, title=dict(text=title or "", x=0.01, font=dict(size=13)))
+    layout = _base_layout(height, title=dict(text=title or "", x=0.01, font=dict(size=13)),
+                          margin=dict(l=30, r=8, t=30, b=24))
     if grid.ys is None:  # 1-D regression
         traces.append(_t("scatter", x=grid.xs, y=grid.z, mode="lines", name="prediction",
                          line=dict(color=FG, width=2.5)))
@@ -716,7 +717,7 @@ def neuron_figure(grid, title: str = "", height: int = 300, probability: bool = 
     return _fig([_t("heatmap", x=grid.xs, y=grid.ys, z=z, zmin=lo, zmax=hi, colorscale=SCALE, zsmooth="fast",
                                 name="output", colorbar=dict(thickness=10, len=0.9, outlinewidth=0),
                                 hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.4g}<extra></extra>")],
-                _base_layout(height, showlegend=False, margin=dict(l=8, r=8, t=34, b=8),
+                _base_layout(height, showlegend=False, margin=dict(l=30, r=8, t=30 if title else 8, b=24),
                              title=dict(text=title, x=0.01, font=dict(size=13)),
                              xaxis=dict(range=[float(grid.xs[0]), float(grid.xs[-1])], showgrid=False, zeroline=False,
                                         fixedrange=True, constrain="domain"),
