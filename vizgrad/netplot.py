@@ -271,7 +271,7 @@ def _layer_of(snap: Snapshot, li: int) -> int:
 
 
 def _net_height(snap: Snapshot) -> int:
-    return int(min(max(300, 110 + 34 * max(snap.sizes)), 720))
+    return int(min(max(380, 150 + 50 * max(snap.sizes)), 700))
 
 
 def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: int | None = None,
@@ -757,9 +757,10 @@ def curves_figure(history, height: int = 260, accuracy: bool = True, log_y: bool
                                                        history.test_acc], max_points)
     traces = [_t("scatter", x=x, y=tr, mode="lines", name="train loss", line=dict(color="#8c959f", width=2)),
               _t("scatter", x=x, y=te, mode="lines", name="test loss", line=dict(color=FG, width=2))]
-    layout = _base_layout(height, margin=dict(l=8, r=8, t=30, b=8), hovermode="x unified",
-                          xaxis=_axis(title=dict(text="step", font=dict(size=11), standoff=2), rangemode="tozero"))
-    loss_axis = _axis(title=dict(text="loss", font=dict(size=11)), type="log" if log_y else "linear")
+    layout = _base_layout(height, margin=dict(l=48, r=8, t=30, b=34), hovermode="x unified",
+                          xaxis=_axis(title=dict(text="step", font=dict(size=11), standoff=4), rangemode="tozero",
+                                      anchor="y2" if acc else "y"))
+    loss_axis = _axis(title=dict(text="loss", font=dict(size=11), standoff=6), type="log" if log_y else "linear")
     if not log_y:
         loss_axis["rangemode"] = "tozero"
     if acc:
@@ -767,17 +768,18 @@ def curves_figure(history, height: int = 260, accuracy: bool = True, log_y: bool
                               line=dict(color="#8c959f", width=2), hovertemplate="train acc %{y:.3f}<extra></extra>"),
                    _t("scatter", x=x, y=tea, mode="lines", name="test acc", yaxis="y2", showlegend=False,
                               line=dict(color=FG, width=2), hovertemplate="test acc %{y:.3f}<extra></extra>")]
-        loss_axis["domain"] = [0.42, 1.0]
-        layout["yaxis2"] = _axis(domain=[0.0, 0.3], range=[0, 1.02], anchor="x", tickformat=".0%",
-                                 title=dict(text="accuracy", font=dict(size=11)))
+        loss_axis["domain"] = [0.4, 1.0]
+        layout["yaxis2"] = _axis(domain=[0.0, 0.3], range=[0, 1.02], anchor="x", tickformat=".0%", dtick=0.5,
+                                 title=dict(text="acc.", font=dict(size=11), standoff=6))
     layout["yaxis"] = loss_axis
     return _fig(traces, layout)
 
 
-def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 600) -> go.Figure:
+def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 600, smooth: int = 10) -> go.Figure:
     """The L2 norm of each Linear layer's weight gradient at every step, log scale: layers whose
     curve sits far below the others are learning slowly (vanishing gradients); a curve shooting
-    up means exploding gradients."""
+    up means exploding gradients. smooth: a moving average over that many steps (of the log),
+    so minibatch noise does not hide the trend."""
     # (History.grad_norm_array() cannot reshape an empty history)
     G = history.grad_norm_array() if len(history.grad_norms) else np.zeros((0, 0))
     n_layers = G.shape[1] if G.ndim == 2 and G.size else (len(names) if names else 0)
@@ -786,6 +788,12 @@ def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 6
     if G.size:
         with np.errstate(all="ignore"):
             logs = np.log10(np.where(G > 0, G, np.nan))
+            w = max(1, min(int(smooth), len(logs) // 5))
+            if w > 1:
+                c = np.nancumsum(np.vstack([np.zeros((1, logs.shape[1])), logs]), axis=0)
+                k = np.arange(1, len(logs) + 1)
+                lo = np.maximum(k - w, 0)
+                logs = (c[k] - c[lo]) / (k - lo)[:, None]
         x, (lg,) = _thin(history.step, [logs], max_points)
         vals = 10 ** lg
         for i in range(G.shape[1]):
@@ -797,10 +805,9 @@ def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 6
     else:
         for i, nm in enumerate(names):
             traces.append(_t("scatter", x=[], y=[], mode="lines", name=nm))
-    return _fig(traces, _base_layout(height, hovermode="x unified",
-                                     xaxis=_axis(title=dict(text="step", font=dict(size=11), standoff=2)),
-                                     yaxis=_axis(type="log", exponentformat="power",
-                                                 title=dict(text="‖∂L/∂W‖", font=dict(size=11)))))
+    return _fig(traces, _base_layout(height, hovermode="x unified", margin=dict(l=48, r=8, t=30, b=34),
+                                     xaxis=_axis(title=dict(text="step", font=dict(size=11), standoff=4)),
+                                     yaxis=_axis(type="log", exponentformat="power", dtick=1)))
 
 
 def _mix(a: str, b: str, t: float) -> str:
