@@ -30,8 +30,7 @@ try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_sa
 except (TypeError, ValueError):
     LIMITS = Limits()
 UPDATE_EVERY = 0.05         # seconds between updates of the live panel while playing
-OUT_HEIGHT, NEURON_HEIGHT = 340, 230   # pixels
-CURVES_EVERY = 1.0          # ... and of the curves
+OUT_HEIGHT, NEURON_HEIGHT, CURVES_HEIGHT = 340, 230, 260   # pixels
 EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -210,8 +209,9 @@ def pick_neuron():
 
 
 # ---- the training panel: the only part that reruns while playing ----------------------------------------
-# Two fragments: the live one trains and redraws the network and its output several times a second;
-# the curves follow at a slower pace (every plotly chart costs the browser a redraw).
+# While playing, the views are drawn as SVG images: Streamlit rebuilds a plotly chart from scratch whenever
+# its figure changes (~0.1 s of browser time each), an image redraws in milliseconds. Paused, they are
+# plotly charts again, with hover and clicks.
 @st.fragment(run_every=UPDATE_EVERY if S.nw_playing else None)
 def live_panel():
     if S.nw_playing and tr.diverged is None:
@@ -260,24 +260,27 @@ def live_panel():
             st.plotly_chart(netplot.neuron_figure(grid, height=NEURON_HEIGHT), key="nw_neuron_fig", width="stretch",
                             config={"displayModeBar": False}, theme=None)
 
-
-@st.fragment(run_every=CURVES_EVERY if S.nw_playing else None)
-def curves_panel():
     loss_col, gn_col = st.columns(2, gap="medium")
+    names = netplot.layer_names(len(tr.linears))
     with loss_col:
         st.markdown("**Loss** (and accuracy) on the training and test sets")
-        st.plotly_chart(netplot.curves_figure(tr.history, height=260), key="nw_curves", width="stretch",
-                        config={"displayModeBar": False}, theme=None)
+        if S.nw_playing:
+            st.image(netplot.curves_svg(tr.history, width=460, height=CURVES_HEIGHT))
+        else:
+            st.plotly_chart(netplot.curves_figure(tr.history, height=CURVES_HEIGHT), key="nw_curves", width="stretch",
+                            config={"displayModeBar": False}, theme=None)
     with gn_col:
         st.markdown("**Gradient norm per layer**, ‖∂L/∂W‖: far below the others = vanishing, shooting up = "
                     "exploding", help="The L2 norm of each layer's weight gradient at every step (a moving "
                     "average over 10 steps), log scale.")
-        st.plotly_chart(netplot.grad_norm_figure(tr.history, netplot.layer_names(len(tr.linears)), height=260),
-                        key="nw_gradnorm", width="stretch", config={"displayModeBar": False}, theme=None)
+        if S.nw_playing:
+            st.image(netplot.grad_norm_svg(tr.history, names, width=460, height=CURVES_HEIGHT))
+        else:
+            st.plotly_chart(netplot.grad_norm_figure(tr.history, names, height=CURVES_HEIGHT), key="nw_gradnorm",
+                            width="stretch", config={"displayModeBar": False}, theme=None)
 
 
 live_panel()
-curves_panel()
 
 # ---- the autograd graph of one step; export (full reruns only) -------------------------------------------
 st.subheader("The autograd graph of one training step")

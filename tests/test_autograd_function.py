@@ -285,3 +285,30 @@ class _null:
 
     def __exit__(self, *a):
         return False
+
+
+def test_custom_function_on_an_initialised_parameter_and_inplace_check():
+    """nn.init writes parameters in place (version 1): a custom Function must still backprop
+    through them, and refuse, like any op, when an input changes after it was saved."""
+    from vizgrad.autograd import Function
+
+    class Sq(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    p = vizgrad.nn.Parameter(vizgrad.ones(3))
+    vizgrad.nn.init.constant_(p, 3.0)
+    Sq.apply(p).sum().backward()
+    assert p.grad.tolist() == [6.0, 6.0, 6.0]
+    y = Sq.apply(p).sum()
+    with vizgrad.no_grad():
+        p.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()

@@ -27,7 +27,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 __all__ = ["NEG", "POS", "CLASS_COLORS", "Snapshot", "snapshot", "data_extent", "network_svg", "decision_svg",
-           "neuron_svg", "plane_svg", "plane_image", "stats_html", "network_figure", "decision_figure",
+           "neuron_svg", "plane_svg", "plane_image", "stats_html", "curves_svg", "grad_norm_svg", "lines_svg", "network_figure", "decision_figure",
            "curves_figure", "grad_norm_figure", "neuron_figure", "layer_names", "neuron_at", "neuron_title",
            "step_graph", "png_data_uri", "diverging_rgb"]
 
@@ -808,6 +808,123 @@ def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 6
     return _fig(traces, _base_layout(height, hovermode="x unified", margin=dict(l=48, r=8, t=30, b=34),
                                      xaxis=_axis(title=dict(text="step", font=dict(size=11), standoff=4)),
                                      yaxis=_axis(type="log", exponentformat="power", dtick=1)))
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 4) -> list:
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo] if math.isfinite(lo) else []
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    t = math.ceil(lo / step - 1e-9) * step
+    out = []
+    while t <= hi + 1e-9 * step:
+        out.append(round(t, 12))
+        t += step
+    return out
+
+
+def lines_svg(panels, width: int = 460, height: int = 260, legend=()) -> str:
+    """Line charts stacked vertically as one SVG, for st.image while training (the twins of
+    curves_figure and grad_norm_figure). panels: dicts with series [(x, y, colour)], optional
+    log (bool), yrange, label, tickformat ('pct' for percentages), weight (relative height);
+    legend: [(label, colour)]. The last panel carries the x axis ('step')."""
+    ml, mr, mt, mb, gap = 48, 10, 26, 30, 14
+    weights = [p.get("weight", 1.0) for p in panels]
+    avail = height - mt - mb - gap * (len(panels) - 1)
+    xs_all = [np.asarray(x, float) for p in panels for x, _, _ in p["series"] if len(x)]
+    x0 = 0.0
+    x1 = max((float(np.nanmax(x)) for x in xs_all), default=1.0) or 1.0
+    body = [f'<rect width="{width}" height="{height}" fill="white"/>']
+    pw = width - ml - mr
+
+    def X(v):
+        return ml + (np.asarray(v, float) - x0) / (x1 - x0) * pw
+    top = mt
+    for k, p in enumerate(panels):
+        ph = avail * weights[k] / sum(weights)
+        log = p.get("log", False)
+        ys = [np.asarray(y, float) for _, y, _ in p["series"] if len(y)]
+        vals = np.concatenate(ys) if ys else np.array([])
+        vals = vals[np.isfinite(vals) & ((vals > 0) if log else True)]
+        if p.get("yrange"):
+            lo, hi = p["yrange"]
+        elif vals.size:
+            lo, hi = (float(np.log10(vals.min())), float(np.log10(vals.max()))) if log else (
+                min(0.0, float(vals.min())), float(vals.max()))
+        else:
+            lo, hi = 0.0, 1.0
+        if log:
+            lo, hi = math.floor(lo), math.ceil(hi)
+        if hi - lo < 1e-12:
+            hi = lo + 1.0
+        hi += (hi - lo) * 0.04 if not log else 0
+
+        def Y(v, lo=lo, hi=hi, top=top, ph=ph, log=log):
+            v = np.asarray(v, float)
+            if log:
+                with np.errstate(all="ignore"):
+                    v = np.log10(v)
+            return top + (hi - v) / (hi - lo) * ph
+        ticks = list(range(int(lo), int(hi) + 1)) if log else _nice_ticks(lo, hi)
+        for t in ticks:
+            py = float(Y(10.0 ** t if log else t))
+            if log:
+                lab = f"1e{t}" if t not in (0, 1, -1) else {0: "1", 1: "10", -1: "0.1"}[t]
+            elif p.get("tickformat") == "pct":
+                lab = f"{t:.0%}"
+            else:
+                lab = f"{t:g}"
+            body.append(f'<line x1="{ml}" y1="{py:.1f}" x2="{width - mr}" y2="{py:.1f}" stroke="#eaeef2"/>'
+                        f'<text x="{ml - 5}" y="{py:.1f}" text-anchor="end" dominant-baseline="middle" '
+                        f'font-size="10" fill="{MUTED}">{_esc(lab.replace("-", "−"))}</text>')
+        if p.get("label"):
+            body.append(f'<text transform="translate(11 {top + ph / 2:.1f}) rotate(-90)" text-anchor="middle" '
+                        f'font-size="11" fill="{FG}">{_esc(p["label"])}</text>')
+        for x, y, colour in p["series"]:
+            if not len(x):
+                continue
+            px, py = X(x), Y(y)
+            ok = np.isfinite(px) & np.isfinite(py)
+            pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px[ok], np.clip(py[ok], top - 2, top + ph + 2)))
+            body.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        top += ph + gap
+    bottom = top - gap
+    body.append(f'<line x1="{ml}" y1="{bottom:.1f}" x2="{width - mr}" y2="{bottom:.1f}" stroke="#d0d7de"/>')
+    for t in _nice_ticks(x0, x1, 5):
+        px = float(X(t))
+        body.append(f'<text x="{px:.1f}" y="{bottom + 13:.1f}" text-anchor="middle" font-size="10" '
+                    f'fill="{MUTED}">{t:g}</text>')
+    body.append(f'<text x="{ml + pw / 2:.1f}" y="{height - 4}" text-anchor="middle" font-size="11" '
+                f'fill="{FG}">step</text>')
+    lx = width - mr
+    for label, colour in reversed(list(legend)):
+        w = 6.2 * len(label)
+        body.append(f'<text x="{lx:.1f}" y="{mt / 2 + 1}" text-anchor="end" dominant-baseline="middle" '
+                    f'font-size="11" fill="{FG}">{_esc(label)}</text><line x1="{lx - w - 26:.1f}" y1="{mt / 2 + 1}" '
+                    f'x2="{lx - w - 6:.1f}" y2="{mt / 2 + 1}" stroke="{colour}" stroke-width="2"/>')
+        lx -= w + 40
+    return _svg(width, height, body)
+
+
+def curves_svg(history, width: int = 460, height: int = 260, max_points: int = 300) -> str:
+    """curves_figure as an SVG string."""
+    x, (tr, te, tra, tea) = _thin(history.eval_step, [history.train_loss, history.test_loss, history.train_acc,
+                                                       history.test_acc], max_points)
+    panels = [dict(series=[(x, tr, "#8c959f"), (x, te, FG)], label="loss", weight=2)]
+    if any(v == v for v in history.test_acc):
+        panels.append(dict(series=[(x, tra, "#8c959f"), (x, tea, FG)], label="acc.", yrange=(0, 1),
+                           tickformat="pct", weight=1))
+    return lines_svg(panels, width, height, legend=[("train", "#8c959f"), ("test", FG)])
+
+
+def grad_norm_svg(history, names=None, width: int = 460, height: int = 260, smooth: int = 10) -> str:
+    """grad_norm_figure as an SVG string."""
+    fig = grad_norm_figure(history, names, smooth=smooth, max_points=300)
+    series = [(np.asarray(t.x if t.x is not None else [], float), np.asarray(t.y if t.y is not None else [], float),
+               t.line.color or GRAD) for t in fig.data]
+    return lines_svg([dict(series=series, log=True)], width, height,
+                     legend=[(t.name, t.line.color or GRAD) for t in fig.data])
 
 
 def _mix(a: str, b: str, t: float) -> str:

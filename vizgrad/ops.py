@@ -28,7 +28,7 @@ import numpy as np
 
 from vizgrad import _dtype
 from vizgrad._grad_mode import STATE
-from vizgrad.tensor import Size, Tensor, _norm_dim, _size
+from vizgrad.tensor import INPLACE, Size, Tensor, _norm_dim, _size
 
 # x/0 -> inf, log(0) -> -inf, 0**-1 -> inf: torch computes these silently, so numpy's
 # floating-point RuntimeWarnings are muted for lines in this module only (not for user code).
@@ -50,6 +50,7 @@ class Op:
     _hooks = None            # tensor hooks of this node's output (register_hook, retain_grad)
     _freed = False
     versions = None          # inputs' in-place versions when recorded (None: all were 0)
+    stamp = -1               # tensor.INPLACE when recorded: if unchanged at backward, nothing was modified
     edge_grads = None        # after backward: the gradient sent to each input (numpy), for the graph
     out_grad = None          # after backward: the gradient this node received for its output
 
@@ -88,11 +89,8 @@ class Op:
                     stack = STATE.call_stack
                     if stack:
                         ctx.scope = stack[-1][0]
-                    if cls.saves:  # remember versions only when some input was modified in place before
-                        for u in inputs:
-                            if u._version:
-                                ctx.versions = tuple(v._version for v in inputs)
-                                break
+                    if cls.saves:
+                        record_versions(ctx, inputs)
                     break
         return out
 
@@ -139,6 +137,16 @@ def _broadcast_message(shapes) -> str:
     return f"shapes {[list(s) for s in shapes]} cannot be broadcast together"
 
 
+def record_versions(node, inputs) -> None:
+    """Note what backward must find unchanged: the in-place counter now, and the inputs' versions
+    when any was already written in place (None means all were at version 0)."""
+    node.stamp = INPLACE[0]
+    for u in inputs:
+        if u._version:
+            node.versions = tuple(v._version for v in inputs)
+            return
+
+
 class AccumulateGrad:
     """What next_functions shows for a leaf that requires grad."""
 
@@ -183,6 +191,18 @@ def _wrap_scalar(v, like: Tensor) -> Tensor:
     return Tensor._make(d.np.type(v))
 
 
+_FLOAT_SCALARS = {np.float16, np.float32, np.float64}
+
+
+def _const(value) -> Tensor:
+    """A constant operand (Tensor._make, inlined for the `x * 2.0` path)."""
+    t = _new(Tensor)
+    t._data = value
+    t._grad = t.grad_fn = None
+    t._requires_grad = False
+    return t
+
+
 def _pair(a, b):
     """Two operands as tensors of torch's promoted dtype (fast path: same dtype or number + float tensor)."""
     if isinstance(a, Tensor):
@@ -191,14 +211,22 @@ def _pair(a, b):
             if type(da) is type(db) and (type(da) is not np.ndarray or da.dtype == db.dtype):
                 return a, b  # same numpy scalar type, or arrays of one dtype
         elif type(b) is float or type(b) is int:
-            if a._data.dtype.kind == "f":
-                return a, Tensor._make(a._data.dtype.type(b))
+            da = a._data
+            tp = type(da)
+            if tp in _FLOAT_SCALARS:  # a 0-d float tensor: its numpy scalar type makes the constant
+                return a, _const(tp(b))
+            if da.dtype.kind == "f":
+                return a, _const(da.dtype.type(b))
         elif isinstance(b, np.ndarray):
             b = Tensor._make(b)
     elif isinstance(b, Tensor):
         if type(a) is float or type(a) is int:
-            if b._data.dtype.kind == "f":
-                return Tensor._make(b._data.dtype.type(a)), b
+            db = b._data
+            tp = type(db)
+            if tp in _FLOAT_SCALARS:
+                return _const(tp(a)), b
+            if db.dtype.kind == "f":
+                return _const(db.dtype.type(a)), b
         elif isinstance(a, np.ndarray):
             a = Tensor._make(a)
     else:
@@ -1726,6 +1754,7 @@ def _install():
         else:
             self._ensure_array()[key] = _arr(value)
         self._version += 1
+        INPLACE[0] += 1
 
     T_.__setitem__ = __setitem__
 

@@ -26,6 +26,9 @@ from vizgrad._dtype import dtype, from_numpy_dtype, get_default_dtype
 from vizgrad._grad_mode import STATE
 
 
+INPLACE = [0]  # in-place writes so far (process-wide): lets backward skip version checks when 0 changed
+
+
 class Tensor:
     # The four attributes every op output sets live in slots; the rarely set ones are class
     # defaults that an instance overrides in its (lazily created) __dict__. Keeps _make cheap.
@@ -314,6 +317,7 @@ class Tensor:
                 raise RuntimeError(f"output with shape {list(arr.shape)} doesn't match the broadcast shape "
                                    f"{list(res.shape)}") from None
         self._version += 1
+        INPLACE[0] += 1
         return self
 
     def add_(self, other, alpha=1):
@@ -366,6 +370,7 @@ class Tensor:
         arr[...] = value
         self.grad_fn = None if not self._requires_grad else self.grad_fn
         self._version += 1
+        INPLACE[0] += 1
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):

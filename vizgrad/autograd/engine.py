@@ -19,7 +19,7 @@ import gc
 import numpy as np
 
 from vizgrad._grad_mode import STATE
-from vizgrad.tensor import Tensor
+from vizgrad.tensor import INPLACE, Tensor
 from vizgrad.ops import _sum_to_array, sum_to
 
 
@@ -109,7 +109,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             if fn._freed:
                 raise RuntimeError(FREED_MSG)
             inputs = fn.inputs
-            if fn.saves:
+            if fn.saves and fn.stamp != INPLACE[0]:  # something was written in place since: check
                 _check_versions(fn, inputs)
             if create_graph:
                 grads = fn.backward(g, outs[fn] if fn.needs_out else None, *inputs)
@@ -132,7 +132,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                 if create_graph:
                     if gi._data.shape != data.shape:
                         gi = sum_to(gi, data.shape)
-                else:
+                elif type(gi) is not type(data) or type(gi) is np.ndarray:  # same numpy scalar type: nothing to do
                     # reduce broadcasting and restore dtype here, once, rather than in every formula
                     if gi.shape != data.shape:
                         gi = _sum_to_array(gi, data.shape)

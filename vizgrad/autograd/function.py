@@ -26,6 +26,7 @@ import weakref
 
 import numpy as np
 
+from vizgrad.ops import record_versions
 from vizgrad._grad_mode import STATE
 from vizgrad.autograd.engine import FREED_MSG
 from vizgrad.ops import Op
@@ -184,6 +185,7 @@ class Function(metaclass=FunctionMeta):
         node = object.__new__(CustomBackward)
         node.ctx, node.fn_cls, node.arg_is_tensor = ctx, cls, arg_is_tensor
         node.inputs = tensor_args
+        record_versions(node, tensor_args)
         node.torch_name = f"{cls.__name__}Backward"
         node.symbol = cls.__name__
         node.latex = (r"\text{custom backward}",) * len(tensor_args)

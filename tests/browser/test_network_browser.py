@@ -1,0 +1,76 @@
+"""Network Playground in a real browser: Play trains live, the loss falls, Pause stops; click a neuron."""
+import time
+
+from browser_utils import no_exception, shot, wait_idle
+
+STAT = "() => {{ const e = document.querySelector('[data-stat=\"{}\"]'); return e ? e.innerText : null }}"
+
+
+def stat(page, name: str) -> str:
+    return page.evaluate(STAT.format(name))
+
+
+def open_network(page, query: str = ""):
+    page.goto(f"{page.app_url}/network{query}")
+    page.wait_for_selector('[data-stat="Step"]', timeout=60_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=60_000)
+    wait_idle(page)
+
+
+def test_play_trains_live_then_pause(page):
+    page.set_viewport_size({"width": 1400, "height": 1600})
+    open_network(page)
+    assert stat(page, "Step") == "0"
+    loss_before = float(stat(page, "Test loss"))
+
+    page.get_by_role("button", name="Play").click()
+    # count how often the displayed step counter changes: one change = one UI update
+    page.wait_for_function("() => document.querySelector('[data-stat=\"Step\"]').innerText !== '0'",
+                           timeout=30_000)
+    seconds = 3.0
+    changes = page.evaluate("""(ms) => new Promise(done => {
+        const el = () => document.querySelector('[data-stat="Step"]');
+        let last = el() && el().innerText, n = 0;
+        const t = setInterval(() => { const v = el() && el().innerText; if (v !== last) { n++; last = v; } }, 10);
+        setTimeout(() => { clearInterval(t); done(n); }, ms);
+    })""", seconds * 1000)
+    rate = changes / seconds
+    print(f"UI updates per second while playing: {rate:.1f}")
+
+    deadline = time.time() + 30
+    while float(stat(page, "Test loss")) >= loss_before - 0.01 and time.time() < deadline:
+        time.sleep(0.5)
+    loss_after = float(stat(page, "Test loss"))
+    page.get_by_role("button", name="Pause").click()
+    wait_idle(page, 0.5)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    steps = stat(page, "Step")
+    time.sleep(1.0)
+    assert stat(page, "Step") == steps, "still training after Pause"
+    assert int(steps.replace(",", "")) > 50
+    assert loss_after < loss_before - 0.01, (loss_before, loss_after)
+    assert rate >= 5, f"only {rate:.1f} UI updates per second"
+    shot(page, "network_training")
+    no_exception(page)
+    assert not page.js_errors, page.js_errors
+
+
+def test_click_a_neuron_shows_its_output(page):
+    page.set_viewport_size({"width": 1400, "height": 1300})
+    open_network(page, "?data=xor&hidden=3&act=relu")
+    assert "hidden layer 1, neuron 1" in page.inner_text("body")
+    net = page.locator('[data-testid="stPlotlyChart"]').first
+    points = net.locator(".scatterlayer .trace path.point")
+    target = None
+    for i in range(points.count()):          # the third hidden neuron: the 6th node (2 inputs first)
+        box = points.nth(i).bounding_box()
+        if box and box["width"] > 15:
+            target = target or []
+            target.append(box)
+    assert target and len(target) >= 6, "no neuron markers found"
+    box = target[4]
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.body.innerText.includes('hidden layer 1, neuron 3')", timeout=20_000)
+    wait_idle(page)
+    shot(page, "network_neuron_clicked")
+    no_exception(page)

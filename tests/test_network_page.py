@@ -1,0 +1,130 @@
+"""Network Playground page (pages/network.py) under Streamlit's AppTest."""
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from vizgrad.models import NetConfig, to_query
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def open_page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/network.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def stats(at) -> dict:
+    """The numbers above the network: {'Step': 0, 'Test loss': 0.7064, ...}."""
+    (block,) = [h for h in at.get("html") if "nw-stats" in h.proto.body]
+    vals = dict(re.findall(r'data-stat="([^"]+)"[^>]*>([^<]*)<', block.proto.body))
+    return {k: float(v.replace(",", "").rstrip("%")) for k, v in vals.items()}
+
+
+def config(at) -> NetConfig:
+    return at.session_state["nw_trainer"].config
+
+
+@pytest.fixture(scope="module")
+def page():
+    return open_page()
+
+
+def test_page_opens_with_the_default_network(page):
+    at = page
+    assert at.title[0].value == "Network Playground"
+    s = stats(at)
+    assert s["Step"] == 0 and 0.5 < s["Test loss"] < 1.0 and "Test accuracy" in s
+    assert config(at).hidden == (8, 8) and config(at).dataset == "circles"
+    assert at.session_state["nw_trainer"].fused is False            # real autograd, loss.backward()
+    assert [b.label for b in at.get("download_button")] == ["PyTorch code (.py)", "Weights (.json)",
+                                                            "Loss curve (.csv)"]
+    assert at.query_params["data"] == "circles" and at.query_params["hidden"] == "8,8"
+    assert any("autograd graph" in s.value for s in at.subheader)
+
+
+def test_step_advances_and_changes_the_loss():
+    at = open_page()
+    before = stats(at)
+    at.button(key="nw_step").click().run()
+    after = stats(at)
+    assert after["Step"] == before["Step"] + 1
+    assert after["Training loss"] != before["Training loss"]
+    for _ in range(3):
+        at.button(key="nw_step").click().run()
+    assert stats(at)["Step"] == 4
+    at.button(key="nw_reset").click().run()
+    assert stats(at)["Step"] == 0 and stats(at)["Training loss"] == before["Training loss"]
+    assert not at.exception
+
+
+def test_changing_the_configuration_rebuilds_the_network():
+    at = open_page()
+    at.button(key="nw_step").click().run()
+    at.selectbox(key="nw_dataset").select("xor").run()
+    assert config(at).dataset == "xor" and stats(at)["Step"] == 0
+    assert at.query_params["data"] == "xor"
+    at.slider(key="nw_depth").set_value(3).run()
+    assert len(config(at).hidden) == 3
+    at.number_input(key="nw_units_2").set_value(5).run()
+    at.selectbox(key="nw_act_2").select("relu").run()
+    assert config(at).hidden == (8, 8, 5) and config(at).activation == ("tanh", "tanh", "relu")
+    assert at.query_params["hidden"] == "8,8,5" and at.query_params["act"] == "tanh,tanh,relu"
+    at.selectbox(key="nw_dataset").select("plane").run()          # regression: the loss follows
+    assert config(at).loss == "mse" and "Test accuracy" not in stats(at)
+    at.selectbox(key="nw_dataset").select("spiral").run()
+    at.slider(key="nw_classes").set_value(3).run()
+    assert config(at).loss == "cross_entropy" and config(at).n_classes == 3
+    assert not at.exception
+
+
+def test_a_link_reproduces_the_run():
+    cfg = NetConfig(dataset="gauss", noise=0.2, features=("x1", "x2", "x1x2"), hidden=(4, 3),
+                    activation=("relu", "leaky_relu"), optimizer="adam", lr=0.01, batch_size=5,
+                    regularization="l2", reg_rate=0.003, seed=7)
+    at = open_page(to_query(cfg))
+    assert config(at) == cfg
+    assert not at.error
+    for _ in range(2):
+        at.button(key="nw_step").click().run()
+    first = stats(at)
+    again = open_page(to_query(cfg))           # a second visitor with the same link
+    for _ in range(2):
+        again.button(key="nw_step").click().run()
+    assert stats(again) == first
+
+
+def test_a_bad_link_shows_a_message_and_the_default_network():
+    at = open_page({"hidden": "8,oops", "lr": "-1"})
+    assert not at.exception
+    assert any("link" in e.value and "hidden" in e.value for e in at.error)
+    assert config(at) == NetConfig()
+    at2 = open_page({"data": "nope"})
+    assert any("data" in e.value for e in at2.error) and not at2.exception
+
+
+def test_divergence_stops_playing_and_names_the_op():
+    at = open_page(to_query(NetConfig(lr=10.0, activation="relu", loss="mse")))
+    at.session_state["nw_speed"] = 50
+    at.button(key="nw_play").click().run()           # Play: the live panel trains until it diverges
+    tr = at.session_state["nw_trainer"]
+    assert tr.diverged and at.session_state["nw_playing"] is False
+    shown = " ".join(e.value for e in at.error)
+    assert "diverged" in shown and tr.diverged_op in shown
+    assert at.button(key="nw_play").disabled and not at.exception
+    at.button(key="nw_reset").click().run()
+    assert stats(at)["Step"] == 0 and not at.session_state["nw_trainer"].diverged
+
+
+def test_an_invalid_choice_is_reported_not_raised():
+    at = open_page()
+    at.session_state["nw_features"] = []
+    at.run()
+    assert not at.exception
+    assert any("feature" in e.value for e in at.error)
