@@ -85,7 +85,7 @@ with st.sidebar:
                                     name=up.name)
             except DataError as e:
                 st.error(f"{up.name}: {e}", icon=":material/error:")
-                csv_error = "Fix the file and upload it again."
+                csv_error = f"The uploaded file cannot be used ({e}). Fix it and upload it again."
     else:
         for name, v in (("nw_noise", 0.0), ("nw_n", 500), ("nw_classes", 3)):
             S.setdefault(name, v)  # a widget's value is dropped while it is hidden
@@ -173,8 +173,10 @@ tr: Trainer = S.nw_trainer
 extent = netplot.data_extent(tr.dataset)
 
 
-def toggle_play():
-    S.nw_playing = not S.nw_playing and tr.diverged is None
+def set_playing(on: bool):
+    # idempotent, not a toggle: Streamlit may run a button's callback twice when the click lands
+    # during a fragment's auto-rerun (once in the fragment run, once replayed in the full run)
+    S.nw_playing = on and tr.diverged is None
 
 
 def step():
@@ -188,7 +190,8 @@ def reset():
 
 
 bar = st.columns([1.1, 1, 1, 2.4, 4], vertical_alignment="bottom")
-bar[0].button("Pause" if S.nw_playing else "Play", key="nw_play", on_click=toggle_play, type="primary",
+bar[0].button("Pause" if S.nw_playing else "Play", key="nw_play", on_click=set_playing, args=(not S.nw_playing,),
+              type="primary",
               icon=":material/pause:" if S.nw_playing else ":material/play_arrow:", width="stretch",
               disabled=tr.diverged is not None)
 bar[1].button("Step", key="nw_step", on_click=step, icon=":material/skip_next:", width="stretch",
@@ -212,8 +215,13 @@ def pick_neuron():
 # While playing, the views are drawn as SVG images: Streamlit rebuilds a plotly chart from scratch whenever
 # its figure changes (~0.1 s of browser time each), an image redraws in milliseconds. Paused, they are
 # plotly charts again, with hover and clicks.
+S.nw_timer = S.nw_playing  # whether this full run starts the live panel's timer
+
+
 @st.fragment(run_every=UPDATE_EVERY if S.nw_playing else None)
 def live_panel():
+    if S.nw_timer != S.nw_playing:
+        st.rerun()  # Play/Pause was handled in a fragment-only run: rerun the page to start/stop the timer
     if S.nw_playing and tr.diverged is None:
         tr.run(int(S.nw_speed))
         if tr.diverged:
@@ -270,9 +278,10 @@ def live_panel():
             st.plotly_chart(netplot.curves_figure(tr.history, height=CURVES_HEIGHT), key="nw_curves", width="stretch",
                             config={"displayModeBar": False}, theme=None)
     with gn_col:
-        st.markdown("**Gradient norm per layer**, ‖∂L/∂W‖: far below the others = vanishing, shooting up = "
-                    "exploding", help="The L2 norm of each layer's weight gradient at every step (a moving "
-                    "average over 10 steps), log scale.")
+        st.markdown("**Gradient norm per layer**, ‖∂L/∂W‖ (log scale)",
+                    help="The L2 norm of each layer's weight gradient at every step (a moving average over 10 "
+                    "steps). A layer far below the others learns slowly (vanishing gradients, try 6 sigmoid "
+                    "layers); a curve shooting up is exploding.")
         if S.nw_playing:
             st.image(netplot.grad_norm_svg(tr.history, names, width=460, height=CURVES_HEIGHT))
         else:

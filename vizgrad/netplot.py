@@ -270,8 +270,12 @@ def _layer_of(snap: Snapshot, li: int) -> int:
     return li - 1
 
 
-def _net_height(snap: Snapshot) -> int:
-    return int(min(max(380, 150 + 50 * max(snap.sizes)), 700))
+def _net_height(snap: Snapshot, width: float = 560.0) -> int:
+    """A height that fits the diagram drawn `width` pixels wide (at most 60 px per neuron spacing)."""
+    x_ext = (len(snap.sizes) - 1) * _DX + 2.2
+    y_ext = max(snap.sizes) + 2.05
+    unit = min(width / x_ext, 60.0)
+    return int(min(max(300, y_ext * unit + 44), 720))
 
 
 def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: int | None = None,
@@ -807,7 +811,7 @@ def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 6
             traces.append(_t("scatter", x=[], y=[], mode="lines", name=nm))
     return _fig(traces, _base_layout(height, hovermode="x unified", margin=dict(l=48, r=8, t=30, b=34),
                                      xaxis=_axis(title=dict(text="step", font=dict(size=11), standoff=4)),
-                                     yaxis=_axis(type="log", exponentformat="power", dtick=1)))
+                                     yaxis=_axis(type="log", exponentformat="power")))
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 4) -> list:

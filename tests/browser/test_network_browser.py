@@ -36,12 +36,14 @@ def test_play_trains_live_then_pause(page):
     })""", seconds * 1000)
     rate = changes / seconds
     print(f"UI updates per second while playing: {rate:.1f}")
+    shot(page, "network_playing")
 
     deadline = time.time() + 30
     while float(stat(page, "Test loss")) >= loss_before - 0.01 and time.time() < deadline:
         time.sleep(0.5)
     loss_after = float(stat(page, "Test loss"))
     page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=20_000)   # paused: the button turns back to Play
     wait_idle(page, 0.5)
     page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
     steps = stat(page, "Step")
