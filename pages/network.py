@@ -2,7 +2,7 @@
 
 TensorFlow Playground's controls and views, plus what it lacks: per-layer gradient norms, |grad|
 on the edges, the autograd graph of one training step, a link that reproduces the run, and
-PyTorch export. Training runs vizgrad's real autograd (loss.backward(), Trainer(fused=False)).
+PyTorch export. Training runs vizgrad's real autograd (loss.backward()).
 The configuration lives in st.session_state (per user) and mirrors into the URL; the numbers
 come from vizgrad.train, the figures from vizgrad.netplot. Only the training panel reruns
 while playing (st.fragment(run_every=...)).
@@ -164,7 +164,7 @@ try:
     if S.get("nw_key") != key:  # a new configuration: a new network
         if S.get("nw_key") is not None:
             S.nw_url_error = None
-        S.nw_trainer = Trainer(cfg, dataset=csv_data, limits=LIMITS, eval_every=EVAL_EVERY, fused=False)
+        S.nw_trainer = Trainer(cfg, dataset=csv_data, limits=LIMITS, eval_every=EVAL_EVERY)
         S.nw_key, S.nw_neuron = key, None
 except (ConfigError, DataError) as e:
     st.error(str(e), icon=":material/error:")

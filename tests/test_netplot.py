@@ -15,7 +15,7 @@ from vizgrad.train import Trainer
 
 @pytest.fixture(scope="module")
 def trained():
-    tr = Trainer(NetConfig(dataset="xor", noise=0.1, hidden=(4, 3), activation=("tanh", "relu")), fused=False,
+    tr = Trainer(NetConfig(dataset="xor", noise=0.1, hidden=(4, 3), activation=("tanh", "relu")),
                  eval_every=5)
     tr.run(60)
     return tr
@@ -90,7 +90,7 @@ def test_network_neurons_carry_layer_and_unit_for_clicks(trained):
 
 
 def test_network_without_gradients_or_thumbnails():
-    tr = Trainer(NetConfig(dataset="sine", features=("x1", "sinx1"), hidden=(), loss="mse"), fused=False)
+    tr = Trainer(NetConfig(dataset="sine", features=("x1", "sinx1"), hidden=(), loss="mse"))
     snap = npl.snapshot(tr)             # 1-D data: no thumbnails; before any step: no gradients
     assert snap.thumbs is None and snap.grads == [None]
     for mode in ("weight", "grad"):
@@ -157,15 +157,15 @@ def test_decision_svg_is_valid_and_has_every_point(trained):
 
 
 def test_decision_multiclass_regression_and_1d():
-    tr = Trainer(NetConfig(dataset="spiral", n_classes=3, loss="cross_entropy", hidden=(6,)), fused=False)
+    tr = Trainer(NetConfig(dataset="spiral", n_classes=3, loss="cross_entropy", hidden=(6,)))
     tr.run(5)
     fig = valid(npl.decision_figure(tr.predict_grid(20), tr.dataset))
     colors = set(by_name(fig, "train")[0].marker.color)
     assert colors == set(npl.CLASS_COLORS[:3])
-    tr = Trainer(NetConfig(dataset="plane", loss="mse", hidden=(3,)), fused=False)
+    tr = Trainer(NetConfig(dataset="plane", loss="mse", hidden=(3,)))
     fig = valid(npl.decision_figure(tr.predict_grid(20), tr.dataset))
     assert by_name(fig, "train")[0].marker.colorscale is not None
-    tr = Trainer(NetConfig(dataset="sine", features=("x1", "sinx1"), loss="mse", hidden=(3,)), fused=False)
+    tr = Trainer(NetConfig(dataset="sine", features=("x1", "sinx1"), loss="mse", hidden=(3,)))
     fig = valid(npl.decision_figure(tr.predict_grid(20), tr.dataset))
     assert {t.name for t in fig.data} == {"prediction", "train", "test"}
 
@@ -181,7 +181,7 @@ def test_neuron_figure_is_a_heatmap_centred_at_zero(trained):
 def test_data_extent_follows_an_uploaded_csv():
     ds = load_csv("x1,x2,label\n0,0,0\n1,2,1\n-3,1,0\n2,-1,1\n", kind="classification")
     assert npl.data_extent(ds) == 4.0
-    tr = Trainer(NetConfig(), fused=False)
+    tr = Trainer(NetConfig())
     assert npl.data_extent(tr.dataset) == 6.0
 
 
@@ -196,13 +196,13 @@ def test_curves_figure_plots_train_and_test_loss_and_accuracy(trained):
     (ta,) = by_name(fig, "test acc")
     assert ta.yaxis == "y2"
     np.testing.assert_allclose(ta.y, h.test_acc)
-    reg = Trainer(NetConfig(dataset="plane", loss="mse", hidden=(2,)), fused=False)
+    reg = Trainer(NetConfig(dataset="plane", loss="mse", hidden=(2,)))
     reg.run(3)
     assert not by_name(valid(npl.curves_figure(reg.history)), "test acc")   # regression: loss only
 
 
 def test_curves_thin_long_histories(trained):
-    tr = Trainer(NetConfig(hidden=(2,)), fused=False, eval_every=1)
+    tr = Trainer(NetConfig(hidden=(2,)), eval_every=1)
     tr.run(300)
     fig = npl.curves_figure(tr.history, max_points=50)
     assert len(by_name(fig, "train loss")[0].x) <= 51
@@ -217,13 +217,13 @@ def test_grad_norm_figure_has_one_log_scale_curve_per_layer(trained):
     np.testing.assert_allclose(fig.data[2].y, np.array(h.grad_norms)[:, 2], rtol=1e-9)
     smooth = npl.grad_norm_figure(h, smooth=10)
     assert np.std(np.log(smooth.data[0].y)) < np.std(np.log(fig.data[0].y))
-    empty = valid(npl.grad_norm_figure(Trainer(NetConfig(), fused=False).history, ["a", "b", "c"]))
+    empty = valid(npl.grad_norm_figure(Trainer(NetConfig()).history, ["a", "b", "c"]))
     assert [t.name for t in empty.data] == ["a", "b", "c"]
     assert npl.layer_names(3) == ["hidden 1", "hidden 2", "output"]
 
 
 def test_grad_norms_show_vanishing_gradients_in_a_deep_sigmoid_net():
-    tr = Trainer(NetConfig(hidden=(8,) * 6, activation="sigmoid"), fused=False)
+    tr = Trainer(NetConfig(hidden=(8,) * 6, activation="sigmoid"))
     tr.run(20)
     fig = npl.grad_norm_figure(tr.history, smooth=1)
     first, last = np.mean(fig.data[0].y), np.mean(fig.data[-1].y)

@@ -42,7 +42,6 @@ def test_page_opens_with_the_default_network(page):
     s = stats(at)
     assert s["Step"] == 0 and 0.5 < s["Test loss"] < 1.0 and "Test accuracy" in s
     assert config(at).hidden == (8, 8) and config(at).dataset == "circles"
-    assert at.session_state["nw_trainer"].fused is False            # real autograd, loss.backward()
     assert [b.label for b in at.get("download_button")] == ["PyTorch code (.py)", "Weights (.json)",
                                                             "Loss curve (.csv)"]
     assert at.query_params["data"] == "circles" and at.query_params["hidden"] == "8,8"

@@ -61,42 +61,14 @@ def test_multiclass_blobs_and_regression():
     np.testing.assert_allclose(g.z, np.sin(g.xs), atol=0.25)
 
 
-# -- the fused step computes what vizgrad's autograd computes ------------------------------------------
-@pytest.mark.parametrize("act, loss, reg, dataset", [
-    ("tanh", "bce_logits", "none", "circles"),
-    ("relu", "bce_logits", "l2", "xor"),
-    ("sigmoid", "cross_entropy", "l1", "spiral"),
-    ("leaky_relu", "mse", "l2", "bump"),
-    ("linear", "mse", "l1", "circles"),
-    (("relu", "tanh"), "cross_entropy", "none", "circles"),
-])
-def test_fused_gradients_match_autograd(act, loss, reg, dataset):
-    kw = {"n_classes": 3} if dataset == "spiral" else {}
-    cfg = NetConfig(dataset=dataset, loss=loss, activation=act, hidden=(5, 4), regularization=reg, reg_rate=0.01,
-                    features=("x1", "x2", "x1x2", "sinx2"), batch_size=16, **kw)
-    a, b = Trainer(cfg, fused=True), Trainer(cfg, fused=False)
-    X, T = a.X_train[:16], a.T_train[:16]
-    la = a._fused_grads(X, T)
-    lb = b._autograd_grads(X, T)
-    assert la == pytest.approx(lb, rel=1e-5, abs=1e-6)
-    for pa, pb in zip(a.params, b.params):
-        np.testing.assert_allclose(pa.grad.numpy(), pb.grad.numpy(), rtol=1e-4, atol=1e-6)
-    # and whole runs agree
-    a.run(50)
-    b.run(50)
-    np.testing.assert_allclose(a.history.batch_loss, b.history.batch_loss, rtol=1e-3, atol=1e-5)
-    for pa, pb in zip(a.params, b.params):
-        np.testing.assert_allclose(pa.detach().numpy(), pb.detach().numpy(), rtol=1e-3, atol=1e-5)
-
-
-def test_numpy_forward_matches_model():
+def test_evaluation_forward_matches_model():
     cfg = NetConfig(dataset="xor", hidden=(6, 3), activation=("leaky_relu", "sigmoid"), features=ALL_FEATURES)
     tr = Trainer(cfg)
     tr.run(20)
     X = tr.X_test
     with vizgrad.no_grad():
         ref = tr.model(vizgrad.from_numpy(X)).numpy()
-    np.testing.assert_allclose(tr._forward_np(X), ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(tr._forward(X), ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(tr.predict(tr.dataset.x_test), 1 / (1 + np.exp(-ref[:, 0])), rtol=1e-5, atol=1e-6)
 
 
@@ -204,10 +176,9 @@ def test_trainer_on_uploaded_csv():
 
 
 # -- divergence ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("fused", [True, False])
-def test_divergence_detected_stopped_and_named(fused):
+def test_divergence_detected_stopped_and_named():
     cfg = NetConfig(dataset="plane", loss="mse", activation="relu", hidden=(8, 8), lr=10.0)
-    tr = Trainer(cfg, fused=fused)
+    tr = Trainer(cfg)
     infos = []
     tr.add_callback(lambda t, info: infos.append(info))
     done = tr.run(1000)
@@ -252,7 +223,7 @@ def test_trainer_diagnose_backward_only(monkeypatch, zero_upstream, op_kind):
         r = vizgrad.sqrt(tr.params[0] * 0.0).sum()
         r = r * 0.0 if zero_upstream else r
         return r, r
-    monkeypatch.setattr(tr, "_autograd_loss", fake_loss)
+    monkeypatch.setattr(tr, "loss_on", fake_loss)
     op, why = tr.diagnose(tr.X_train, tr.T_train)
     assert op == "SqrtBackward0" and op_kind in why and "backward" in why
     assert all(p.grad is None for p in tr.params)  # the replay leaves .grad as it was

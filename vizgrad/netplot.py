@@ -955,7 +955,7 @@ def step_graph(trainer, batch: int | None = None, collapse=None):
         for p in params:
             p._grad = None
         with np.errstate(all="ignore"):
-            _, total = trainer._autograd_loss(X, T)
+            _, total = trainer.loss_on(X, T)
             total.backward()
         return trace(total, collapse=collapse, params=dict(trainer.model.named_parameters()))
     finally:

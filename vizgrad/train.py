@@ -8,11 +8,8 @@
     tr.neuron_outputs_grid(0, 3)        # hidden layer 0, unit 3, over the input plane
     tr.diverged, tr.diverged_op         # e.g. "step 12: loss is inf ...", "MulBackward0"
 
-Two ways to compute a step's gradients, with the same result (tests check they agree):
-  fused=True (default): one numpy forward/backward of the whole MLP, written into each
-      parameter's .grad, then the vizgrad.optim optimizer steps. This is what makes the
-      playground fast (no graph is recorded; a step is ~30 numpy calls).
-  fused=False: the ordinary vizgrad path: model(x), loss, loss.backward(), optimizer.step().
+Every step is the ordinary vizgrad path, the one the page is there to show: model(x), loss,
+loss.backward(), optimizer.step(). Evaluation and the heatmaps run the same model under no_grad.
 When a step produces NaN/inf, the step is replayed through vizgrad's autograd to name the op
 that produced it first (forward: walk the graph from the loss; backward: detect_anomaly, and the
 gradients each node sent along its edges).
@@ -54,6 +51,8 @@ class History:
 
     def grad_norm_array(self) -> np.ndarray:
         """(steps, layers) array of the weight-gradient norms."""
+        if not self.grad_norms:
+            return np.zeros((0, 0))
         return np.array(self.grad_norms, dtype=np.float64).reshape(len(self.grad_norms), -1)
 
     def __len__(self):
@@ -77,24 +76,6 @@ class Grid:
     xs: np.ndarray
     ys: np.ndarray | None
     z: np.ndarray
-
-
-# ============================================================================================
-# numpy activations for the fused path: forward, and derivative from (pre-activation z, output a)
-# ============================================================================================
-def _sigmoid(z):
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-z))
-
-
-_ACT = {
-    "tanh": (np.tanh, lambda z, a: 1 - a * a),
-    "relu": (lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(z.dtype)),
-    "leaky_relu": (lambda z: np.where(z > 0, z, z * np.float32(0.01)),
-                   lambda z, a: np.where(z > 0, np.float32(1), np.float32(0.01))),
-    "sigmoid": (_sigmoid, lambda z, a: a * (1 - a)),
-    "linear": (lambda z: z, None),
-}
 
 
 # ============================================================================================
@@ -180,7 +161,7 @@ class Trainer:
     with on_step(trainer, info), called after every step; one returning False stops run()."""
 
     def __init__(self, config: NetConfig, dataset: Dataset | None = None, limits: Limits = DEFAULT_LIMITS,
-                 eval_every: int | None = None, fused: bool = True, callbacks=()):
+                 eval_every: int | None = None, callbacks=()):
         if dataset is None:
             config.validate(limits)
             dataset = make_dataset(config.dataset, config.n_samples, config.noise, config.train_ratio, config.seed,
@@ -202,7 +183,6 @@ class Trainer:
         self.config = config
         self.dataset = dataset
         self.limits = limits
-        self.fused = bool(fused)
         self.callbacks = list(callbacks)
         self.kind = dataset.kind
         self.n_classes = dataset.n_classes
@@ -238,7 +218,6 @@ class Trainer:
         self.optimizer = self._make_optimizer()
         self.loss_fn = {"bce_logits": nn.BCEWithLogitsLoss, "cross_entropy": nn.CrossEntropyLoss,
                         "mse": nn.MSELoss}[cfg.loss]()
-        self._acts = [_ACT[a] for a in cfg.activation]
         self._rng = np.random.default_rng(int(cfg.seed) + 1)
         self._perm = np.arange(self.n_train)
         self._pos = self.n_train            # start a new epoch on the first step
@@ -263,75 +242,26 @@ class Trainer:
     def epoch(self) -> float:
         return self._seen / self.n_train
 
-    # -- the numpy forward (evaluation, grids, fused training) ------------------------------------
-    def _forward_np(self, X, keep: bool = False):
-        """Logits for X (n, features); with keep, also the list of (z, a) per hidden layer."""
-        h = X
-        cache = []
-        lins = self.linears
-        for (f, _), lin in zip(self._acts, lins):
-            z = h @ lin.weight._data.T
-            z += lin.bias._data
-            h = f(z)
-            if keep:
-                cache.append((z, h))
-        last = lins[-1]
-        out = h @ last.weight._data.T
-        out += last.bias._data
-        return (out, cache) if keep else out
+    # -- the model without a graph: evaluation and heatmaps -----------------------------------------
+    def _forward(self, X, keep: bool = False):
+        """Outputs (n, outputs) for features X (n, features), through the model under no_grad; with
+        keep, also each hidden layer's output after its activation (model[2 i + 1], see build_model)."""
+        h = vizgrad.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        hidden = []
+        with vizgrad.no_grad():
+            for i, module in enumerate(self.model):
+                h = module(h)
+                if keep and i % 2 == 1:
+                    hidden.append(h.numpy())
+        return (h.numpy(), hidden) if keep else h.numpy()
 
-    def _loss_np(self, out, T, grad: bool):
-        """Data loss (mean over the batch) and, with grad, d loss / d out."""
-        n = out.shape[0]
-        loss_kind = self.config.loss
-        if loss_kind == "bce_logits":
-            with np.errstate(over="ignore"):
-                loss = float(np.mean(np.maximum(out, 0) - out * T + np.log1p(np.exp(-np.abs(out)))))
-            return loss, ((_sigmoid(out) - T) / np.float32(n) if grad else None)
-        if loss_kind == "mse":
-            d = out - T
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss = float(np.mean(d * d))
-            return loss, (d * np.float32(2.0 / n) if grad else None)
-        # cross entropy over class logits, T int labels
-        m = out.max(axis=1, keepdims=True)
-        with np.errstate(over="ignore", invalid="ignore"):
-            e = np.exp(out - m)
-            s = e.sum(axis=1, keepdims=True)
-            rows = np.arange(n)
-            loss = float(np.mean(np.log(s[:, 0]) + m[:, 0] - out[rows, T]))
-            if not grad:
-                return loss, None
-            d = e / s
-        d[rows, T] -= 1
-        return loss, d / np.float32(n)
+    def _data_loss(self, out, T) -> float:
+        with vizgrad.no_grad():
+            return float(self.loss_fn(vizgrad.from_numpy(out), vizgrad.from_numpy(T)).item())
 
-    def _fused_grads(self, X, T) -> float:
-        """One numpy forward/backward; writes every parameter's .grad. Returns the data loss."""
-        out, cache = self._forward_np(X, keep=True)
-        loss, dz = self._loss_np(out, T, grad=True)
-        lins = self.linears
-        reg, rate = self.config.regularization, np.float32(self.config.reg_rate)
-        for i in range(len(lins) - 1, -1, -1):
-            lin = lins[i]
-            W = lin.weight._data
-            h = cache[i - 1][1] if i > 0 else X
-            gW = dz.T @ h
-            if reg == "l2" and rate:
-                gW += rate * W
-            elif reg == "l1" and rate:
-                gW += rate * np.sign(W)
-            lin.weight._grad = Tensor._make(gW)
-            lin.bias._grad = Tensor._make(dz.sum(axis=0))
-            if i > 0:
-                z, a = cache[i - 1]
-                dh = dz @ W
-                dfn = self._acts[i - 1][1]
-                dz = dh if dfn is None else dh * dfn(z, a)
-        return loss
-
-    def _autograd_loss(self, X, T) -> tuple[Tensor, Tensor]:
-        """(data loss, total loss with regularization) through vizgrad's graph."""
+    def loss_on(self, X, T) -> tuple[Tensor, Tensor]:
+        """(data loss, total loss with regularization) on features X and targets T, recorded in
+        vizgrad's graph (what a step backpropagates; the page draws it)."""
         out = self.model(vizgrad.from_numpy(X))
         loss = self.loss_fn(out, vizgrad.from_numpy(T))
         total = loss
@@ -345,7 +275,7 @@ class Trainer:
 
     def _autograd_grads(self, X, T) -> float:
         self.optimizer.zero_grad()
-        loss, total = self._autograd_loss(X, T)
+        loss, total = self.loss_on(X, T)
         total.backward()
         return float(loss.item())
 
@@ -390,7 +320,7 @@ class Trainer:
         else:
             X, T = self.X_train[idx], self.T_train[idx]
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
-            loss = self._fused_grads(X, T) if self.fused else self._autograd_grads(X, T)
+            loss = self._autograd_grads(X, T)
             norms, ok = self._grad_norms()
         if not ok or not math.isfinite(loss):
             return self._diverge(X, T, loss, norms)
@@ -456,7 +386,7 @@ class Trainer:
                 return None, (f"parameter {self._param_names[id(p)]} holds NaN/inf: the previous update "
                               "overflowed (learning rate too high?)")
         with np.errstate(all="ignore"):
-            loss, total = self._autograd_loss(X, T)
+            loss, total = self.loss_on(X, T)
             if not _finite(total._data):
                 return find_nonfinite_forward(total, self._param_names)
             saved = [p._grad for p in self.params]
@@ -499,10 +429,10 @@ class Trainer:
     def evaluate(self, record: bool = False) -> dict:
         """Full train and test data loss and accuracy (NaN accuracy for regression)."""
         with np.errstate(all="ignore"):
-            out_tr = self._forward_np(self.X_train)
-            out_te = self._forward_np(self.X_test)
-            m = {"train_loss": self._loss_np(out_tr, self.T_train, False)[0],
-                 "test_loss": self._loss_np(out_te, self.T_test, False)[0],
+            out_tr = self._forward(self.X_train)
+            out_te = self._forward(self.X_test)
+            m = {"train_loss": self._data_loss(out_tr, self.T_train),
+                 "test_loss": self._data_loss(out_te, self.T_test),
                  "train_acc": self._accuracy(out_tr, self.T_train),
                  "test_acc": self._accuracy(out_te, self.T_test)}
         if record:
@@ -518,13 +448,12 @@ class Trainer:
         probabilities (n, k) (cross_entropy), or the output value (mse)."""
         X = featurize(np.asarray(points, dtype=np.float32), self.config.features)
         with np.errstate(all="ignore"):
-            out = self._forward_np(X)
+            out = vizgrad.from_numpy(self._forward(X))
             if self.config.loss == "bce_logits":
-                return _sigmoid(out[:, 0])
+                return vizgrad.sigmoid(out[:, 0]).numpy()
             if self.config.loss == "cross_entropy":
-                e = np.exp(out - out.max(axis=1, keepdims=True))
-                return e / e.sum(axis=1, keepdims=True)
-            return out[:, 0]
+                return vizgrad.softmax(out, dim=1).numpy()
+            return out[:, 0].numpy()
 
     def predict_class(self, points) -> np.ndarray:
         p = self.predict(points)
@@ -571,8 +500,8 @@ class Trainer:
         xs, ys, pts = self._grid_points(resolution, extent)
         X = featurize(pts, self.config.features)
         with np.errstate(all="ignore"):
-            out, cache = self._forward_np(X, keep=True)
-        v = out[:, unit] if layer == n_hidden else cache[layer][1][:, unit]
+            out, hidden = self._forward(X, keep=True)
+        v = out[:, unit] if layer == n_hidden else hidden[layer][:, unit]
         return Grid(xs, ys, self._shape(np.ascontiguousarray(v), xs, ys))
 
     def feature_grid(self, name: str, resolution: int = 50, extent=6.0) -> Grid:
