@@ -146,8 +146,8 @@ class Tensor:
         if gradient is None and not create_graph and inputs is None and self.grad_fn is not None:
             d = self._data
             if d.ndim == 0:  # the common `loss.backward()`: skip the general argument handling
-                from vizgrad.autograd.engine import run_backward
-                run_backward((self,), (d.dtype.type(1),), bool(retain_graph), False)
+                from vizgrad.autograd.engine import backward_plain
+                backward_plain((self,), (d.dtype.type(1),), bool(retain_graph))
                 return
         from vizgrad import autograd
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)

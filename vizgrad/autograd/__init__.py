@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 
 from vizgrad._grad_mode import STATE
-from vizgrad.autograd.engine import run_backward
+from vizgrad.autograd.engine import backward_plain, run_backward
 from vizgrad.tensor import Tensor
 
 
@@ -48,7 +48,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         retain_graph = create_graph
     grads = _root_grads(outputs, grad_outputs, create_graph)
     if inputs is None:
-        run_backward(outputs, grads, retain_graph, create_graph)
+        if create_graph:
+            run_backward(outputs, grads, retain_graph, True)
+        else:
+            backward_plain(outputs, grads, retain_graph)
         return
     inputs = _as_list(inputs)
     got = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs)
