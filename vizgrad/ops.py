@@ -62,7 +62,7 @@ class Op:
     @classmethod
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
         """Run forward on the inputs' arrays; record this node when grad mode is on and an input requires grad."""
-        ctx = object.__new__(cls)
+        ctx = _new(cls)
         try:
             if len(inputs) == 2:  # unrolled for the common arities: this is the hottest line in vizgrad
                 data = cls.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
@@ -78,20 +78,23 @@ class Op:
         out._data = data
         out._grad = out.grad_fn = None
         out._requires_grad = False
-        if STATE.grad_enabled:
-            for t in inputs:
-                if t._requires_grad:
+        for t in inputs:
+            if t._requires_grad:
+                st = STATE  # per thread: grad mode and the vizgrad.nn module calls running
+                if st.grad_enabled:
                     ctx.inputs = inputs
                     out._requires_grad = True
                     out.grad_fn = ctx
-                    # inside vizgrad.nn module calls (per thread, innermost last): tag the node with
-                    # the module's scope, e.g. (":Net", "fc1:Linear"), so the graph can collapse it
-                    stack = STATE.call_stack
-                    if stack:
+                    stack = st.call_stack  # innermost module last: tag the node with its scope,
+                    if stack:              # e.g. (":Net", "fc1:Linear"), so the graph can collapse it
                         ctx.scope = stack[-1][0]
-                    if cls.saves:
-                        record_versions(ctx, inputs)
-                    break
+                    if cls.saves:  # what backward must find unchanged (see record_versions)
+                        ctx.stamp = INPLACE[0]
+                        for u in inputs:
+                            if u._version:
+                                ctx.versions = tuple(v._version for v in inputs)
+                                break
+                break
         return out
 
     def forward(ctx, *arrays, **params):
