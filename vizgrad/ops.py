@@ -1707,9 +1707,17 @@ def _method(fn):
 def _install():
     T_ = Tensor
     def __add__(self, other):
+        if type(other) is float:  # `h + 0.5` on a 0-d float tensor: the shortest path (scalar chains)
+            tp = type(self._data)
+            if tp in _FLOAT_SCALARS:
+                return Add.apply(self, _const(tp(other)))
         return Add.apply(*_pair(self, other))
 
     def __mul__(self, other):
+        if type(other) is float:
+            tp = type(self._data)
+            if tp in _FLOAT_SCALARS:
+                return Mul.apply(self, _const(tp(other)))
         return Mul.apply(*_pair(self, other))
 
     T_.__add__ = T_.__radd__ = __add__
