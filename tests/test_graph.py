@@ -408,3 +408,17 @@ def test_format_value():
     assert vg.format_value(np.array([1.0, 2.5])) == "[1, 2.5]"
     assert vg.format_value(np.array([[1.0, 2.0], [3.0, 4.0]])) == "[[1, 2],\n [3, 4]]"
     assert vg.format_value(np.ones((10, 10))).startswith("(10, 10) ‖·‖=10")
+
+
+def test_shared_constants_are_drawn_once_per_use():
+    """`h * 0.5` on 0-d tensors reuses one constant tensor in the engine; the graph still shows a
+    separate constant node feeding each op, as if each had its own."""
+    x = vizgrad.tensor(1.0, requires_grad=True, name="x")
+    h = x
+    for _ in range(3):
+        h = h * 0.5
+    h.backward()
+    g = vg.trace(h)
+    consts = [n for n, d in g.nodes(data=True) if d["kind"] == "tensor" and d["label"] == "0.5"]
+    assert len(consts) == 3 and all(g.out_degree(c) == 1 for c in consts)
+    assert float(x.grad) == 0.125

@@ -119,6 +119,7 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
     g = nx.DiGraph()
     tid, fid = {}, {}
     fns = {}  # op id -> the engine node (for the walkthrough; not exported)
+    copies = {}  # shared constant node id -> how many extra drawn copies
     used = {getattr(t, "name", None) for t in order} | set(pnames.values())
     letters = (c for c in _letters() if c not in used)
     root_ids = {id(r) for r in roots}
@@ -162,6 +163,12 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
                 eg = fn.edge_grads[pos] if fn.edge_grads is not None and pos < len(fn.edge_grads) else None
                 eg = _np(eg)
                 u = tid[id(x)]
+                if getattr(x, "shared_constant", False) and g.out_degree(u) and not g.has_edge(u, oid):
+                    # a constant the engine shares between ops (x * 0.5 ...): one drawn node per use
+                    copies[u] = copies.get(u, 0) + 1
+                    v = f"{u}.{copies[u]}"
+                    g.add_node(v, **g.nodes[u])
+                    u = v
                 if g.has_edge(u, oid):
                     e = g.edges[u, oid]
                     e["indices"] += (pos,)

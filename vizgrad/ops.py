@@ -206,6 +206,22 @@ def _const(value) -> Tensor:
     return t
 
 
+_SHARED: dict = {}  # (numpy scalar type, value) -> one constant tensor for every `h * 0.5` on 0-d tensors
+
+
+def _shared_const(tp, value) -> Tensor:
+    """The constant operand of a scalar op, made once and reused: a scalar chain then allocates
+    (and the garbage collector scans) one object less per op. Constants are never written in
+    place; vizgrad.graph.trace draws a shared constant once per use (`shared_constant`)."""
+    c = _SHARED.get((tp, value))
+    if c is None:
+        if len(_SHARED) >= 4096:
+            _SHARED.clear()
+        c = _SHARED[(tp, value)] = _const(tp(value))
+        c.shared_constant = True
+    return c
+
+
 def _pair(a, b):
     """Two operands as tensors of torch's promoted dtype (fast path: same dtype or number + float tensor)."""
     if isinstance(a, Tensor):
@@ -1710,14 +1726,14 @@ def _install():
         if type(other) is float:  # `h + 0.5` on a 0-d float tensor: the shortest path (scalar chains)
             tp = type(self._data)
             if tp in _FLOAT_SCALARS:
-                return Add.apply(self, _const(tp(other)))
+                return Add.apply(self, _shared_const(tp, other))
         return Add.apply(*_pair(self, other))
 
     def __mul__(self, other):
         if type(other) is float:
             tp = type(self._data)
             if tp in _FLOAT_SCALARS:
-                return Mul.apply(self, _const(tp(other)))
+                return Mul.apply(self, _shared_const(tp, other))
         return Mul.apply(*_pair(self, other))
 
     T_.__add__ = T_.__radd__ = __add__

@@ -131,7 +131,7 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
                     deps[child] = k
                     if k == 0:
                         push(child)
-            fn.edge_grads = edge
+            fn.edge_grads = tuple(edge)  # a tuple of numpy values: the collector stops tracking it
         for t, g in leaf_buf.items():
             if t._hooks:
                 g = _call_hooks(t._hooks, g, False)
