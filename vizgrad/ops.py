@@ -64,12 +64,14 @@ class Op:
         """Run forward on the inputs' arrays; record this node when grad mode is on and an input requires grad."""
         ctx = _new(cls)
         try:
-            if len(inputs) == 2:  # unrolled for the common arities: this is the hottest line in vizgrad
-                data = cls.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
-            elif len(inputs) == 1:
-                data = cls.forward(ctx, inputs[0]._data, **params)
-            else:
+            if params:
                 data = cls.forward(ctx, *[t._data for t in inputs], **params)
+            elif len(inputs) == 2:  # unrolled for the common arities: this is the hottest line in vizgrad
+                data = cls.forward(ctx, inputs[0]._data, inputs[1]._data)
+            elif len(inputs) == 1:
+                data = cls.forward(ctx, inputs[0]._data)
+            else:
+                data = cls.forward(ctx, *[t._data for t in inputs])
         except ValueError as e:
             if "broadcast" not in str(e):
                 raise
@@ -711,15 +713,15 @@ def _floating(input):
 
 
 def exp(input):
-    return Exp.apply(_floating(input))
+    return Exp.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
 
 
 def log(input):
-    return Log.apply(_floating(input))
+    return Log.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
 
 
 def sqrt(input):
-    return Sqrt.apply(_floating(input))
+    return Sqrt.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
 
 
 def abs(input):
@@ -727,19 +729,19 @@ def abs(input):
 
 
 def sin(input):
-    return Sin.apply(_floating(input))
+    return Sin.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
 
 
 def cos(input):
-    return Cos.apply(_floating(input))
+    return Cos.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
 
 
 def tanh(input):
-    return Tanh.apply(_floating(input))
+    return Tanh.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
 
 
 def sigmoid(input):
-    return Sigmoid.apply(_floating(input))
+    return Sigmoid.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
 
 
 def relu(input):
@@ -1726,14 +1728,16 @@ def _install():
         if type(other) is float:  # `h + 0.5` on a 0-d float tensor: the shortest path (scalar chains)
             tp = type(self._data)
             if tp in _FLOAT_SCALARS:
-                return Add.apply(self, _shared_const(tp, other))
+                c = _SHARED.get((tp, other))
+                return Add.apply(self, c if c is not None else _shared_const(tp, other))
         return Add.apply(*_pair(self, other))
 
     def __mul__(self, other):
         if type(other) is float:
             tp = type(self._data)
             if tp in _FLOAT_SCALARS:
-                return Mul.apply(self, _shared_const(tp, other))
+                c = _SHARED.get((tp, other))
+                return Mul.apply(self, c if c is not None else _shared_const(tp, other))
         return Mul.apply(*_pair(self, other))
 
     T_.__add__ = T_.__radd__ = __add__

@@ -42,18 +42,19 @@ def _count_dependencies(roots) -> tuple[dict, dict]:
             if fn.needs_out:
                 outs[fn] = r
     stack = list(deps)
+    pop, push, seen = stack.pop, stack.append, deps.get
     while stack:
-        fn = stack.pop()
-        for t in fn.inputs:
+        for t in pop().inputs:
             child = t.grad_fn
             if child is not None:
-                if child in deps:
-                    deps[child] += 1
-                else:
+                n = seen(child)
+                if n is None:
                     deps[child] = 1
-                    stack.append(child)
+                    push(child)
                     if child.needs_out:
                         outs[child] = t
+                else:
+                    deps[child] = n + 1
     return deps, outs
 
 
