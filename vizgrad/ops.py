@@ -183,11 +183,14 @@ def _sum_to_array(g, shape):
     g = np.asarray(g)
     lead = g.ndim - len(shape)
     if lead == 1 and g.shape[1:] == shape:  # the common case: a bias broadcast over a batch
-        return g.sum(axis=0)
+        return _add_reduce(g, 0)             # = g.sum(axis=0), without ndarray.sum's Python wrapper
     axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = _add_reduce(g, axes, keepdims=True)
     return g.reshape(shape)
+
+
+_add_reduce = np.add.reduce
 
 
 def _wrap_scalar(v, like: Tensor) -> Tensor:

@@ -298,11 +298,12 @@ class Trainer:
         """Weight-gradient norms per Linear layer, and whether every gradient is finite."""
         norms = []
         ok = True
+        vdot, isfinite = np.vdot, math.isfinite
         for lin in self.linears:
             g = lin.weight._grad._data
-            sq = float(np.vdot(g, g))
+            sq = float(vdot(g, g))
             gb = lin.bias._grad._data
-            if not (math.isfinite(sq) and math.isfinite(float(np.vdot(gb, gb)))):
+            if not (isfinite(sq) and isfinite(float(vdot(gb, gb)))):
                 if not (_finite(g) and _finite(gb)):
                     ok = False
                 sq = float(np.vdot(g.astype(np.float64), g.astype(np.float64)))
@@ -322,9 +323,8 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
             loss = self._autograd_grads(X, T)
             norms, ok = self._grad_norms()
-        if not ok or not math.isfinite(loss):
-            return self._diverge(X, T, loss, norms)
-        with np.errstate(over="ignore", invalid="ignore"):
+            if not ok or not math.isfinite(loss):
+                return self._diverge(X, T, loss, norms)
             self.optimizer.step()
         self.steps += 1
         h = self.history

@@ -84,7 +84,8 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
             buf[fn] = buf[fn] + g if fn in buf else g
     ready = [fn for fn in buf if deps[fn] == 0]
     inplace = INPLACE[0]
-    pop, push, take = ready.pop, ready.append, buf.pop
+    pop, push, take, buf_get, leaf_get = ready.pop, ready.append, buf.pop, buf.get, leaf_buf.get
+    ndarray = np.ndarray
     prev_mode, STATE.grad_enabled = STATE.grad_enabled, False
     gc_was_enabled = gc.isenabled()
     gc.disable()  # see run_backward
@@ -111,26 +112,31 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
                 grads = fn.backward(g, out, *[t._data for t in inputs])
             if saves and not retain_graph:
                 fn._freed = True  # after backward: a custom Function reads its saved tensors there
-            edge = []
-            for t, gi in zip(inputs, grads):
-                if gi is None or not t._requires_grad:
-                    edge.append(None)
+            edge = list(grads)  # what is sent along each input edge, kept for the graph view
+            for k, t in enumerate(inputs):
+                gi = edge[k]
+                if gi is None:
+                    continue
+                if not t._requires_grad:
+                    edge[k] = None
                     continue
                 data = t._data
-                if type(gi) is not type(data) or type(gi) is np.ndarray:
+                tg = type(gi)
+                if tg is not type(data) or tg is ndarray:
                     if gi.shape != data.shape:
-                        gi = _sum_to_array(gi, data.shape)
+                        gi = edge[k] = _sum_to_array(gi, data.shape)
                     if gi.dtype is not data.dtype and gi.dtype != data.dtype:
-                        gi = np.asarray(gi).astype(data.dtype)
-                edge.append(gi)
+                        gi = edge[k] = np.asarray(gi).astype(data.dtype)
                 child = t.grad_fn
                 if child is None:
-                    leaf_buf[t] = leaf_buf[t] + gi if t in leaf_buf else gi
+                    prev = leaf_get(t)
+                    leaf_buf[t] = gi if prev is None else prev + gi
                 else:
-                    buf[child] = buf[child] + gi if child in buf else gi
-                    k = deps[child] - 1
-                    deps[child] = k
-                    if k == 0:
+                    prev = buf_get(child)
+                    buf[child] = gi if prev is None else prev + gi
+                    n_left = deps[child] - 1
+                    deps[child] = n_left
+                    if n_left == 0:
                         push(child)
             fn.edge_grads = tuple(edge)  # a tuple of numpy values: the collector stops tracking it
         for t, g in leaf_buf.items():

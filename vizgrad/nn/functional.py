@@ -105,8 +105,8 @@ _sigmoid = ops._dual(_np_sigmoid, sigmoid)
 
 
 def _reduce_array(loss, reduction, dtype):
-    if reduction == "mean":
-        return np.mean(loss, dtype=dtype) if loss.size else dtype.type(np.nan)
+    if reduction == "mean":  # np.mean's own arithmetic (pairwise sum, then divide), without its wrapper
+        return dtype.type(np.add.reduce(loss, axis=None, dtype=dtype) / loss.size) if loss.size else dtype.type(np.nan)
     if reduction == "sum":
         return np.sum(loss, dtype=dtype)
     if reduction == "none":
