@@ -80,6 +80,7 @@ _HOOK_ID = [0]
 class Module:
     training: bool
     _version = 1
+    _scope_memo = None
     call_super_init = False
 
     def __init__(self, *args, **kwargs):
@@ -100,15 +101,24 @@ class Module:
     # -- calling ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         stack = STATE.call_stack  # per thread; Op.apply tags each node it records with the top
-        if stack:
-            entry = stack[-1][1].get(id(self))
-            if entry is None:  # a module outside the outermost one's tree
-                entry = f"?:{type(self).__name__}"
-            scope = stack[-1][0] + (entry,)
-            names = stack[-1][1]
+        memo = self._scope_memo   # (parent scope or names, scope): a forward pass calls the same
+        if stack:                 # modules in the same places every time, so reuse the tuple
+            parent, names = stack[-1]
+            if memo is not None and memo[0] is parent:
+                scope = memo[1]
+            else:
+                entry = names.get(id(self))
+                if entry is None:  # a module outside the outermost one's tree
+                    entry = f"?:{type(self).__name__}"
+                scope = parent + (entry,)
+                self.__dict__["_scope_memo"] = (parent, scope)
         else:
             names = _scope_names(self)
-            scope = (f":{type(self).__name__}",)
+            if memo is not None and memo[0] is names:
+                scope = memo[1]
+            else:
+                scope = (f":{type(self).__name__}",)
+                self.__dict__["_scope_memo"] = (names, scope)
         stack.append((scope, names))
         try:
             if self._forward_pre_hooks:
