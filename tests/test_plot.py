@@ -267,3 +267,16 @@ def test_show_is_lazy_and_displays(monkeypatch):
     monkeypatch.setattr(go.Figure, "show", lambda self, *a, **k: shown.append(self))
     fig = vizgrad.show(seed(), theme="dark")
     assert shown == [fig] and fig.layout.paper_bgcolor == vp.THEMES["dark"]["bg"]
+
+
+def test_a_graph_too_wide_for_its_numbers_keeps_names_before_dropping_to_markers():
+    """Between "every number fits" and "markers only", a figure keeps node names and op symbols."""
+    x = vizgrad.tensor(2.0, requires_grad=True, name="x")
+    y = vizgrad.tensor(3.0, requires_grad=True, name="y")
+    z = x ** 2 + y ** 3
+    z.backward()
+    g = vg.trace(z)
+    assert any("data" in t for t in texts(vp.figure(g)))
+    names = texts(vp.figure(g, max_width=250))    # too narrow for the numbers, wide enough for names
+    assert "<b>x</b>" in names and not any("data" in t or "grad" in t for t in names)
+    assert texts(vp.figure(g, max_width=150)) == []  # narrower still: markers, hover keeps the detail

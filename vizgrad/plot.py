@@ -619,7 +619,11 @@ def figure(obj, *, show_values: bool = True, show_grads: bool = True, show_shape
         s = min(s, 1.5)
         s *= natw / (natw + 24 / s)  # keep ~12 px clear at each side whatever the scale
         if labels and s * fs < 6.5 and width is None:
-            labels = False  # too small to read: markers and hover only, laid out compactly
+            if show_values or show_grads or show_shapes:
+                # too wide to read with numbers: keep the names and symbols (numbers stay in hover)
+                show_values = show_grads = show_shapes = False
+                continue
+            labels = False  # still too small to read: markers and hover only, laid out compactly
             continue
         break
     fsz = fs * s
