@@ -715,36 +715,23 @@ def _floating(input):
     return input if input._data.dtype.kind == "f" else to(input, _dtype.get_default_dtype())
 
 
-def exp(input):
-    return Exp.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
+def _floating_fn(cls, name: str):
+    """The public function of a floating-point op (exp, sin, ...): integer input is cast to the
+    default float first, as torch does; float scalars take the short path."""
+    def fn(input):
+        return cls.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"torch.{name}: elementwise, recorded as {cls.torch_name}."
+    return fn
 
 
-def log(input):
-    return Log.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
-
-
-def sqrt(input):
-    return Sqrt.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
+exp, log, sqrt = _floating_fn(Exp, "exp"), _floating_fn(Log, "log"), _floating_fn(Sqrt, "sqrt")
+sin, cos, tanh = _floating_fn(Sin, "sin"), _floating_fn(Cos, "cos"), _floating_fn(Tanh, "tanh")
+sigmoid = _floating_fn(Sigmoid, "sigmoid")
 
 
 def abs(input):
     return Abs.apply(input)
-
-
-def sin(input):
-    return Sin.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
-
-
-def cos(input):
-    return Cos.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
-
-
-def tanh(input):
-    return Tanh.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
-
-
-def sigmoid(input):
-    return Sigmoid.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
 
 
 def relu(input):
