@@ -1053,6 +1053,9 @@ class Permute(Op):
     def backward(ctx, g, out, a):
         return (_permute(g, tuple(np.argsort(ctx.dims))),)
 
+    def label(self):
+        return "ᵀ" if list(self.dims) == list(range(len(self.dims)))[::-1] else "permute"
+
 
 class Unsqueeze(Op):
     torch_name, symbol, latex, saves = "UnsqueezeBackward0", "unsqueeze", ("1",), False

@@ -212,7 +212,9 @@ def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]
             chain = (rf"\frac{{\partial {L}}}{{\partial {x}}} \mathrel{{{'+' if had else ''}=}} "
                      rf"\frac{{\partial {L}}}{{\partial {t}}}\cdot\frac{{\partial {t}}}{{\partial {x}}}")
             rule = latex[pos] or r"\text{custom backward}"
-            nums = rf" = {_num(upstream)} \cdot {_num(lv)}" if lv is not None else ""
+            # the numeric product is spelled out for scalars; for tensors it would repeat long vectors
+            small = lv is not None and np.size(lv) == 1 and np.size(upstream) == 1
+            nums = rf" = {_num(upstream)} \cdot {_num(lv)}" if small else ""
             red = rf" \;\xrightarrow{{\Sigma\,\text{{to}}\,{list(tin['shape'])}}}\; " if reduced_from else " = "
             line = rf"{chain} = {_num(upstream)} \cdot \left({rule}\right){nums}{red}{_num(c)}"
             if had:
