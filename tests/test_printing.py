@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tests.conftest import need_torch
 from vizgrad._printing import (
     format_str,
     format_tensor,
@@ -228,7 +229,7 @@ HAND_PICKED = {
 
 @pytest.mark.parametrize("name", sorted(HAND_PICKED))
 def test_matches_torch(name):
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     expected, got = _torch_repr_and_ours(torch, HAND_PICKED[name])
     assert got == expected
 
@@ -239,13 +240,13 @@ def test_matches_torch(name):
     ["scalar_31", "ones", "matrix_2x5", "wide_row", "wide_matrix", "summarized_2000", "float64", "empty"],
 )
 def test_matches_torch_with_autograd_suffix(name, autograd):
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     expected, got = _torch_repr_and_ours(torch, HAND_PICKED[name], autograd)
     assert got == expected
 
 
 def test_suffix_wraps_onto_new_line():
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     # a last line of 70+ characters pushes grad_fn onto its own line
     array = np.arange(9, dtype=_f32) * 1.5 + 1000.25
     expected, got = _torch_repr_and_ours(torch, array, "mul")
@@ -254,14 +255,14 @@ def test_suffix_wraps_onto_new_line():
 
 
 def test_bfloat16_values_given_as_float32():
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     # numpy has no bfloat16: vizgrad keeps such values in float32 arrays
     t = torch.tensor([0.1, 2.5, -3e5, 1.0], dtype=torch.bfloat16)
     assert format_tensor(t.float().numpy(), "bfloat16") == repr(t)
 
 
 def test_default_dtype_float64_matches_torch():
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     torch.set_default_dtype(torch.float64)
     for array in (np.array([1.5, 2.0]), np.array([1.5, 2.0], _f32), np.zeros((0,)), np.zeros((0,), _f32)):
         t = torch.tensor(array)
@@ -313,7 +314,7 @@ OPTION_ARRAYS = [
 
 @pytest.mark.parametrize("options", OPTION_SETS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
 def test_printoptions_match_torch(options):
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     _set_both(torch, **options)
     assert get_printoptions() == torch._tensor_str.get_printoptions()
     for name in OPTION_ARRAYS:
@@ -347,7 +348,7 @@ _property = settings(max_examples=150, deadline=None, suppress_health_check=[Hea
 @_property
 @given(float_arrays())
 def test_property_float32(array):
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     expected, got = _torch_repr_and_ours(torch, array)
     assert got == expected
 
@@ -355,7 +356,7 @@ def test_property_float32(array):
 @_property
 @given(float_arrays(np.float64, 64))
 def test_property_float64(array):
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     expected, got = _torch_repr_and_ours(torch, array)
     assert got == expected
 
@@ -363,7 +364,7 @@ def test_property_float64(array):
 @_property
 @given(hnp.arrays(np.int64, _shapes, elements=st.integers(-(2**40), 2**40)))
 def test_property_int64(array):
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     expected, got = _torch_repr_and_ours(torch, array)
     assert got == expected
 
@@ -379,7 +380,7 @@ def test_property_int64(array):
     st.sampled_from([None, "leaf"]),
 )
 def test_property_options(array, precision, linewidth, sci_mode, edgeitems, threshold, autograd):
-    torch = pytest.importorskip("torch")
+    torch = need_torch()
     _set_both(
         torch,
         precision=precision,
