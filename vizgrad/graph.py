@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Iterable
 
 import networkx as nx
 import numpy as np

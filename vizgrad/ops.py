@@ -28,7 +28,7 @@ import numpy as np
 
 from vizgrad import _dtype
 from vizgrad._grad_mode import STATE
-from vizgrad.tensor import INPLACE, Size, Tensor, _norm_dim, _size
+from vizgrad.tensor import INPLACE, Tensor, _norm_dim, _size
 
 # x/0 -> inf, log(0) -> -inf, 0**-1 -> inf: torch computes these silently, so numpy's
 # floating-point RuntimeWarnings are muted for lines in this module only (not for user code).

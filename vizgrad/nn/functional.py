@@ -5,13 +5,11 @@ graph); `reduction` is 'mean' | 'sum' | 'none' throughout, as in torch.
 """
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
 from vizgrad import ops
-from vizgrad._grad_mode import STATE
 from vizgrad.ops import Addmm, Op, T, gelu, leaky_relu as _leaky_relu, log_softmax as _log_softmax, relu as _relu
 from vizgrad.ops import sigmoid, softmax as _softmax, tanh
 from vizgrad.tensor import Tensor, _rng
