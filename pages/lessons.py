@@ -40,7 +40,8 @@ for tab, lesson in zip(tabs, LESSONS):
             else:
                 st.error(f"The lesson's code failed: {r.error}", icon=":material/error:")
             if r.curve:
-                st.plotly_chart(curve_figure(r.curve), key=f"lesson_curve_{lesson.id}", width="stretch")
+                st.plotly_chart(curve_figure(r.curve), key=f"lesson_curve_{lesson.id}", width="stretch",
+                                config={"displayModeBar": False})  # the "▶ train" replay button sits there
         if r.tensors:
             st.markdown("**The graph it built**")
             st.plotly_chart(figure(r.tensors[0], show_shapes=False, max_height=420), key=f"lesson_graph_{lesson.id}")

@@ -83,3 +83,13 @@ def test_same_output_on_real_torch(lesson_id):
     with contextlib.redirect_stdout(buf):
         exec(lesson.source, {"__name__": f"lesson_{lesson_id}"})  # the shown code; `import torch` is real torch
     assert buf.getvalue() == run(lesson).output
+
+
+def test_loss_curve_replays_live():
+    """The x*y -> 200 lesson's curve can be replayed step by step (frames that grow to the full run)."""
+    r = run(get("xy200"))
+    fig = lessons.curve_figure(r.curve)
+    assert len(fig.frames) >= 10
+    sizes = [len(f.data[0].x) for f in fig.frames]
+    assert sizes == sorted(sizes) and sizes[-1] == len(r.curve)
+    assert fig.layout.updatemenus[0].buttons[0].method == "animate"

@@ -30,3 +30,16 @@ def test_loss_curve_lesson(page):
                            ".filter(e => e.offsetParent !== null).length >= 2")
     shot(page, "lessons_xy200")
     no_exception(page)
+    # "▶ train" replays the run live: mid-way the curve has fewer points than at the end
+    rect = page.locator(".updatemenu-item-rect").first
+    box = rect.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    count = ("() => [...document.querySelectorAll('.js-plotly-plot')]"
+             ".find(e => e.querySelector('.updatemenu-item-rect'))._fullData[0].x.length")
+    import time
+    time.sleep(0.6)
+    mid = page.evaluate(count)
+    page.wait_for_function(f"() => ({count})() >= 1000", timeout=15_000)
+    assert 0 < mid < 1000, mid
+    shot(page, "lessons_xy200_replay")
+    assert not page.js_errors, page.js_errors
