@@ -145,6 +145,21 @@ def _ones_like(t: Tensor) -> Tensor:
     return Tensor._make(np.ones(t.shape, dtype=t._data.dtype))
 
 
+def _prepare_v(v, against, is_tuple, create_graph, fname, kind):
+    """The vector of vjp/jvp/vhp/hvp: checked against `against` (the function's outputs or inputs);
+    None only where `against` is a single one-element tensor, as torch allows."""
+    if v is not None:
+        _, v = _as_tuple(v, "v", fname)
+        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
+        _validate_v(v, against, is_tuple)
+        return v
+    if len(against) != 1 or against[0].numel() != 1:
+        where = ("user-provided function returns a single Tensor" if kind == "output"
+                 else "input to the user-provided function is a single Tensor")
+        raise RuntimeError(f"The vector v can only be None if the {where} with a single element.")
+    return None
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), vᵀ J)."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
@@ -152,14 +167,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     outputs = func(*inputs)
     is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
     _check_requires_grad(outputs, "outputs", strict=strict)
-    if v is not None:
-        _, v = _as_tuple(v, "v", "vjp")
-        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-        _validate_v(v, outputs, is_outputs_tuple)
-    else:
-        if len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
-                               "Tensor with a single element.")
+    v = _prepare_v(v, outputs, is_outputs_tuple, create_graph, "vjp", "output")
     grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
     vjp_ = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
     outputs = _grad_postprocess(outputs, create_graph)
@@ -171,14 +179,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v), by the double-backward trick."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
     inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-    if v is not None:
-        _, v = _as_tuple(v, "v", "jvp")
-        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-        _validate_v(v, inputs, is_inputs_tuple)
-    else:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
+    v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "jvp", "input")
     outputs = func(*inputs)
     is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
     _check_requires_grad(outputs, "outputs", strict=strict)
@@ -265,14 +266,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), vᵀ H)."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
     inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-    if v is not None:
-        _, v = _as_tuple(v, "v", "vhp")
-        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-        _validate_v(v, inputs, is_inputs_tuple)
-    else:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
+    v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "vhp", "input")
     outputs = func(*inputs)
     is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vhp")
     _check_requires_grad(outputs, "outputs", strict=strict)
@@ -293,14 +287,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v), by the double-backward trick as torch computes it."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
     inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-    if v is not None:
-        _, v = _as_tuple(v, "v", "hvp")
-        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-        _validate_v(v, inputs, is_inputs_tuple)
-    else:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
+    v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "hvp", "input")
     outputs = func(*inputs)
     is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "hvp")
     _check_requires_grad(outputs, "outputs", strict=strict)
