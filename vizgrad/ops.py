@@ -46,6 +46,8 @@ class Op:
     latex: tuple = ()        # local derivative d out / d input_i, LaTeX, one per input (a, b, ... name them)
     saves = True             # keeps buffers for backward that a plain backward frees (torch then refuses a 2nd)
     needs_out = False        # backward reads the output
+    exact = False            # a plain backward returns each gradient in its input's shape and dtype
+                             # (so the engine need not sum it over broadcast dims or cast it)
 
     _hooks = None            # tensor hooks of this node's output (register_hook, retain_grad)
     _freed = False
@@ -569,6 +571,7 @@ class Cos(Op):
 
 class Tanh(Op):
     torch_name, symbol, latex, needs_out = "TanhBackward0", "tanh", (r"1-\tanh^{2}a",), True
+    exact = True
 
     def forward(ctx, a):
         return np.tanh(a)
@@ -1035,6 +1038,7 @@ class Transpose(Op):
 class T(Transpose):
     """x.t(): a matrix transpose (0-d and 1-d tensors are returned as they are)."""
     torch_name = "TBackward0"
+    exact = True
 
     def forward(ctx, a):
         return a.T  # numpy's .T: the cheapest view; for ndim < 2 it is the array itself
@@ -1524,6 +1528,7 @@ def _unsq(x, dim):
 class Addmm(Op):
     """bias + x @ w: one node, as torch records nn.Linear on a batch (inputs: bias, x, wᵀ)."""
     torch_name, symbol, latex = "AddmmBackward0", "addmm", ("1", r"g\,W", r"x^{\top} g")
+    exact = True
 
     def forward(ctx, bias, x, w):
         y = x @ w                  # (N, out): a fresh array, so the bias can be added in place
@@ -1533,10 +1538,11 @@ class Addmm(Op):
         return bias + y
 
     def backward(ctx, g, out, bias, x, w):
-        # x (N, in), w (in, out), g (N, out); the engine sums g over N for the bias.
+        # x (N, in), w (in, out), g (N, out); the bias gradient is g summed over N (to its shape).
         # The input batch of a first layer needs no gradient: skip that matmul.
         g = _dense(g)
-        return g, (g @ w.T if ctx.inputs[1]._requires_grad else None), x.T @ g
+        gb = sum_to(g, np.shape(_arr(bias))) if ctx.inputs[0]._requires_grad else None
+        return gb, (g @ w.T if ctx.inputs[1]._requires_grad else None), x.T @ g
 
 
 def matmul(input, other):
@@ -1570,6 +1576,8 @@ def bmm(input, mat2):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    if mat1.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"{'mat1' if mat1.dim() != 2 else 'mat2'} must be a matrix, got {(mat1 if mat1.dim() != 2 else mat2).dim()}-D tensor")
     if beta != 1 or alpha != 1:
         return input * beta + matmul(mat1, mat2) * alpha
     return Addmm.apply(*_cat_inputs([input, mat1, mat2]))

@@ -22,6 +22,8 @@ from vizgrad._grad_mode import STATE
 from vizgrad.tensor import INPLACE, Tensor
 from vizgrad.ops import _sum_to_array, sum_to
 
+_new = object.__new__
+
 
 FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
              "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
@@ -85,7 +87,7 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
     ready = [fn for fn in buf if deps[fn] == 0]
     inplace = INPLACE[0]
     pop, push, take, buf_get, leaf_get = ready.pop, ready.append, buf.pop, buf.get, leaf_buf.get
-    ndarray = np.ndarray
+    ndarray, array = np.ndarray, np.array
     prev_mode, STATE.grad_enabled = STATE.grad_enabled, False
     gc_was_enabled = gc.isenabled()
     gc.disable()  # see run_backward
@@ -113,6 +115,7 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
             if saves and not retain_graph:
                 fn._freed = True  # after backward: a custom Function reads its saved tensors there
             edge = list(grads)  # what is sent along each input edge, kept for the graph view
+            exact = fn.exact
             for k, t in enumerate(inputs):
                 gi = edge[k]
                 if gi is None:
@@ -120,13 +123,14 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
                 if not t._requires_grad:
                     edge[k] = None
                     continue
-                data = t._data
-                tg = type(gi)
-                if tg is not type(data) or tg is ndarray:
-                    if gi.shape != data.shape:
-                        gi = edge[k] = _sum_to_array(gi, data.shape)
-                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
-                        gi = edge[k] = np.asarray(gi).astype(data.dtype)
+                if not exact:
+                    data = t._data
+                    tg = type(gi)
+                    if tg is not type(data) or tg is ndarray:
+                        if gi.shape != data.shape:
+                            gi = edge[k] = _sum_to_array(gi, data.shape)
+                        if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                            gi = edge[k] = np.asarray(gi).astype(data.dtype)
                 child = t.grad_fn
                 if child is None:
                     prev = leaf_get(t)
@@ -142,7 +146,13 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
         for t, g in leaf_buf.items():
             if t._hooks:
                 g = _call_hooks(t._hooks, g, False)
-            _accumulate(t, g, False)
+            if t._grad is None:  # _accumulate's first case, inlined: the usual one after zero_grad
+                gt = t._grad = _new(Tensor)
+                gt._data = array(g) if type(g) is ndarray else g
+                gt._grad = gt.grad_fn = None
+                gt._requires_grad = False
+            else:
+                _accumulate(t, g, False)
     finally:
         STATE.grad_enabled = prev_mode
         if gc_was_enabled:

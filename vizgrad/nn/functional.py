@@ -141,6 +141,19 @@ class BCEWithLogits(Op):
 
     def backward(ctx, g, out, x, y):
         # torch: (sigmoid(x) - y) * g, then / n for 'mean'
+        if type(x) is np.ndarray and x.ndim and not ctx.inputs[1]._requires_grad:
+            # plain backward: the same arithmetic in one buffer (7 numpy calls instead of 14);
+            # sigmoid as torch computes it, 1 / (1 + e^-x): e^-x overflows to inf and gives 0
+            s = np.negative(x)
+            with np.errstate(over="ignore"):
+                np.exp(s, out=s)
+            s += 1
+            np.divide(1, s, out=s)
+            s -= y
+            s *= g
+            if ctx.reduction == "mean":
+                s /= ctx.n
+            return s, None
         gx = (_sigmoid(x) - y) * g
         gy = -x * g if ctx.inputs[1]._requires_grad else None
         if ctx.reduction == "mean":

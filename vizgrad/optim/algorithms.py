@@ -95,93 +95,75 @@ class Adam(Optimizer):
     # -- fast path: one set of numpy ops over all of a group's parameters -------------------------
     # The update is elementwise, so running it on the concatenation of the group's gradients gives
     # bit-identical results with ~20 numpy calls instead of ~13 per parameter. exp_avg/exp_avg_sq
-    # stay per-parameter Tensors in self.state (their arrays are views into one flat buffer).
+    # stay per-parameter Tensors in self.state (their arrays are views into one flat buffer); the
+    # parameters keep their own arrays (torch's storage never moves), updated from views of `upd`.
     def _flat_layout(self, group):
-        """The cached flat buffers for `group`, (re)built when the group or its state changed."""
+        """The cached _FlatAdam for `group`: rebuilt when the group's parameters or their state
+        were replaced (load_state_dict, a new param list); None when the fast path does not apply."""
         params = group["params"]
         cache = self.__dict__.setdefault("_flat_cache", {})
         c = cache.get(id(group))
-        state = self.state
-        if c is not None and c[0] == [id(p) for p in params]:
-            views = c[3]
-            ok = True
-            for i, p in enumerate(params):
-                st = state.get(p)
-                if not st or st["exp_avg"]._data is not views[i][0] or st["exp_avg_sq"]._data is not views[i][1]:
-                    ok = False
-                    break
-            if ok:
-                return c
+        if c is not None and c.valid(params, self.state):
+            return c
         dt = params[0]._data.dtype
-        sizes = [p._data.size for p in params]
-        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        m = np.zeros(offsets[-1], dtype=dt)
-        v = np.zeros(offsets[-1], dtype=dt)
-        views = []
-        for i, p in enumerate(params):
-            a, b = offsets[i], offsets[i + 1]
-            st = state[p]
-            if not st:
-                st["step"] = Tensor._make(np.float32(0))
-                st["exp_avg"] = _zeros_state(p)
-                st["exp_avg_sq"] = _zeros_state(p)
-            mv = m[a:b].reshape(p._data.shape)
-            vv = v[a:b].reshape(p._data.shape)
-            mv[...] = st["exp_avg"]._data
-            vv[...] = st["exp_avg_sq"]._data
-            st["exp_avg"]._data, st["exp_avg_sq"]._data = mv, vv
-            views.append((mv, vv))
-        c = ([id(p) for p in params], m, v, views, [(int(offsets[i]), int(offsets[i + 1])) for i in range(len(params))])
-        cache[id(group)] = c
+        for p in params:
+            if type(p._data) is not np.ndarray or p._data.dtype != dt:
+                return None
+        steps = {float(self.state[p]["step"]._data) if self.state.get(p) else 0.0 for p in params}
+        if len(steps) != 1:  # parameters at different steps (added to the group later): per parameter
+            return None
+        c = cache[id(group)] = _FlatAdam(params, self.state, dt)
         return c
 
     def _flat_step(self, group) -> bool:
         params = group["params"]
         if group["amsgrad"] or len(params) < 2:
             return False
-        dt = params[0]._data.dtype
         grads = []
         for p in params:
             g = p._grad
-            if g is None or type(p._data) is not np.ndarray or p._data.dtype != dt:
+            if g is None:
                 return False
             grads.append(g._data)
-        state = self.state
-        steps = [state[p].get("step") if p in state else None for p in params]
-        if len({None if s is None else float(s._data) for s in steps}) != 1:
+        c = self._flat_layout(group)
+        if c is None:
             return False
-        _, exp_avg, exp_avg_sq, _, spans = self._flat_layout(group)
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
-        grad = np.concatenate([np.reshape(g, -1) for g in grads])
-        if grad.dtype != dt:
-            grad = grad.astype(dt)
+        exp_avg, exp_avg_sq, grad, tmp = c.exp_avg, c.exp_avg_sq, c.grad, c.tmp
+        np.concatenate(grads, axis=None, out=grad)
         if group["maximize"]:
-            grad = -grad
-        for p in params:
-            st = state[p]["step"]
-            st._data = np.float32(st._data + 1)                             # step_t += 1
-        step = float(state[params[0]]["step"]._data)
+            np.negative(grad, out=grad)
+        step = c.next_step()                                               # step_t += 1
         if wd != 0:
             if group["decoupled_weight_decay"]:
                 for p in params:
                     p._data *= 1 - lr * wd                                 # param.mul_(1 - lr * wd)
             else:
-                grad = grad + wd * np.concatenate([np.reshape(p._data, -1) for p in params])
-        _lerp_(exp_avg, grad, 1 - beta1)                                   # exp_avg.lerp_(grad, 1 - beta1)
+                np.concatenate([p._data for p in params], axis=None, out=tmp)
+                tmp *= wd
+                grad += tmp                                                # grad.add(param, alpha=wd)
+        w = 1 - beta1                                                      # exp_avg.lerp_(grad, 1 - beta1)
+        if abs(w) < 0.5:
+            np.subtract(grad, exp_avg, out=tmp)
+            tmp *= w
+            exp_avg += tmp
+        else:
+            _lerp_(exp_avg, grad, w)
         exp_avg_sq *= beta2                                                # exp_avg_sq.mul_(beta2)
-        exp_avg_sq += ((1 - beta2) * grad) * grad                          # .addcmul_(grad, grad, value=1-beta2)
+        np.multiply(grad, 1 - beta2, out=tmp)                              # .addcmul_(grad, grad, value=1-beta2)
+        tmp *= grad
+        exp_avg_sq += tmp
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         step_size = lr / bias_correction1
-        denom = np.sqrt(exp_avg_sq)
+        denom = np.sqrt(exp_avg_sq, out=tmp)
         denom /= bias_correction2 ** 0.5
         denom += eps
-        upd = (-step_size) * exp_avg                                       # addcdiv_(exp_avg, denom, -step_size)
+        upd = np.multiply(exp_avg, -step_size, out=grad)                   # addcdiv_(exp_avg, denom, -step_size)
         upd /= denom
-        for p, (a, b) in zip(params, spans):
-            d = p._data
-            d += upd[a:b].reshape(d.shape)
+        for p, u in zip(params, c.upd_views):
+            p._data += u
             p._version += 1
         return True
 
@@ -304,3 +286,57 @@ class RMSprop(Optimizer):
                     param += ((-lr) * grad) / avg                          # param.addcdiv_(grad, avg, value=-lr)
                 p._version += 1
         return loss
+
+
+class _FlatAdam:
+    """One Adam param group's flat buffers: exp_avg / exp_avg_sq (the state tensors' arrays are
+    views into them), the step count shared by all parameters, and scratch space for the update."""
+
+    def __init__(self, params, state, dt):
+        self.params = list(params)
+        self.sizes = [p._data.size for p in params]
+        n = sum(self.sizes)
+        self.exp_avg, self.exp_avg_sq = np.zeros(n, dtype=dt), np.zeros(n, dtype=dt)
+        self.grad, self.tmp = np.empty(n, dtype=dt), np.empty(n, dtype=dt)
+        self.states, self.views, self.upd_views = [], [], []
+        step = np.float32(0)
+        a = 0
+        for p, size in zip(params, self.sizes):
+            st = state[p]
+            if not st:
+                st["step"] = Tensor._make(np.float32(0))
+                st["exp_avg"] = _zeros_state(p)
+                st["exp_avg_sq"] = _zeros_state(p)
+            step = np.float32(st["step"]._data)
+            shape = p._data.shape
+            mv = self.exp_avg[a:a + size].reshape(shape)
+            vv = self.exp_avg_sq[a:a + size].reshape(shape)
+            mv[...] = st["exp_avg"]._data
+            vv[...] = st["exp_avg_sq"]._data
+            st["exp_avg"]._data, st["exp_avg_sq"]._data = mv, vv
+            self.states.append(st)
+            self.views.append((mv, vv))
+            self.upd_views.append(self.grad[a:a + size].reshape(shape))  # the update lands in `grad`
+            a += size
+        self.step = step
+        for st in self.states:
+            st["step"]._data = step   # one immutable numpy scalar shared by all: cheap to check
+
+    def valid(self, params, state) -> bool:
+        """Still this group's layout: same parameters (arrays, dtypes, shapes) and untouched state."""
+        mine = self.params
+        if len(params) != len(mine):
+            return False
+        step = self.step
+        for p, q, st, (mv, vv) in zip(params, mine, self.states, self.views):
+            if (p is not q or state.get(p) is not st or st["exp_avg"]._data is not mv
+                    or st["exp_avg_sq"]._data is not vv or st["step"]._data is not step
+                    or type(p._data) is not np.ndarray or p._data.shape != mv.shape or p._data.dtype != mv.dtype):
+                return False
+        return True
+
+    def next_step(self) -> float:
+        self.step = step = np.float32(self.step + 1)
+        for st in self.states:
+            st["step"]._data = step
+        return float(step)
