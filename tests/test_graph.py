@@ -422,3 +422,91 @@ def test_shared_constants_are_drawn_once_per_use():
     consts = [n for n, d in g.nodes(data=True) if d["kind"] == "tensor" and d["label"] == "0.5"]
     assert len(consts) == 3 and all(g.out_degree(c) == 1 for c in consts)
     assert float(x.grad) == 0.125
+
+
+# -- nn.Linear: one engine node, drawn as torch records it --------------------------------------
+def _torch_linear_graph(torch, x_np, w_np, b_np):
+    """torch's nodes under F.linear, and the gradients of a tanh-sum loss (reference numbers)."""
+    w = torch.tensor(w_np, requires_grad=True)
+    b = torch.tensor(b_np, requires_grad=True)
+    out = torch.nn.functional.linear(torch.tensor(x_np), w, b)
+    names = [out.grad_fn.name()] + [f.name() for f, _ in out.grad_fn.next_functions if f is not None]
+    out.tanh().sum().backward()
+    return names, w.grad.numpy(), b.grad.numpy()
+
+
+@pytest.mark.skipif(not HAVE_NN, reason="vizgrad.nn not available yet")
+def test_linear_drawn_as_torch_records_it():
+    from tests.conftest import need_torch
+    torch = need_torch()
+    rng = np.random.default_rng(3)
+    x_np = rng.standard_normal((5, 3)).astype(np.float32)
+    w_np = rng.standard_normal((4, 3)).astype(np.float32)
+    b_np = rng.standard_normal(4).astype(np.float32)
+    t_names, t_wgrad, t_bgrad = _torch_linear_graph(torch, x_np, w_np, b_np)
+    lin = nn.Linear(3, 4)
+    with vizgrad.no_grad():
+        lin.weight.copy_(vizgrad.tensor(w_np))
+        lin.bias.copy_(vizgrad.tensor(b_np))
+    out = lin(vizgrad.tensor(x_np))
+    names = [out.grad_fn.name()] + [f.name() for f, _ in out.grad_fn.next_functions if f is not None]
+    assert names == t_names  # AddmmBackward0 over AccumulateGrad(bias) and TBackward0(W)
+    g0 = vg.trace(out, params=dict(lin.named_parameters()))  # drawn before backward: no gradients yet
+    assert [d["op"] for d in ops_of(g0)].count("TBackward0") == 1
+    out.tanh().sum().backward()
+    np.testing.assert_allclose(lin.weight.grad.numpy(), t_wgrad, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(lin.bias.grad.numpy(), t_bgrad, rtol=1e-5, atol=1e-6)
+    g = vg.trace(out.grad_fn and out, params=dict(lin.named_parameters()))
+    (t_op,) = [n for n in g if g.nodes[n].get("op") == "TBackward0"]
+    w_node = by_label(g, "weight")
+    assert list(g.predecessors(t_op)) == [w_node]
+    # W -> T carries dL/dW; Wᵀ -> addmm carries its transpose; both are torch's W.grad
+    np.testing.assert_allclose(g.edges[w_node, t_op]["grad"], t_wgrad, rtol=1e-5, atol=1e-6)
+    (wt,) = g.successors(t_op)
+    (addmm,) = g.successors(wt)
+    assert g.nodes[addmm]["op"] == "AddmmBackward0" and g.nodes[wt]["shape"] == (3, 4)
+    np.testing.assert_allclose(g.edges[wt, addmm]["grad"], t_wgrad.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g.nodes[wt]["value"], w_np.T)
+
+
+@pytest.mark.skipif(not HAVE_NN, reason="vizgrad.nn not available yet")
+def test_linear_weight_written_in_place_before_backward_is_refused_as_in_torch():
+    from tests.conftest import need_torch
+    torch = need_torch()
+    # torch's addmm reads W only for the input's gradient: without one, the write is allowed
+    for lib in (torch, vizgrad):
+        for input_grad in (False, True):
+            lin = lib.nn.Linear(3, 2)
+            out = lin(lib.ones(4, 3, requires_grad=input_grad)).sum()
+            with lib.no_grad():
+                lin.weight.mul_(2)
+                lin.bias.add_(1)  # never read by backward
+            if input_grad:
+                with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                    out.backward()
+            else:
+                out.backward()
+                np.testing.assert_allclose(lin.bias.grad.numpy(), [4.0, 4.0])
+
+
+@pytest.mark.skipif(not HAVE_NN, reason="vizgrad.nn not available yet")
+def test_linear_double_backward_matches_torch():
+    from tests.conftest import need_torch
+    torch = need_torch()
+    rng = np.random.default_rng(4)
+    x_np = rng.standard_normal((6, 3))
+    res = []
+    for lib in (torch, vizgrad):
+        lin = lib.nn.Linear(3, 2).double()
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor(rng.standard_normal((2, 3)) if lib is torch else w0))
+            lin.bias.copy_(lib.tensor(np.array([0.3, -0.2])))
+        if lib is torch:
+            w0 = lin.weight.detach().numpy().copy()
+        x = lib.tensor(x_np, requires_grad=True)
+        y = lin(x).tanh().pow(2).sum()
+        gw, gx = lib.autograd.grad(y, (lin.weight, x), create_graph=True)
+        (gw.sum() * gx.pow(2).sum()).backward()
+        res.append([t.detach().numpy() for t in (gw, gx, x.grad, lin.weight.grad, lin.bias.grad)])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)

@@ -255,8 +255,10 @@ def test_scope_tags_nested():
     assert sig1.scope == (":Net",)
     addmm1 = sig1.inputs[0].grad_fn
     assert addmm1.scope == (":Net", "fc1:Linear")
-    assert addmm1.inputs[2].grad_fn.name() == "TBackward0"
-    assert addmm1.inputs[2].grad_fn.scope == (":Net", "fc1:Linear")
+    t_node = addmm1.next_functions[2][0]   # torch's graph: AddmmBackward0 over TBackward0(W)
+    assert t_node.name() == "TBackward0" and t_node is addmm1.next_functions[2][0]
+    assert t_node.scope == (":Net", "fc1:Linear")
+    assert t_node.next_functions[0][0].variable is net.fc1.weight
 
 
 def test_scope_tags_bare_module_sequential_and_outside():

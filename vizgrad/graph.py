@@ -111,7 +111,7 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
         stack.append((t, True))
         fn = t.grad_fn
         if fn is not None:
-            for inp in reversed(fn.inputs):
+            for inp in reversed(fn.view()[0]):
                 if id(inp) not in seen:
                     stack.append((inp, False))
 
@@ -132,7 +132,7 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
             fid[id(fn)] = oid
             fns[oid] = fn
             g.add_node(oid, kind="op", label=fn.label(), symbol=fn.label(), op=fn.name(),
-                       latex=tuple(fn.local_latex()), inputs=[tid[id(x)] for x in fn.inputs],
+                       latex=tuple(fn.local_latex()), inputs=[tid[id(x)] for x in fn.view()[0]],
                        scope=tuple(getattr(fn, "scope", None) or ()), output=None)
             if fn.edge_grads is not None:
                 any_backward = True
@@ -158,8 +158,9 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
             oid = fid[id(fn)]
             if g.nodes[oid]["output"] is None:
                 g.nodes[oid]["output"] = nid
-            for pos, x in enumerate(fn.inputs):
-                eg = fn.edge_grads[pos] if fn.edge_grads is not None and pos < len(fn.edge_grads) else None
+            inputs, edge_grads = fn.view()
+            for pos, x in enumerate(inputs):
+                eg = edge_grads[pos] if edge_grads is not None and pos < len(edge_grads) else None
                 eg = _np(eg)
                 u = tid[id(x)]
                 if getattr(x, "shared_constant", False) and g.out_degree(u) and not g.has_edge(u, oid):

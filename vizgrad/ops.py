@@ -114,7 +114,16 @@ class Op:
     @property
     def next_functions(self) -> tuple:
         return tuple((t.grad_fn if t.grad_fn is not None else (AccumulateGrad(t) if t._requires_grad else None), 0)
-                     for t in self.inputs)
+                     for t in self.view()[0])
+
+    def saved(self, k: int) -> bool:
+        """Whether backward reads input k's value (an in-place write to it is then refused)."""
+        return True
+
+    def view(self) -> tuple:
+        """(inputs, edge_grads) as torch records this node: what the graph view and next_functions
+        show. A fused node (LinearAddmm) shows the nodes it stands for."""
+        return self.inputs, self.edge_grads
 
     def register_hook(self, fn):
         raise NotImplementedError("Node hooks are not supported; use Tensor.register_hook")
@@ -1044,6 +1053,8 @@ class T(Transpose):
         return a.T  # numpy's .T: the cheapest view; for ndim < 2 it is the array itself
 
     def backward(ctx, g, out, a):
+        if type(g) is np.ndarray:  # numpy's .T: a transposed view for 2-D, the array itself below
+            return (g.T,)
         return (g.T if np.ndim(_arr(g)) == 2 else g,)
 
 
@@ -1532,7 +1543,7 @@ class Addmm(Op):
 
     def forward(ctx, bias, x, w):
         y = x @ w                  # (N, out): a fresh array, so the bias can be added in place
-        if type(y) is np.ndarray and np.shape(bias) == y.shape[-np.ndim(bias):] and np.ndim(bias):
+        if type(y) is np.ndarray and type(bias) is np.ndarray and bias.ndim and bias.shape == y.shape[-bias.ndim:]:
             y += bias
             return y
         return bias + y
@@ -1541,8 +1552,66 @@ class Addmm(Op):
         # x (N, in), w (in, out), g (N, out); the bias gradient is g summed over N (to its shape).
         # The input batch of a first layer needs no gradient: skip that matmul.
         g = _dense(g)
-        gb = sum_to(g, np.shape(_arr(bias))) if ctx.inputs[0]._requires_grad else None
-        return gb, (g @ w.T if ctx.inputs[1]._requires_grad else None), x.T @ g
+        inputs = ctx.inputs
+        gb = None
+        if inputs[0]._requires_grad:
+            if type(g) is np.ndarray and g.ndim == 2 and type(bias) is np.ndarray and bias.shape == g.shape[1:]:
+                gb = _add_reduce(g, 0)      # the usual (out,) bias: g summed over the batch
+            else:
+                gb = sum_to(g, np.shape(_arr(bias)))
+        return gb, (g @ w.T if inputs[1]._requires_grad else None), x.T @ g
+
+
+class LinearAddmm(Addmm):
+    """nn.Linear on a batch, bias + x @ Wᵀ, as one engine node over (bias, x, W).
+
+    torch records AddmmBackward0 over TBackward0(W); so do next_functions and the graph view,
+    through `view()`, which makes that T node on demand. The engine differentiates straight to W
+    (dL/dW = gᵀ x): no transpose node to record, walk and free on every step, which is a sixth of
+    a small MLP's training step. As in torch, writing W in place between forward and backward is
+    refused when x needs a gradient (its formula reads W), and allowed otherwise."""
+    exact = True
+
+    def forward(ctx, bias, x, w):
+        return Addmm.forward(ctx, bias, x, w.T)
+
+    def backward(ctx, g, out, bias, x, w):
+        # x (N, in), w (out, in), g (N, out)
+        if type(g) is not np.ndarray:  # create_graph: Tensor formulas (or a 0-d/odd gradient)
+            gb, gx, gwt = Addmm.backward(ctx, g, out, bias, x, _swapaxes(w, 0, 1))
+            return gb, gx, (None if gwt is None else _swapaxes(gwt, 0, 1))
+        g = _dense(g)
+        inputs = ctx.inputs
+        gb = None
+        if inputs[0]._requires_grad:
+            gb = _add_reduce(g, 0) if bias.shape == g.shape[1:] else _sum_to_array(g, bias.shape)
+        return gb, (g @ w if inputs[1]._requires_grad else None), g.T @ x
+
+    def saved(self, k: int) -> bool:
+        # as torch's addmm: x is read for dL/dW, W for dL/dx, the bias never
+        return k == 1 and self.inputs[2]._requires_grad or k == 2 and self.inputs[1]._requires_grad
+
+    def view(self) -> tuple:
+        bias, x, w = self.inputs
+        d = self.__dict__
+        wt = d.get("_wt")
+        if wt is None:  # Wᵀ and its TBackward0 node, as F.linear records them in torch
+            wt = d["_wt"] = _new(Tensor)
+            wt._data, wt._grad, wt.grad_fn, wt._requires_grad = w._data.T, None, None, w._requires_grad
+            if w._requires_grad:
+                node = wt.grad_fn = _new(T)
+                node.inputs = (w,)
+                if "scope" in d:
+                    node.scope = d["scope"]
+        eg = self.edge_grads
+        node = wt.grad_fn
+        if eg is not None:
+            gw = eg[2]
+            gwt = None if gw is None else gw.T
+            if node is not None:
+                node.out_grad, node.edge_grads = gwt, (gw,)
+            eg = (eg[0], eg[1], gwt)
+        return (bias, x, wt), eg
 
 
 def matmul(input, other):

@@ -129,7 +129,10 @@ def _local_numeric(fn, g_shape_value, inputs, out_value):
         if np.broadcast_shapes(*shapes) != np.shape(out_value):
             return None
         if fn.name() in ("SumBackward0", "SumBackward1", "MeanBackward0", "MeanBackward1", "SoftmaxBackward0",
-                         "LogSoftmaxBackward0", "MaxBackward0", "MaxBackward1", "MinBackward0", "MinBackward1"):
+                         "LogSoftmaxBackward0", "MaxBackward0", "MaxBackward1", "MinBackward0", "MinBackward1",
+                         # products and transposes whose shapes can line up (square matrices)
+                         "MmBackward0", "MvBackward0", "DotBackward0", "BmmBackward0", "AddmmBackward0",
+                         "TBackward0", "TransposeBackward0", "PermuteBackward0"):
             return None
         ones = np.ones(np.shape(out_value), dtype=np.result_type(out_value))
         with np.errstate(all="ignore"):

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from vizgrad import ops
-from vizgrad.ops import Addmm, Op, T, gelu, leaky_relu as _leaky_relu, log_softmax as _log_softmax, relu as _relu
+from vizgrad.ops import LinearAddmm, Op, gelu, leaky_relu as _leaky_relu, log_softmax as _log_softmax, relu as _relu
 from vizgrad.ops import sigmoid, softmax as _softmax, tanh
 from vizgrad.tensor import Tensor, _rng
 
@@ -67,12 +67,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 # -- linear ----------------------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x Wᵀ + b. A 2-D input with matching dtypes goes straight to one AddmmBackward0 node over
-    TBackward0(W), the graph torch records; everything else goes through vizgrad.ops.linear."""
+    """y = x Wᵀ + b. A 2-D input with matching dtypes is one AddmmBackward0 node (shown over
+    TBackward0(W), the graph torch records; see ops.LinearAddmm); the rest goes through ops.linear."""
     if bias is not None and input._data.ndim == 2 and weight._data.ndim == 2:
         dt = input._data.dtype
         if weight._data.dtype == dt and bias._data.dtype == dt:
-            return Addmm.apply(bias, input, T.apply(weight))
+            return LinearAddmm.apply(bias, input, weight)
     return ops.linear(input, weight, bias)
 
 
