@@ -67,7 +67,10 @@ class Op:
         ctx = _new(cls)
         try:
             if params:
-                data = cls.forward(ctx, *[t._data for t in inputs], **params)
+                if len(inputs) == 2:
+                    data = cls.forward(ctx, inputs[0]._data, inputs[1]._data, **params)
+                else:
+                    data = cls.forward(ctx, *[t._data for t in inputs], **params)
             elif len(inputs) == 2:  # unrolled for the common arities: this is the hottest line in vizgrad
                 data = cls.forward(ctx, inputs[0]._data, inputs[1]._data)
             elif len(inputs) == 1:
@@ -96,7 +99,7 @@ class Op:
                         ctx.stamp = INPLACE[0]
                         for u in inputs:
                             if u._version:
-                                ctx.versions = tuple(v._version for v in inputs)
+                                ctx.versions = tuple([v._version for v in inputs])
                                 break
                 break
         return out
@@ -731,7 +734,8 @@ def _floating_fn(cls, name: str):
     """The public function of a floating-point op (exp, sin, ...): integer input is cast to the
     default float first, as torch does; float scalars take the short path."""
     def fn(input):
-        return cls.apply(input if type(input._data) in _FLOAT_SCALARS else _floating(input))
+        d = input._data
+        return cls.apply(input if type(d) in _FLOAT_SCALARS or d.dtype.kind == "f" else _floating(input))
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"torch.{name}: elementwise, recorded as {cls.torch_name}."
     return fn
@@ -1573,14 +1577,19 @@ class LinearAddmm(Addmm):
     exact = True
 
     def forward(ctx, bias, x, w):
-        return Addmm.forward(ctx, bias, x, w.T)
+        y = x @ w.T                # (N, out): a fresh array, so the bias can be added in place
+        if type(y) is np.ndarray and type(bias) is np.ndarray and bias.ndim and bias.shape == y.shape[-bias.ndim:]:
+            y += bias
+            return y
+        return bias + y
 
     def backward(ctx, g, out, bias, x, w):
         # x (N, in), w (out, in), g (N, out)
         if type(g) is not np.ndarray:  # create_graph: Tensor formulas (or a 0-d/odd gradient)
             gb, gx, gwt = Addmm.backward(ctx, g, out, bias, x, _swapaxes(w, 0, 1))
             return gb, gx, (None if gwt is None else _swapaxes(gwt, 0, 1))
-        g = _dense(g)
+        if 0 in g.strides and g.size > 1:  # _dense, inlined
+            g = np.ascontiguousarray(g)
         inputs = ctx.inputs
         gb = None
         if inputs[0]._requires_grad:

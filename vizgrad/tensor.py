@@ -146,8 +146,7 @@ class Tensor:
         if gradient is None and not create_graph and inputs is None and self.grad_fn is not None:
             d = self._data
             if d.ndim == 0:  # the common `loss.backward()`: skip the general argument handling
-                from vizgrad.autograd.engine import backward_plain
-                backward_plain((self,), (d.dtype.type(1),), bool(retain_graph))
+                _backward_plain((self,), (d.dtype.type(1),), bool(retain_graph))
                 return
         from vizgrad import autograd
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -670,3 +669,4 @@ def normal(mean, std, size=None, generator=None) -> Tensor:
 
 
 from vizgrad import ops  # noqa: E402  (ops attaches the operator methods to Tensor; it imports this module)
+from vizgrad.autograd.engine import backward_plain as _backward_plain  # noqa: E402,F401  (after ops: the engine imports it)

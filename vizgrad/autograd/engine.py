@@ -110,6 +110,8 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
                 grads = fn.backward(g, out, inputs[0]._data)
             elif n == 2:
                 grads = fn.backward(g, out, inputs[0]._data, inputs[1]._data)
+            elif n == 3:
+                grads = fn.backward(g, out, inputs[0]._data, inputs[1]._data, inputs[2]._data)
             else:
                 grads = fn.backward(g, out, *[t._data for t in inputs])
             if saves and not retain_graph:

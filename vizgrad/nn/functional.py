@@ -14,6 +14,10 @@ from vizgrad.ops import LinearAddmm, Op, gelu, leaky_relu as _leaky_relu, log_so
 from vizgrad.ops import sigmoid, softmax as _softmax, tanh
 from vizgrad.tensor import Tensor, _rng
 
+# e^-x overflowing to inf in sigmoid-type formulas gives the right 0: torch computes it silently,
+# so numpy's floating-point RuntimeWarnings are muted for lines in this module only
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"vizgrad\.nn\.functional$")
+
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout",
            "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
            "nll_loss", "softplus", "flatten", "identity", "one_hot", "silu", "logsigmoid"]
@@ -145,8 +149,7 @@ class BCEWithLogits(Op):
             # plain backward: the same arithmetic in one buffer (7 numpy calls instead of 14);
             # sigmoid as torch computes it, 1 / (1 + e^-x): e^-x overflows to inf and gives 0
             s = np.negative(x)
-            with np.errstate(over="ignore"):
-                np.exp(s, out=s)
+            np.exp(s, out=s)  # (overflow warnings are muted for this module, below the imports)
             s += 1
             np.divide(1, s, out=s)
             s -= y
@@ -240,9 +243,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
                                      reduction: str = "mean", pos_weight=None) -> Tensor:
     """Stable form: max(x, 0) - x y + log(1 + exp(-|x|)); with pos_weight p,
     (1 - y) x + (1 + (p - 1) y) (log(1 + exp(-|x|)) + max(-x, 0))."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    target = _as_tensor_like(target, input)
-    if target.shape != input.shape:
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    if type(target) is not Tensor:
+        target = _as_tensor_like(target, input)
+    if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     if weight is None and pos_weight is None and reduction in ("mean", "sum", "none"):
         a, b = ops._pair(input, target)
