@@ -75,6 +75,8 @@ class Op:
                 data = cls.forward(ctx, inputs[0]._data, inputs[1]._data)
             elif len(inputs) == 1:
                 data = cls.forward(ctx, inputs[0]._data)
+            elif len(inputs) == 3:
+                data = cls.forward(ctx, inputs[0]._data, inputs[1]._data, inputs[2]._data)
             else:
                 data = cls.forward(ctx, *[t._data for t in inputs])
         except ValueError as e:

@@ -73,10 +73,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b. A 2-D input with matching dtypes is one AddmmBackward0 node (shown over
     TBackward0(W), the graph torch records; see ops.LinearAddmm); the rest goes through ops.linear."""
-    if bias is not None and input._data.ndim == 2 and weight._data.ndim == 2:
-        dt = input._data.dtype
-        if weight._data.dtype == dt and bias._data.dtype == dt:
-            return LinearAddmm.apply(bias, input, weight)
+    if bias is not None:
+        xd, wd, bd = input._data, weight._data, bias._data
+        if xd.ndim == 2 and wd.ndim == 2:
+            dt = xd.dtype  # (numpy's dtypes are singletons: `is` is the quick test)
+            if (wd.dtype is dt or wd.dtype == dt) and (bd.dtype is dt or bd.dtype == dt):
+                return LinearAddmm.apply(bias, input, weight)
     return ops.linear(input, weight, bias)
 
 

@@ -101,39 +101,41 @@ class Module:
     # -- calling ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         stack = STATE.call_stack  # per thread; Op.apply tags each node it records with the top
-        memo = self._scope_memo   # (parent scope or names, scope): a forward pass calls the same
-        if stack:                 # modules in the same places every time, so reuse the tuple
-            parent, names = stack[-1]
-            if memo is not None and memo[0] is parent:
-                scope = memo[1]
-            else:
-                entry = names.get(id(self))
-                if entry is None:  # a module outside the outermost one's tree
-                    entry = f"?:{type(self).__name__}"
-                scope = parent + (entry,)
-                self.__dict__["_scope_memo"] = (parent, scope)
+        memo = self._scope_memo   # (parent scope or names, (scope, names)): a forward pass calls the
+        if stack:                 # same modules in the same places every time, so reuse the entry
+            top = stack[-1]
+            if memo is None or memo[0] is not top[0]:
+                memo = self._remember_scope(top)
         else:
             names = _scope_names(self)
-            if memo is not None and memo[0] is names:
-                scope = memo[1]
-            else:
-                scope = (f":{type(self).__name__}",)
-                self.__dict__["_scope_memo"] = (names, scope)
-        stack.append((scope, names))
+            if memo is None or memo[0] is not names:
+                memo = self.__dict__["_scope_memo"] = (names, ((f":{type(self).__name__}",), names))
+        stack.append(memo[1])
         try:
-            if self._forward_pre_hooks:
-                for hook in list(self._forward_pre_hooks.values()):
-                    r = hook(self, args)
-                    if r is not None:
-                        args = r if isinstance(r, tuple) else (r,)
-            result = self.forward(*args, **kwargs)
-            if self._forward_hooks:
-                for hook in list(self._forward_hooks.values()):
-                    r = hook(self, args, result)
-                    if r is not None:
-                        result = r
+            if self._forward_pre_hooks or self._forward_hooks:
+                return self._call_with_hooks(args, kwargs)
+            return self.forward(*args, **kwargs)
         finally:
             stack.pop()
+
+    def _remember_scope(self, top) -> tuple:
+        parent, names = top
+        entry = names.get(id(self))
+        if entry is None:  # a module outside the outermost one's tree
+            entry = f"?:{type(self).__name__}"
+        memo = self.__dict__["_scope_memo"] = (parent, (parent + (entry,), names))
+        return memo
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            r = hook(self, args)
+            if r is not None:
+                args = r if isinstance(r, tuple) else (r,)
+        result = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            r = hook(self, args, result)
+            if r is not None:
+                result = r
         return result
 
     _call_impl = __call__
