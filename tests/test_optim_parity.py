@@ -143,3 +143,63 @@ def test_zero_dim_parameter():
     (x * x).backward()
     opt.step()
     assert x.item() == 1.0 and x.shape == ()
+
+
+@pytest.mark.parametrize("opt_name,kwargs", [("Adam", dict(lr=0.01)), ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+                                             ("Adam", dict(lr=0.01, weight_decay=0.05, maximize=True))])
+def test_adam_disturbed_mid_run_matches_torch(opt_name, kwargs):
+    """Adam's one-buffer fast path must notice everything that changes its layout: a state dict
+    loaded into the running optimizer, a parameter's data replaced, a step where one parameter
+    has no gradient (its step count falls behind), a new parameter group."""
+    torch = need_torch()
+    torch.manual_seed(0)
+    weights = [p.detach().numpy().copy() for p in _model(torch).parameters()]
+    extra = np.linspace(-1, 1, 4).astype(np.float32)
+    rng = np.random.default_rng(1)
+    x_np = rng.standard_normal((12, 3)).astype(np.float32)
+    y_np = rng.standard_normal((12, 1)).astype(np.float32)
+    results = []
+    for lib in (torch, vizgrad):
+        m = _model(lib)
+        with lib.no_grad():
+            for p, w in zip(m.parameters(), weights):
+                p.copy_(lib.tensor(w))
+        params = list(m.parameters())
+        opt = getattr(lib.optim, opt_name)(params, **kwargs)
+        x, y = lib.tensor(x_np), lib.tensor(y_np)
+        z = lib.tensor(extra, requires_grad=True)
+        losses = []
+
+        def step(skip=None, with_z=False):
+            opt.zero_grad()
+            loss = lib.nn.functional.mse_loss(m(x), y)
+            if with_z:
+                loss = loss + (z * z).sum()
+            loss.backward()
+            if skip is not None:
+                skip.grad = None
+            opt.step()
+            losses.append(loss.item())
+
+        for _ in range(3):
+            step()
+        saved = opt.state_dict()
+        for _ in range(2):
+            step()
+        opt.load_state_dict(saved)          # back to the state after step 3 (weights are not restored)
+        step()
+        with lib.no_grad():
+            params[0].data = params[0].data * 0.5  # a new array behind the parameter
+        step()
+        step(skip=params[1])                # params[1] has no gradient: its step count falls behind
+        step()
+        opt.add_param_group({"params": [z], "lr": 0.05})
+        step(with_z=True)
+        step(with_z=True)
+        results.append((np.array(losses), [p.detach().numpy().copy() for p in params + [z]],
+                        [float(opt.state[p]["step"]) for p in params]))
+    (lt, wt, st), (lv, wv, sv) = results
+    np.testing.assert_allclose(lv, lt, rtol=1e-5, atol=1e-7)
+    for a, b in zip(wv, wt):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert sv == st

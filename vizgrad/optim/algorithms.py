@@ -294,6 +294,7 @@ class _FlatAdam:
 
     def __init__(self, params, state, dt):
         self.params = list(params)
+        self.arrays = [p._data for p in params]
         self.sizes = [p._data.size for p in params]
         n = sum(self.sizes)
         self.exp_avg, self.exp_avg_sq = np.zeros(n, dtype=dt), np.zeros(n, dtype=dt)
@@ -328,10 +329,10 @@ class _FlatAdam:
         if len(params) != len(mine):
             return False
         step = self.step
-        for p, q, st, (mv, vv) in zip(params, mine, self.states, self.views):
-            if (p is not q or state.get(p) is not st or st["exp_avg"]._data is not mv
-                    or st["exp_avg_sq"]._data is not vv or st["step"]._data is not step
-                    or type(p._data) is not np.ndarray or p._data.shape != mv.shape or p._data.dtype != mv.dtype):
+        for p, q, d, st, (mv, vv) in zip(params, mine, self.arrays, self.states, self.views):
+            # the same arrays (so the same shapes and dtypes) and the state this layout made
+            if (p is not q or p._data is not d or state.get(p) is not st or st["exp_avg"]._data is not mv
+                    or st["exp_avg_sq"]._data is not vv or st["step"]._data is not step):
                 return False
         return True
 
