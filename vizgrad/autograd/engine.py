@@ -87,7 +87,7 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
     ready = [fn for fn in buf if deps[fn] == 0]
     inplace = INPLACE[0]
     pop, push, take, buf_get, leaf_get = ready.pop, ready.append, buf.pop, buf.get, leaf_buf.get
-    ndarray, array = np.ndarray, np.array
+    ndarray = np.ndarray
     prev_mode, STATE.grad_enabled = STATE.grad_enabled, False
     gc_was_enabled = gc.isenabled()
     gc.disable()  # see run_backward
@@ -150,7 +150,7 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
                 g = _call_hooks(t._hooks, g, False)
             if t._grad is None:  # _accumulate's first case, inlined: the usual one after zero_grad
                 gt = t._grad = _new(Tensor)
-                gt._data = array(g) if type(g) is ndarray else g
+                gt._data = g.copy() if type(g) is ndarray else g
                 gt._grad = gt.grad_fn = None
                 gt._requires_grad = False
             else:

@@ -141,9 +141,18 @@ class BCEWithLogits(Op):
     latex = (r"\tfrac{1}{n}(\sigma(x) - y)", r"-\tfrac{1}{n}x")
 
     def forward(ctx, x, y, reduction):
-        loss = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+        if type(x) is np.ndarray and x.ndim:  # the same formula, in two buffers
+            soft = np.abs(x)
+            np.negative(soft, out=soft)
+            np.exp(soft, out=soft)
+            np.log1p(soft, out=soft)                    # log(1 + e^{-|x|})
+            loss = np.maximum(x, 0)
+            loss -= x * y
+            loss += soft
+        else:
+            loss = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
         ctx.reduction, ctx.n = reduction, loss.size
-        return _reduce_array(loss, reduction, np.result_type(loss))
+        return _reduce_array(loss, reduction, loss.dtype if type(loss) is np.ndarray else np.result_type(loss))
 
     def backward(ctx, g, out, x, y):
         # torch: (sigmoid(x) - y) * g, then / n for 'mean'
@@ -155,7 +164,8 @@ class BCEWithLogits(Op):
             s += 1
             np.divide(1, s, out=s)
             s -= y
-            s *= g
+            if type(g) is np.ndarray or g != 1:  # (the usual seed 1 leaves s as it is)
+                s *= g
             if ctx.reduction == "mean":
                 s /= ctx.n
             return s, None
