@@ -8,8 +8,9 @@ W4: the same with 64 hidden units on 1,000 points. Targets: <= 1.3x the numpy fl
     backward <= 3x forward.
 The numpy floor is the same step written by hand: forward, hand-derived gradients, and the
 same Adam update (per-parameter numpy ops), with no autograd at all.
-The three run in alternating short batches (41 rounds), so all see the same machine load; a
-ratio is the median over rounds of the two times in the same round. Times are medians.
+The three run in alternating short batches (41 rounds, the order rotating), so all see the same
+machine load; a ratio is the median over rounds of the two times in the same round. Times are
+medians.
 """
 from __future__ import annotations
 
@@ -49,13 +50,17 @@ def _init(hidden: int, seed: int = 1):
 
 def _interleaved(fns: dict, n_inner: int, repeats: int = 41) -> dict:
     """Per-call seconds of each function, timed in alternating short batches (so all of them see
-    the same machine load): {name: [seconds per call, one per batch]}, after a warm-up."""
+    the same machine load): {name: [seconds per call, one per round]}, after a warm-up."""
     for fn in fns.values():
         for _ in range(max(3, n_inner // 5)):
             fn()
     out = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    names = list(fns)
+    for r in range(repeats):
+        # rotate who goes first: each one follows each other one equally often (torch's large
+        # footprint evicts the caches of whoever runs next)
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            fn = fns[name]
             t0 = time.perf_counter()
             for _ in range(n_inner):
                 fn()
