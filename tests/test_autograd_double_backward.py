@@ -102,6 +102,12 @@ CASES = {
     "bce_logits": (lambda L, a, b: F(L).binary_cross_entropy_with_logits(a * a, b), [(4,), "unit4"]),
     "bce": (lambda L, a, b: F(L).binary_cross_entropy(L.sigmoid(a), b), [(4,), "unit4"]),
     "cross_entropy": (lambda L, a: F(L).cross_entropy(a * a, L.tensor([0, 2])), [(2, 3)]),
+    "cross_entropy_4d": (lambda L, a: F(L).cross_entropy(a * a, L.tensor([[[0, 2]], [[1, 1]]])), [(2, 3, 1, 2)]),
+    "nll_weighted_none": (lambda L, a: F(L).nll_loss(a * a, L.tensor([0, 2, 1]), reduction="none", ignore_index=1,
+                                                     weight=L.tensor([0.5, 1.0, 2.0], dtype=L.float64)), [(3, 3)]),
+    "nll_weighted_mean": (lambda L, a: F(L).nll_loss(a * a, L.tensor([0, 2, 2]),
+                                                     weight=L.tensor([0.5, 1.0, 2.0], dtype=L.float64)), [(3, 3)]),
+    "nll_1d": (lambda L, a: F(L).nll_loss(a * a, L.tensor(1)), [(3,)]),
     "l1": (lambda L, a, b: F(L).l1_loss(a * a, b), ["away3", (3,)]),
 }
 

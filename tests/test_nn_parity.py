@@ -214,3 +214,46 @@ def test_loss_node_names_match_torch():
                  lambda L: L.nn.functional.binary_cross_entropy_with_logits(L.ones(3, requires_grad=True),
                                                                             L.zeros(3))]:
         assert L_fn(vizgrad).grad_fn.name() == L_fn(torch).grad_fn.name()
+
+
+@pytest.mark.parametrize("shape", [(5,), (4, 5), (4, 5, 3, 2)])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_classification_losses_record_torchs_nodes(shape, reduction):
+    """cross_entropy = NllLossBackward0 (NllLoss2DBackward0 for images) over LogSoftmaxBackward0,
+    as torch records it; values and gradients as torch, with weights and an ignored class."""
+    torch = need_torch()
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape).astype(np.float32)
+    t_shape = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    tgt = rng.integers(0, 5, t_shape)
+    if tgt.ndim:
+        tgt.flat[0] = 2  # the ignored class below, at least once
+    w = np.array([0.5, 1.0, 0.0, 2.0, 1.5], dtype=np.float32)
+    res = []
+    for L in (torch, vizgrad):
+        F = L.nn.functional
+        xt = L.tensor(x, requires_grad=True)
+        ce = F.cross_entropy(xt, L.tensor(tgt), reduction=reduction)
+        nll = F.nll_loss(F.log_softmax(xt, 0 if len(shape) == 1 else 1), L.tensor(tgt), weight=L.tensor(w),
+                         ignore_index=3, reduction=reduction)
+        names = [ce.grad_fn.name(), ce.grad_fn.next_functions[0][0].name(), nll.grad_fn.name()]
+        (ce.sum() + 2 * nll.sum()).backward()
+        res.append((names, ce.detach().numpy(), nll.detach().numpy(), xt.grad.numpy()))
+    (nt, *vals_t), (nv, *vals_v) = res
+    assert nv == nt
+    for a, b in zip(vals_v, vals_t):
+        _check(a, b)
+    assert repr(F.cross_entropy(vizgrad.tensor(x, requires_grad=True), vizgrad.tensor(tgt))).endswith(
+        f"grad_fn=<{nt[0]}>)")
+
+
+def test_nll_loss_node_passes_gradcheck():
+    from vizgrad.autograd import gradcheck, gradgradcheck
+    rng = np.random.default_rng(12)
+    x = vizgrad.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    w = vizgrad.tensor(np.array([0.3, 1.0, 2.0]))
+    for reduction in REDUCTIONS:
+        def f(a):
+            return vizgrad.nn.functional.cross_entropy(a * a, vizgrad.tensor([0, 2, 1, 2]), weight=w,
+                                                       reduction=reduction, ignore_index=1)
+        assert gradcheck(f, (x,)) and gradgradcheck(f, (x,))

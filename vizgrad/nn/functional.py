@@ -177,6 +177,40 @@ class BCEWithLogits(Op):
         return gx, gy
 
 
+class NllLoss(Op):
+    """-w[t] x[n, t[n], ...] per sample, reduced ('mean' divides by the summed weights): one node,
+    as torch records it. Targets and weights are constants of the node; the formula is linear in x."""
+    torch_name, symbol = "NllLossBackward0", "NLL"
+    latex = (r"-\tfrac{w_{t}}{\sum w}\,[c = t]",)
+
+    def forward(ctx, x, key, w, den, reduction, one_d):
+        # x (N, C, d1, ...) or (C,) when one_d; key indexes x[n, t[n], d1, ...]; w (N, d1, ...) or None
+        xx = x[None] if one_d else x
+        loss = -xx[key] if w is None else -(xx[key] * w)
+        ctx.key, ctx.w, ctx.den, ctx.reduction, ctx.one_d = key, w, den, reduction, one_d
+        if reduction == "none":
+            return loss[0] if one_d else loss
+        total = np.add.reduce(loss, axis=None, dtype=loss.dtype)
+        return loss.dtype.type(total / den if reduction == "mean" else total)
+
+    def backward(ctx, g, out, x):
+        # d loss / d x[n, t[n], ...] = -w (/ den): a scatter of constants, times the upstream g
+        xa = ops._arr(x)
+        m = np.zeros((1,) + xa.shape if ctx.one_d else xa.shape, dtype=xa.dtype)
+        m[ctx.key] = -1 if ctx.w is None else -ctx.w
+        if ctx.reduction == "mean":
+            m /= ctx.den
+        if ctx.one_d:
+            m = m[0]
+        if ctx.reduction == "none" and not ctx.one_d:
+            g = ops._unsq(g, 1)  # (N, d1, ...) -> (N, 1, d1, ...): one gradient per sample
+        return (g * Tensor._make(m) if isinstance(g, Tensor) else g * m,)
+
+
+class NllLoss2d(NllLoss):
+    torch_name = "NllLoss2DBackward0"
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return ops.mean(loss)
@@ -283,11 +317,11 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
     tgt = np.asarray(target._data if isinstance(target, Tensor) else target)
     if tgt.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {Tensor._make(tgt).dtype.name.capitalize()}")
-    x = input
-    if x.dim() == 1:  # a single sample (C,) with a 0-d target
-        x = ops.unsqueeze(x, 0)
+    shape, dt = input._data.shape, input._data.dtype
+    if len(shape) == 1:  # a single sample (C,) with a 0-d target
+        shape = (1,) + shape
         tgt = tgt.reshape(1)
-    n, c = x.shape[0], x.shape[1]
+    n, c = shape[0], shape[1]
     if tgt.shape[0] != n:
         raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({tgt.shape[0]}).")
     valid = tgt != ignore_index
@@ -295,26 +329,31 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
     if np.any(safe < 0) or np.any(safe >= c):
         raise IndexError(f"Target {int(safe[(safe < 0) | (safe >= c)].flat[0])} is out of bounds.")
     # gather x[n, t[n], d1, ...]: advanced index over batch (and extra dims) and class
-    extra = x.shape[2:]
-    grids = np.indices((n,) + tuple(extra), sparse=True)
+    grids = np.indices((n,) + tuple(shape[2:]), sparse=True)
     key = (grids[0], safe) + tuple(grids[1:])
-    picked = x[key]                                   # shape (N, d1, ...)
-    w = np.ones(tgt.shape, dtype=x._data.dtype) if weight is None else \
-        np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x._data.dtype)[safe]
-    w = np.where(valid, w, 0).astype(x._data.dtype)
+    w = np.ones(tgt.shape, dtype=dt) if weight is None else \
+        np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=dt)[safe]
+    w = np.where(valid, w, 0).astype(dt)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if input.dim() in (1, 2, 4):  # torch's nll_loss / nll_loss2d: one node
+        plain = weight is None and bool(valid.all())
+        den = float(tgt.size) if plain else w.sum(dtype=dt)
+        node = NllLoss2d if input.dim() == 4 else NllLoss
+        return node.apply(input, key=key, w=None if plain else w, den=den, reduction=reduction,
+                          one_d=input.dim() == 1)
+    picked = input[key]                               # (N, d1, ...): 3-D and 5-D+ inputs, as ops
     if weight is None and valid.all():
         loss = -picked
     else:
         loss = -(picked * Tensor._make(w))
     if reduction == "none":
-        return loss if input.dim() > 1 else ops.squeeze(loss, 0)
+        return loss
     if reduction == "sum":
         return ops.sum(loss)
-    if reduction == "mean":
-        if weight is None and valid.all():
-            return ops.mean(loss)
-        return ops.sum(loss) / Tensor._make(x._data.dtype.type(w.sum()))
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    if weight is None and valid.all():
+        return ops.mean(loss)
+    return ops.sum(loss) / Tensor._make(dt.type(w.sum()))
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
