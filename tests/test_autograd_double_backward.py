@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import zlib
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -184,6 +186,39 @@ def test_second_derivative_matches_torch(name):
     for g in g_v:
         _walk_classes(g, seen)
     EXERCISED.update(seen.values())
+
+
+def test_backward_create_graph_stores_grad_as_torch_does():
+    """backward(create_graph=True): .grad is a CopyBackwards node over the gradient's graph the first
+    time and an AddBackward0 after; torch warns (once) about the reference cycle this makes."""
+    torch = need_torch()
+    import vizgrad.autograd as va
+    va._WARNED_CYCLE[0] = False
+    res = []
+    for L in (torch, vizgrad):
+        x = L.tensor([2.0, 3.0], dtype=L.float64, requires_grad=True)
+        if L is vizgrad:
+            with pytest.warns(UserWarning, match="reference cycle"):
+                (x ** 3).sum().backward(create_graph=True)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                (x ** 3).sum().backward(create_graph=True)
+        g = x.grad
+        names = [g.grad_fn.name()] + [None if f is None else f.name() for f, _ in g.grad_fn.next_functions]
+        (h,) = L.autograd.grad(g.sum(), x, retain_graph=True)   # d/dx of 3x^2 = 6x, through the copy
+        (x * x).sum().backward(create_graph=True)
+        res.append((names, repr(g), h.numpy(), x.grad.grad_fn.name(), x.grad.detach().numpy()))
+        if L is vizgrad:
+            EXERCISED.add(type(g.grad_fn))
+    (nt, *vt), (nv, *vv) = res
+    assert nv == nt == ["torch::autograd::CopyBackwards", None, "MulBackward0"]
+    assert repr(vizgrad.tensor([1.0], requires_grad=True) * 1).endswith("grad_fn=<MulBackward0>)")
+    for a, b in zip(vv, vt):
+        if isinstance(a, str):
+            assert a == b
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
 def test_every_op_class_exercised():

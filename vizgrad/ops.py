@@ -709,6 +709,21 @@ class ToCopy(Op):
         return (to(g, _dtype.from_numpy_dtype(ctx.src)) if isinstance(g, Tensor) else np.asarray(g).astype(ctx.src),)
 
 
+class CopyBackwards(Op):
+    """What .grad holds after backward(create_graph=True) first fills it: the incoming gradient
+    copied into a fresh tensor, as torch records it (inputs: the zero destination, the source)."""
+    torch_name, symbol, latex, saves, exact = "CopyBackwards", "copy", ("0", "1"), False, True
+
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"  # torch's name() (its repr shows CopyBackwards)
+
+    def forward(ctx, dst, src):
+        return np.array(src, dtype=np.result_type(dst))
+
+    def backward(ctx, g, out, dst, src):
+        return None, g
+
+
 class Clone(Op):
     torch_name, symbol, latex, saves = "CloneBackward0", "clone", ("1",), False
 

@@ -262,7 +262,7 @@ class Tensor:
         from vizgrad._printing import format_tensor
         suffixes = []
         if self.grad_fn is not None:
-            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+            suffixes.append(f"grad_fn=<{self.grad_fn.name().rpartition('::')[2]}>")  # torch prints the class name
         elif self._requires_grad:
             suffixes.append("requires_grad=True")
         return format_tensor(np.asarray(self._data), self.dtype.name, get_default_dtype().name, suffixes)

@@ -1,6 +1,7 @@
 """vizgrad.autograd: backward, grad, Function (custom ops), functional (jacobian, hessian ...), gradcheck."""
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -40,6 +41,9 @@ def _root_grads(outputs, grad_outputs, create_graph):
     return grads
 
 
+_WARNED_CYCLE = [False]
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's .grad (or only into `inputs`, if given)."""
     outputs = _as_list(tensors)
@@ -47,6 +51,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     grads = _root_grads(outputs, grad_outputs, create_graph)
+    if create_graph and not _WARNED_CYCLE[0]:  # once per process, as torch's TORCH_WARN_ONCE
+        _WARNED_CYCLE[0] = True
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
+                      "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
+                      "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
+                      "of your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
+                      stacklevel=3)
     if inputs is None:
         if create_graph:
             run_backward(outputs, grads, retain_graph, True)

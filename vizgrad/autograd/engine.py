@@ -20,7 +20,7 @@ import numpy as np
 
 from vizgrad._grad_mode import STATE
 from vizgrad.tensor import INPLACE, Tensor
-from vizgrad.ops import _sum_to_array, sum_to
+from vizgrad.ops import CopyBackwards, _sum_to_array, sum_to
 
 _new = object.__new__
 
@@ -271,7 +271,10 @@ def _accumulate(t: Tensor, g, create_graph: bool):
     """Add g into t.grad: stored (as a copy) the first time, added in place afterwards, as torch does."""
     if create_graph:
         gt = g if isinstance(g, Tensor) else Tensor._make(g)
-        t._grad = gt if t._grad is None else t._grad + gt
+        if t._grad is None:  # a copy that stays in the graph (CopyBackwards), as torch stores it
+            t._grad = CopyBackwards.apply(Tensor._make(np.zeros_like(gt._data)), gt)
+        else:
+            t._grad = t._grad + gt
         return
     if t._grad is None:
         # arrays are copied (a formula may hand the same array to two inputs); numpy scalars are immutable
