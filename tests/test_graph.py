@@ -494,15 +494,13 @@ def test_linear_double_backward_matches_torch():
     from tests.conftest import need_torch
     torch = need_torch()
     rng = np.random.default_rng(4)
-    x_np = rng.standard_normal((6, 3))
+    x_np, w_np = rng.standard_normal((6, 3)), rng.standard_normal((2, 3))
     res = []
     for lib in (torch, vizgrad):
         lin = lib.nn.Linear(3, 2).double()
         with lib.no_grad():
-            lin.weight.copy_(lib.tensor(rng.standard_normal((2, 3)) if lib is torch else w0))
+            lin.weight.copy_(lib.tensor(w_np))
             lin.bias.copy_(lib.tensor(np.array([0.3, -0.2])))
-        if lib is torch:
-            w0 = lin.weight.detach().numpy().copy()
         x = lib.tensor(x_np, requires_grad=True)
         y = lin(x).tanh().pow(2).sum()
         gw, gx = lib.autograd.grad(y, (lin.weight, x), create_graph=True)

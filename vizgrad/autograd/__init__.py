@@ -76,7 +76,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching any .grad (torch.autograd.grad)."""
     outputs = _as_list(outputs)
-    single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
     if retain_graph is None:
