@@ -81,3 +81,53 @@ def test_click_a_neuron_shows_its_output(page):
     wait_idle(page)
     shot(page, "network_neuron_clicked")
     no_exception(page)
+
+
+def _csv_points(n: int = 120) -> bytes:
+    """Two blobs labelled 0/1, as a person would export them: a header, then x1,x2,label rows."""
+    import numpy as np
+    rng = np.random.default_rng(5)
+    rows = ["x1,x2,label"]
+    for i in range(n):
+        c = i % 2
+        x1, x2 = rng.normal(2.0 if c else -2.0, 0.7, 2)
+        rows.append(f"{x1:.4f},{x2:.4f},{c}")
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_upload_a_csv_then_a_broken_one(page):
+    """The CSV journey AppTest cannot drive: pick "Upload CSV…", upload a file, train on it; then
+    upload a broken file and get a message naming the line, with the app still running."""
+    page.set_viewport_size({"width": 1400, "height": 1300})
+    page.goto(f"{page.app_url}/network?data=csv")  # no data yet: no network, an uploader instead
+    uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    uploader.wait_for(state="attached", timeout=60_000)
+    wait_idle(page)
+    assert "Upload a CSV file" in page.inner_text("body")
+    uploader.set_input_files(files=[{"name": "blobs.csv", "mimeType": "text/csv", "buffer": _csv_points()}])
+    page.wait_for_function("() => !document.body.innerText.includes('Upload a CSV file')", timeout=30_000)
+    wait_idle(page)
+    page.wait_for_selector('[data-stat="Step"]', timeout=30_000)
+    assert stat(page, "Step") == "0"
+    page.get_by_role("button", name="Step").click()   # one update
+    page.wait_for_function("() => document.querySelector('[data-stat=\"Step\"]').innerText === '1'",
+                           timeout=30_000)
+    page.get_by_role("button", name="Play").click()   # then train until the blobs are separated
+    page.wait_for_function("() => document.querySelector('[data-stat=\"Test accuracy\"]').innerText === '100.0%'",
+                           timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=20_000)
+    wait_idle(page)
+    assert int(stat(page, "Step").replace(",", "")) > 1
+    shot(page, "network_csv_uploaded")
+    no_exception(page)
+
+    bad = b"x1,x2,label\n1.0,2.0,1\n3.0,oops,0\n"
+    uploader.set_input_files(files=[{"name": "broken.csv", "mimeType": "text/csv", "buffer": bad}])
+    page.wait_for_function("() => document.body.innerText.includes('broken.csv')", timeout=30_000)
+    wait_idle(page)
+    body = page.inner_text("body")
+    assert "line 3" in body and "cannot be used" in body, body[:2000]
+    shot(page, "network_csv_broken")
+    no_exception(page)
+    assert not page.js_errors, page.js_errors
