@@ -257,3 +257,25 @@ def test_nll_loss_node_passes_gradcheck():
             return vizgrad.nn.functional.cross_entropy(a * a, vizgrad.tensor([0, 2, 1, 2]), weight=w,
                                                        reduction=reduction, ignore_index=1)
         assert gradcheck(f, (x,)) and gradgradcheck(f, (x,))
+
+
+@pytest.mark.parametrize("needs", [(True, False, True), (True, True, False), (False, False, True), (True, False, False)])
+def test_linear_with_frozen_parts_matches_torch(needs):
+    """F.linear when only some of input, weight and bias need gradients (a frozen layer, a
+    fine-tuned bias): the same nodes and gradients as torch."""
+    torch = need_torch()
+    rng = np.random.default_rng(13)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((5, 3), (4, 3), (4,))]
+    res = []
+    for L in (torch, vizgrad):
+        x, w, b = (L.tensor(a, requires_grad=r) for a, r in zip(arrays, needs))
+        out = L.nn.functional.linear(x, w, b)
+        names = [out.grad_fn.name()] + [None if f is None else f.name() for f, _ in out.grad_fn.next_functions]
+        out.tanh().sum().backward()
+        res.append((names, [None if t.grad is None else t.grad.numpy() for t in (x, w, b)]))
+    (nt, gt), (nv, gv) = res
+    assert nv == nt
+    for a, b in zip(gv, gt):
+        assert (a is None) == (b is None)
+        if a is not None:
+            _check(a, b)

@@ -1611,7 +1611,7 @@ class LinearAddmm(Addmm):
         gb = None
         if inputs[0]._requires_grad:
             gb = _add_reduce(g, 0) if bias.shape == g.shape[1:] else _sum_to_array(g, bias.shape)
-        return gb, (g @ w if inputs[1]._requires_grad else None), g.T @ x
+        return gb, (g @ w if inputs[1]._requires_grad else None), (g.T @ x if inputs[2]._requires_grad else None)
 
     def saved(self, k: int) -> bool:
         # as torch's addmm: x is read for dL/dW, W for dL/dx, the bias never
