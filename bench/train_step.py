@@ -7,7 +7,9 @@ W3: MLP 2-16-16-1 (tanh), 200 points, BCEWithLogitsLoss, Adam(lr=0.01): one full
 W4: the same with 64 hidden units on 1,000 points. Targets: <= 1.3x the numpy floor, and
     backward <= 3x forward.
 The numpy floor is the same step written by hand: forward, hand-derived gradients, and the
-same Adam update (per-parameter numpy ops), with no autograd at all.
+same Adam update (per-parameter numpy ops), with no autograd at all. For reference the script
+also prints the ratio to a floor whose Adam is fused over one flat buffer (as vizgrad's Adam is)
+and forward+backward alone against the hand-derived gradients.
 The three run in alternating short batches (41 rounds, the order rotating), so all see the same
 machine load; a ratio is the median over rounds of the two times in the same round. Times are
 medians.
@@ -111,7 +113,8 @@ class NumpyMLP:
         self.t = 0
         self.lr, self.b1, self.b2, self.eps = lr, betas[0], betas[1], eps
 
-    def step(self):
+    def grads(self):
+        """Forward, loss and the hand-derived gradients: (loss, [dW1, db1, dW2, db2, dW3, db3])."""
         W1, b1, W2, b2, W3, b3 = self.p
         x, y = self.x, self.y
         n = x.shape[0]
@@ -122,7 +125,10 @@ class NumpyMLP:
         dz = (1 / (1 + np.exp(-z)) - y) / n
         dh2 = (dz @ W3) * (1 - h2 * h2)
         dh1 = (dh2 @ W2) * (1 - h1 * h1)
-        grads = [dh1.T @ x, dh1.sum(0), dh2.T @ h1, dh2.sum(0), dz.T @ h2, dz.sum(0)]
+        return loss, [dh1.T @ x, dh1.sum(0), dh2.T @ h1, dh2.sum(0), dz.T @ h2, dz.sum(0)]
+
+    def step(self):
+        loss, grads = self.grads()
         self.t += 1
         bc1 = 1 - self.b1 ** self.t
         bc2s = (1 - self.b2 ** self.t) ** 0.5
@@ -137,12 +143,56 @@ class NumpyMLP:
         return loss
 
 
+class NumpyMLPFlat(NumpyMLP):
+    """The floor with a fused Adam, for reference: all parameters live in one flat buffer (each
+    weight a view into it), so the update is ~12 numpy calls however many parameters there are."""
+
+    def __init__(self, x, y, weights, **kw):
+        super().__init__(x, y, weights, **kw)
+        n = sum(w.size for w in weights)
+        self.flat = np.concatenate([w.ravel() for w in weights]).astype(weights[0].dtype)
+        self.p, a = [], 0
+        for w in weights:
+            self.p.append(self.flat[a:a + w.size].reshape(w.shape))
+            a += w.size
+        self.fm, self.fv = np.zeros(n, self.flat.dtype), np.zeros(n, self.flat.dtype)
+        self.g, self.tmp = np.empty(n, self.flat.dtype), np.empty(n, self.flat.dtype)
+
+    def step(self):
+        loss, grads = self.grads()
+        g, tmp, m, v = self.g, self.tmp, self.fm, self.fv
+        np.concatenate(grads, axis=None, out=g)
+        self.t += 1
+        bc1 = 1 - self.b1 ** self.t
+        bc2s = (1 - self.b2 ** self.t) ** 0.5
+        np.subtract(g, m, out=tmp)
+        tmp *= 1 - self.b1
+        m += tmp
+        v *= self.b2
+        np.multiply(g, 1 - self.b2, out=tmp)
+        tmp *= g
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp /= bc2s
+        tmp += self.eps
+        np.multiply(m, self.lr / bc1, out=g)
+        g /= tmp
+        self.flat -= g
+        return loss
+
+
 def _workload(hidden: int, n_points: int, n_inner: int):
     import vizgrad
     x, y = _data(n_points)
     w = _init(hidden)
     vg_step, vg_fwd, _ = _make_lib_step(vizgrad, x, y, w)
-    fns = {"vizgrad": vg_step, "numpy": NumpyMLP(x, y, w).step}
+    floor = NumpyMLP(x, y, w)
+
+    def vg_grads():  # zero_grad, forward, loss, backward: what floor.grads() does by hand
+        vg_fwd().backward()
+
+    fns = {"vizgrad": vg_step, "numpy": floor.step, "numpy_flat": NumpyMLPFlat(x, y, w).step,
+           "vizgrad_grads": vg_grads, "numpy_grads": floor.grads}
     try:
         import torch
         torch.set_num_threads(1)
@@ -154,6 +204,8 @@ def _workload(hidden: int, n_points: int, n_inner: int):
     times = _interleaved(fns, n_inner)
     out = {name: float(np.median(t)) for name, t in times.items()}
     out["vs_numpy"] = _ratio(times, "vizgrad", "numpy")
+    out["vs_numpy_flat"] = _ratio(times, "vizgrad", "numpy_flat")
+    out["grads_vs_numpy"] = _ratio(times, "vizgrad_grads", "numpy_grads")
     out["vs_torch"] = _ratio(times, "vizgrad", "torch") if "torch" in times else float("nan")
     out.setdefault("torch", float("nan"))
     # forward (zero_grad + model + loss) and backward timed separately inside the same iterations
@@ -171,12 +223,20 @@ def _workload(hidden: int, n_points: int, n_inner: int):
     return out
 
 
+def _reference(r):
+    print(f"   for reference: vizgrad/floor with a fused (flat-buffer) Adam {r['vs_numpy_flat']:.2f}x "
+          f"[{r['numpy_flat'] * 1e6:.0f} us]; forward+backward alone (no optimizer) "
+          f"{r['grads_vs_numpy']:.2f}x the hand-derived gradients "
+          f"[{r['vizgrad_grads'] * 1e6:.0f} vs {r['numpy_grads'] * 1e6:.0f} us]")
+
+
 def w3():
     r = _workload(16, 200, 40)
     print(f"W3 MLP 2-16-16-1, 200 pts, BCEWithLogits+Adam step: vizgrad {r['vizgrad'] * 1e6:.0f} us, "
           f"torch {r['torch'] * 1e6:.0f} us, numpy floor {r['numpy'] * 1e6:.0f} us | "
           f"vizgrad/torch {r['vs_torch']:.2f}x (target <= 0.35), "
           f"vizgrad/floor {r['vs_numpy']:.2f}x (target <= 1.3)")
+    _reference(r)
     return r
 
 
@@ -187,6 +247,7 @@ def w4():
           f"vizgrad/floor {r['vs_numpy']:.2f}x (target <= 1.3), "
           f"backward/forward {r['vizgrad_backward'] / r['vizgrad_forward']:.2f}x (target <= 3) "
           f"[fwd {r['vizgrad_forward'] * 1e6:.0f} us, bwd {r['vizgrad_backward'] * 1e6:.0f} us]")
+    _reference(r)
     return r
 
 
