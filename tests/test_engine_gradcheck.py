@@ -284,3 +284,26 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     monkeypatch.setattr(ops.Sin, "backward", lambda ctx, g, out, a: (g * np.sin(a),))
     with pytest.raises(AssertionError):
         gradcheck(vizgrad.sin, [np.array([0.3, 1.2])])
+
+
+# -- F.linear's fused node against finite differences and against the op-by-op graph -----------------
+@SETTINGS
+@given(n=st.integers(1, 5), fin=st.integers(1, 4), fout=st.integers(1, 4), bias_kind=st.sampled_from(["full", "one"]),
+       seed=seeds)
+def test_linear_fused_node(n, fin, fout, bias_kind, seed):
+    """nn.functional.linear on a batch is one LinearAddmm node: its gradients match central finite
+    differences and the op-by-op graph (x @ Wᵀ + b), for a full (out,) bias and a broadcast (1,) one."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal((n, fin)), rng.standard_normal((fout, fin)),
+              rng.standard_normal((fout,) if bias_kind == "full" else (1,))]
+    fused = vizgrad.nn.functional.linear
+    gradcheck(lambda x, w, b: fused(x, w, b), arrays, seed)
+    grads = []
+    for f in (fused, lambda x, w, b: x @ w.t() + b):
+        ts = [vizgrad.tensor(a, requires_grad=True) for a in arrays]
+        out = f(*ts)
+        out.tanh().sum().backward()
+        grads.append([t.grad.numpy() for t in ts])
+    assert type(fused(*[vizgrad.tensor(a, requires_grad=True) for a in arrays]).grad_fn).__name__ == "LinearAddmm"
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
