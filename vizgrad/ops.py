@@ -1563,24 +1563,30 @@ class Addmm(Op):
     exact = True
 
     def forward(ctx, bias, x, w):
-        y = x @ w                  # (N, out): a fresh array, so the bias can be added in place
-        if type(y) is np.ndarray and type(bias) is np.ndarray and bias.ndim and bias.shape == y.shape[-bias.ndim:]:
-            y += bias
-            return y
-        return bias + y
+        return _plus_bias(x @ w, bias)
 
     def backward(ctx, g, out, bias, x, w):
         # x (N, in), w (in, out), g (N, out); the bias gradient is g summed over N (to its shape).
         # The input batch of a first layer needs no gradient: skip that matmul.
         g = _dense(g)
         inputs = ctx.inputs
-        gb = None
-        if inputs[0]._requires_grad:
-            if type(g) is np.ndarray and g.ndim == 2 and type(bias) is np.ndarray and bias.shape == g.shape[1:]:
-                gb = _add_reduce(g, 0)      # the usual (out,) bias: g summed over the batch
-            else:
-                gb = sum_to(g, np.shape(_arr(bias)))
+        gb = _bias_grad(g, bias) if inputs[0]._requires_grad else None
         return gb, (g @ w.T if inputs[1]._requires_grad else None), x.T @ g
+
+
+def _plus_bias(y, bias):
+    """y + bias; in y's buffer (a fresh (N, out) product) when the bias broadcasts along its last dims."""
+    if type(y) is np.ndarray and type(bias) is np.ndarray and bias.ndim and bias.shape == y.shape[-bias.ndim:]:
+        y += bias
+        return y
+    return bias + y
+
+
+def _bias_grad(g, bias):
+    """g (N, out) summed to the bias's shape: over the batch for the usual (out,) bias."""
+    if type(g) is np.ndarray and g.ndim == 2 and type(bias) is np.ndarray and bias.shape == g.shape[1:]:
+        return _add_reduce(g, 0)
+    return sum_to(g, np.shape(_arr(bias)))
 
 
 class LinearAddmm(Addmm):
@@ -1594,11 +1600,7 @@ class LinearAddmm(Addmm):
     exact = True
 
     def forward(ctx, bias, x, w):
-        y = x @ w.T                # (N, out): a fresh array, so the bias can be added in place
-        if type(y) is np.ndarray and type(bias) is np.ndarray and bias.ndim and bias.shape == y.shape[-bias.ndim:]:
-            y += bias
-            return y
-        return bias + y
+        return _plus_bias(x @ w.T, bias)
 
     def backward(ctx, g, out, bias, x, w):
         # x (N, in), w (out, in), g (N, out)
@@ -1608,9 +1610,7 @@ class LinearAddmm(Addmm):
         if 0 in g.strides and g.size > 1:  # _dense, inlined
             g = np.ascontiguousarray(g)
         inputs = ctx.inputs
-        gb = None
-        if inputs[0]._requires_grad:
-            gb = _add_reduce(g, 0) if bias.shape == g.shape[1:] else _sum_to_array(g, bias.shape)
+        gb = _bias_grad(g, bias) if inputs[0]._requires_grad else None
         return gb, (g @ w if inputs[1]._requires_grad else None), (g.T @ x if inputs[2]._requires_grad else None)
 
     def saved(self, k: int) -> bool:
