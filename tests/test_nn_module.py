@@ -305,3 +305,18 @@ def test_scope_tags_shared_submodule_and_no_grad():
     assert y.grad_fn.inputs[1].grad_fn.inputs[0].grad_fn.scope == (":Twice", "f:Linear")
     with vizgrad.no_grad():
         assert m(vizgrad.randn(1, 2)).grad_fn is None
+
+
+def test_scope_tags_survive_copies_and_structure_changes():
+    import copy
+    import pickle
+    seq = vnn.Sequential(vnn.Linear(2, 3), vnn.Tanh(), vnn.Linear(3, 1))
+    x = vizgrad.randn(4, 2)
+    seq(x)  # fills the per-module memos
+    for m in (seq, copy.deepcopy(seq), pickle.loads(pickle.dumps(seq))):
+        out = m(x)
+        assert out.grad_fn.scope == (":Sequential", "2:Linear")
+        assert out.grad_fn.inputs[1].grad_fn.scope == (":Sequential", "1:Tanh")
+    seq.add_module("3", vnn.Sigmoid())
+    assert seq(x).grad_fn.scope == (":Sequential", "3:Sigmoid")
+    assert seq[0](x).grad_fn.scope == (":Linear",)  # the same module called on its own
