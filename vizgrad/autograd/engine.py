@@ -22,8 +22,6 @@ from vizgrad._grad_mode import STATE
 from vizgrad.tensor import INPLACE, Tensor
 from vizgrad.ops import CopyBackwards, _sum_to_array, sum_to
 
-_new = object.__new__
-
 
 FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
              "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
@@ -148,13 +146,7 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
         for t, g in leaf_buf.items():
             if t._hooks:
                 g = _call_hooks(t._hooks, g, False)
-            if t._grad is None:  # _accumulate's first case, inlined: the usual one after zero_grad
-                gt = t._grad = _new(Tensor)
-                gt._data = g.copy() if type(g) is ndarray else g
-                gt._grad = gt.grad_fn = None
-                gt._requires_grad = False
-            else:
-                _accumulate(t, g, False)
+            _accumulate(t, g, False)
     finally:
         STATE.grad_enabled = prev_mode
         if gc_was_enabled:
@@ -278,7 +270,7 @@ def _accumulate(t: Tensor, g, create_graph: bool):
         return
     if t._grad is None:
         # arrays are copied (a formula may hand the same array to two inputs); numpy scalars are immutable
-        t._grad = Tensor._make(np.array(g) if type(g) is np.ndarray else g)
+        t._grad = Tensor._make(g.copy() if type(g) is np.ndarray else g)
     elif t._grad._requires_grad:  # a grad that carries a graph (from create_graph) is replaced, not mutated
         t._grad = Tensor._make(np.asarray(t._grad._data + g))
     elif type(t._grad._data) is np.ndarray:
