@@ -112,6 +112,7 @@ class Session:
         ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
         self.ws = connect(ws_url, subprotocols=["streamlit"], open_timeout=open_timeout,
                           max_size=64 * 2**20, compression=None)
+        self.ws.__enter__()  # websockets >= 17.1 wants a context manager; close() ends it
 
     def __enter__(self):
         return self
