@@ -11,10 +11,15 @@ process and under one lock, what the pages import or what imports lazily: the se
 started server run their scripts in parallel threads, and concurrent first imports of a package
 with internal import cycles (pandas, which plotly imports on its first figure) can hand a thread
 a partly initialised module ("partially initialized module 'pandas' has no attribute 'NaT'").
+It also starts the janitor: when sessions have ended (a closed tab's session lives on for
+Streamlit's disconnectedSessionTTL), it collects the reference cycles their graphs left (autograd
+graphs are cyclic, and a full collection is otherwise rare) and hands freed memory back to the OS.
 """
+import gc
 import importlib
 import re
 import threading
+import time
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -40,7 +45,28 @@ def warm_up() -> None:
         import plotly.io as pio
         # the first serialisation imports plotly's JSON helpers (and their pandas/numpy checks)
         pio.to_json(go.Figure(go.Scatter(x=[0.0], y=[0.0])), validate=True)
+        threading.Thread(target=_janitor, name="vizgrad-janitor", daemon=True).start()
         _warmed = True
+
+
+def _session_count() -> int | None:
+    try:
+        from streamlit.runtime import Runtime
+        return Runtime.instance()._session_mgr.num_sessions()  # lists (and so expires) stored sessions
+    except Exception:  # no runtime (AppTest, bare mode) or another Streamlit's internals
+        return None
+
+
+def _janitor(period: float = 5.0) -> None:
+    from vizgrad._alloc import trim
+    last = None
+    while True:
+        time.sleep(period)
+        n = _session_count()
+        if n is not None and last is not None and n < last:
+            gc.collect()
+            trim()
+        last = n
 
 
 def ensure_app_navigation() -> None:

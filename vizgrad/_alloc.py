@@ -34,3 +34,18 @@ def tune_malloc(trim: int = 64 << 20, mmap: int = 32 << 20) -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, mmap)) and bool(mallopt(M_TRIM_THRESHOLD, trim))
+
+
+def trim() -> bool:
+    """Hand freed heap memory back to the OS now (glibc's malloc_trim(0)); True when it released
+    some. For a server after its sessions have gone: tune_malloc() keeps freed memory for the next
+    training step, which is right while someone trains and wrong once nobody does."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        malloc_trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return bool(malloc_trim(0))
