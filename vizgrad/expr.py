@@ -114,11 +114,15 @@ class Variable:
 # The parsed form: a small node tree, positions as 1-based columns (end exclusive)
 # ============================================================================================
 class Node:
-    __slots__ = ("col", "end_col")
+    """`const`: the subtree is a number built from literals, pi/e, unary +/- and + - * / ** only
+    (see `_is_const`). Nodes are built bottom-up and never changed, so each constructor sets it
+    from its children's flags in O(1): asking it at every level of a deep tree stays linear."""
+    __slots__ = ("col", "end_col", "const")
     prec = 100  # precedence for printing: atoms
 
     def __init__(self, col: int, end_col: int):
         self.col, self.end_col = col, end_col
+        self.const = False
 
 
 class Num(Node):
@@ -127,6 +131,7 @@ class Num(Node):
     def __init__(self, value, col, end_col):
         super().__init__(col, end_col)
         self.value = value
+        self.const = True
 
 
 class Name(Node):
@@ -136,6 +141,7 @@ class Name(Node):
     def __init__(self, id, kind, col, end_col):
         super().__init__(col, end_col)
         self.id, self.kind = id, kind
+        self.const = kind == "const"
 
 
 class Unary(Node):
@@ -145,6 +151,7 @@ class Unary(Node):
     def __init__(self, op, operand, col, end_col):
         super().__init__(col, end_col)
         self.op, self.operand = op, operand
+        self.const = operand.const
 
 
 _BIN_PREC = {"+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "**": 40}
@@ -156,6 +163,7 @@ class BinOp(Node):
     def __init__(self, op, left, right, op_col, col, end_col):
         super().__init__(col, end_col)
         self.op, self.left, self.right, self.op_col = op, left, right, op_col
+        self.const = op != "@" and left.const and right.const
 
     @property
     def prec(self):
@@ -173,11 +181,13 @@ class Call(Node):
 
 
 class ListLit(Node):
-    __slots__ = ("items",)
+    """`const_list`: every leaf is a constant number (see `_const_list`), set once like `const`."""
+    __slots__ = ("items", "const_list")
 
     def __init__(self, items, col, end_col):
         super().__init__(col, end_col)
         self.items = items
+        self.const_list = all(it.const_list if isinstance(it, ListLit) else it.const for it in items)
 
 
 class Index(Node):
@@ -451,6 +461,7 @@ class _Converter:
         self.variables = variables  # set of declared names, or None (accept any identifier)
         self.names: list[str] = []
         self.uses_constants = False
+        self.fold_memo: dict = {}  # see _fold: nested constant exponents are folded once each
 
     def err(self, msg, node=None, col=None, end=None):
         if node is not None:
@@ -540,7 +551,7 @@ class _Converter:
         right = self.convert(node.right)
         out = BinOp(sym, left, right, self._op_col(node, sym), _col(node), _end(node))
         if sym == "**" and _is_const(right):  # reject 9**9**9 already here (to_latex does not evaluate)
-            _check_exponent(_fold(right, self.limits, None)[0], out, self.limits)
+            _check_exponent(_fold(right, self.limits, None, self.fold_memo)[0], out, self.limits)
         return out
 
     def c_List(self, node):
@@ -598,7 +609,7 @@ class _Converter:
     def static_number(self, node, what) -> float:
         n = self.convert(node)
         try:
-            value, _ = _fold(n, self.limits, None)
+            value, _ = _fold(n, self.limits, None, self.fold_memo)
         except _NotConstant:
             raise self.err(f"{what} must be a number", node) from None
         if not math.isfinite(value):
@@ -702,7 +713,7 @@ class _Converter:
         if name == "pow":
             out = BinOp("**", bound["a"], bound["b"], col, col, end)
             if _is_const(out.right):
-                _check_exponent(_fold(out.right, self.limits, None)[0], out, self.limits)
+                _check_exponent(_fold(out.right, self.limits, None, self.fold_memo)[0], out, self.limits)
             return out
         return Call(name, bound, col, end)
 
@@ -736,30 +747,40 @@ class _NotConstant(Exception):
 
 
 def _is_const(node: Node) -> bool:
-    if isinstance(node, Num) or (isinstance(node, Name) and node.kind == "const"):
-        return True
-    if isinstance(node, Unary):
-        return _is_const(node.operand)
-    if isinstance(node, BinOp) and node.op != "@":
-        return _is_const(node.left) and _is_const(node.right)
-    return False
+    """A number literal, pi/e, or unary +/- and + - * / ** of those (not @). O(1): each node's
+    flag was set from its children's when it was built (see Node)."""
+    return node.const
 
 
-def _fold(node: Node, limits: Limits, warnings: list | None):
+def _fold(node: Node, limits: Limits, warnings: list | None, memo: dict | None = None):
     """Value of a constant subtree and whether every step stayed finite (so Python's own
-    arithmetic gives the same number: used by the code generator)."""
+    arithmetic gives the same number: used by the code generator).
+
+    `memo` ({id(node): (node, value, ok)}, the node kept so its id cannot be reused) makes
+    folding the subtrees of one tree again and again cost each node once in total: the parser
+    folds every constant exponent and the code generator every constant subtree it prints, and
+    each of those contains the ones below it. A node's warnings are appended when it is first
+    folded, so one memo should go with one warnings list (the callers that pass a memo pass None)."""
+    if memo is not None:
+        hit = memo.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1], hit[2]
     if isinstance(node, Num):
         return node.value, True
     if isinstance(node, Name) and node.kind == "const":
         return CONSTANTS[node.id], True
     if isinstance(node, Unary):
-        v, ok = _fold(node.operand, limits, warnings)
-        return (-v if node.op == "-" else v), ok
-    if isinstance(node, BinOp) and node.op != "@":
-        a, oka = _fold(node.left, limits, warnings)
-        b, okb = _fold(node.right, limits, warnings)
-        return _fold_binop(node, a, b, oka and okb, limits, warnings)
-    raise _NotConstant
+        v, ok = _fold(node.operand, limits, warnings, memo)
+        out = (-v if node.op == "-" else v), ok
+    elif isinstance(node, BinOp) and node.op != "@":
+        a, oka = _fold(node.left, limits, warnings, memo)
+        b, okb = _fold(node.right, limits, warnings, memo)
+        out = _fold_binop(node, a, b, oka and okb, limits, warnings)
+    else:
+        raise _NotConstant
+    if memo is not None:
+        memo[id(node)] = (node, out[0], out[1])
+    return out
 
 
 def _fold_binop(node: BinOp, a, b, ok, limits, warnings):
@@ -1259,9 +1280,10 @@ class _Evaluator:
 
 
 def _const_list(node) -> bool:
+    """A list literal whose every leaf is constant, or a constant. O(1), like _is_const."""
     if isinstance(node, ListLit):
-        return all(_const_list(it) for it in node.items)
-    return _is_const(node)
+        return node.const_list
+    return node.const
 
 
 def _clean(e: BaseException) -> str:
@@ -1362,6 +1384,9 @@ def _latex_num(v) -> str:
 
 
 class _Latex:
+    """Each node is emitted exactly once and its string reused: emitting a child twice (as a
+    shared link's exp(exp(...(x))) once did) doubles the work at every level."""
+
     def paren(self, s):
         return r"\left(" + s + r"\right)"
 
@@ -1397,12 +1422,15 @@ class _Latex:
             if not _latex_atomic(node.left) or (isinstance(node.left, Num) and "times" in base):
                 base = self.paren(base)
             return "{" + base + "}^{" + self.emit(node.right) + "}"
-        left, right = self.emit(node.left), self.emit(node.right)
+        return self.infix(op, node.left, node.right, self.emit(node.left), self.emit(node.right))
+
+    def infix(self, op, lnode, rnode, left: str, right: str) -> str:
+        """`left op right` for + - * @, from the operands' already emitted strings."""
         p = _BIN_PREC[op]
-        if _latex_prec(node.left) < p:
+        if _latex_prec(lnode) < p:
             left = self.paren(left)
-        rp = _latex_prec(node.right)
-        if rp < p or (op == "-" and rp == p) or (isinstance(node.right, Unary) and node.right.op == "-"):
+        rp = _latex_prec(rnode)
+        if rp < p or (op == "-" and rp == p) or (isinstance(rnode, Unary) and rnode.op == "-"):
             right = self.paren(right)
         sym = {"+": " + ", "-": " - ", "*": r" \cdot ", "@": r"\,"}[op]
         return left + sym + right
@@ -1420,8 +1448,10 @@ class _Latex:
     def call(self, node: Call) -> str:
         name, args = node.func, node.args
         spec = FUNCTIONS[name]
+        # every tensor argument emitted once, in parameter order
+        ts = {p: self.emit(args[p]) for p, kind, _ in spec.params if kind == "tensor" and args.get(p) is not None}
         x = args.get("x")
-        xs = self.emit(x) if x is not None else ""
+        xs = ts.get("x", "")
         extras = []
         for pname, kind, default in spec.params:
             if kind != "tensor" and args.get(pname) != default:
@@ -1445,18 +1475,17 @@ class _Latex:
         if name == "sigmoid":
             return r"\sigma" + self.paren(xs)
         if name in ("dot",):
-            return r"\left\langle " + self.emit(args["a"]) + ", " + self.emit(args["b"]) + r" \right\rangle"
+            return r"\left\langle " + ts["a"] + ", " + ts["b"] + r" \right\rangle"
         if name == "matmul":
-            return self.binop(BinOp("@", args["a"], args["b"], node.col, node.col, node.end_col))
+            return self.infix("@", args["a"], args["b"], ts["a"], ts["b"])
         if name == "outer":
-            a, b = self.emit(args["a"]), self.emit(args["b"])
-            return a + r" \otimes " + b
+            return ts["a"] + r" \otimes " + ts["b"]
         if name == "clamp":
             parts = [xs] + [_latex_num(args[k]) if args[k] is not None else r"-\infty" if k == "min"
                             else r"\infty" for k in ("min", "max")]
             return r"\operatorname{clamp}" + self.paren(", ".join(parts))
         head = _LATEX_FUNCS.get(name, r"\operatorname{" + name.replace("_", r"\_") + "}")
-        targs = [self.emit(args[p]) for p, kind, _ in spec.params if kind == "tensor" and args.get(p) is not None]
+        targs = list(ts.values())
         if name == "reshape":
             extras = [r"\mathrm{shape}=" + _latex_static(args["shape"])]
             sub = "_{" + ", ".join(extras) + "}"
@@ -1530,9 +1559,12 @@ def _code_value(arr: np.ndarray) -> str:
 
 
 class _Code:
+    """Each node is emitted exactly once and its code reused (see _Latex)."""
+
     def __init__(self, limits: Limits, names: dict):
         self.limits = limits
         self.names = names  # variable -> identifier in the generated code
+        self.fold_memo: dict = {}  # see _fold: every constant subtree printed folds the ones below it
 
     def emit(self, node: Node, *, tensor=False) -> tuple[str, int]:
         """(code, precedence). tensor=True: a number must become a torch tensor."""
@@ -1540,7 +1572,7 @@ class _Code:
             if isinstance(node, Name) and node.kind == "const":
                 code, prec = f"math.{node.id}", 100
             else:
-                value, safe = _fold(node, self.limits, None)
+                value, safe = _fold(node, self.limits, None, self.fold_memo)
                 if isinstance(node, Num):
                     code, prec = repr(node.value), 100
                 elif safe:
@@ -1612,13 +1644,15 @@ class _Code:
         name, args = node.func, node.args
         spec = FUNCTIONS[name]
         fam = spec.family
-        t = {p: self.emit(args[p], tensor=True)[0] for p, kind, _ in spec.params
-             if kind == "tensor" and args.get(p) is not None}
+        # every tensor argument emitted once: (code, precedence), in parameter order
+        tp = {p: self.emit(args[p], tensor=True) for p, kind, _ in spec.params
+              if kind == "tensor" and args.get(p) is not None}
+        t = {p: code for p, (code, _) in tp.items()}
         x = t.get("x")
         if fam == "unary":
             return f"torch.{name}({x})"
         if fam == "detach":
-            code, p = self.emit(args["x"], tensor=True)
+            code, p = tp["x"]
             return (code if p == 100 else f"({code})") + ".detach()"
         if fam == "reduce":
             kw = ""
