@@ -8,10 +8,13 @@ describes its UI and calls vizgrad for everything else.
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
+from pages._common import warm_up
+
 # Our matrices are small and a server has many sessions: one BLAS thread each. With OpenBLAS's
 # default thread pool on a busy 2-core host, a 1000x64 matmul spin-waits and runs ~10x slower.
 threadpool_limits(1, user_api="blas")
 
+warm_up()  # before any page runs: see pages/_common.py
 st.set_page_config(page_title="vizgrad", page_icon=":material/account_tree:", layout="wide")
 
 PAGES = [

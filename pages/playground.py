@@ -1,11 +1,12 @@
 """Expression Playground: type a formula, see its graph, its value and every gradient.
 
 State lives in st.session_state (per user) and mirrors into the URL (st.query_params), so a
-copied link reopens the same graph. All computation is vizgrad.playground.run.
+copied link reopens the same graph. All computation is vizgrad.playground.run, done once per
+state: its result is kept in the session, so a display toggle or a node click only redraws.
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation
+from pages._common import ensure_app_navigation, plain
 
 ensure_app_navigation()
 
@@ -66,20 +67,32 @@ with right:
         spec.text = c1.text_input(f"{name} =", key=f"pg_v_{name}", max_chars=4000)
         spec.requires_grad = c2.checkbox("requires_grad", key=f"pg_g_{name}")
 
-out = run(state)
+
+def computed(state: State):
+    """run(state), remembered in this session for the last state: a rerun that changes only how
+    things are shown (the toggles, a clicked node) reuses it instead of evaluating again."""
+    key = (state.expr, tuple((n, s.text, bool(s.requires_grad)) for n, s in state.vars.items()))
+    cached = st.session_state.get("pg_computed")
+    if cached is None or cached[0] != key:
+        cached = (key, run(state))
+        st.session_state.pg_computed = cached
+    return cached[1]
+
+
+out = computed(state)
 st.query_params.from_dict(state.to_query())  # shareable: the URL now reopens this graph
 
 # ---- errors, next to the input they are about -----------------------------------------------
 if out.error is not None:
     with left:
-        st.error(out.error.message, icon=":material/error:")
+        st.error(plain(out.error.message), icon=":material/error:")
         if out.error.col:
             st.code(out.error.pointer(), language=None)
 for name, msg in out.var_errors.items():
     with right:
-        st.error(msg, icon=":material/error:")
+        st.error(plain(msg), icon=":material/error:")
 for w in out.warnings:
-    st.warning(w, icon=":material/warning:")
+    st.warning(plain(w), icon=":material/warning:")
 if not out.ok:
     st.stop()
 
@@ -105,10 +118,16 @@ with res_col:
     st.markdown("**Results**")
     st.table(results_table(out), border="horizontal", hide_index=True)
     for name, c in out.checks.items():
+        if c.skipped:
+            continue  # listed together below
+        sample = f", {c.coverage}" if c.coverage else ""
         if c.ok:
-            st.badge(f"gradcheck {name}: ✓ (max rel. error {c.max_error:.1e})", color="green")
+            st.badge(plain(f"gradcheck {name}: ✓ (max rel. error {c.max_error:.1e}{sample})"), color="green")
         else:
-            st.badge(f"gradcheck {name}: ✗ {c.note}", color="orange")
+            st.badge(plain(f"gradcheck {name}: ✗ {c.note}{sample}"), color="orange")
+    if out.check_summary:
+        skipped = [n for n, c in out.checks.items() if c.skipped]
+        st.caption(plain(out.check_summary + (f" Not checked: {', '.join(skipped)}." if skipped else "")))
 with math_col:
     st.markdown("**The expression and its partial derivatives**")
     if out.latex:
@@ -119,7 +138,7 @@ with node_col:
     details = node_details(out.graph, st.session_state.get("pg_node"))
     if details is not None:
         with st.container(border=True):
-            st.markdown(f"**{details.title}**")
+            st.markdown(f"**{plain(details.title)}**")
             st.table({"": [r[0] for r in details.rows], " ": [r[1] for r in details.rows]})
             for line in details.latex:
                 st.latex(line)

@@ -227,3 +227,65 @@ def test_csv_latin1_text_is_rejected_with_line():
     # the same content as UTF-8 decodes, and then the value is reported as not a number
     with pytest.raises(DataError, match=r"line 4, column 1 \(x1\): 'café' is not a number"):
         load_csv(text.decode("latin-1").encode("utf-8"))
+
+
+# ---- hostile uploads: the parser's work is bounded by the file's size, not by its shape -----------
+class _Counting:
+    """Wraps vizgrad.data._is_number, the one function that reads a field's characters."""
+    def __init__(self, fn):
+        self.fn, self.calls, self.chars, self.longest = fn, 0, 0, 0
+
+    def __call__(self, s):
+        self.calls += 1
+        self.chars += len(s)
+        self.longest = max(self.longest, len(s))
+        return self.fn(s)
+
+
+@pytest.fixture
+def counting_float(monkeypatch):
+    from vizgrad import data
+    c = _Counting(data._is_number)
+    monkeypatch.setattr(data, "_is_number", c)
+    return c
+
+
+@pytest.mark.parametrize("n_digits", [2_000, 8_000, 16_000, 1_000_000])
+def test_csv_long_digit_run_is_refused_before_it_is_read(counting_float, n_digits):
+    # the upload that froze the server: a long run of digits, then a character no number has
+    from vizgrad.data import MAX_LINE
+    text = "1" * n_digits + "x 1 0\n1 1 1\n1 1 0\n2 2 1"
+    with pytest.raises(DataError, match=rf"line 1: the line is too long \({n_digits + 5:,} characters; .* at most {MAX_LINE}\)"):
+        load_csv(text)
+    assert counting_float.chars == 0
+
+
+@pytest.mark.parametrize("delim", [",", ";", "\t", " "])
+def test_csv_long_field_names_line_and_column(counting_float, delim):
+    from vizgrad.data import MAX_FIELD
+    field = "9" * (MAX_FIELD + 1)
+    text = delim.join(["1", "2", "1"]) + "\n" + delim.join(["3", field, "0"]) + "\n"
+    with pytest.raises(DataError, match=rf"line 2, column 2 \(x2\): the value is too long \({MAX_FIELD + 1} characters"):
+        load_csv(text)
+    # line 1: one header probe (its first field is a number) and three fields; line 2: x1, then x2 is
+    # refused by its length alone
+    assert counting_float.calls == 1 + 3 + 1
+
+
+def test_csv_work_is_linear_in_rows(counting_float):
+    # every field at the longest length a number may have: float() reads each character once
+    from vizgrad.data import MAX_FIELD
+    num = "1." + "2" * (MAX_FIELD - 2)
+    rows = 5000
+    text = "".join(f"{num},{num},{i % 2}\n" for i in range(rows))
+    ds = load_csv(text, max_rows=rows)
+    assert ds.n_train + ds.n_test == rows
+    assert counting_float.longest <= MAX_FIELD
+    assert counting_float.chars <= 3 * MAX_FIELD * (rows + 1)  # each field read once (the first twice)
+
+
+def test_csv_row_cap_stops_reading(counting_float):
+    rows = "".join(f"{i},{i},{i % 2}\n" for i in range(100_000))   # ~1.3 MB, 100,000 rows
+    with pytest.raises(DataError, match=r"line 5001: too many rows; the limit is 5,000 data rows"):
+        load_csv(rows)
+    assert counting_float.calls <= 3 * 5001 + 3

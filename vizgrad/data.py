@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -300,24 +299,51 @@ def featurize(x: np.ndarray, names) -> np.ndarray:
 # ============================================================================================
 # CSV upload
 # ============================================================================================
-_NUM = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
-_NONFINITE = re.compile(r"^[+-]?(?:nan|inf|infinity)$", re.IGNORECASE)
+# Limits that keep a hostile upload cheap: nothing below looks at more than MAX_FIELD characters of
+# a field or MAX_LINE characters of a line, so parsing is linear in the file's size.
+MAX_FIELD = 40           # "-1.2345678901234567e+308" is 24: longer is not a number a person typed
+MAX_LINE = 3 * MAX_FIELD + 40
+_NUMBER_CHARS = frozenset("0123456789+-.eE")
+_NONFINITE = frozenset(s + w for s in ("", "+", "-") for w in ("nan", "inf", "infinity"))
 _COLS = ("x1", "x2", "label")
+
+
+def _is_number(t: str) -> bool:
+    """A plain decimal number: digits, one optional sign, point and exponent (no regex, no
+    underscores, hex, nan/inf or spaces; float() decides the grammar once the characters are right)."""
+    if not t or len(t) > MAX_FIELD or not _NUMBER_CHARS.issuperset(t):
+        return False
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_numeric(s: str) -> bool:
+    t = s.strip()
+    return _is_number(t) or t.lower() in _NONFINITE
+
+
+def _shown(t: str) -> str:
+    return repr(t if len(t) <= 30 else t[:27] + "...")
 
 
 def _parse_number(s: str, line: int, col: int, colname: str) -> float:
     t = s.strip()
+    where = f"line {line}, column {col} ({colname})"
     if t == "":
-        raise DataError(f"line {line}, column {col} ({colname}): empty value")
-    if _NONFINITE.match(t):
-        raise DataError(f"line {line}, column {col} ({colname}): {t!r} is not a finite number (NaN and inf "
-                        "are not allowed)")
-    if not _NUM.match(t):
-        shown = t if len(t) <= 30 else t[:27] + "..."
-        raise DataError(f"line {line}, column {col} ({colname}): {shown!r} is not a number")
+        raise DataError(f"{where}: empty value")
+    if len(t) > MAX_FIELD:
+        raise DataError(f"{where}: the value is too long ({len(t):,} characters; a number has at most "
+                        f"{MAX_FIELD})")
+    if t.lower() in _NONFINITE:
+        raise DataError(f"{where}: {t!r} is not a finite number (NaN and inf are not allowed)")
+    if not _is_number(t):
+        raise DataError(f"{where}: {_shown(t)} is not a number")
     v = float(t)
     if not math.isfinite(v) or abs(v) > 3.0e38:
-        raise DataError(f"line {line}, column {col} ({colname}): {t!r} is too large (does not fit float32)")
+        raise DataError(f"{where}: {t!r} is too large (does not fit float32)")
     return v
 
 
@@ -384,11 +410,14 @@ def load_csv(data, kind: str = "classification", max_rows: int = 5000, max_class
     rows: list[tuple[float, float, float]] = []
     header_line = None
     for k, (lineno, ln) in enumerate(content):
+        if len(ln) > MAX_LINE:
+            raise DataError(f"line {lineno}: the line is too long ({len(ln):,} characters; a row x1, x2, label "
+                            f"has at most {MAX_LINE})")
         try:
             f = _fields(ln, delim)
         except csv.Error as e:
             raise DataError(f"line {lineno}: cannot parse the line ({e})") from None
-        if k == 0 and f and not any(_NUM.match(s.strip()) or _NONFINITE.match(s.strip()) for s in f):
+        if k == 0 and f and not any(_looks_numeric(s) for s in f):
             header_line = lineno
             if len(f) != 3:
                 raise DataError(f"line {lineno} (header): expected 3 columns (x1, x2, label), found {len(f)}")

@@ -12,6 +12,7 @@ column it points at) or one variable; nothing raises out of `run`.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,13 @@ from vizgrad.walkthrough import substitute_operands
 
 RESERVED = {"expr", "ng", "step", "node"}   # query keys that are not variables
 MAX_QUERY_VALUE = 4000                       # characters of one URL value we accept
+# The finite-difference gradcheck costs two evaluations of the whole expression per element, so it
+# gets a budget for the whole request, shared by all inputs: beyond it a deterministic sample of
+# elements is checked (and the Check says so). With the largest expressions the limits allow
+# (2,000 parts, 64 variables) one evaluation takes about 10 ms; a time cap covers expressions whose
+# tensors are so large that even this many evaluations would be slow.
+MAX_FD_EVALS = 64                            # function evaluations per request, all inputs together
+MAX_FD_SECONDS = 0.4                         # and at most this long (checked between elements)
 
 # (title, expression, {variable: value text}, variables that do not require grad)
 EXAMPLES = [
@@ -97,8 +105,19 @@ class Check:
     """A numeric gradient check for one input: finite differences against the analytic gradient."""
     ok: bool
     max_error: float
-    checked: int          # elements checked (a sample for big tensors)
+    checked: int          # elements checked (a sample when the request's budget is too small for all)
     note: str = ""
+    total: int = 0        # elements of the input (0: nothing to check, e.g. no gradient)
+
+    @property
+    def skipped(self) -> bool:
+        """Not a single element checked: the budget went to the other inputs (or ran out of time)."""
+        return self.checked == 0 and self.total > 0
+
+    @property
+    def coverage(self) -> str:
+        """ "checked 8 of 4,096 elements" when only a sample was checked, else ""."""
+        return "" if self.checked >= self.total else f"checked {self.checked:,} of {self.total:,} elements"
 
 
 @dataclass
@@ -112,6 +131,7 @@ class Outcome:
     graph: object = None                  # networkx graph after backward
     latex: str | None = None
     checks: dict = field(default_factory=dict)       # name -> Check
+    check_summary: str = ""               # "" if every element was checked, else what was sampled
     code: str = ""
     warnings: list = field(default_factory=list)
 
@@ -136,34 +156,98 @@ def parse_value(name: str, text: str, limits: Limits | None = None) -> np.ndarra
     return np.asarray(r.output.detach().numpy(), dtype=np.float64)
 
 
-def _numeric_check(expr: str, values: dict, grads: dict, name: str, limits, sample: int = 8) -> Check:
-    """Central differences on up to `sample` elements of `name`, against its analytic gradient."""
-    base = values[name]
-    g = grads.get(name)
-    if g is None:
-        return Check(True, 0.0, 0, "no gradient (unused or detached)")
-    flat = base.reshape(-1)
-    idx = np.arange(flat.size) if flat.size <= sample else np.random.default_rng(0).choice(
-        flat.size, sample, replace=False)
-    worst = 0.0
-    ok = True
-    for i in idx:
-        h = 1e-3 * max(1.0, abs(float(flat[i])))
-        f = []
-        for sgn in (1, -1):
-            pert = flat.copy()
-            pert[i] += sgn * h
-            vals = {n: Variable(v if n != name else pert.reshape(base.shape), True) for n, v in values.items()}
-            out = evaluate(expr, vals, limits).output
-            f.append(float(np.sum(np.asarray(out.detach().numpy(), dtype=np.float64))))
-        num = (f[0] - f[1]) / (2 * h)
-        ana = float(np.asarray(g).reshape(-1)[i])
-        err = abs(num - ana) / max(1.0, abs(ana))
-        worst = max(worst, err)
-        if not np.isfinite(num) or not np.isfinite(ana) or err > 2e-2:
-            ok = False
-    note = "" if ok else "finite differences disagree (a kink such as relu/abs at 0, or float32 rounding)"
-    return Check(ok, worst, len(idx), note)
+def _sample_plan(sizes: dict, elements: int) -> dict:
+    """Which elements of each input to check, `elements` in all: shared out one at a time in turn,
+    so every input gets a fair share; within an input a fixed-seed sample (the same each time)."""
+    counts = dict.fromkeys(sizes, 0)
+    left = elements
+    while left > 0 and any(counts[n] < sizes[n] for n in sizes):
+        for n in sizes:
+            if left > 0 and counts[n] < sizes[n]:
+                counts[n] += 1
+                left -= 1
+    return {n: (np.arange(sizes[n]) if counts[n] == sizes[n] else
+                np.sort(np.random.default_rng(0).choice(sizes[n], counts[n], replace=False)))
+            for n in sizes}
+
+
+def numeric_checks(expr: str, values: dict, grads: dict, names, limits=None, max_evals: int = MAX_FD_EVALS,
+                   max_seconds: float | None = MAX_FD_SECONDS) -> tuple[dict, str]:
+    """Central differences of sum(f) against the analytic gradient, for each input in `names`.
+
+    At most `max_evals` evaluations of `expr` in all (two per element): when the inputs have more
+    elements than that allows, a sample is checked, shared among the inputs; and checking stops
+    once `max_seconds` have passed (after at least one element). -> ({name: Check}, a summary that
+    is "" when every element was checked)."""
+    start = time.perf_counter()
+    checks, todo = {}, {}
+    for n in names:
+        if grads.get(n) is None:
+            checks[n] = Check(True, 0.0, 0, "no gradient (unused or detached)")
+        else:
+            todo[n] = values[n].size
+    plan = _sample_plan(todo, max(0, max_evals) // 2)
+    state = {n: {"worst": 0.0, "ok": True, "checked": 0, "error": None} for n in todo}
+
+    def f(name, flat):
+        vals = {k: Variable(v if k != name else flat.reshape(v.shape), False) for k, v in values.items()}
+        out = evaluate(expr, vals, limits).output
+        return float(np.sum(np.asarray(out.detach().numpy(), dtype=np.float64)))
+
+    timed_out = False
+    last = 0.0  # how long the last element took: do not start one that would end past the deadline
+    for r in range(max((len(ix) for ix in plan.values()), default=0)):
+        for n, idx in plan.items():
+            acc = state[n]
+            if r >= len(idx) or acc["error"] is not None:
+                continue
+            now = time.perf_counter()
+            if max_seconds is not None and any(s["checked"] for s in state.values()) \
+                    and now - start + last > max_seconds:
+                timed_out = True
+                break
+            i = idx[r]
+            flat = values[n].reshape(-1)
+            h = 1e-3 * max(1.0, abs(float(flat[i])))
+            try:
+                fs = []
+                for sgn in (1, -1):
+                    pert = flat.copy()
+                    pert[i] += sgn * h
+                    fs.append(f(n, pert))
+            except ExprError as e:  # a perturbed value left the allowed range
+                acc["error"] = e.message
+                acc["ok"] = False
+                continue
+            finally:
+                last = time.perf_counter() - now
+            num = (fs[0] - fs[1]) / (2 * h)
+            ana = float(np.asarray(grads[n]).reshape(-1)[i])
+            err = abs(num - ana) / max(1.0, abs(ana))
+            acc["worst"] = max(acc["worst"], err)
+            acc["checked"] += 1
+            if not np.isfinite(num) or not np.isfinite(ana) or err > 2e-2:
+                acc["ok"] = False
+        if timed_out:
+            break
+    for n, acc in state.items():
+        if acc["error"] is not None:
+            checks[n] = Check(False, float("nan"), acc["checked"], acc["error"], todo[n])
+        elif acc["checked"] == 0:
+            why = ("the check ran out of time" if timed_out else
+                   f"its budget of {max_evals} evaluations per request went to the other inputs")
+            checks[n] = Check(True, 0.0, 0, f"not checked: {why}", todo[n])
+        else:
+            note = "" if acc["ok"] else ("finite differences disagree (a kink such as relu/abs at 0, or "
+                                        "float32 rounding)")
+            checks[n] = Check(acc["ok"], acc["worst"], acc["checked"], note, todo[n])
+    checks = {n: checks[n] for n in names}
+    done, total = sum(s["checked"] for s in state.values()), sum(todo.values())
+    summary = ""
+    if done < total:
+        summary = (f"Finite differences checked {done:,} of {total:,} elements (a sample: at most {max_evals} "
+                   f"evaluations of the expression per request{', and it ran out of time' if timed_out else ''}).")
+    return checks, summary
 
 
 def run(state: State, limits: Limits | None = None, checks: bool = True) -> Outcome:
@@ -201,12 +285,8 @@ def run(state: State, limits: Limits | None = None, checks: bool = True) -> Outc
     if res.output.requires_grad:
         out.graph = vgraph.trace(res.output)
     if checks:
-        for n in state.vars:
-            if state.vars[n].requires_grad:
-                try:
-                    out.checks[n] = _numeric_check(state.expr, values, out.grads, n, limits)
-                except ExprError as e:  # a perturbed value left the allowed range
-                    out.checks[n] = Check(False, float("nan"), 0, e.message)
+        names = [n for n in state.vars if state.vars[n].requires_grad]
+        out.checks, out.check_summary = numeric_checks(state.expr, values, out.grads, names, limits)
     return out
 
 
@@ -220,8 +300,17 @@ def results_table(out: Outcome) -> list[dict]:
         rows.append({"tensor": n, "value": format_value(v.astype(np.float32), sep=" "),
                      "grad": "None" if g is None else format_value(g, sep=" "),
                      "requires grad": "yes" if out.state.vars[n].requires_grad else "no",
-                     "gradcheck": "" if c is None else ("✓ matches" if c.ok else "✗ differs")})
+                     "gradcheck": _check_cell(c)})
     return rows
+
+
+def _check_cell(c: Check | None) -> str:
+    if c is None:
+        return ""
+    if c.skipped:
+        return "not checked"
+    verdict = "✓ matches" if c.ok else "✗ differs"
+    return f"{verdict} ({c.checked:,} of {c.total:,})" if c.coverage else verdict
 
 
 def partial_latex(out: Outcome) -> list[str]:
