@@ -5,11 +5,12 @@ on the edges, the autograd graph of one training step, a link that reproduces th
 PyTorch export. Training runs vizgrad's real autograd (loss.backward()).
 The configuration lives in st.session_state (per user) and mirrors into the URL; the numbers
 come from vizgrad.train, the figures from vizgrad.netplot. Only the training panel reruns
-while playing (st.fragment(run_every=...)).
+while playing (st.fragment(run_every=...)). Text that came from the URL or an upload (values
+quoted in error messages, the file's name and content) goes through plain(), never as markdown.
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation
+from pages._common import ensure_app_navigation, plain
 
 ensure_app_navigation()
 
@@ -83,9 +84,9 @@ with st.sidebar:
                 csv_data = load_csv(up.getvalue(), kind="auto", max_rows=LIMITS.max_samples,
                                     max_classes=LIMITS.max_classes, train_ratio=S.nw_train, seed=int(S.nw_seed),
                                     name=up.name)
-            except DataError as e:
-                st.error(f"{up.name}: {e}", icon=":material/error:")
-                csv_error = f"The uploaded file cannot be used ({e}). Fix it and upload it again."
+            except DataError as e:  # the message quotes the file's content
+                st.error(plain(f"{up.name}: {e}"), icon=":material/error:")
+                csv_error = plain(f"The uploaded file cannot be used ({e}). Fix it and upload it again.")
     else:
         for name, v in (("nw_noise", 0.0), ("nw_n", 500), ("nw_classes", 3)):
             S.setdefault(name, v)  # a widget's value is dropped while it is hidden
@@ -151,7 +152,7 @@ st.title("Network Playground")
 st.caption("Train a small neural network on 2-D data and watch it learn. Every step runs vizgrad's autograd: "
            "forward, `loss.backward()`, optimizer step.")
 if S.nw_url_error:
-    st.error(f"This link could not be used, so the default network is shown. {S.nw_url_error}",
+    st.error(plain(f"This link could not be used, so the default network is shown. {S.nw_url_error}"),
              icon=":material/link_off:")
 if csv_error:
     st.info(csv_error, icon=":material/upload_file:")
@@ -167,7 +168,7 @@ try:
         S.nw_trainer = Trainer(cfg, dataset=csv_data, limits=LIMITS, eval_every=EVAL_EVERY)
         S.nw_key, S.nw_neuron = key, None
 except (ConfigError, DataError) as e:
-    st.error(str(e), icon=":material/error:")
+    st.error(plain(e), icon=":material/error:")
     st.stop()
 tr: Trainer = S.nw_trainer
 extent = netplot.data_extent(tr.dataset)
@@ -200,8 +201,8 @@ bar[2].button("Reset", key="nw_reset", on_click=reset, icon=":material/replay:",
 S.setdefault("nw_speed", 10)
 bar[3].select_slider("Steps per update", SPEEDS, key="nw_speed")
 if tr.diverged:
-    bar[4].error(f"{tr.diverged}" + (f" — first op: `{tr.diverged_op}`" if tr.diverged_op else ""),
-                 icon=":material/warning:")
+    op = (tr.diverged_op or "").replace("`", "")  # an op's class name, shown as code
+    bar[4].error(plain(tr.diverged) + (f" — first op: `{op}`" if op else ""), icon=":material/warning:")
     st.caption("Lower the learning rate (or the regularization rate) and press Reset.")
 
 
@@ -261,7 +262,7 @@ def live_panel():
         layer, unit = S.nw_neuron
         grid = (tr.feature_grid(cfg.features[unit], 40, extent) if layer < 0
                 else tr.neuron_outputs_grid(layer, unit, 40, extent))
-        st.markdown(f"**Selected: {netplot.neuron_title(snap, layer, unit)}**")
+        st.markdown(f"**Selected: {plain(netplot.neuron_title(snap, layer, unit))}**")
         if S.nw_playing and grid.ys is not None:
             st.image(netplot.neuron_svg(grid, width=400, height=NEURON_HEIGHT))
         else:
@@ -280,8 +281,8 @@ def live_panel():
     with gn_col:
         st.markdown("**Gradient norm per layer**, ‖∂L/∂W‖ (log scale)",
                     help="The L2 norm of each layer's weight gradient at every step (a moving average over 10 "
-                    "steps). A layer far below the others learns slowly (vanishing gradients, try 6 sigmoid "
-                    "layers); a curve shooting up is exploding.")
+                    "recorded steps; a long run keeps every 2^k-th step). A layer far below the others learns "
+                    "slowly (vanishing gradients, try 6 sigmoid layers); a curve shooting up is exploding.")
         if S.nw_playing:
             st.image(netplot.grad_norm_svg(tr.history, names, width=460, height=CURVES_HEIGHT))
         else:

@@ -269,3 +269,111 @@ def test_step_graph_records_one_training_step_without_touching_the_gradients(tra
     small = npl.step_graph(trained, collapse={"0", "1", "2", "3", "4"})
     assert len(small) < len(g)
     assert any(d["kind"] == "module" for _, d in small.nodes(data=True))
+
+
+# ---- untrusted text (issue 11) -----------------------------------------------------------------------
+PAYLOADS = [":red[**X**]", "[a](https://evil.example)", "![i](https://evil.example/i.png)",
+            "<img src=x onerror=alert(1)>", "$\\href{https://evil.example}{x}$"]
+
+
+def plotly_shows(s: str) -> str:
+    """The text plotly draws for a label / hover / title string: it decodes &amp; &lt; &gt; and &#NN;."""
+    import re
+    s = re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))), s)
+    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def all_strings(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from all_strings(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from all_strings(v)
+
+
+def assert_plotly_literal(fig, payloads):
+    """Each payload is in the figure's text only escaped: drawn as typed, no tag, no $...$ (LaTeX), no %{...}."""
+    texts = [s for s in all_strings(fig.to_dict()) if not s.startswith("data:")]
+    for p in payloads:
+        carrying = [s for s in texts if p in plotly_shows(s)]
+        assert carrying, p
+        for s in carrying:        # (markdown means nothing to plotly: only & < > $ % need escaping)
+            assert "<img" not in s and "$" not in s and "%{x}" not in s, s
+            assert p not in s or not any(c in p for c in "&<>$%"), s
+    return texts
+
+
+def assert_svg_literal(svg, payloads):
+    """The SVG is well-formed, has only drawing elements, and shows each payload as text."""
+    root = ET.fromstring(svg)
+    tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+    assert tags <= {"svg", "rect", "path", "image", "text", "line", "polyline", "g", "circle"}, tags
+    assert not any(k.lower().startswith("on") for el in root.iter() for k in el.attrib)
+    texts = {"".join(el.itertext()) for el in root.iter() if el.tag.endswith("text")}
+    for p in payloads:
+        assert p in texts, p
+
+
+def test_text_from_users_is_escaped_in_figures_and_svg(trained):
+    import dataclasses
+    snap = dataclasses.replace(npl.snapshot(trained, resolution=8), features=PAYLOADS[:2],
+                               activations=[PAYLOADS[3], PAYLOADS[4]])
+    fig = npl.network_figure(snap)
+    texts = assert_plotly_literal(fig, PAYLOADS[:2] + PAYLOADS[3:])
+    assert any(plotly_shows(s) == PAYLOADS[0] for s in texts)               # an input's label, as typed
+    assert_svg_literal(npl.network_svg(snap), PAYLOADS[:2] + PAYLOADS[3:])
+    grid = trained.predict_grid(10)
+    for p in PAYLOADS:
+        assert_plotly_literal(npl.neuron_figure(trained.neuron_outputs_grid(0, 0, 10), title=p), [p])
+        assert_plotly_literal(npl.decision_figure(grid, trained.dataset, title=p), [p])
+        assert_svg_literal(npl.neuron_svg(trained.neuron_outputs_grid(0, 0, 10), title=p), [p])
+        assert_svg_literal(npl.plane_svg(np.zeros((4, 4, 3), np.uint8), (0, 1, 0, 1), title=p,
+                                         legend=[(p, "#000000", "#ffffff")]), [p])
+        assert_svg_literal(npl.lines_svg([dict(series=[([0, 1], [1, 2], "#000000")], label=p)], legend=[(p, "#000")]),
+                           [p])
+    names = PAYLOADS[:3]
+    fig = npl.grad_norm_figure(trained.history, names)
+    assert [plotly_shows(t.name) for t in fig.data] == names
+    assert_plotly_literal(fig, names)
+    assert_plotly_literal(npl.grad_norm_figure(Trainer(NetConfig(hidden=(2, 2))).history, names), names)  # empty
+    assert_svg_literal(npl.grad_norm_svg(trained.history, names), names)    # shown once, as typed (not &amp;lt;)
+    assert "&amp;lt;" not in npl.grad_norm_svg(trained.history, [PAYLOADS[3]])
+    html = npl.stats_html({PAYLOADS[3]: PAYLOADS[4]})
+    assert "<img" not in html and "&lt;img" in html
+
+
+def test_redraws_get_at_most_the_history_bound(monkeypatch):
+    # issue 11: every redraw walked the whole run's history
+    from vizgrad import train
+    cap = train.HISTORY_POINTS
+    tr = Trainer(NetConfig(dataset="gauss", n_samples=8, hidden=(2,), batch_size=1), eval_every=1)
+    n = cap + 1500
+    tr.run(n)
+    got = []
+    real_thin, real_array = npl._thin, train.History.grad_norm_array
+
+    def thin(x, ys, max_points):
+        got.append(len(x))
+        got.extend(len(y) for y in ys)
+        return real_thin(x, ys, max_points)
+
+    def array(self):
+        a = real_array(self)
+        got.append(len(a))
+        return a
+    monkeypatch.setattr(npl, "_thin", thin)
+    monkeypatch.setattr(train.History, "grad_norm_array", array)
+    for draw in (lambda h: npl.curves_figure(h, max_points=10 ** 9), lambda h: npl.curves_svg(h, max_points=10 ** 9),
+                 lambda h: npl.grad_norm_figure(h, max_points=10 ** 9), npl.grad_norm_svg):
+        got.clear()
+        out = draw(tr.history)
+        assert got and max(got) <= cap, max(got)
+    fig = npl.curves_figure(tr.history, max_points=10 ** 9)
+    x = by_name(fig, "train loss")[0].x
+    assert x[0] == 0 and x[-1] == n and len(x) <= cap                        # still the whole run
+    g = npl.grad_norm_figure(tr.history, max_points=10 ** 9).data[0].x
+    assert g[0] == 1 and g[-1] == n and len(g) <= cap
+    assert out.startswith("<svg")

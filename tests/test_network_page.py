@@ -1,5 +1,6 @@
 """Network Playground page (pages/network.py) under Streamlit's AppTest."""
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,108 @@ def test_an_invalid_choice_is_reported_not_raised():
     at.run()
     assert not at.exception
     assert any("feature" in e.value for e in at.error)
+
+
+# ---- untrusted text (issue 11): URL values, an upload's name and content are shown literally --------------
+PAYLOADS = [":red[**X**]", "[a](https://evil.example)", "![i](https://evil.example/i.png)",
+            "<img src=x onerror=alert(1)>", "$\\href{https://evil.example}{x}$"]
+MARKERS = ("red[", "**X**", "evil.example", "onerror", "href")   # any of these: the element shows a payload
+MD_SPECIAL = r"[!-/:-@\[-`{-~]"                                  # what pages._common.plain escapes
+MD_ELEMENTS = {"markdown", "caption", "error", "info", "warning", "success", "title", "header", "subheader"}
+
+
+def unescape(md: str) -> str:
+    """The text a fully backslash-escaped markdown string shows."""
+    return re.sub(r"\\(" + MD_SPECIAL + ")", r"\1", md)
+
+
+def unescaped_part(md: str) -> str:
+    """md without its backslash-escaped characters: what markdown would still interpret."""
+    return re.sub(r"\\" + MD_SPECIAL, "", md)
+
+
+def strings(msg):
+    """Every string field of a protobuf message, with its field name, recursively."""
+    for fd, v in msg.ListFields():
+        for item in (v if isinstance(v, Sequence) and not isinstance(v, str) else [v]):
+            if isinstance(item, str):
+                yield fd.name, item
+            elif hasattr(item, "ListFields"):
+                yield from strings(item)
+
+
+def elements(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from elements(child)
+
+
+def assert_shown_literally(at) -> list[str]:
+    """Every element whose text carries a payload shows it as escaped markdown (and nothing else
+    carries one: not a chart, an html block, an option list); returns those markdown bodies."""
+    assert not at.exception, [e.value for e in at.exception]
+    shown = []
+    for el in elements(at._tree):
+        proto = getattr(el, "proto", None)
+        if proto is None or not hasattr(proto, "ListFields"):
+            continue
+        for field, text in strings(proto):
+            if not any(m in unescape(text) for m in MARKERS):
+                continue
+            markdown = el.type in MD_ELEMENTS and field == "body" or field in ("label", "help")
+            assert markdown, (el.type, field, text)
+            bare = unescaped_part(text)
+            assert not re.search(MD_SPECIAL, bare), (el.type, text)       # every special character escaped
+            for seq in ("](", ":red[", "$", "<", "**"):
+                assert seq not in bare, (seq, text)
+            shown.append(text)
+    return shown
+
+
+@pytest.mark.parametrize("param", list(to_query(NetConfig())))
+def test_url_values_are_shown_as_plain_text(param):
+    from pages._common import plain
+    from vizgrad.models import ConfigError, from_query
+    for payload in PAYLOADS:
+        with pytest.raises(ConfigError) as err:
+            from_query({param: payload})
+        at = open_page({param: payload})
+        expected = plain(f"This link could not be used, so the default network is shown. {err.value}")
+        assert [e.value for e in at.error] == [expected], (param, payload)
+        assert unescape(expected).endswith(str(err.value))               # shown: the message as written
+        assert assert_shown_literally(at) == [expected], (param, payload)
+        assert config(at) == NetConfig()
+
+
+class FakeUpload:
+    def __init__(self, name: str, data: bytes):
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def open_with_upload(monkeypatch, name: str, data: bytes) -> AppTest:
+    import streamlit
+    monkeypatch.setattr(streamlit, "file_uploader", lambda *a, **k: FakeUpload(name, data))
+    return open_page({"data": "csv"})
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_an_uploads_name_and_content_are_shown_as_plain_text(monkeypatch, payload):
+    from pages._common import plain
+    from vizgrad.data import DataError, load_csv
+    name = payload + ".csv"
+    data = f"x1,x2,label\n{payload},0,1\n1,1,0\n2,2,1\n3,3,0\n".encode()
+    with pytest.raises(DataError) as err:        # as the page parses it
+        load_csv(data, kind="auto", max_rows=2000, max_classes=10, train_ratio=0.5, seed=0, name=name)
+    at = open_with_upload(monkeypatch, name, data)
+    assert [e.value for e in at.error] == [plain(f"{name}: {err.value}")]
+    assert [i.value for i in at.info] == [plain(f"The uploaded file cannot be used ({err.value}). Fix it and "
+                                                "upload it again.")]
+    assert len(assert_shown_literally(at)) == 2
+    # a good file with a hostile name: the name is not shown anywhere unescaped
+    good = "x1,x2,label\n0,0,0\n1,1,1\n2,0,0\n0,2,1\n3,3,0\n-1,2,1\n".encode()
+    at = open_with_upload(monkeypatch, name, good)
+    assert not at.error and at.session_state["nw_trainer"].config.dataset == "csv"
+    assert_shown_literally(at)

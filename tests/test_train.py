@@ -94,6 +94,107 @@ def test_history_reset_and_determinism():
         assert n == pytest.approx(float(np.linalg.norm(lin.weight.grad.numpy())), rel=1e-5)
 
 
+def _check_series(steps, first, latest, cap):
+    assert len(steps) <= cap
+    assert steps[0] == first and steps[-1] == latest
+    assert all(a < b for a, b in zip(steps, steps[1:]))
+
+
+def _traced_size(obj) -> int:
+    """Bytes tracemalloc sees allocated for a fresh, equal copy of obj (every float and tuple anew)."""
+    import pickle
+    import tracemalloc
+    data = pickle.dumps(obj)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        copy = pickle.loads(data)
+        size = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(copy.step) == len(obj.step) and len(copy.eval_step) == len(obj.eval_step)
+    return size
+
+
+def test_history_stays_bounded_over_a_million_steps():
+    # issue 11: one tab left on Play appended every step for ever (about 1 GB an hour)
+    import tracemalloc
+    from vizgrad import train
+    from vizgrad.train import History
+    cap = train.HISTORY_POINTS
+    h = History()
+    metrics = {"train_loss": 0.5, "test_loss": 0.6, "train_acc": 0.9, "test_acc": float("nan")}
+    n = 1_000_000
+    for i in range(1, n + 1):
+        h.record_step(i, i / 25, 1.0 / i, (1e-3 * i, 2e-3 * i, 3e-3 * i))
+        if i % 5 == 0:
+            h.record_eval(i, i / 25, metrics)
+    for name in ("step", "epoch", "batch_loss", "grad_norms"):
+        assert len(getattr(h, name)) == len(h.step) <= cap
+    for name in ("eval_epoch", "train_loss", "test_loss", "train_acc", "test_acc"):
+        assert len(getattr(h, name)) == len(h.eval_step) <= cap
+    _check_series(h.step, 1, n, cap)
+    _check_series(h.eval_step, 5, n, cap)
+    assert len(h) == len(h.step) and h.steps_seen == n and h.evals_seen == n // 5
+    assert h.grad_norms[-1] == (1e-3 * n, 2e-3 * n, 3e-3 * n) and h.epoch[0] == 1 / 25   # values stay aligned
+    assert [h.batch_loss[k] for k in (0, -1)] == [1.0, 1.0 / n]
+    # the old part is kept at an even resolution: the first step and every step_stride-th after it
+    assert h.step[:-1] == list(range(1, n + 1, h.step_stride))[:len(h.step) - 1]
+    assert len(h.step) > cap // 2                       # and not thinned more than needed
+    assert h.grad_norm_array().shape == (len(h.step), 3)
+    # memory: a fresh copy of the whole history is small; recording more steps does not grow it
+    per_point = 1000                                    # bytes, generous: a point is ~250 bytes
+    assert _traced_size(h) < per_point * cap
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(n + 1, n + 50_001):
+            h.record_step(i, i / 25, 1.0 / i, (1e-3 * i, 2e-3 * i, 3e-3 * i))
+            h.record_eval(i, i / 25, metrics)
+        grown, peak = (v - before for v in tracemalloc.get_traced_memory())
+    finally:
+        tracemalloc.stop()
+    assert grown < per_point * cap and peak < per_point * cap
+    _check_series(h.step, 1, n + 50_000, cap)
+    _check_series(h.eval_step, 5, n + 50_000, cap)
+
+
+def test_trainer_history_is_bounded_and_spans_the_run():
+    from vizgrad import train
+    cap = train.HISTORY_POINTS
+    n = 20_000
+    tr = Trainer(NetConfig(dataset="gauss", n_samples=8, features=("x1",), hidden=(), batch_size=1), eval_every=1)
+    assert tr.run(n) == n and tr.steps == n
+    h = tr.history
+    assert len(h.step) == len(h.epoch) == len(h.batch_loss) == len(h.grad_norms) <= cap
+    assert len(h.eval_step) == len(h.eval_epoch) == len(h.train_loss) == len(h.test_loss) == len(h.test_acc) <= cap
+    _check_series(h.step, 1, n, cap)
+    _check_series(h.eval_step, 0, n, cap)
+    assert h.epoch[-1] == pytest.approx(tr.epoch) and h.test_loss[-1] == tr.evaluate()["test_loss"]
+    assert _traced_size(h) < 1000 * cap
+    csv_lines = loss_curve_csv(h).strip().split("\n")[1:]     # the export still covers step 0 to the latest
+    assert len(csv_lines) == len(h.eval_step) <= cap
+    assert csv_lines[0].split(",")[0] == "0" and csv_lines[-1].split(",")[0] == str(n)
+    tr.reset()
+    assert len(tr.history) == 0 and tr.history.eval_step == [0] and tr.history.step_stride == 1
+
+
+def test_a_short_run_keeps_every_step():
+    from vizgrad.train import History
+    h = History(max_points=8)
+    for i in range(1, 9):
+        h.record_step(i, 0.0, float(i), (float(i),))
+    assert h.step == list(range(1, 9)) and h.batch_loss == [float(i) for i in range(1, 9)]
+    h.record_step(9, 0.0, 9.0, (9.0,))                   # one past the bound: halved
+    assert h.step == [1, 3, 5, 7, 9] and h.step_stride == 2
+    h.record_step(10, 0.0, 10.0, (10.0,))                # off the grid: kept as the latest point
+    assert h.step == [1, 3, 5, 7, 9, 10]
+    h.record_step(11, 0.0, 11.0, (11.0,))                # on the grid: replaces the provisional latest
+    assert h.step == [1, 3, 5, 7, 9, 11] and h.grad_norms[-1] == (11.0,)
+    with pytest.raises(ValueError):
+        History(max_points=2)
+
+
 def test_full_batch_and_default_eval_every():
     tr = Trainer(NetConfig(dataset="gauss", batch_size=1000))
     assert tr.batch_size == 250 and tr.eval_every == 1

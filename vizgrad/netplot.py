@@ -59,6 +59,15 @@ def _fig(traces, layout) -> go.Figure:
     return go.Figure(dict(data=traces, layout=layout), _validate=False)
 
 
+def _ptext(s) -> str:
+    """Text for a plotly label, hover text, legend entry or title, shown as typed: plotly renders a
+    subset of HTML there (<a href>, <b>, <br> ...) and its entities, typesets $...$ as LaTeX and
+    fills %{...} fields in hover templates, so & < > are written as entities and $ and % as numeric
+    ones (plotly decodes &amp; &lt; &gt; and &#NN;, not &quot;)."""
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("$", "&#36;")
+            .replace("%", "&#37;"))
+
+
 def _axis(**kw) -> dict:
     return dict(gridcolor=_GRID, zeroline=False, **kw)
 
@@ -241,7 +250,7 @@ def _edges(snap: Snapshot, mode: str, n_bins: int):
                 groups.setdefault((colour, k), []).append((xa, ya, xb, yb))
                 hx.append(xa + (xb - xa) * 0.6)
                 hy.append(ya + (yb - ya) * 0.6)
-                src = snap.features[i] if li == 0 else f"h{li}.{i + 1}"
+                src = _ptext(snap.features[i]) if li == 0 else f"h{li}.{i + 1}"
                 dst = f"h{li + 1}.{j + 1}" if li < n_hidden else ("out" if sizes[-1] == 1 else f"out.{j + 1}")
                 g = None if G is None else float(G[j, i])
                 htext.append(f"{src} → {dst}<br>w = {_fmt(w)}<br>∂L/∂w = {_fmt(g)}")
@@ -322,12 +331,12 @@ def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: 
             nx_.append(x)
             ny_.append(cy)
             ncd.append([layer, u])
-            txt = neuron_title(snap, layer, u)
+            txt = _ptext(neuron_title(snap, layer, u))
             if li > 0:
                 txt += f"<br>bias = {_fmt(float(snap.biases[li - 1][u]))}"
             ntext.append(txt + "<br><i>click to see its output over the input plane</i>")
             if li == 0:
-                annotations.append(dict(x=x - half - 0.12, y=cy, xref="x", yref="y", text=snap.features[u],
+                annotations.append(dict(x=x - half - 0.12, y=cy, xref="x", yref="y", text=_ptext(snap.features[u]),
                                         showarrow=False, xanchor="right", font=dict(size=12, color=FG)))
     traces.append(_t("scatter", x=nx_, y=ny_, mode="markers", customdata=ncd, hovertext=ntext, hoverinfo="text",
                      marker=dict(symbol="square", size=22, color="rgba(255,255,255,0.01)", line=dict(width=0)),
@@ -335,7 +344,7 @@ def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: 
                      showlegend=False, name="neurons"))
     for li, (x, ys) in enumerate(pos):
         head, sub = _header(snap, li)
-        text = head + (f"<br><span style='color:{MUTED}'>{sub}</span>" if sub else "")
+        text = _ptext(head) + (f"<br><span style='color:{MUTED}'>{_ptext(sub)}</span>" if sub else "")
         annotations.append(dict(x=x, y=half + 0.35, xref="x", yref="y", text=text, showarrow=False,
                                 yanchor="bottom", font=dict(size=12, color=FG)))
     if mode == "weight":
@@ -363,7 +372,9 @@ def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: 
 # chart; an SVG image (st.image) redraws in a few milliseconds. Same geometry and colours.
 # ============================================================================================
 def _esc(s: str) -> str:
-    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    """Text for SVG / HTML element content or a quoted attribute value, shown as typed."""
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#39;"))
 
 
 _SVG_FONT = "Helvetica Neue, Helvetica, Arial, sans-serif"
@@ -662,7 +673,7 @@ def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = Tr
         raise ValueError(f"points must be 'svg' or 'image', got {points!r}")
     kind, k = dataset.kind, dataset.n_classes
     traces = []
-    layout = _base_layout(height, title=dict(text=title or "", x=0.01, font=dict(size=13)),
+    layout = _base_layout(height, title=dict(text=_ptext(title or ""), x=0.01, font=dict(size=13)),
                           margin=dict(l=30, r=8, t=30, b=24))
     if grid.ys is None:  # 1-D regression
         traces.append(_t("scatter", x=grid.xs, y=grid.z, mode="lines", name="prediction",
@@ -711,7 +722,7 @@ def neuron_figure(grid, title: str = "", height: int = 300, probability: bool = 
     z = np.asarray(grid.z, dtype=np.float64)
     if grid.ys is None:
         return _fig([_t("scatter", x=grid.xs, y=z, mode="lines", line=dict(color=POS, width=2.5), name="output")],
-                    _base_layout(height, showlegend=False, title=dict(text=title, x=0.01, font=dict(size=13)),
+                    _base_layout(height, showlegend=False, title=dict(text=_ptext(title), x=0.01, font=dict(size=13)),
                                  xaxis=_axis(), yaxis=_axis()))
     if probability:
         lo, hi = 0.0, 1.0
@@ -722,7 +733,7 @@ def neuron_figure(grid, title: str = "", height: int = 300, probability: bool = 
                                 name="output", colorbar=dict(thickness=10, len=0.9, outlinewidth=0),
                                 hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.4g}<extra></extra>")],
                 _base_layout(height, showlegend=False, margin=dict(l=30, r=8, t=30 if title else 8, b=24),
-                             title=dict(text=title, x=0.01, font=dict(size=13)),
+                             title=dict(text=_ptext(title), x=0.01, font=dict(size=13)),
                              xaxis=dict(range=[float(grid.xs[0]), float(grid.xs[-1])], showgrid=False, zeroline=False,
                                         fixedrange=True, constrain="domain"),
                              yaxis=dict(range=[float(grid.ys[0]), float(grid.ys[-1])], showgrid=False, zeroline=False,
@@ -782,12 +793,13 @@ def curves_figure(history, height: int = 260, accuracy: bool = True, log_y: bool
 def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 600, smooth: int = 10) -> go.Figure:
     """The L2 norm of each Linear layer's weight gradient at every step, log scale: layers whose
     curve sits far below the others are learning slowly (vanishing gradients); a curve shooting
-    up means exploding gradients. smooth: a moving average over that many steps (of the log),
-    so minibatch noise does not hide the trend."""
+    up means exploding gradients. smooth: a moving average over that many recorded steps (of the
+    log), so minibatch noise does not hide the trend (a long run's History keeps every
+    step_stride-th step). names: legend labels, shown as typed."""
     # (History.grad_norm_array() cannot reshape an empty history)
     G = history.grad_norm_array() if len(history.grad_norms) else np.zeros((0, 0))
     n_layers = G.shape[1] if G.ndim == 2 and G.size else (len(names) if names else 0)
-    names = list(names) if names else [f"layer {i + 1}" for i in range(n_layers)]
+    names = _layer_labels(names, n_layers)
     traces = []
     if G.size:
         with np.errstate(all="ignore"):
@@ -803,15 +815,21 @@ def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 6
         for i in range(G.shape[1]):
             t = i / max(G.shape[1] - 1, 1)
             col = _mix("#9ecae1", "#08306b", t)
-            traces.append(_t("scatter", x=x, y=vals[:, i], mode="lines", name=names[i] if i < len(names) else f"layer {i + 1}",
-                                     line=dict(color=col, width=2),
-                                     hovertemplate="%{y:.3g}<extra>" + (names[i] if i < len(names) else "") + "</extra>"))
+            traces.append(_t("scatter", x=x, y=vals[:, i], mode="lines", name=_ptext(names[i]),
+                             line=dict(color=col, width=2),
+                             hovertemplate="%{y:.3g}<extra>" + _ptext(names[i]) + "</extra>"))
     else:
-        for i, nm in enumerate(names):
-            traces.append(_t("scatter", x=[], y=[], mode="lines", name=nm))
+        for nm in names:
+            traces.append(_t("scatter", x=[], y=[], mode="lines", name=_ptext(nm)))
     return _fig(traces, _base_layout(height, hovermode="x unified", margin=dict(l=48, r=8, t=30, b=34),
                                      xaxis=_axis(title=dict(text="step", font=dict(size=11), standoff=4)),
                                      yaxis=_axis(type="log", exponentformat="power")))
+
+
+def _layer_labels(names, n: int) -> list[str]:
+    """n legend labels: the given names, then 'layer k' for layers without one."""
+    names = list(names) if names else []
+    return [str(names[i]) if i < len(names) else f"layer {i + 1}" for i in range(n)]
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 4) -> list:
@@ -927,8 +945,9 @@ def grad_norm_svg(history, names=None, width: int = 460, height: int = 260, smoo
     fig = grad_norm_figure(history, names, smooth=smooth, max_points=300)
     series = [(np.asarray(t.x if t.x is not None else [], float), np.asarray(t.y if t.y is not None else [], float),
                t.line.color or GRAD) for t in fig.data]
+    labels = _layer_labels(names, len(fig.data))   # as typed: lines_svg escapes them for SVG
     return lines_svg([dict(series=series, log=True)], width, height,
-                     legend=[(t.name, t.line.color or GRAD) for t in fig.data])
+                     legend=[(label, t.line.color or GRAD) for label, t in zip(labels, fig.data)])
 
 
 def _mix(a: str, b: str, t: float) -> str:

@@ -4,6 +4,7 @@
     tr = Trainer(cfg)                   # builds the dataset, the vizgrad nn.Sequential and the optimizer
     tr.run(500)                         # 500 minibatch updates (stops early if training diverges)
     tr.history.test_acc[-1]             # metrics every `eval_every` steps; batch loss and grad norms every step
+                                        # (at most HISTORY_POINTS points each: long runs are thinned, see History)
     g = tr.predict_grid(60, 6.0)        # decision-boundary heatmap: g.z[i, j] = P(class 1) at (g.xs[j], g.ys[i])
     tr.neuron_outputs_grid(0, 3)        # hidden layer 0, unit 3, over the input plane
     tr.diverged, tr.diverged_op         # e.g. "step 12: loss is inf ...", "MulBackward0"
@@ -29,15 +30,52 @@ from vizgrad.models import (DEFAULT_LIMITS, ConfigError, Limits, NetConfig, buil
                             output_size)
 from vizgrad.tensor import Tensor
 
-__all__ = ["Trainer", "History", "StepInfo", "Grid", "loss_curve_csv", "find_nonfinite_forward",
+__all__ = ["Trainer", "History", "HISTORY_POINTS", "StepInfo", "Grid", "loss_curve_csv", "find_nonfinite_forward",
            "find_nonfinite_backward", "NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError"]
+
+
+HISTORY_POINTS = 2000
+"""At most this many points per History series (a new History reads it when made). A longer run keeps
+its first point, every 2**k-th point after it, and always the latest one (see History)."""
+
+
+def _record(cols, values, n: int, stride: int, cap: int) -> tuple[int, int]:
+    """Append one point (the n-th, counting from 0) to the parallel lists `cols`, which hold the
+    points 0, stride, 2 stride, ... recorded so far plus, when n - 1 is not on that grid, the
+    latest point n - 1 (provisional: the next point replaces it). When the lists grow past `cap`,
+    every second grid point is dropped and the stride doubles. Returns the new (n, stride).
+    Amortised O(1): a halving costs O(cap) and the next one is at least cap / 2 points away."""
+    if (n - 1) % stride:  # the last point is the provisional latest one: this point replaces it
+        for c in cols:
+            c.pop()
+    for c, v in zip(cols, values):
+        c.append(v)
+    n += 1
+    size = len(cols[0])
+    if size > cap:
+        on_grid = size if (n - 1) % stride == 0 else size - 1   # the points on the grid
+        stride *= 2
+        tail = (n - 1) % stride != 0                            # the latest point is off the new grid
+        for c in cols:
+            latest = c[-1]
+            del c[on_grid:]
+            del c[1::2]
+            if tail:
+                c.append(latest)
+    return n, stride
 
 
 @dataclass
 class History:
     """Per step: step, epoch, batch_loss (data loss of the minibatch), grad_norms (one L2 norm per
     Linear layer's weight gradient, input side first). Per evaluation (every eval_every steps, and
-    at step 0): eval_step, eval_epoch, train_loss, test_loss, train_acc, test_acc (NaN for regression)."""
+    at step 0): eval_step, eval_epoch, train_loss, test_loss, train_acc, test_acc (NaN for regression).
+
+    Bounded: each series holds at most max_points points (default HISTORY_POINTS). Until then it
+    holds every point; after that the older points are thinned by halving: the first point, every
+    step_stride-th step (eval_stride-th evaluation) after it, and always the latest one, so a
+    series spans the whole run at any length, and recording stays amortised O(1). Record through
+    record_step / record_eval (the lists are for reading)."""
     step: list = field(default_factory=list)
     epoch: list = field(default_factory=list)
     batch_loss: list = field(default_factory=list)
@@ -48,14 +86,38 @@ class History:
     test_loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)
+    max_points: int = field(default_factory=lambda: HISTORY_POINTS, repr=False)
+    steps_seen: int = field(default=0, repr=False)    # record_step calls so far
+    evals_seen: int = field(default=0, repr=False)    # record_eval calls so far
+    step_stride: int = field(default=1, repr=False)   # recorded steps are 1 in this many (plus the latest)
+    eval_stride: int = field(default=1, repr=False)
+
+    def __post_init__(self):
+        if isinstance(self.max_points, bool) or not isinstance(self.max_points, (int, np.integer)) \
+                or self.max_points < 4:
+            raise ValueError(f"max_points must be a whole number >= 4, got {self.max_points!r}")
+        self.max_points = int(self.max_points)
+
+    def record_step(self, step: int, epoch: float, batch_loss: float, grad_norms: tuple) -> None:
+        self.steps_seen, self.step_stride = _record(
+            (self.step, self.epoch, self.batch_loss, self.grad_norms), (step, epoch, batch_loss, grad_norms),
+            self.steps_seen, self.step_stride, self.max_points)
+
+    def record_eval(self, step: int, epoch: float, metrics: dict) -> None:
+        """metrics: train_loss, test_loss, train_acc, test_acc (Trainer.evaluate)."""
+        self.evals_seen, self.eval_stride = _record(
+            (self.eval_step, self.eval_epoch, self.train_loss, self.test_loss, self.train_acc, self.test_acc),
+            (step, epoch, metrics["train_loss"], metrics["test_loss"], metrics["train_acc"], metrics["test_acc"]),
+            self.evals_seen, self.eval_stride, self.max_points)
 
     def grad_norm_array(self) -> np.ndarray:
-        """(steps, layers) array of the weight-gradient norms."""
+        """(recorded steps, layers) array of the weight-gradient norms."""
         if not self.grad_norms:
             return np.zeros((0, 0))
         return np.array(self.grad_norms, dtype=np.float64).reshape(len(self.grad_norms), -1)
 
     def __len__(self):
+        """The number of recorded steps (at most max_points; Trainer.steps counts them all)."""
         return len(self.step)
 
 
@@ -327,11 +389,7 @@ class Trainer:
                 return self._diverge(X, T, loss, norms)
             self.optimizer.step()
         self.steps += 1
-        h = self.history
-        h.step.append(self.steps)
-        h.epoch.append(self.epoch)
-        h.batch_loss.append(loss)
-        h.grad_norms.append(norms)
+        self.history.record_step(self.steps, self.epoch, loss, norms)
         metrics = self.evaluate(record=True) if self.steps % self.eval_every == 0 else None
         info = StepInfo(self.steps, self.epoch, loss, norms, metrics)
         if self.callbacks and not self._notify(info):
@@ -436,11 +494,7 @@ class Trainer:
                  "train_acc": self._accuracy(out_tr, self.T_train),
                  "test_acc": self._accuracy(out_te, self.T_test)}
         if record:
-            h = self.history
-            h.eval_step.append(self.steps)
-            h.eval_epoch.append(self.epoch)
-            for k, v in m.items():
-                getattr(h, k).append(v)
+            self.history.record_eval(self.steps, self.epoch, m)
         return m
 
     def predict(self, points) -> np.ndarray:
@@ -512,7 +566,8 @@ class Trainer:
 
 def loss_curve_csv(history: History) -> str:
     """The evaluated metrics as CSV: step,epoch,train_loss,test_loss,train_acc,test_acc (accuracy
-    empty for regression)."""
+    empty for regression). The recorded evaluations: every one in a run shorter than
+    history.max_points, else the first, every eval_stride-th and the latest (see History)."""
     buf = io.StringIO()
     buf.write("step,epoch,train_loss,test_loss,train_acc,test_acc\n")
 
