@@ -1,4 +1,9 @@
-"""Shared page plumbing (not a page itself).
+"""Shared page plumbing (not a page itself): the page registry, the navigation guard, warm-up
+and the markdown escaper.
+
+`PAGES` is the one list of pages: app.py builds st.navigation from it, the home page links to
+each, the tests open each. Adding a page is its file in pages/, its model in vizgrad/app/ (where it
+has one) and one row here.
 
 `ensure_app_navigation()` must run first in every page. Streamlit treats a `pages/` folder next to
 the entry script as a legacy (v1) multipage app until the entry script has called st.navigation
@@ -20,9 +25,38 @@ import importlib
 import re
 import threading
 import time
+from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str       # the page file, relative to the app's root
+    title: str
+    icon: str       # a Material icon shortcode
+    url_path: str   # where it lives in the URL ("" for home); shared links depend on it: never rename
+    blurb: str      # one line for the home page's link card
+
+
+PAGES = (
+    PageInfo("pages/home.py", "Home", ":material/home:", "", "What vizgrad is, with a live example."),
+    PageInfo("pages/playground.py", "Expression Playground", ":material/function:", "playground",
+             "Type a formula; see its graph, value and every gradient."),
+    PageInfo("pages/walkthrough.py", "Backprop Walkthrough", ":material/footprint:", "walkthrough",
+             "Step through the backward pass, one chain-rule step at a time."),
+    PageInfo("pages/network.py", "Network Playground", ":material/hub:", "network",
+             "Train a small network live and watch its gradients."),
+    PageInfo("pages/lessons.py", "Lessons", ":material/school:", "lessons",
+             "A guided tour of autograd, from requires_grad to custom Functions."),
+)
+HOME = PAGES[0]
+
+
+def page(url_path: str) -> PageInfo:
+    """The registry row of the page at this URL path."""
+    return next(p for p in PAGES if p.url_path == url_path)
+
 
 # the modules the pages use (and pandas, which plotly and Streamlit import lazily)
 WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.io", "vizgrad", "vizgrad.graph", "vizgrad.plot",

@@ -1,7 +1,7 @@
 """Home: what vizgrad is, a live example graph, and a link to every page."""
 import streamlit as st
 
-from pages._common import ensure_app_navigation
+from pages._common import HOME, PAGES, ensure_app_navigation
 
 ensure_app_navigation()
 
@@ -25,18 +25,9 @@ st.caption("`z = x**2 + y**3` at x = 2, y = 3, after `z.backward()`: "
 st.plotly_chart(figure(z), key="home_graph", theme=None, width="content")
 
 st.subheader("Where to go")
-cols = st.columns(4)
-links = [
-    ("pages/playground.py", "Expression Playground", ":material/function:",
-     "Type a formula; see its graph, value and every gradient."),
-    ("pages/walkthrough.py", "Backprop Walkthrough", ":material/footprint:",
-     "Step through the backward pass, one chain-rule step at a time."),
-    ("pages/network.py", "Network Playground", ":material/hub:",
-     "Train a small network live and watch its gradients."),
-    ("pages/lessons.py", "Lessons", ":material/school:",
-     "A guided tour of autograd, from requires_grad to custom Functions."),
-]
-for col, (path, title, icon, text) in zip(cols, links):
+links = [p for p in PAGES if p is not HOME]
+cols = st.columns(len(links))
+for col, p in zip(cols, links):
     with col.container(border=True):
-        st.page_link(path, label=title, icon=icon)
-        st.caption(text)
+        st.page_link(p.path, label=p.title, icon=p.icon)
+        st.caption(p.blurb)

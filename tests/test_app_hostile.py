@@ -4,6 +4,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages._common import HOME
+from pages._common import PAGES as REGISTRY
+
 ROOT = Path(__file__).resolve().parents[1]
 
 HOSTILE = [
@@ -22,7 +25,7 @@ HOSTILE = [
     {"dataset": "spiral' OR 1=1", "hidden": "99,99,99,99,99,99,99,99", "lr": "1e309", "seed": "-1"},
     {"features": "x1,rm -rf", "batch": "0", "act": "evil"},
 ]
-PAGES = ["pages/playground.py", "pages/walkthrough.py", "pages/network.py", "pages/lessons.py"]
+PAGES = [p.path for p in REGISTRY if p is not HOME]
 
 
 @pytest.mark.parametrize("page", PAGES)
