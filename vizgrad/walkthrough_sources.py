@@ -11,24 +11,40 @@ Playground's URL state or its examples), a small network (a 2-3-1 MLP), or a les
 
 Every problem (a bad expression, an unknown lesson) becomes `Source.error`, a sentence for
 the page; nothing raises out of `from_query` or `prepare`.
+
+Bounds (the page serves untrusted links): a walk keeps every step's numbers, so `prepare` first
+counts the graph on the engine's side (`vizgrad.walkthrough.graph_size`) and refuses one with more
+than MAX_STEPS steps or more than MAX_STORED_ELEMENTS stored numbers before tracing anything; an
+expression is evaluated under the same element budget (WALK_LIMITS). The Walk refers to no tensor or
+engine node and has no reference cycles: dropping it frees its arrays at once.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
 import vizgrad as vg
 from vizgrad import graph as vgraph
-from vizgrad.expr import ExprError, Variable, evaluate
+from vizgrad.expr import DEFAULT_LIMITS, ExprError, Variable, evaluate
 from vizgrad.graph import format_value
 from vizgrad.playground import EXAMPLES, State, run
 from vizgrad.tensor import Tensor
-from vizgrad.walkthrough import Step, final_grads, steps
+from vizgrad import walkthrough as vwalk
+from vizgrad.walkthrough import Step, final_grads, steps  # noqa: F401  (steps: part of this module's API)
 
 NETWORKS = {"mlp": "A 2-3-1 MLP (tanh) with MSE loss on 4 points"}
 MAX_STEPS = 400           # longer graphs are refused: stepping through them teaches nothing
+# A walk keeps, across its steps, values, contributions, local derivatives and running gradients
+# (references where the numbers already exist, new arrays where they are new). Its upper bound
+# (walkthrough.graph_size) may be at most this many numbers: 2e6 float32/float64 values are 8-16 MB
+# per session at most; a graph is refused before it is traced when it would need more.
+MAX_STORED_ELEMENTS = 2_000_000
+# An expression for the walkthrough may compute at most this much (the expression language's
+# weighted element operations; the Expression Playground allows DEFAULT_LIMITS.max_work), so that
+# evaluating a link the walk then refuses costs little too.
+WALK_LIMITS = replace(DEFAULT_LIMITS, max_work=min(DEFAULT_LIMITS.max_work, MAX_STORED_ELEMENTS))
 FD_TOL = 1e-2             # relative tolerance of the finite-difference check (float32 analytic grads)
 
 
@@ -62,10 +78,16 @@ class Source:
 def from_state(state: State) -> Source:
     """An expression with its variables (the Expression Playground's state)."""
     query = state.to_query()
-    out = run(state, checks=False)
+    out = run(state, limits=WALK_LIMITS, checks=False)
+    vwalk.dispose(out.graph)  # the playground's traced graph: not needed here, and a cycle holding the engine's
+    _drop_traceback(out.error)
     title = f"f = {state.expr}"
     if not out.ok:
-        if out.error is not None:
+        if out.error is not None and out.error.message.startswith("too much computation"):
+            msg = (f"This expression is too big to walk through: the walkthrough keeps the numbers of every "
+                   f"step, so it evaluates at most {WALK_LIMITS.max_work:,.0f} operations (the Expression "
+                   f"Playground allows {DEFAULT_LIMITS.max_work:,.0f}). Try smaller tensors or a shorter expression.")
+        elif out.error is not None:
             msg = f"The expression can't be evaluated: {out.error.message}"
             if out.error.col:
                 msg += f" (column {out.error.col})"
@@ -82,11 +104,24 @@ def from_state(state: State) -> Source:
 
     def f(vals: dict) -> float:
         variables = {n: Variable(vals.get(n, values[n]), state.vars[n].requires_grad) for n in values}
-        o = evaluate(expr, variables).output
+        o = evaluate(expr, variables, WALK_LIMITS).output
         return float(np.sum(np.asarray(o.detach().numpy(), dtype=np.float64)))
 
     note = "" if res.output.numel() == 1 else "The output is not a scalar: the walkthrough backpropagates its sum."
     return Source("expr", title, query, root=res.output, leaves=leaves, f=f, warnings=list(out.warnings), note=note)
+
+
+def _drop_traceback(err) -> None:
+    """Forget where an error was raised: its traceback's frames (a reference cycle with the error) hold
+    the partly evaluated tensors until a garbage collection. Only the message is needed."""
+    seen, todo = set(), [err]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        e.__traceback__ = None
+        todo += [e.__cause__, e.__context__]
 
 
 def from_function(fn: Callable, leaves: dict, title: str, query: dict, kind: str = "lesson",
@@ -146,6 +181,7 @@ def from_lesson(lesson_id: str) -> Source:
     for n, d in g.nodes(data=True):
         if d["kind"] == "tensor" and d["is_leaf"] and d["requires_grad"]:
             leaves[d["label"]] = None
+    vwalk.dispose(g)
     return Source("lesson", lesson.title, query, root=root, leaves=leaves,
                   note="The graph the lesson's code returns (its leaves' .grad come from the lesson's own backward).")
 
@@ -199,11 +235,14 @@ class Check:
 
 @dataclass
 class Walk:
+    # what the source is (kind, title, query, note, warnings): prepare() keeps a copy without its
+    # tensors, parameters and function, so a Walk refers to nothing of the engine's graph
     source: Source
     steps: list[Step] = field(default_factory=list)
-    graph: object = None                         # the traced graph (after backward)
+    graph: object = None                         # the traced graph (after backward), a walkthrough.PlainDiGraph
     checks: list[Check] = field(default_factory=list)
     error: str | None = None
+    size: vwalk.GraphSize | None = None          # the graph as counted before the walk was built
 
     @property
     def ok(self) -> bool:
@@ -222,23 +261,52 @@ class Walk:
         return all(c.matches_backward and c.matches_numeric is not False for c in self.checks)
 
 
+def _described(src: Source) -> Source:
+    """The source without what holds the engine's graph (root, leaf tensors, parameters, function)."""
+    return replace(src, root=None, leaves=dict.fromkeys(src.leaves), params=None, f=None,
+                   warnings=list(src.warnings))
+
+
+def too_big(size: vwalk.GraphSize) -> str | None:
+    """Why a graph of this size is not walked through (None when it is within the limits)."""
+    if 2 * size.ops > MAX_STEPS:
+        n = f"more than {MAX_STEPS}" if not size.complete else str(2 * size.ops)
+        return (f"This graph has {n} steps; the walkthrough shows graphs of up to {MAX_STEPS}. "
+                "Try a smaller expression.")
+    if size.elements > MAX_STORED_ELEMENTS:
+        more = "more than " if not size.complete else ""
+        return (f"This graph is too big to walk through: its tensors (of up to {size.largest:,} numbers) would "
+                f"make the walkthrough keep {more}{size.elements:,} numbers across its steps, and it keeps at "
+                f"most {MAX_STORED_ELEMENTS:,}. Try smaller tensors or fewer operations.")
+    return None
+
+
 def prepare(src: Source) -> Walk:
-    """Run the source's backward pass step by step and check the result."""
-    w = Walk(src)
+    """Run the source's backward pass step by step and check the result (within the module's bounds)."""
+    w = Walk(_described(src))
     if not src.ok:
         w.error = src.error
         return w
-    try:
-        with np.errstate(all="ignore"):
-            w.steps = steps(src.root, params=src.params)
-        w.graph = vgraph.trace(src.root, params=src.params)
-    except Exception as e:  # an engine failure is a message, never a crash
+    try:  # counted on the engine's graph: nothing is traced or copied for a graph that is refused
+        w.size = vwalk.graph_size(src.root, max_ops=MAX_STEPS // 2, max_elements=MAX_STORED_ELEMENTS)
+    except Exception as e:
         w.error = f"Could not walk through this graph: {e}"
         return w
-    if len(w.steps) > MAX_STEPS:
-        w.error = (f"This graph has {len(w.steps)} steps; the walkthrough shows graphs of up to {MAX_STEPS}. "
-                   "Try a smaller expression.")
+    w.error = too_big(w.size)
+    if w.error:
         return w
+    g = None
+    try:
+        with np.errstate(all="ignore"):
+            g = vwalk.traced(src.root, params=src.params)
+            w.steps = vwalk.walk_graph(g)
+        w.graph = vwalk.detached(g)
+    except Exception as e:  # an engine failure is a message, never a crash
+        w.steps = []
+        w.error = f"Could not walk through this graph: {e}"
+        return w
+    finally:
+        vwalk.dispose(g)
     w.checks = _checks(src, w.steps, w.graph)
     return w
 
@@ -388,6 +456,9 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
     g = step_graph(w, k)
     fig = figure(g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges,
                  dim_others=focus, theme=theme, show_shapes=show_shapes, max_height=640)
+    # a plotly figure is a web of reference cycles: it must not keep the step's graph (and through it
+    # the walk's arrays) alive after the page has drawn it, until a garbage collection
+    fig._vizgrad["graph"] = None
     lay = fig._vizgrad["layout"]
     pending = [i for i, n in enumerate(lay.ids) if n not in step.done_nodes and n not in step.highlight_nodes]
     if pending:
