@@ -15,7 +15,9 @@ the page; nothing raises out of `from_query` or `prepare`.
 Bounds (the page serves untrusted links): a walk keeps every step's numbers, so `prepare` first
 counts the graph on the engine's side (`vizgrad.walkthrough.graph_size`) and refuses one with more
 than MAX_STEPS steps or more than MAX_STORED_ELEMENTS stored numbers before tracing anything; an
-expression is evaluated under the same element budget (WALK_LIMITS). The Walk refers to no tensor or
+expression is evaluated under the same element budget (WALK_LIMITS). The finite-difference check
+evaluates the function at most MAX_FD_EVALUATIONS times per walk (and within MAX_FD_WORK), on a
+deterministic sample of elements when the leaves are bigger. The Walk refers to no tensor or
 engine node and has no reference cycles: dropping it frees its arrays at once.
 """
 from __future__ import annotations
@@ -45,6 +47,11 @@ MAX_STORED_ELEMENTS = 2_000_000
 # weighted element operations; the Expression Playground allows DEFAULT_LIMITS.max_work), so that
 # evaluating a link the walk then refuses costs little too.
 WALK_LIMITS = replace(DEFAULT_LIMITS, max_work=min(DEFAULT_LIMITS.max_work, MAX_STORED_ELEMENTS))
+# The finite-difference check: at most this many evaluations of the source's function per walk (two
+# per checked element), and at most MAX_FD_WORK elements computed by them together (each evaluation
+# recomputes the whole graph, about GraphSize.forward elements); beyond that, a sample of elements.
+MAX_FD_EVALUATIONS = 512
+MAX_FD_WORK = 20_000_000
 FD_TOL = 1e-2             # relative tolerance of the finite-difference check (float32 analytic grads)
 
 
@@ -60,6 +67,7 @@ class Source:
     error: str | None = None
     warnings: list = field(default_factory=list)
     note: str = ""                               # one line about what this is
+    f_eps: float = float(np.finfo(np.float64).eps)  # the precision f computes in (expressions: float32)
 
     @property
     def key(self) -> tuple:
@@ -108,7 +116,8 @@ def from_state(state: State) -> Source:
         return float(np.sum(np.asarray(o.detach().numpy(), dtype=np.float64)))
 
     note = "" if res.output.numel() == 1 else "The output is not a scalar: the walkthrough backpropagates its sum."
-    return Source("expr", title, query, root=res.output, leaves=leaves, f=f, warnings=list(out.warnings), note=note)
+    return Source("expr", title, query, root=res.output, leaves=leaves, f=f, warnings=list(out.warnings), note=note,
+                  f_eps=float(np.finfo(np.float32).eps))  # the expression language computes in float32
 
 
 def _drop_traceback(err) -> None:
@@ -228,9 +237,16 @@ class Check:
     label: str
     walkthrough: np.ndarray | None
     backward: np.ndarray | None
-    numeric: np.ndarray | None
+    numeric: np.ndarray | None                   # finite differences (NaN at elements not sampled)
     matches_backward: bool
     matches_numeric: bool | None                 # None: no finite-difference check possible
+    fd_checked: int = 0                          # elements compared with finite differences
+    fd_elements: int = 0                         # the tensor's elements
+
+    @property
+    def sampled(self) -> bool:
+        """Finite differences covered only some of the tensor's elements (the evaluation budget)."""
+        return self.fd_checked < self.fd_elements
 
 
 @dataclass
@@ -243,6 +259,7 @@ class Walk:
     checks: list[Check] = field(default_factory=list)
     error: str | None = None
     size: vwalk.GraphSize | None = None          # the graph as counted before the walk was built
+    fd_evaluations: int = 0                      # evaluations the finite-difference check made
 
     @property
     def ok(self) -> bool:
@@ -259,6 +276,17 @@ class Walk:
     @property
     def all_match(self) -> bool:
         return all(c.matches_backward and c.matches_numeric is not False for c in self.checks)
+
+    @property
+    def fd_note(self) -> str:
+        """A sentence when finite differences checked only a sample of the elements, else ''."""
+        part = [c for c in self.checks if c.fd_elements and c.sampled]
+        if not part:
+            return ""
+        checked = sum(c.fd_checked for c in self.checks if c.fd_elements)
+        total = sum(c.fd_elements for c in self.checks if c.fd_elements)
+        return (f"Finite differences sampled {checked:,} of {total:,} elements ({self.fd_evaluations:,} "
+                f"evaluations of the function; the walkthrough makes at most {MAX_FD_EVALUATIONS:,} per graph).")
 
 
 def _described(src: Source) -> Source:
@@ -307,37 +335,91 @@ def prepare(src: Source) -> Walk:
         return w
     finally:
         vwalk.dispose(g)
-    w.checks = _checks(src, w.steps, w.graph)
+    budget = min(MAX_FD_EVALUATIONS, MAX_FD_WORK // max(1, w.size.forward))
+    w.checks, w.fd_evaluations = _checks(src, w.steps, w.graph, budget)
     return w
+
+
+def central_differences_at(f: Callable, values: dict, name: str, indices, min_step: float = 0.0) -> np.ndarray:
+    """d f / d values[name] by central differences (float64) at the given flat element indices:
+    two evaluations of f per index, with steps of 1e-4 (relative) or at least `min_step`."""
+    base = np.asarray(values[name], dtype=np.float64)
+    work = base.reshape(-1).copy()
+    arg = work.reshape(base.shape)          # f sees the perturbed copy; `work` is restored after each element
+    out = np.empty(len(indices))
+    for j, i in enumerate(indices):
+        x0 = float(work[i])
+        h = max(1e-4 * max(1.0, abs(x0)), min_step)
+        fs = []
+        for sgn in (1, -1):
+            work[i] = x0 + sgn * h
+            try:
+                fs.append(f({**values, name: arg}))
+            finally:
+                work[i] = x0
+        out[j] = (fs[0] - fs[1]) / (2 * h)
+    return out
 
 
 def central_differences(f: Callable, values: dict, name: str, max_elems: int = 64) -> np.ndarray | None:
     """d f / d values[name] by central differences (float64), or None when the tensor is too big."""
-    base = np.asarray(values[name], dtype=np.float64)
+    base = np.asarray(values[name])
     if base.size > max_elems:
         return None
-    flat = base.reshape(-1)
-    grad = np.empty_like(flat)
-    for i in range(flat.size):
-        h = 1e-4 * max(1.0, abs(float(flat[i])))
-        fs = []
-        for sgn in (1, -1):
-            pert = flat.copy()
-            pert[i] += sgn * h
-            fs.append(f({**values, name: pert.reshape(base.shape)}))
-        grad[i] = (fs[0] - fs[1]) / (2 * h)
-    return grad.reshape(base.shape)
+    return central_differences_at(f, values, name, range(base.size)).reshape(base.shape)
 
 
-def _close(a, b, tol=FD_TOL) -> bool:
+def fd_shares(sizes: list[int], elements: int) -> list[int]:
+    """How many elements of each tensor to check when `elements` can be checked in all: every element
+    of the small tensors, equal shares of what is left for the bigger ones."""
+    shares = [0] * len(sizes)
+    left = max(0, int(elements))
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    for j, i in enumerate(order):
+        shares[i] = min(sizes[i], left // (len(order) - j))
+        left -= shares[i]
+    return shares
+
+
+def fd_sample(n: int, k: int) -> np.ndarray:
+    """Which k of n flat element indices to check: all of them, or a fixed pseudo-random sample (sorted),
+    the same on every run."""
+    if k >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, size=k, replace=False))
+
+
+def _close(a, b, tol=FD_TOL, atol: float = 0.0) -> bool:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         return False
     return bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b))
-                and np.all(np.abs(a - b) <= tol * np.maximum(1.0, np.abs(b))))
+                and np.all(np.abs(a - b) <= tol * np.maximum(1.0, np.abs(b)) + atol))
 
 
-def _checks(src: Source, step_list: list[Step], g) -> list[Check]:
+def fd_precision(g, eps: float) -> tuple[float, float]:
+    """(step, atol) for central differences of a function computed with relative precision `eps`
+    whose graph is `g`: its rounding error is about eps times the biggest sum of magnitudes a tensor
+    of the graph holds (what a sum() over it adds up), so a difference quotient with step h is off by
+    about that / h. The step balances this against the truncation error (h ~ its cube root); atol
+    is the rounding part of the quotient's error. For float64 functions on small values the step is
+    the usual 1e-4 and atol negligible; for float32 expressions over many elements both grow."""
+    scale = 1.0
+    for _, d in g.nodes(data=True):
+        v = d.get("value") if d["kind"] == "tensor" else None
+        if v is not None and np.size(v):
+            with np.errstate(all="ignore"):
+                m = float(np.sum(np.abs(np.asarray(v, dtype=np.float64))))
+            if np.isfinite(m):
+                scale = max(scale, m)
+    noise = 4 * eps * scale
+    step = float(np.cbrt(noise))
+    return step, noise / step
+
+
+def _checks(src: Source, step_list: list[Step], g, max_evaluations: int = MAX_FD_EVALUATIONS) -> tuple[list[Check], int]:
+    """Each leaf's walked gradient against .backward() and, within `max_evaluations` evaluations of
+    src.f in all, against central differences; returns the checks and the evaluations made."""
     walked = final_grads(step_list)
     leaves = {}
     for n, d in g.nodes(data=True):
@@ -345,32 +427,55 @@ def _checks(src: Source, step_list: list[Step], g) -> list[Check]:
             leaves[d["label"]] = d
     values = {n: np.asarray(t.detach().numpy(), dtype=np.float64) for n, t in src.leaves.items()
               if t is not None}
+    fd_labels = [label for label in leaves if src.f is not None and label in values]
+    step, atol = fd_precision(g, src.f_eps) if fd_labels else (0.0, 0.0)
+    shares = dict(zip(fd_labels, fd_shares([values[n].size for n in fd_labels], max(0, max_evaluations) // 2)))
+    calls = [0]
+
+    def f(vals):
+        calls[0] += 1
+        return src.f(vals)
+
     out = []
     for label, d in leaves.items():
         mine = walked.get(label)
         bw = d["grad"]
-        numeric = None
-        if src.f is not None and label in values:
-            try:
-                with np.errstate(all="ignore"):
-                    numeric = central_differences(src.f, values, label)
-            except Exception:  # a perturbed value left the function's domain
-                numeric = None
+        numeric, ok_num, checked, total = None, None, 0, 0
+        if label in shares:
+            total = int(values[label].size)
+            idx = fd_sample(total, shares[label])
+            if len(idx):
+                try:
+                    with np.errstate(all="ignore"):
+                        at = central_differences_at(f, values, label, idx, min_step=step)
+                    numeric = np.full(values[label].shape, np.nan)
+                    numeric.reshape(-1)[idx] = at
+                    checked = len(idx)
+                except Exception:  # a perturbed value left the function's domain: no check
+                    numeric, total = None, 0
+            if numeric is not None and mine is not None:
+                m = np.asarray(mine, dtype=np.float64)
+                ok_num = m.shape == numeric.shape and _close(m.reshape(-1)[idx], numeric.reshape(-1)[idx], atol=atol)
         ok_bw = (mine is None and bw is None) or (mine is not None and bw is not None and _close(mine, bw, 1e-5))
-        ok_num = None if numeric is None or mine is None else _close(mine, numeric)
-        out.append(Check(label, mine, bw, numeric, ok_bw, ok_num))
-    return out
+        out.append(Check(label, mine, bw, numeric, ok_bw, ok_num, checked, total))
+    return out, calls[0]
 
 
 def comparison_rows(checks: list[Check]) -> list[dict]:
     rows = []
     for c in checks:
         fmt = lambda a: "None" if a is None else format_value(np.asarray(a), max_elems=6, sep=" ")  # noqa: E731
+        if c.numeric is None:  # none possible, or the evaluation budget was spent on the other tensors
+            fd = f"not checked (budget of {MAX_FD_EVALUATIONS} evaluations)" if c.fd_elements else "—"
+        elif c.sampled:
+            fd = f"sampled {c.fd_checked} of {c.fd_elements} elements"
+        else:
+            fd = fmt(np.asarray(c.numeric, dtype=np.float32))
         rows.append({
             "tensor": c.label,
             "walkthrough": fmt(c.walkthrough),
             ".backward() → .grad": fmt(c.backward),
-            "finite differences": "—" if c.numeric is None else fmt(np.asarray(c.numeric, dtype=np.float32)),
+            "finite differences": fd,
             "vs .backward()": "✓" if c.matches_backward else "✗",
             "vs finite diff.": "—" if c.matches_numeric is None else ("✓" if c.matches_numeric else "✗"),
         })
@@ -514,5 +619,7 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 
 __all__ = ["Source", "Walk", "Check", "from_query", "from_state", "from_function", "from_lesson", "from_example",
-           "mlp", "prepare", "normalize_query", "step_from_query", "running", "running_grads", "step_graph", "step_figure",
-           "describe", "comparison_rows", "central_differences", "sources_menu", "ExprError"]
+           "mlp", "prepare", "too_big", "normalize_query", "step_from_query", "running", "running_grads", "step_graph",
+           "step_figure", "describe", "comparison_rows", "central_differences", "central_differences_at", "fd_shares",
+           "fd_sample", "fd_precision", "sources_menu", "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS",
+           "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]
