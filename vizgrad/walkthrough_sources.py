@@ -22,6 +22,7 @@ engine node and has no reference cycles: dropping it frees its arrays at once.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -220,6 +221,11 @@ def normalize_query(params) -> dict:
     if get("net"):
         return {"net": get("net")[:100]}
     return State.from_query(params).to_query()
+
+
+def query_key(params) -> tuple:
+    """A hashable key for the source a URL names (the same as `from_query(params).key`, without building it)."""
+    return tuple(sorted((str(k), str(v)) for k, v in normalize_query(params).items()))
 
 
 def step_from_query(params, n_steps: int) -> int:
@@ -585,25 +591,36 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
     return fig
 
 
-def describe(w: Walk, k: int) -> str:
-    """One or two plain sentences (markdown) on what step k does."""
+# every character CommonMark lets a backslash escape (as pages/_common.plain, which the page passes in)
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_literal(text) -> str:
+    """Markdown that shows `text` as typed (no emphasis, links, images, directives, math or HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def describe(w: Walk, k: int, escape: Callable[[str], str] = md_literal) -> str:
+    """One or two plain sentences (markdown) on what step k does; labels and numbers go through
+    `escape` (they come from variable names and values a link may carry)."""
     s = w.steps[k]
+    e = escape
     if s.phase == "forward":
-        return (f"**Forward pass.** `{s.op}` computes **{s.output_label}** from its inputs. Autograd records "
+        return (f"**Forward pass.** `{s.op}` computes **{e(s.output_label)}** from its inputs. Autograd records "
                 f"this op in the graph (and keeps what its backward will need).")
     ups = format_value(np.asarray(s.upstream), max_elems=4, sep=" ") if s.upstream is not None else "?"
     parts = [f"**Backward pass** through `{s.op}`{' (a custom Function)' if s.custom else ''}. "
-             f"The upstream gradient ∂L/∂{s.output_label} = {ups} is multiplied by each local derivative "
+             f"The upstream gradient ∂L/∂{e(s.output_label)} = {e(ups)} is multiplied by each local derivative "
              f"(the chain rule) and sent to the op's inputs."]
-    acc = [c.label for c in s.inputs if c.accumulates]
+    acc = [e(c.label) for c in s.inputs if c.accumulates]
     if acc:
         parts.append(f"**{', '.join(acc)}** already had a gradient from another use: the new contribution is "
                      f"**added** (`+=`), which is how gradients accumulate when a tensor is used more than once.")
-    red = [c.label for c in s.inputs if c.reduced_from]
+    red = [e(c.label) for c in s.inputs if c.reduced_from]
     if red:
         parts.append(f"For **{', '.join(red)}** the contribution was broadcast in the forward pass, so it is "
                      f"**summed** back to the tensor's shape (Σ).")
-    skipped = [c.label for c in s.inputs if c.contribution is None]
+    skipped = [e(c.label) for c in s.inputs if c.contribution is None]
     if skipped:
         parts.append(f"{', '.join(skipped)} does not require grad: nothing is sent to it.")
     return " ".join(parts)
@@ -619,7 +636,7 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 
 __all__ = ["Source", "Walk", "Check", "from_query", "from_state", "from_function", "from_lesson", "from_example",
-           "mlp", "prepare", "too_big", "normalize_query", "step_from_query", "running", "running_grads", "step_graph",
+           "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running", "running_grads", "step_graph",
            "step_figure", "describe", "comparison_rows", "central_differences", "central_differences_at", "fd_shares",
-           "fd_sample", "fd_precision", "sources_menu", "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS",
+           "fd_sample", "fd_precision", "md_literal", "sources_menu", "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS",
            "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]
