@@ -49,7 +49,8 @@ PAYLOADS = [
     "`code` *em* _u_ &amp; \\",
 ]
 # what must never reach a renderer unescaped
-DANGEROUS = [":red[", "](", "![", "[a]", "[verify", "<img", "<b>", "</b>", "$\\href", "$", "**SECURITY", "&amp;", "`code`"]
+DANGEROUS = [":red[", "](", "![", "[a]", "[verify", "<img", "<b>", "</b>", "$\\href", "$", "**SECURITY", "&amp;",
+             "`code`"]
 
 
 def unescaped(body: str, frag: str) -> bool:

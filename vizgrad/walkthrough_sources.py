@@ -423,7 +423,8 @@ def fd_precision(g, eps: float) -> tuple[float, float]:
     return step, noise / step
 
 
-def _checks(src: Source, step_list: list[Step], g, max_evaluations: int = MAX_FD_EVALUATIONS) -> tuple[list[Check], int]:
+def _checks(src: Source, step_list: list[Step], g,
+            max_evaluations: int = MAX_FD_EVALUATIONS) -> tuple[list[Check], int]:
     """Each leaf's walked gradient against .backward() and, within `max_evaluations` evaluations of
     src.f in all, against central differences; returns the checks and the evaluations made."""
     walked = final_grads(step_list)
@@ -636,7 +637,7 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 
 __all__ = ["Source", "Walk", "Check", "from_query", "from_state", "from_function", "from_lesson", "from_example",
-           "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running", "running_grads", "step_graph",
-           "step_figure", "describe", "comparison_rows", "central_differences", "central_differences_at", "fd_shares",
-           "fd_sample", "fd_precision", "md_literal", "sources_menu", "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS",
-           "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]
+           "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
+           "running_grads", "step_graph", "step_figure", "describe", "comparison_rows", "central_differences",
+           "central_differences_at", "fd_shares", "fd_sample", "fd_precision", "md_literal", "sources_menu",
+           "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]
