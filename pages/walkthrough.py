@@ -5,10 +5,15 @@ step with Previous / Next / the slider / Play. Each step highlights its op in th
 the chain rule with the numbers filled in, and the gradients accumulated so far; the last step
 checks the result against .backward() and finite differences. The URL holds the source and the
 step, so a copied link reopens the same moment. All computation is vizgrad.walkthrough_sources.
+
+A link is untrusted and the server is shared: the walk is built once per source (not on every
+rerun), kept in a session-scoped store that is emptied when the session disconnects (so its
+arrays are freed then, by reference counting), and every text that comes from the URL or the
+user goes into markdown through plain().
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation
+from pages._common import ensure_app_navigation, plain
 
 ensure_app_navigation()
 
@@ -86,7 +91,7 @@ with st.container(border=True):
                 cols = st.columns(min(len(state.vars), 4))
                 for i, (name, spec) in enumerate(state.vars.items()):
                     st.session_state.setdefault(f"wt_v_{name}", spec.text)
-                    cols[i % len(cols)].text_input(f"{name} =", key=f"wt_v_{name}", on_change=edit_expression,
+                    cols[i % len(cols)].text_input(f"{plain(name)} =", key=f"wt_v_{name}", on_change=edit_expression,
                                                    max_chars=4000)
         else:
             st.markdown(" ")
@@ -94,16 +99,36 @@ with st.container(border=True):
                 use_source(State().to_query())
                 st.rerun()
 
-source = ws.from_query(st.session_state.wt_query)
-if st.session_state.get("wt_walk_key") != source.key or "wt_walk" not in st.session_state:
-    st.session_state.wt_walk = ws.prepare(source)
-    st.session_state.wt_walk_key = source.key
-walk = st.session_state.wt_walk
+
+@st.cache_resource(scope="session", on_release=dict.clear, show_spinner=False)
+def walk_store() -> dict:
+    """This session's walk ({"key", "walk"}). Session-scoped: Streamlit releases it (on_release empties
+    it) when the session disconnects, so the walk's arrays are freed then, even while the session
+    object itself waits for a garbage collection."""
+    return {}
+
+
+def current_walk():
+    """The walk of the current source: built when the source changes, never on a rerun for the same
+    source (evaluating the expression and the finite-difference check are the expensive parts).
+    Callbacks and the fragment call this instead of reading a global: the script's globals outlive
+    the run (widget callbacks and the fragment refer to them), and must not keep a walk alive."""
+    store = walk_store()
+    key = ws.query_key(st.session_state.wt_query)
+    if store.get("key") != key or "walk" not in store:
+        store.clear()  # the old walk goes before the new one is built
+        store["walk"] = ws.prepare(ws.from_query(st.session_state.wt_query))
+        store["key"] = key
+    return store["walk"]
+
+
+walk = current_walk()
+source = walk.source
 
 st.session_state.wt_written = ws.normalize_query(source.query)  # the URL names this source from now on
 if not walk.ok:
     st.query_params.from_dict(source.query)
-    st.error(walk.error or "Nothing to walk through.", icon=":material/error:")
+    st.error(plain(walk.error or "Nothing to walk through."), icon=":material/error:")
     st.page_link("pages/playground.py", label="Try it in the Expression Playground", icon=":material/function:",
                  query_params=source.query if source.kind == "expr" else None)
     st.stop()
@@ -113,15 +138,21 @@ if want is not None and not isinstance(want, int):
     st.session_state.wt_step = ws.step_from_query({"step": want}, walk.n)
 st.session_state.wt_step = max(0, min(st.session_state.wt_step, walk.n - 1))
 
-st.markdown(f"Walking through **{source.kind_name}** `{source.title}`" + (f" — {source.note}" if source.note else ""))
+st.markdown(f"Walking through **{source.kind_name}** {plain(source.title)}"
+            + (f" — {plain(source.note)}" if source.note else ""))
 for msg in source.warnings:
-    st.warning(msg, icon=":material/warning:")
+    st.warning(plain(msg), icon=":material/warning:")
 n_forward = sum(1 for s in walk.steps if s.phase == "forward")
 
 
 # ---- stepping ------------------------------------------------------------------------------------
+def literal(rows: list[dict]) -> list[dict]:
+    """Table rows whose cells show as typed (st.table renders markdown in its cells)."""
+    return [{k: plain(v) for k, v in r.items()} for r in rows]
+
+
 def go_to(k: int) -> None:
-    st.session_state.wt_step = max(0, min(k, walk.n - 1))
+    st.session_state.wt_step = max(0, min(k, current_walk().n - 1))
     st.session_state.wt_playing = False
 
 
@@ -131,6 +162,7 @@ def slider_moved() -> None:
 
 @st.fragment(run_every=PLAY_SECONDS if st.session_state.get("wt_playing") else None)
 def stepper() -> None:
+    walk = current_walk()
     if st.session_state.get("wt_playing"):
         if st.session_state.pop("wt_play_started", False):
             pass  # the run that starts playing shows the current step first
@@ -167,10 +199,10 @@ def stepper() -> None:
         head, title = st.columns([1, 3], vertical_alignment="center")
         head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
                    icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
-        title.markdown(f"`{step.title}`")
+        title.markdown(plain(step.title))
         for line in step.equation.split(r" \\ "):
-            st.latex(line)
-        st.markdown(ws.describe(walk, k))
+            st.latex(line)          # labels are LaTeX-escaped by vizgrad.walkthrough
+        st.markdown(ws.describe(walk, k, escape=plain))
 
     opts = st.columns([1, 1, 1, 4])
     focus = opts[0].toggle("focus", value=False, key="wt_focus",
@@ -186,7 +218,7 @@ def stepper() -> None:
     st.markdown("**Gradients so far**")
     rows = ws.running_grads(walk, k)
     if rows:
-        st.table(rows, border="horizontal", hide_index=True)
+        st.table(literal(rows), border="horizontal", hide_index=True)
     else:
         st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂L/∂L = 1 at the output L.")
     if k < walk.n - 1:
@@ -200,10 +232,13 @@ def stepper() -> None:
         else:
             st.error("✗ Some gradients differ (a kink such as relu or abs at 0 can fool finite differences).",
                      icon=":material/cancel:")
-        st.table(walk.comparison, border="horizontal", hide_index=True)
+        st.table(literal(walk.comparison), border="horizontal", hide_index=True)
+        if walk.fd_note:
+            st.caption(walk.fd_note)
 
 
 stepper()
+del walk  # see current_walk()
 
 if source.kind == "expr":
     st.page_link("pages/playground.py", label="Edit this expression in the Expression Playground",

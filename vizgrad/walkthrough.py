@@ -17,12 +17,23 @@ step, so fan-out accumulation appears as separate, visible additions. Node ids a
 
 If `root` has not been backpropagated yet, `steps` calls `root.backward(retain_graph=True)`
 first (a non-scalar root needs `gradient=`).
+
+Memory: the steps hold references to the traced graph's arrays (values, the contributions on its
+edges), not copies; new arrays appear only where a number is new: a local derivative, or a running
+gradient that another contribution was added to. `graph_size(root)` bounds, from the engine's
+graph and before anything is traced, how many numbers a walk of it keeps. `detached(g)` turns a
+traced graph into one that refers to no engine object and has no reference cycles (a networkx
+graph caches views of itself on itself, a cycle), so that dropping a walk frees its arrays at
+once, by reference counting, without waiting for a garbage collection.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 
 from vizgrad import graph as vgraph
@@ -64,7 +75,14 @@ class Step:
     inputs: list[Contribution] = field(default_factory=list)
     highlight_nodes: set = field(default_factory=set)
     highlight_edges: set = field(default_factory=set)
-    done_nodes: set = field(default_factory=set)   # nodes computed (forward) or whose grad is final (backward)
+    # node id -> index of the first step of this phase at which it is done; one dict shared by all
+    # the steps of a phase, so a walk of n steps stores O(n) entries, not a set per step
+    done_at: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def done_nodes(self) -> set:
+        """Nodes computed by now (forward) or whose gradient is final (backward)."""
+        return {n for n, k in self.done_at.items() if k <= self.index}
 
 
 def _num(a, digits: int = 4) -> str:
@@ -74,8 +92,14 @@ def _num(a, digits: int = 4) -> str:
     return format_value(np.asarray(a), max_elems=4, digits=digits, sep=" ").replace("\n", " ")
 
 
+# A label in math mode, shown as typed: labels come from variable and parameter names (an expression's
+# variables are ASCII identifiers, so only _ occurs there), but nothing else may turn into markup.
+_TEX_ESCAPES = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+                "%": r"\%", "_": r"\_", "^": r"\text{\textasciicircum}", "~": r"\text{\textasciitilde}"}
+
+
 def _tex(s: str) -> str:
-    return s.replace("_", r"\_")
+    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in str(s))
 
 
 def substitute_operands(rule: str, args: list[str]) -> str:
@@ -142,45 +166,162 @@ def _local_numeric(fn, g_shape_value, inputs, out_value):
         return None
 
 
-def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]:
-    """The forward and backward steps of the graph behind `root` (see module docstring).
+# ---- how big a walk is, before it is built ----------------------------------------------------------
+@dataclass
+class GraphSize:
+    """What the engine's graph behind a root holds, counted without tracing or copying anything."""
+    ops: int             # op nodes: a walk has two steps per op (forward and backward)
+    tensors: int
+    elements: int        # an upper bound on the numbers (array elements) a walk of the graph stores
+    forward: int         # elements the op outputs hold: about the work of one forward pass
+    largest: int         # the biggest tensor's elements
+    complete: bool       # False when counting stopped early at a bound (the true sizes are larger)
 
-    params: optional {name: tensor} (e.g. dict(model.named_parameters())) to label parameters.
+
+def graph_size(root: Tensor, max_ops: int | None = None, max_elements: int | None = None) -> GraphSize:
+    """Count the graph behind `root`: ops, tensors, and a bound on what a walk of it stores.
+
+    What a walk (its traced graph, its steps, its final check) can hold, in numbers: per tensor its
+    value and its gradient (two arrays of its size), and for a leaf also a finite-difference estimate;
+    per op input, the contribution sent along the edge and the local derivative (as big as the larger
+    of that input and the op's output); per use of a tensor after its first, the new running gradient
+    (and, when one op uses it twice, the sum on their shared edge). Everything else the steps show
+    refers to these arrays. Counting stops as soon as the graph has more than `max_ops` ops or
+    `max_elements` elements (then `complete` is False and the counts are lower bounds).
     """
+    if not isinstance(root, Tensor):
+        raise TypeError("graph_size() expects a vizgrad Tensor")
+    ops = tensors = elements = forward = largest = 0
+    seen_t, seen_f, used = set(), set(), set()
+    stack = [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen_t:
+            continue
+        seen_t.add(id(t))
+        size = int(np.size(t._data))
+        tensors += 1
+        largest = max(largest, size)
+        fn = t.grad_fn
+        elements += (2 if fn is not None else 3) * size
+        if fn is not None and id(fn) not in seen_f:
+            seen_f.add(id(fn))
+            ops += 1
+            forward += size
+            in_op = set()
+            for x in fn.view()[0]:
+                sx = int(np.size(x._data))
+                elements += sx + max(size, sx)
+                if id(x) in used:
+                    elements += sx                  # a running gradient that this use adds to
+                if id(x) in in_op:
+                    elements += sx                  # the sum on the edge this op uses twice
+                used.add(id(x))
+                in_op.add(id(x))
+                if id(x) not in seen_t:
+                    stack.append(x)
+        if (max_ops is not None and ops > max_ops) or (max_elements is not None and elements > max_elements):
+            return GraphSize(ops, tensors, elements, forward, largest, complete=False)
+    return GraphSize(ops, tensors, elements, forward, largest, complete=True)
+
+
+# ---- graphs that reference counting can free ----------------------------------------------------------
+def _cached_views(cls) -> list[str]:
+    return [n for n in dir(cls) if isinstance(inspect.getattr_static(cls, n, None), functools.cached_property)]
+
+
+class PlainDiGraph(nx.DiGraph):
+    """An nx.DiGraph that builds its views (nodes, edges, succ, ...) on each access instead of caching
+    them on the instance: a cached view refers back to its graph, so a plain DiGraph is a reference
+    cycle that only the garbage collector frees, with every array its attributes hold. Copies
+    (`.copy()`) are PlainDiGraphs too."""
+
+
+for _name in _cached_views(nx.DiGraph):
+    setattr(PlainDiGraph, _name, property(inspect.getattr_static(nx.DiGraph, _name).func))
+del _name
+
+
+def dispose(g) -> None:
+    """Break a networkx graph's reference cycles (its cached views) and drop its engine nodes, so that
+    it is freed as soon as the last reference to it goes. The graph stays usable."""
+    if g is None:
+        return
+    g.graph.pop("fns", None)
+    for name in _cached_views(type(g)):
+        g.__dict__.pop(name, None)
+
+
+def detached(g) -> PlainDiGraph:
+    """A copy of the traced graph `g` without its engine nodes (`g.graph['fns']`) and without reference
+    cycles; `g` itself is disposed. Attribute values (the numpy arrays) are shared, not copied."""
+    h = PlainDiGraph()
+    h.graph.update((k, v) for k, v in g.graph.items() if k != "fns")
+    h.add_nodes_from(g.nodes(data=True))
+    h.add_edges_from(g.edges(data=True))
+    dispose(g)
+    return h
+
+
+# ---- the steps ---------------------------------------------------------------------------------------
+def traced(root: Tensor, gradient=None, params: dict | None = None):
+    """The graph behind `root` after backward (run first, retaining the graph, if it has not run), with
+    its engine nodes in `g.graph['fns']` (what `walk_graph` needs for the local derivatives)."""
     if not isinstance(root, Tensor):
         raise TypeError("steps() expects a vizgrad Tensor")
     if root.grad_fn is None:
         raise ValueError("this tensor was not computed from tensors that require grad: there is no graph to walk")
     if root.grad_fn.edge_grads is None:
         root.backward(gradient, retain_graph=True)
-    g = vgraph.trace(root, params=params)
+    return vgraph.trace(root, params=params)
+
+
+def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]:
+    """The forward and backward steps of the graph behind `root` (see module docstring).
+
+    params: optional {name: tensor} (e.g. dict(model.named_parameters())) to label parameters.
+    """
+    g = traced(root, gradient, params)
+    try:
+        return walk_graph(g)
+    finally:
+        dispose(g)
+
+
+def walk_graph(g) -> list[Step]:
+    """The steps of a graph from `traced` (it must still hold its engine nodes)."""
     fns = g.graph.get("fns", {})
     ops = sorted(vgraph.op_nodes(g), key=lambda n: int(n[2:]))  # op ids follow a topological order
+    position = {op: k for k, op in enumerate(ops)}
     labels = {n: d["label"] for n, d in g.nodes(data=True)}
     out: list[Step] = []
 
     # ---- forward: each op computes its output from its inputs -------------------------------
-    done: set = {n for n, d in g.nodes(data=True) if d["kind"] == "tensor" and d["is_leaf"]}
+    done_at = {n: 0 for n, d in g.nodes(data=True) if d["kind"] == "tensor" and d["is_leaf"]}
     for op in ops:
         d = g.nodes[op]
         o = d["output"]
         args = [labels[i] for i in d["inputs"]]
         value = g.nodes[o]["value"]
-        done = done | {op, o}
+        k = len(out)
+        done_at.setdefault(op, k)
+        done_at.setdefault(o, k)
         out.append(Step(
-            index=len(out), phase="forward", node=op, op=d["op"], symbol=d["symbol"],
+            index=k, phase="forward", node=op, op=d["op"], symbol=d["symbol"],
             custom=bool(getattr(fns.get(op), "custom", False)), output=o, output_label=labels[o],
             title=f"{labels[o]} = {_expr(d['symbol'], args)} = {_num(value)}",
             equation=rf"{_tex(labels[o])} = {_tex_expr(d['symbol'], args)} = {_num(value)}",
             value=value, highlight_nodes={op, o, *d["inputs"]},
-            highlight_edges={(i, op) for i in d["inputs"]} | {(op, o)}, done_nodes=set(done)))
+            highlight_edges={(i, op) for i in d["inputs"]} | {(op, o)}, done_at=done_at))
 
     # ---- backward: reverse topological order, seeded with dL/dL = 1 --------------------------
+    # running[t]: t's gradient so far. Never changed in place: an accumulation makes a new array,
+    # so each step can refer to the array it saw instead of keeping a copy.
     running: dict[str, np.ndarray] = {}
     root_id = g.graph["roots"][0]
     seed = g.nodes[root_id]["grad"]
     running[root_id] = np.ones_like(g.nodes[root_id]["value"]) if seed is None else np.asarray(seed)
-    final: set = {root_id}
+    final_at = {root_id: len(out)}
     for op in reversed(ops):
         d = g.nodes[op]
         o = d["output"]
@@ -204,10 +345,10 @@ def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]
                 reduced_from = tuple(np.shape(lv))
             had = i in running
             if c is not None:
-                running[i] = running[i] + c if had else np.asarray(c).copy()
+                running[i] = running[i] + c if had else np.asarray(c)
             contribs.append(Contribution(
                 tensor=i, label=labels[i], index=pos, local_latex=latex[pos], local=lv, contribution=c,
-                reduced_from=reduced_from, running_grad=None if i not in running else running[i].copy(),
+                reduced_from=reduced_from, running_grad=running.get(i),
                 accumulates=had and c is not None, requires_grad=tin["requires_grad"]))
             if c is None:
                 continue
@@ -224,20 +365,21 @@ def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]
                 line += rf" \;\Rightarrow\; \frac{{\partial {L}}}{{\partial {x}}} = {_num(running[i])}"
             eq_lines.append(line)
         # an input's gradient is final once every op that consumes it has run
+        k = len(out)
         for i in d["inputs"]:
-            if all(ops.index(c) >= ops.index(op) for c in g.successors(i)):
-                final.add(i)
-        final.add(op)
+            if all(position[c] >= position[op] for c in g.successors(i)):
+                final_at.setdefault(i, k)
+        final_at.setdefault(op, k)
         parts = [f"{c.label} gets {_num(c.contribution)}" + (" (accumulated)" if c.accumulates else "")
                  for c in contribs if c.contribution is not None]
         out.append(Step(
-            index=len(out), phase="backward", node=op, op=d["op"], symbol=d["symbol"],
+            index=k, phase="backward", node=op, op=d["op"], symbol=d["symbol"],
             custom=bool(getattr(fn, "custom", False)), output=o, output_label=labels[o],
             title=f"{d['op']}: upstream ∂L/∂{labels[o]} = {_num(upstream)}; " + ", ".join(parts),
             equation=r" \\ ".join(eq_lines) if eq_lines else r"\text{no input requires grad}",
             value=g.nodes[o]["value"], upstream=upstream, inputs=contribs,
             highlight_nodes={op, o, *d["inputs"]}, highlight_edges={(i, op) for i in d["inputs"]} | {(op, o)},
-            done_nodes=set(final)))
+            done_at=final_at))
     return out
 
 

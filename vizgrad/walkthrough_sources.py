@@ -11,24 +11,48 @@ Playground's URL state or its examples), a small network (a 2-3-1 MLP), or a les
 
 Every problem (a bad expression, an unknown lesson) becomes `Source.error`, a sentence for
 the page; nothing raises out of `from_query` or `prepare`.
+
+Bounds (the page serves untrusted links): a walk keeps every step's numbers, so `prepare` first
+counts the graph on the engine's side (`vizgrad.walkthrough.graph_size`) and refuses one with more
+than MAX_STEPS steps or more than MAX_STORED_ELEMENTS stored numbers before tracing anything; an
+expression is evaluated under the same element budget (WALK_LIMITS). The finite-difference check
+evaluates the function at most MAX_FD_EVALUATIONS times per walk (and within MAX_FD_WORK), on a
+deterministic sample of elements when the leaves are bigger. The Walk refers to no tensor or
+engine node and has no reference cycles: dropping it frees its arrays at once.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
 import vizgrad as vg
 from vizgrad import graph as vgraph
-from vizgrad.expr import ExprError, Variable, evaluate
+from vizgrad.expr import DEFAULT_LIMITS, ExprError, Variable, evaluate
 from vizgrad.graph import format_value
 from vizgrad.playground import EXAMPLES, State, run
 from vizgrad.tensor import Tensor
-from vizgrad.walkthrough import Step, final_grads, steps
+from vizgrad import walkthrough as vwalk
+from vizgrad.walkthrough import Step, final_grads, steps  # noqa: F401  (steps: part of this module's API)
 
 NETWORKS = {"mlp": "A 2-3-1 MLP (tanh) with MSE loss on 4 points"}
 MAX_STEPS = 400           # longer graphs are refused: stepping through them teaches nothing
+# A walk keeps, across its steps, values, contributions, local derivatives and running gradients
+# (references where the numbers already exist, new arrays where they are new). Its upper bound
+# (walkthrough.graph_size) may be at most this many numbers: 2e6 float32/float64 values are 8-16 MB
+# per session at most; a graph is refused before it is traced when it would need more.
+MAX_STORED_ELEMENTS = 2_000_000
+# An expression for the walkthrough may compute at most this much (the expression language's
+# weighted element operations; the Expression Playground allows DEFAULT_LIMITS.max_work), so that
+# evaluating a link the walk then refuses costs little too.
+WALK_LIMITS = replace(DEFAULT_LIMITS, max_work=min(DEFAULT_LIMITS.max_work, MAX_STORED_ELEMENTS))
+# The finite-difference check: at most this many evaluations of the source's function per walk (two
+# per checked element), and at most MAX_FD_WORK elements computed by them together (each evaluation
+# recomputes the whole graph, about GraphSize.forward elements); beyond that, a sample of elements.
+MAX_FD_EVALUATIONS = 512
+MAX_FD_WORK = 20_000_000
 FD_TOL = 1e-2             # relative tolerance of the finite-difference check (float32 analytic grads)
 
 
@@ -44,6 +68,7 @@ class Source:
     error: str | None = None
     warnings: list = field(default_factory=list)
     note: str = ""                               # one line about what this is
+    f_eps: float = float(np.finfo(np.float64).eps)  # the precision f computes in (expressions: float32)
 
     @property
     def key(self) -> tuple:
@@ -62,10 +87,16 @@ class Source:
 def from_state(state: State) -> Source:
     """An expression with its variables (the Expression Playground's state)."""
     query = state.to_query()
-    out = run(state, checks=False)
+    out = run(state, limits=WALK_LIMITS, checks=False)
+    vwalk.dispose(out.graph)  # the playground's traced graph: not needed here, and a cycle holding the engine's
+    _drop_traceback(out.error)
     title = f"f = {state.expr}"
     if not out.ok:
-        if out.error is not None:
+        if out.error is not None and out.error.message.startswith("too much computation"):
+            msg = (f"This expression is too big to walk through: the walkthrough keeps the numbers of every "
+                   f"step, so it evaluates at most {WALK_LIMITS.max_work:,.0f} operations (the Expression "
+                   f"Playground allows {DEFAULT_LIMITS.max_work:,.0f}). Try smaller tensors or a shorter expression.")
+        elif out.error is not None:
             msg = f"The expression can't be evaluated: {out.error.message}"
             if out.error.col:
                 msg += f" (column {out.error.col})"
@@ -82,11 +113,25 @@ def from_state(state: State) -> Source:
 
     def f(vals: dict) -> float:
         variables = {n: Variable(vals.get(n, values[n]), state.vars[n].requires_grad) for n in values}
-        o = evaluate(expr, variables).output
+        o = evaluate(expr, variables, WALK_LIMITS).output
         return float(np.sum(np.asarray(o.detach().numpy(), dtype=np.float64)))
 
     note = "" if res.output.numel() == 1 else "The output is not a scalar: the walkthrough backpropagates its sum."
-    return Source("expr", title, query, root=res.output, leaves=leaves, f=f, warnings=list(out.warnings), note=note)
+    return Source("expr", title, query, root=res.output, leaves=leaves, f=f, warnings=list(out.warnings), note=note,
+                  f_eps=float(np.finfo(np.float32).eps))  # the expression language computes in float32
+
+
+def _drop_traceback(err) -> None:
+    """Forget where an error was raised: its traceback's frames (a reference cycle with the error) hold
+    the partly evaluated tensors until a garbage collection. Only the message is needed."""
+    seen, todo = set(), [err]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        e.__traceback__ = None
+        todo += [e.__cause__, e.__context__]
 
 
 def from_function(fn: Callable, leaves: dict, title: str, query: dict, kind: str = "lesson",
@@ -146,6 +191,7 @@ def from_lesson(lesson_id: str) -> Source:
     for n, d in g.nodes(data=True):
         if d["kind"] == "tensor" and d["is_leaf"] and d["requires_grad"]:
             leaves[d["label"]] = None
+    vwalk.dispose(g)
     return Source("lesson", lesson.title, query, root=root, leaves=leaves,
                   note="The graph the lesson's code returns (its leaves' .grad come from the lesson's own backward).")
 
@@ -177,6 +223,11 @@ def normalize_query(params) -> dict:
     return State.from_query(params).to_query()
 
 
+def query_key(params) -> tuple:
+    """A hashable key for the source a URL names (the same as `from_query(params).key`, without building it)."""
+    return tuple(sorted((str(k), str(v)) for k, v in normalize_query(params).items()))
+
+
 def step_from_query(params, n_steps: int) -> int:
     """The 0-based step index for the URL's 1-based `step` (clamped; 0 when absent or not a number)."""
     try:
@@ -192,18 +243,29 @@ class Check:
     label: str
     walkthrough: np.ndarray | None
     backward: np.ndarray | None
-    numeric: np.ndarray | None
+    numeric: np.ndarray | None                   # finite differences (NaN at elements not sampled)
     matches_backward: bool
     matches_numeric: bool | None                 # None: no finite-difference check possible
+    fd_checked: int = 0                          # elements compared with finite differences
+    fd_elements: int = 0                         # the tensor's elements
+
+    @property
+    def sampled(self) -> bool:
+        """Finite differences covered only some of the tensor's elements (the evaluation budget)."""
+        return self.fd_checked < self.fd_elements
 
 
 @dataclass
 class Walk:
+    # what the source is (kind, title, query, note, warnings): prepare() keeps a copy without its
+    # tensors, parameters and function, so a Walk refers to nothing of the engine's graph
     source: Source
     steps: list[Step] = field(default_factory=list)
-    graph: object = None                         # the traced graph (after backward)
+    graph: object = None                         # the traced graph (after backward), a walkthrough.PlainDiGraph
     checks: list[Check] = field(default_factory=list)
     error: str | None = None
+    size: vwalk.GraphSize | None = None          # the graph as counted before the walk was built
+    fd_evaluations: int = 0                      # evaluations the finite-difference check made
 
     @property
     def ok(self) -> bool:
@@ -221,55 +283,150 @@ class Walk:
     def all_match(self) -> bool:
         return all(c.matches_backward and c.matches_numeric is not False for c in self.checks)
 
+    @property
+    def fd_note(self) -> str:
+        """A sentence when finite differences checked only a sample of the elements, else ''."""
+        part = [c for c in self.checks if c.fd_elements and c.sampled]
+        if not part:
+            return ""
+        checked = sum(c.fd_checked for c in self.checks if c.fd_elements)
+        total = sum(c.fd_elements for c in self.checks if c.fd_elements)
+        return (f"Finite differences sampled {checked:,} of {total:,} elements ({self.fd_evaluations:,} "
+                f"evaluations of the function; the walkthrough makes at most {MAX_FD_EVALUATIONS:,} per graph).")
+
+
+def _described(src: Source) -> Source:
+    """The source without what holds the engine's graph (root, leaf tensors, parameters, function)."""
+    return replace(src, root=None, leaves=dict.fromkeys(src.leaves), params=None, f=None,
+                   warnings=list(src.warnings))
+
+
+def too_big(size: vwalk.GraphSize) -> str | None:
+    """Why a graph of this size is not walked through (None when it is within the limits)."""
+    if 2 * size.ops > MAX_STEPS:
+        n = f"more than {MAX_STEPS}" if not size.complete else str(2 * size.ops)
+        return (f"This graph has {n} steps; the walkthrough shows graphs of up to {MAX_STEPS}. "
+                "Try a smaller expression.")
+    if size.elements > MAX_STORED_ELEMENTS:
+        more = "more than " if not size.complete else ""
+        return (f"This graph is too big to walk through: its tensors (of up to {size.largest:,} numbers) would "
+                f"make the walkthrough keep {more}{size.elements:,} numbers across its steps, and it keeps at "
+                f"most {MAX_STORED_ELEMENTS:,}. Try smaller tensors or fewer operations.")
+    return None
+
 
 def prepare(src: Source) -> Walk:
-    """Run the source's backward pass step by step and check the result."""
-    w = Walk(src)
+    """Run the source's backward pass step by step and check the result (within the module's bounds)."""
+    w = Walk(_described(src))
     if not src.ok:
         w.error = src.error
         return w
-    try:
-        with np.errstate(all="ignore"):
-            w.steps = steps(src.root, params=src.params)
-        w.graph = vgraph.trace(src.root, params=src.params)
-    except Exception as e:  # an engine failure is a message, never a crash
+    try:  # counted on the engine's graph: nothing is traced or copied for a graph that is refused
+        w.size = vwalk.graph_size(src.root, max_ops=MAX_STEPS // 2, max_elements=MAX_STORED_ELEMENTS)
+    except Exception as e:
         w.error = f"Could not walk through this graph: {e}"
         return w
-    if len(w.steps) > MAX_STEPS:
-        w.error = (f"This graph has {len(w.steps)} steps; the walkthrough shows graphs of up to {MAX_STEPS}. "
-                   "Try a smaller expression.")
+    w.error = too_big(w.size)
+    if w.error:
         return w
-    w.checks = _checks(src, w.steps, w.graph)
+    g = None
+    try:
+        with np.errstate(all="ignore"):
+            g = vwalk.traced(src.root, params=src.params)
+            w.steps = vwalk.walk_graph(g)
+        w.graph = vwalk.detached(g)
+    except Exception as e:  # an engine failure is a message, never a crash
+        w.steps = []
+        w.error = f"Could not walk through this graph: {e}"
+        return w
+    finally:
+        vwalk.dispose(g)
+    budget = min(MAX_FD_EVALUATIONS, MAX_FD_WORK // max(1, w.size.forward))
+    w.checks, w.fd_evaluations = _checks(src, w.steps, w.graph, budget)
     return w
+
+
+def central_differences_at(f: Callable, values: dict, name: str, indices, min_step: float = 0.0) -> np.ndarray:
+    """d f / d values[name] by central differences (float64) at the given flat element indices:
+    two evaluations of f per index, with steps of 1e-4 (relative) or at least `min_step`."""
+    base = np.asarray(values[name], dtype=np.float64)
+    work = base.reshape(-1).copy()
+    arg = work.reshape(base.shape)          # f sees the perturbed copy; `work` is restored after each element
+    out = np.empty(len(indices))
+    for j, i in enumerate(indices):
+        x0 = float(work[i])
+        h = max(1e-4 * max(1.0, abs(x0)), min_step)
+        fs = []
+        for sgn in (1, -1):
+            work[i] = x0 + sgn * h
+            try:
+                fs.append(f({**values, name: arg}))
+            finally:
+                work[i] = x0
+        out[j] = (fs[0] - fs[1]) / (2 * h)
+    return out
 
 
 def central_differences(f: Callable, values: dict, name: str, max_elems: int = 64) -> np.ndarray | None:
     """d f / d values[name] by central differences (float64), or None when the tensor is too big."""
-    base = np.asarray(values[name], dtype=np.float64)
+    base = np.asarray(values[name])
     if base.size > max_elems:
         return None
-    flat = base.reshape(-1)
-    grad = np.empty_like(flat)
-    for i in range(flat.size):
-        h = 1e-4 * max(1.0, abs(float(flat[i])))
-        fs = []
-        for sgn in (1, -1):
-            pert = flat.copy()
-            pert[i] += sgn * h
-            fs.append(f({**values, name: pert.reshape(base.shape)}))
-        grad[i] = (fs[0] - fs[1]) / (2 * h)
-    return grad.reshape(base.shape)
+    return central_differences_at(f, values, name, range(base.size)).reshape(base.shape)
 
 
-def _close(a, b, tol=FD_TOL) -> bool:
+def fd_shares(sizes: list[int], elements: int) -> list[int]:
+    """How many elements of each tensor to check when `elements` can be checked in all: every element
+    of the small tensors, equal shares of what is left for the bigger ones."""
+    shares = [0] * len(sizes)
+    left = max(0, int(elements))
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    for j, i in enumerate(order):
+        shares[i] = min(sizes[i], left // (len(order) - j))
+        left -= shares[i]
+    return shares
+
+
+def fd_sample(n: int, k: int) -> np.ndarray:
+    """Which k of n flat element indices to check: all of them, or a fixed pseudo-random sample (sorted),
+    the same on every run."""
+    if k >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, size=k, replace=False))
+
+
+def _close(a, b, tol=FD_TOL, atol: float = 0.0) -> bool:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         return False
     return bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b))
-                and np.all(np.abs(a - b) <= tol * np.maximum(1.0, np.abs(b))))
+                and np.all(np.abs(a - b) <= tol * np.maximum(1.0, np.abs(b)) + atol))
 
 
-def _checks(src: Source, step_list: list[Step], g) -> list[Check]:
+def fd_precision(g, eps: float) -> tuple[float, float]:
+    """(step, atol) for central differences of a function computed with relative precision `eps`
+    whose graph is `g`: its rounding error is about eps times the biggest sum of magnitudes a tensor
+    of the graph holds (what a sum() over it adds up), so a difference quotient with step h is off by
+    about that / h. The step balances this against the truncation error (h ~ its cube root); atol
+    is the rounding part of the quotient's error. For float64 functions on small values the step is
+    the usual 1e-4 and atol negligible; for float32 expressions over many elements both grow."""
+    scale = 1.0
+    for _, d in g.nodes(data=True):
+        v = d.get("value") if d["kind"] == "tensor" else None
+        if v is not None and np.size(v):
+            with np.errstate(all="ignore"):
+                m = float(np.sum(np.abs(np.asarray(v, dtype=np.float64))))
+            if np.isfinite(m):
+                scale = max(scale, m)
+    noise = 4 * eps * scale
+    step = float(np.cbrt(noise))
+    return step, noise / step
+
+
+def _checks(src: Source, step_list: list[Step], g,
+            max_evaluations: int = MAX_FD_EVALUATIONS) -> tuple[list[Check], int]:
+    """Each leaf's walked gradient against .backward() and, within `max_evaluations` evaluations of
+    src.f in all, against central differences; returns the checks and the evaluations made."""
     walked = final_grads(step_list)
     leaves = {}
     for n, d in g.nodes(data=True):
@@ -277,32 +434,55 @@ def _checks(src: Source, step_list: list[Step], g) -> list[Check]:
             leaves[d["label"]] = d
     values = {n: np.asarray(t.detach().numpy(), dtype=np.float64) for n, t in src.leaves.items()
               if t is not None}
+    fd_labels = [label for label in leaves if src.f is not None and label in values]
+    step, atol = fd_precision(g, src.f_eps) if fd_labels else (0.0, 0.0)
+    shares = dict(zip(fd_labels, fd_shares([values[n].size for n in fd_labels], max(0, max_evaluations) // 2)))
+    calls = [0]
+
+    def f(vals):
+        calls[0] += 1
+        return src.f(vals)
+
     out = []
     for label, d in leaves.items():
         mine = walked.get(label)
         bw = d["grad"]
-        numeric = None
-        if src.f is not None and label in values:
-            try:
-                with np.errstate(all="ignore"):
-                    numeric = central_differences(src.f, values, label)
-            except Exception:  # a perturbed value left the function's domain
-                numeric = None
+        numeric, ok_num, checked, total = None, None, 0, 0
+        if label in shares:
+            total = int(values[label].size)
+            idx = fd_sample(total, shares[label])
+            if len(idx):
+                try:
+                    with np.errstate(all="ignore"):
+                        at = central_differences_at(f, values, label, idx, min_step=step)
+                    numeric = np.full(values[label].shape, np.nan)
+                    numeric.reshape(-1)[idx] = at
+                    checked = len(idx)
+                except Exception:  # a perturbed value left the function's domain: no check
+                    numeric, total = None, 0
+            if numeric is not None and mine is not None:
+                m = np.asarray(mine, dtype=np.float64)
+                ok_num = m.shape == numeric.shape and _close(m.reshape(-1)[idx], numeric.reshape(-1)[idx], atol=atol)
         ok_bw = (mine is None and bw is None) or (mine is not None and bw is not None and _close(mine, bw, 1e-5))
-        ok_num = None if numeric is None or mine is None else _close(mine, numeric)
-        out.append(Check(label, mine, bw, numeric, ok_bw, ok_num))
-    return out
+        out.append(Check(label, mine, bw, numeric, ok_bw, ok_num, checked, total))
+    return out, calls[0]
 
 
 def comparison_rows(checks: list[Check]) -> list[dict]:
     rows = []
     for c in checks:
         fmt = lambda a: "None" if a is None else format_value(np.asarray(a), max_elems=6, sep=" ")  # noqa: E731
+        if c.numeric is None:  # none possible, or the evaluation budget was spent on the other tensors
+            fd = f"not checked (budget of {MAX_FD_EVALUATIONS} evaluations)" if c.fd_elements else "—"
+        elif c.sampled:
+            fd = f"sampled {c.fd_checked} of {c.fd_elements} elements"
+        else:
+            fd = fmt(np.asarray(c.numeric, dtype=np.float32))
         rows.append({
             "tensor": c.label,
             "walkthrough": fmt(c.walkthrough),
             ".backward() → .grad": fmt(c.backward),
-            "finite differences": "—" if c.numeric is None else fmt(np.asarray(c.numeric, dtype=np.float32)),
+            "finite differences": fd,
             "vs .backward()": "✓" if c.matches_backward else "✗",
             "vs finite diff.": "—" if c.matches_numeric is None else ("✓" if c.matches_numeric else "✗"),
         })
@@ -388,6 +568,9 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
     g = step_graph(w, k)
     fig = figure(g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges,
                  dim_others=focus, theme=theme, show_shapes=show_shapes, max_height=640)
+    # a plotly figure is a web of reference cycles: it must not keep the step's graph (and through it
+    # the walk's arrays) alive after the page has drawn it, until a garbage collection
+    fig._vizgrad["graph"] = None
     lay = fig._vizgrad["layout"]
     pending = [i for i, n in enumerate(lay.ids) if n not in step.done_nodes and n not in step.highlight_nodes]
     if pending:
@@ -409,25 +592,36 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
     return fig
 
 
-def describe(w: Walk, k: int) -> str:
-    """One or two plain sentences (markdown) on what step k does."""
+# every character CommonMark lets a backslash escape (as pages/_common.plain, which the page passes in)
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_literal(text) -> str:
+    """Markdown that shows `text` as typed (no emphasis, links, images, directives, math or HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def describe(w: Walk, k: int, escape: Callable[[str], str] = md_literal) -> str:
+    """One or two plain sentences (markdown) on what step k does; labels and numbers go through
+    `escape` (they come from variable names and values a link may carry)."""
     s = w.steps[k]
+    e = escape
     if s.phase == "forward":
-        return (f"**Forward pass.** `{s.op}` computes **{s.output_label}** from its inputs. Autograd records "
+        return (f"**Forward pass.** `{s.op}` computes **{e(s.output_label)}** from its inputs. Autograd records "
                 f"this op in the graph (and keeps what its backward will need).")
     ups = format_value(np.asarray(s.upstream), max_elems=4, sep=" ") if s.upstream is not None else "?"
     parts = [f"**Backward pass** through `{s.op}`{' (a custom Function)' if s.custom else ''}. "
-             f"The upstream gradient ∂L/∂{s.output_label} = {ups} is multiplied by each local derivative "
+             f"The upstream gradient ∂L/∂{e(s.output_label)} = {e(ups)} is multiplied by each local derivative "
              f"(the chain rule) and sent to the op's inputs."]
-    acc = [c.label for c in s.inputs if c.accumulates]
+    acc = [e(c.label) for c in s.inputs if c.accumulates]
     if acc:
         parts.append(f"**{', '.join(acc)}** already had a gradient from another use: the new contribution is "
                      f"**added** (`+=`), which is how gradients accumulate when a tensor is used more than once.")
-    red = [c.label for c in s.inputs if c.reduced_from]
+    red = [e(c.label) for c in s.inputs if c.reduced_from]
     if red:
         parts.append(f"For **{', '.join(red)}** the contribution was broadcast in the forward pass, so it is "
                      f"**summed** back to the tensor's shape (Σ).")
-    skipped = [c.label for c in s.inputs if c.contribution is None]
+    skipped = [e(c.label) for c in s.inputs if c.contribution is None]
     if skipped:
         parts.append(f"{', '.join(skipped)} does not require grad: nothing is sent to it.")
     return " ".join(parts)
@@ -443,5 +637,7 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 
 __all__ = ["Source", "Walk", "Check", "from_query", "from_state", "from_function", "from_lesson", "from_example",
-           "mlp", "prepare", "normalize_query", "step_from_query", "running", "running_grads", "step_graph", "step_figure",
-           "describe", "comparison_rows", "central_differences", "sources_menu", "ExprError"]
+           "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
+           "running_grads", "step_graph", "step_figure", "describe", "comparison_rows", "central_differences",
+           "central_differences_at", "fd_shares", "fd_sample", "fd_precision", "md_literal", "sources_menu",
+           "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]
