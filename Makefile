@@ -7,6 +7,10 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 # small matrices, shared cores: single-threaded BLAS is faster and steadier (see app.py)
 export OPENBLAS_NUM_THREADS ?= 1
+# two malloc arenas: Streamlit runs each session in a thread, and glibc's default of up to 8 arenas
+# per core keeps freed arrays spread over many heaps after the sessions are gone (bench/hostile.py:
+# +60 MB kept with the default, +14 MB with 2). Read at process start only, so it is set here.
+export MALLOC_ARENA_MAX ?= 2
 
 .PHONY: run test install install-dev bench clean
 

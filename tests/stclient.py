@@ -48,13 +48,15 @@ def health(url: str, timeout: float = 2) -> float | None:
 
 @contextlib.contextmanager
 def serve(log_path: Path | None = None, args: tuple = (), env: dict | None = None, start_timeout: float = 60):
-    """`streamlit run app.py` on a free loopback port; yields (url, process); stops it by PID."""
+    """`streamlit run app.py` on a free loopback port, with the environment `make run` gives it;
+    yields (url, process); stops it by PID."""
     port = free_port()
+    env = {"MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"), **(env or {})}
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+         *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + start_timeout
