@@ -10,7 +10,8 @@ because numpy scalar arithmetic is about 5x cheaper than 0-d array arithmetic an
 are what learners build. Anything that must alias the storage (`.data`, `.detach()`, in-place
 ops, `.numpy()`) first turns a scalar into a 0-d array with `_ensure_array`.
 
-Every differentiable operation lives in `vizgrad/ops.py`; the methods here only forward to it.
+Every differentiable operation lives in the `vizgrad/ops/` package, which also binds the methods
+that forward to it (x.exp(), x + y ...).
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from vizgrad.nn import functional as F
 from vizgrad.nn import init
 from vizgrad.nn.module import Module
 from vizgrad.nn.parameter import Parameter
+from vizgrad.ops.loss import _legacy_reduction
 from vizgrad.tensor import Tensor
 
 
@@ -396,7 +397,7 @@ class ModuleDict(Module):
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
+        self.reduction = _legacy_reduction(size_average, reduce, reduction)
 
 
 class _WeightedLoss(_Loss):
