@@ -23,16 +23,10 @@ from vizgrad.tensor import (Generator, Size, Tensor, arange, as_tensor, default_
                             empty_like, eye, from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
                             manual_seed, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                             randperm, seed, set_rng_state, tensor, zeros, zeros_like)
-from vizgrad.ops import (abs, add, addmm, all, allclose, amax, amin, any, argmax, argmin, bmm, broadcast_to, cat,
-                         ceil, chunk, clamp, clone, concat, concatenate, cos, diag, div, dot, eq, equal, exp,
-                         expand, flatten, floor, ge, gt, isclose, isfinite, isinf, isnan, is_tensor, le, log,
-                         log_softmax, logical_and, logical_not, logical_or, logsumexp, lt, masked_fill, matmul,
-                         max, maximum, mean, min, minimum, mm, mul, mv, ne, neg, norm, numel, outer, permute, pow,
-                         prod, reciprocal, relu, reshape, round, rsub, sigmoid, sign, sin, softmax, split, sqrt,
-                         square, squeeze, stack, std, sub, sum, swapaxes, t, tanh, trace, transpose, tril, triu,
-                         trunc, unbind, unflatten, unsqueeze, var, where)
-from vizgrad.ops import div as divide, mul as multiply, sub as subtract, abs as absolute, neg as negative
-from vizgrad.ops import clamp as clip  # noqa: F811
+from vizgrad.ops.base import PUBLIC as _PUBLIC
+
+globals().update(_PUBLIC)  # every op's public function, registered beside it (vizgrad/ops/base.py: public)
+
 from vizgrad import autograd  # noqa: E402
 
 __version__ = "0.1.0"

@@ -384,6 +384,27 @@ class Tensor:
     __imul__ = mul_
     __itruediv__ = div_
 
+    # -- conveniences torch code calls ---------------------------------------------------------
+    def __pos__(self):
+        return self
+
+    def cpu(self, *args, **kwargs):
+        return self
+
+    cuda = contiguous = cpu
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None):
+        return Tensor._make(np.zeros(_size(size), (dtype or self.dtype).np))
+
+    def new_ones(self, *size, dtype=None):
+        return Tensor._make(np.ones(_size(size), (dtype or self.dtype).np))
+
+    def new_full(self, size, value, dtype=None):
+        return Tensor._make(np.full(_size((size,)), value, (dtype or self.dtype).np))
+
 
 class Size(tuple):
     """torch.Size: a tuple that prints as `torch.Size([2, 3])`."""

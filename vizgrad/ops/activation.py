@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from vizgrad.ops.base import Op, _arr, _floating_fn, to
+from vizgrad.ops.base import Op, _arr, _floating_fn, public, to
 from vizgrad.ops.index import _where
 from vizgrad.ops.reduce import sum
 from vizgrad.ops.unary import _exp, exp
@@ -91,9 +91,10 @@ def _cdf_tensor(x: Tensor) -> Tensor:
     return val + (x - x.detach()) * pdf  # value = Phi(x); d/dx = pdf(x)
 
 
-sigmoid = _floating_fn(Sigmoid, "sigmoid")
+sigmoid = public(method=True)(_floating_fn(Sigmoid, "sigmoid"))
 
 
+@public(method=True)
 def relu(input):
     return Relu.apply(input)
 
@@ -142,6 +143,7 @@ def _sumd(x, dim):
     return np.sum(x, axis=dim, keepdims=True)
 
 
+@public(method=True)
 def softmax(input, dim=None, dtype=None, _stacklevel=3):
     if dtype is not None:
         input = to(input, dtype)
@@ -149,6 +151,7 @@ def softmax(input, dim=None, dtype=None, _stacklevel=3):
     return Softmax.apply(input, dim=dim)
 
 
+@public(method=True)
 def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
     if dtype is not None:
         input = to(input, dtype)

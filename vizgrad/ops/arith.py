@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vizgrad import _dtype
-from vizgrad.ops.base import Op, _arr, _fmt_num, _pair, to
+from vizgrad.ops.base import _FLOAT_SCALARS, _SHARED, Op, _arr, _fmt_num, _pair, _shared_const, bind, public, to
 from vizgrad.ops.index import _where
 from vizgrad.ops.unary import _log, reciprocal
 from vizgrad.tensor import Tensor
@@ -151,6 +151,7 @@ class Minimum(Op):
         return g * wa.astype(np.result_type(a)), g * (1 - wa).astype(np.result_type(a))
 
 
+@public(method=True)
 def add(input, other, *, alpha=1):
     a, b = _pair(input, other)
     if alpha != 1:
@@ -158,6 +159,8 @@ def add(input, other, *, alpha=1):
     return Add.apply(a, b)
 
 
+@bind("__sub__")
+@public("subtract", method=True)
 def sub(input, other, *, alpha=1):
     a, b = _pair(input, other)
     if alpha != 1:
@@ -165,17 +168,23 @@ def sub(input, other, *, alpha=1):
     return Sub.apply(a, b)
 
 
+@bind("__rsub__")
+@public()
 def rsub(input, other):
     """other - input, for `number - tensor`."""
     a, b = _pair(other, input)
     return Rsub.apply(a, b)
 
 
+@public("multiply", method=True)
 def mul(input, other):
     a, b = _pair(input, other)
     return Mul.apply(a, b)
 
 
+@bind("true_divide")
+@bind("true_divide", "__truediv__")
+@public("divide", method=True)
 def div(input, other, *, rounding_mode=None):
     a, b = _pair(input, other)
     if rounding_mode is not None and not a.dtype.is_floating_point:  # integer // integer stays integer
@@ -190,6 +199,7 @@ def div(input, other, *, rounding_mode=None):
     return Div.apply(a, b)
 
 
+@bind("__rtruediv__")
 def rdiv(input, other):
     """`number / tensor` is reciprocal(tensor) * number in torch (MulBackward0 over ReciprocalBackward0)."""
     if not input.dtype.is_floating_point:
@@ -197,6 +207,8 @@ def rdiv(input, other):
     return mul(reciprocal(input), other)
 
 
+@bind("__pow__")
+@public(method=True)
 def pow(input, exponent):
     if (type(exponent) is int or type(exponent) is float) and isinstance(input, Tensor):
         if isinstance(exponent, float) and input._data.dtype.kind != "f":
@@ -209,14 +221,48 @@ def pow(input, exponent):
     return Pow.apply(a, b)
 
 
+@public(method=True)
 def maximum(input, other):
     return Maximum.apply(*_pair(input, other))
 
 
+@public(method=True)
 def minimum(input, other):
     return Minimum.apply(*_pair(input, other))
 
 
+@public(method=True)
 def square(input):
     return PowScalar.apply(input, exponent=2)
 
+
+
+# -- operators: x + y, x * 0.5 ... (bound to Tensor at import) ------------------------------------
+@bind("__add__", "__radd__")
+def _add_operator(self, other):
+    if type(other) is float:  # `h + 0.5` on a 0-d float tensor: the shortest path (scalar chains)
+        tp = type(self._data)
+        if tp in _FLOAT_SCALARS:
+            c = _SHARED.get((tp, other))
+            return Add.apply(self, c if c is not None else _shared_const(tp, other))
+    return Add.apply(*_pair(self, other))
+
+
+@bind("__mul__", "__rmul__")
+def _mul_operator(self, other):
+    if type(other) is float:
+        tp = type(self._data)
+        if tp in _FLOAT_SCALARS:
+            c = _SHARED.get((tp, other))
+            return Mul.apply(self, c if c is not None else _shared_const(tp, other))
+    return Mul.apply(*_pair(self, other))
+
+
+@bind("__floordiv__")
+def _floordiv_operator(self, other):
+    return div(self, other, rounding_mode="floor")
+
+
+@bind("__rpow__")
+def _rpow_operator(self, other):
+    return pow(other, self)

@@ -33,6 +33,36 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"vizgrad\.ops
 
 OPS: dict[str, type["Op"]] = {}  # torch backward name -> op class, for the graph, docs and tests
 
+# -- the registry: an op's public function says here what it is called ---------------------------
+PUBLIC: dict = {}   # name -> function exported as vizgrad.<name> (vizgrad/__init__ reads this)
+METHODS: dict = {}  # name -> what Tensor.<name> is bound to (a function, or a property)
+
+
+def public(*aliases: str, method: bool = False):
+    """Decorator: export the function as `vizgrad.<its name>` and `vizgrad.<alias>` for each alias;
+    with method=True also bind it as `Tensor.<name>` under the same names, so `x.exp()` is
+    `vizgrad.exp(x)`. The binding happens once, at import: a call costs no more than before."""
+    def register(fn):
+        names = (fn.__name__,) + aliases
+        for name in names:
+            PUBLIC[name] = fn
+        if method:
+            bind(*names)(fn)
+        return fn
+    return register
+
+
+def bind(*names: str):
+    """Decorator: bind a function or property as `Tensor.<name>` for each name (operators, and
+    methods without a vizgrad.<name> such as `x.to(...)`)."""
+    def register(obj):
+        for name in names:
+            METHODS[name] = obj
+            setattr(Tensor, name, obj)
+        return obj
+    return register
+
+
 _new = object.__new__
 
 
@@ -339,6 +369,7 @@ def _floating_fn(cls, name: str):
     fn.__doc__ = f"torch.{name}: elementwise, recorded as {cls.torch_name}."
     return fn
 
+@bind("to")
 def to(input, dtype=None, *args, **kwargs):
     """Tensor.to(dtype) / .to('cpu') / .to(other_tensor): a copy only when the dtype changes."""
     if isinstance(dtype, Tensor):
@@ -359,3 +390,23 @@ def to(input, dtype=None, *args, **kwargs):
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
                "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+# -- dtype conversions as Tensor methods ---------------------------------------------------------
+bind("float")(lambda self: to(self, _dtype.float32))
+bind("double")(lambda self: to(self, _dtype.float64))
+bind("half")(lambda self: to(self, _dtype.float16))
+bind("long")(lambda self: to(self, _dtype.int64))
+bind("int")(lambda self: to(self, _dtype.int32))
+bind("bool")(lambda self: to(self, _dtype.bool_))
+
+
+@bind("type")
+def _type(self, dtype=None):
+    """x.type(): torch's type name ('torch.FloatTensor'); x.type(dtype): x.to(dtype)."""
+    return f"torch.{_TYPE_NAMES[self.dtype.name]}" if dtype is None else to(self, dtype)
+
+
+@bind("type_as")
+def _type_as(self, other):
+    return to(self, other.dtype)

@@ -7,8 +7,10 @@ import builtins
 import numpy as np
 
 from vizgrad import _dtype
-from vizgrad.ops.base import Op, _arr, _cast, _dual, _pair
-from vizgrad.tensor import Tensor, _norm_dim
+from vizgrad._grad_mode import STATE
+from vizgrad.ops.base import Op, _arr, _cast, _dual, _pair, bind, public
+from vizgrad.ops.shape import expand
+from vizgrad.tensor import INPLACE, Tensor, _norm_dim
 
 
 def _index_key(key):
@@ -109,6 +111,7 @@ def _fmt_key(key) -> str:
     return ", ".join(parts)
 
 
+@bind("__getitem__")
 def getitem(input, key):
     return Index.apply(input, key=_index_key(key))
 
@@ -167,6 +170,7 @@ def _cat_inputs(tensors):
     return [_cast(t, d) for t in tensors]
 
 
+@public("concat", "concatenate")
 def cat(tensors, dim=0):
     ts = [t for t in _cat_inputs(tensors) if not (t.dim() == 1 and t.shape[0] == 0)] or list(tensors)[:1]
     d = _norm_dim(dim, ts[0].dim())
@@ -186,6 +190,7 @@ def cat(tensors, dim=0):
 concat = concatenate = cat
 
 
+@public()
 def stack(tensors, dim=0):
     ts = _cat_inputs(tensors)
     if len({t.shape for t in ts}) > 1:
@@ -195,11 +200,13 @@ def stack(tensors, dim=0):
     return Stack.apply(*ts, dim=dim)
 
 
+@public(method=True)
 def unbind(input, dim=0):
     d = _norm_dim(dim, input.dim())
     return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
 
 
+@public(method=True)
 def split(input, split_size, dim=0):
     d = _norm_dim(dim, input.dim())
     n = input.shape[d]
@@ -212,11 +219,13 @@ def split(input, split_size, dim=0):
     return tuple(out)
 
 
+@public(method=True)
 def chunk(input, chunks, dim=0):
     n = input.shape[_norm_dim(dim, input.dim())]
     return split(input, -(-n // chunks), dim)
 
 
+@public()
 def where(condition, input=None, other=None):
     if input is None:
         return tuple(Tensor._make(i) for i in np.nonzero(_arr(condition)))
@@ -240,6 +249,35 @@ def _where_dual(c, a, b):
 _where = _where_dual
 
 
+@public(method=True)
 def masked_fill(input, mask, value):
     return where(mask, Tensor._make(input._data.dtype.type(_arr(value))), input)
 
+
+@bind("__setitem__")
+def setitem(self, key, value):
+    """x[key] = value: in place; with grad, x is rebased onto a where(mask, scattered value, old x) node."""
+    key = _index_key(key)
+    if STATE.grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        if self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        mask = np.zeros(self.shape, dtype=bool)
+        mask[key] = True
+        v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, self._data.dtype))
+        full = Tensor._make(np.zeros(self.shape, self._data.dtype))
+        scattered = expand(v, full[key].shape) if v.shape != full[key].shape else v
+        placed = IndexPut.apply(scattered, shape=tuple(self.shape), key=key)
+        res = where(Tensor._make(mask), placed, Tensor._make(self._data) if not self._requires_grad else
+                    _shadow(self))
+        self._data, self.grad_fn, self._requires_grad = res._data, res.grad_fn, True
+    else:
+        self._ensure_array()[key] = _arr(value)
+    self._version += 1
+    INPLACE[0] += 1
+
+
+def _shadow(t: Tensor) -> Tensor:
+    """A new handle on t's current value and history (used when t itself is about to be rebased)."""
+    s = Tensor._make(t._data, t._requires_grad)
+    s.grad_fn, s.name = t.grad_fn, t.name
+    return s

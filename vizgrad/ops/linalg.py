@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vizgrad.ops.arith import mul
-from vizgrad.ops.base import Op, _add_reduce, _arr, _new, _pair
+from vizgrad.ops.base import Op, _add_reduce, _arr, _new, _pair, bind, public
 from vizgrad.ops.index import _cat_inputs
 from vizgrad.ops.reduce import sum
 from vizgrad.ops.shape import T, _swapaxes, reshape, sum_to, t, unsqueeze
@@ -150,27 +150,39 @@ class LinearAddmm(Addmm):
         return (bias, x, wt), eg
 
 
+@bind("__matmul__")
+@public(method=True)
 def matmul(input, other):
     a, b = _pair(input, other)
     return Matmul.apply(a, b)
 
 
+
+@bind("__rmatmul__")
+def _rmatmul_operator(self, other):
+    return matmul(other, self)
+
+
+@public(method=True)
 def mm(input, mat2):
     if input.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError("self must be a matrix")
     return matmul(input, mat2)
 
 
+@public(method=True)
 def mv(input, vec):
     return matmul(input, vec)
 
 
+@public(method=True)
 def dot(input, other):
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
     return matmul(input, other)
 
 
+@public(method=True)
 def bmm(input, mat2):
     if input.dim() != 3 or mat2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -180,6 +192,7 @@ def bmm(input, mat2):
     return out
 
 
+@public()
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if mat1.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError(f"{'mat1' if mat1.dim() != 2 else 'mat2'} must be a matrix, got {(mat1 if mat1.dim() != 2 else mat2).dim()}-D tensor")
@@ -200,10 +213,12 @@ def linear(input, weight, bias=None):
     lead = input.shape[:-1]
     return reshape(addmm(bias, reshape(input, (-1, input.shape[-1])), wt), tuple(lead) + (weight.shape[0],))
 
+@public(method=True)
 def outer(input, vec2):
     return mul(unsqueeze(input, 1), unsqueeze(vec2, 0))
 
 
+@public(method=True)
 def diag(input):
     if input.dim() == 1:
         n = input.shape[0]
@@ -215,14 +230,17 @@ def diag(input):
 builtin_min = __builtins__["min"] if isinstance(__builtins__, dict) else __builtins__.min
 
 
+@public(method=True)
 def trace(input):
     return sum(diag(input))
 
 
+@public(method=True)
 def tril(input, diagonal=0):
     return mul(input, Tensor._make(np.tril(np.ones(input.shape[-2:], dtype=input._data.dtype), diagonal)))
 
 
+@public(method=True)
 def triu(input, diagonal=0):
     return mul(input, Tensor._make(np.triu(np.ones(input.shape[-2:], dtype=input._data.dtype), diagonal)))
 

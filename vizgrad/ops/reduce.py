@@ -7,7 +7,7 @@ import numpy as np
 
 from vizgrad import _dtype
 from vizgrad.ops.arith import maximum, minimum
-from vizgrad.ops.base import _TYPE_NAMES, Op, _arr, _dims, _keepdim_shape, to
+from vizgrad.ops.base import _TYPE_NAMES, Op, _arr, _dims, _keepdim_shape, public, to
 from vizgrad.ops.index import _where, unbind
 from vizgrad.ops.shape import expand, reshape, squeeze
 from vizgrad.ops.unary import abs, exp, log, sqrt
@@ -101,12 +101,14 @@ class _min_result(minmax_result):
     op = "min"
 
 
+@public(method=True)
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = to(input, dtype)
     return Sum.apply(input, dim=dim, keepdim=keepdim)
 
 
+@public(method=True)
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = to(input, dtype)
@@ -129,34 +131,41 @@ def _argext(a, dim, keepdim, largest):
     return np.expand_dims(idx, d) if keepdim else idx
 
 
+@public(method=True)
 def max(input, dim=None, keepdim=False):
     return _minmax(input, dim, keepdim, True)
 
 
+@public(method=True)
 def min(input, dim=None, keepdim=False):
     return _minmax(input, dim, keepdim, False)
 
 
+@public(method=True)
 def amax(input, dim=None, keepdim=False):
     return max(input, dim, keepdim)[0] if dim is not None else max(input)
 
 
+@public(method=True)
 def amin(input, dim=None, keepdim=False):
     return min(input, dim, keepdim)[0] if dim is not None else min(input)
 
 
+@public(method=True)
 def argmax(input, dim=None, keepdim=False):
     if dim is None:
         return Tensor._make(np.int64(np.argmax(input._data)))
     return Tensor._make(_argext(input._data, dim, keepdim, True))
 
 
+@public(method=True)
 def argmin(input, dim=None, keepdim=False):
     if dim is None:
         return Tensor._make(np.int64(np.argmin(input._data)))
     return Tensor._make(_argext(input._data, dim, keepdim, False))
 
 
+@public(method=True)
 def prod(input, dim=None, keepdim=False):
     """Product as exp(sum(log|x|)) would lose signs; compose from mul so every element keeps its grad."""
     if dim is None:
@@ -172,6 +181,7 @@ def prod(input, dim=None, keepdim=False):
     return out.unsqueeze(dim) if keepdim else out
 
 
+@public(method=True)
 def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     c = (1 if unbiased else 0) if correction is None else correction
     m = mean(input, dim, keepdim=True)
@@ -179,6 +189,7 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return sum((input - m) ** 2, dim, keepdim) / (n - c)
 
 
+@public(method=True)
 def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
@@ -201,6 +212,7 @@ class Norm(Op):
         return (_where(_arr(out) == 0, 0, g * a / safe),)
 
 
+@public(method=True)
 def norm(input, p=2, dim=None, keepdim=False):
     if p == 2 or p == "fro":
         return Norm.apply(input, dim=dim, keepdim=keepdim)
@@ -209,6 +221,7 @@ def norm(input, p=2, dim=None, keepdim=False):
     return sum(abs(input) ** p, dim, keepdim) ** (1.0 / p)
 
 
+@public(method=True)
 def logsumexp(input, dim, keepdim=False):
     m = Tensor._make(np.max(input._data, axis=dim, keepdims=True))
     out = log(sum(exp(input - m), dim, keepdim=True)) + m

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vizgrad.ops.base import Op, _arr, _dims, _dual, _sum_to_array
+from vizgrad.ops.base import Op, _arr, _dims, _dual, _sum_to_array, bind, public
 from vizgrad.tensor import Tensor, _norm_dim, _size
 
 
@@ -113,6 +113,8 @@ class SumTo(Op):
         return (expand(g, ctx.in_shape),)
 
 
+@bind("view")
+@public(method=True)
 def reshape(input, *shape):
     shape = _size(shape) if shape and not (len(shape) == 1 and isinstance(shape[0], int)) else tuple(shape)
     if input._data.shape == tuple(shape):
@@ -123,6 +125,7 @@ def reshape(input, *shape):
 view = reshape
 
 
+@public(method=True)
 def flatten(input, start_dim=0, end_dim=-1):
     s = input.shape
     if not s:
@@ -131,12 +134,14 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, tuple(s[:a]) + (-1,) + tuple(s[b + 1:]))
 
 
+@public(method=True)
 def unflatten(input, dim, sizes):
     s = input.shape
     d = _norm_dim(dim, len(s))
     return reshape(input, tuple(s[:d]) + tuple(sizes) + tuple(s[d + 1:]))
 
 
+@public("swapaxes", method=True)
 def transpose(input, dim0, dim1):
     return Transpose.apply(input, dim0=dim0, dim1=dim1)
 
@@ -144,12 +149,14 @@ def transpose(input, dim0, dim1):
 swapaxes = transpose
 
 
+@public(method=True)
 def t(input):
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
     return T.apply(input)
 
 
+@public(method=True)
 def permute(input, *dims):
     dims = _size(dims)
     if sorted(_norm_dim(d, input.dim()) for d in dims) != list(range(input.dim())):
@@ -159,14 +166,17 @@ def permute(input, *dims):
     return Permute.apply(input, dims=tuple(_norm_dim(d, input.dim()) for d in dims))
 
 
+@public(method=True)
 def unsqueeze(input, dim):
     return Unsqueeze.apply(input, dim=_norm_dim(dim, input.dim() + 1))
 
 
+@public(method=True)
 def squeeze(input, dim=None):
     return Squeeze.apply(input, dim=dim)
 
 
+@public(method=True)
 def expand(input, *sizes):
     """Broadcast to `sizes` (-1 keeps a dim). Works on arrays too, for backward formulas."""
     sizes = _size(sizes)
@@ -188,10 +198,12 @@ def expand(input, *sizes):
     return Expand.apply(input, shape=sizes)
 
 
+@bind("expand_as")
 def expand_as(input, other):
     return expand(input, other.shape)
 
 
+@public(method=True)
 def broadcast_to(input, shape):
     return expand(input, shape)
 
@@ -205,3 +217,12 @@ def sum_to(g, shape):
 
 _swapaxes = _dual(np.swapaxes, transpose)
 _permute = _dual(np.transpose, lambda x, dims: permute(x, *dims))
+
+
+@bind("view_as", "reshape_as")
+def _view_as(self, other):
+    return reshape(self, tuple(other.shape))
+
+
+bind("T")(property(lambda self: permute(self, *reversed(range(self.dim())))))
+bind("mT")(property(lambda self: transpose(self, -2, -1)))

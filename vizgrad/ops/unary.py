@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vizgrad import _dtype
-from vizgrad.ops.base import Op, _arr, _cast, _dual, _floating_fn, _fmt_num
+from vizgrad.ops.base import Op, _arr, _cast, _dual, _floating_fn, _fmt_num, bind, public
 from vizgrad.ops.index import _where
 
 
@@ -137,22 +137,32 @@ class Clone(Op):
         return (g,)
 
 
+@bind("__neg__")
+@public("negative", method=True)
 def neg(input):
     return Neg.apply(input)
 
 
+@public(method=True)
 def reciprocal(input):
     return Reciprocal.apply(input)
 
 
-exp, log, sqrt = _floating_fn(Exp, "exp"), _floating_fn(Log, "log"), _floating_fn(Sqrt, "sqrt")
-sin, cos, tanh = _floating_fn(Sin, "sin"), _floating_fn(Cos, "cos"), _floating_fn(Tanh, "tanh")
+exp = public(method=True)(_floating_fn(Exp, "exp"))
+log = public(method=True)(_floating_fn(Log, "log"))
+sqrt = public(method=True)(_floating_fn(Sqrt, "sqrt"))
+sin = public(method=True)(_floating_fn(Sin, "sin"))
+cos = public(method=True)(_floating_fn(Cos, "cos"))
+tanh = public(method=True)(_floating_fn(Tanh, "tanh"))
 
 
+@bind("__abs__")
+@public("absolute", method=True)
 def abs(input):
     return Abs.apply(input)
 
 
+@public("clip", method=True)
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -160,6 +170,7 @@ def clamp(input, min=None, max=None):
     return Clamp.apply(_cast(input, d), min=_arr(min), max=_arr(max))
 
 
+@public(method=True)
 def clone(input, memory_format=None):
     return Clone.apply(input)
 
