@@ -57,6 +57,7 @@ CASES = {
     "abs": (lambda L, a: L.abs(a) * a, ["away3"]),
     "sin": (lambda L, a: L.sin(a), [(3,)]),
     "cos": (lambda L, a: L.cos(a), [(3,)]),
+    "tan": (lambda L, a: L.tan(a), [(3,)]),
     "tanh": (lambda L, a: L.tanh(a), [(3,)]),
     "sigmoid": (lambda L, a: L.sigmoid(a), [(3,)]),
     "relu": (lambda L, a: L.relu(a) * a, ["away3"]),

@@ -1,5 +1,5 @@
 """Elementwise functions of one tensor: neg, reciprocal, exp, log, sqrt, abs, sin, cos, tanh,
-clamp, clone; and the `_sin`/`_cos`/`_log`/`_exp` helpers backward formulas use."""
+clamp, clone, tan; and the `_sin`/`_cos`/`_log`/`_exp` helpers backward formulas use."""
 from __future__ import annotations
 
 import numpy as np
@@ -91,6 +91,16 @@ class Cos(Op):
         return (-g * _sin(a),)
 
 
+class Tan(Op):
+    torch_name, symbol, latex, needs_out = "TanBackward0", "tan", (r"1+\tan^{2}a",), True
+
+    def forward(ctx, a):
+        return np.tan(a)
+
+    def backward(ctx, g, out, a):
+        return (g * (1 + out * out),)
+
+
 class Tanh(Op):
     torch_name, symbol, latex, needs_out = "TanhBackward0", "tanh", (r"1-\tanh^{2}a",), True
     exact = True
@@ -153,6 +163,7 @@ log = public(method=True)(_floating_fn(Log, "log"))
 sqrt = public(method=True)(_floating_fn(Sqrt, "sqrt"))
 sin = public(method=True)(_floating_fn(Sin, "sin"))
 cos = public(method=True)(_floating_fn(Cos, "cos"))
+tan = public(method=True)(_floating_fn(Tan, "tan"))
 tanh = public(method=True)(_floating_fn(Tanh, "tanh"))
 
 
