@@ -19,10 +19,11 @@ from vizgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get
 from vizgrad._dtype import float16 as half, float32 as float, float64 as double, int32 as int, int64 as long
 from vizgrad._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vizgrad._printing import get_printoptions, set_printoptions
-from vizgrad.tensor import (Generator, Size, Tensor, arange, as_tensor, default_generator, device, empty,
-                            empty_like, eye, from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
-                            manual_seed, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
-                            randperm, seed, set_rng_state, tensor, zeros, zeros_like)
+from vizgrad.tensor import Size, Tensor, device
+from vizgrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+                              ones_like, tensor, zeros, zeros_like)
+from vizgrad.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, normal, rand,
+                            rand_like, randint, randn, randn_like, randperm, seed, set_rng_state)
 from vizgrad.ops.base import PUBLIC as _PUBLIC
 
 globals().update(_PUBLIC)  # every op's public function, registered beside it (vizgrad/ops/base.py: public)

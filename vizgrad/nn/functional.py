@@ -12,7 +12,8 @@ from vizgrad.ops import LinearAddmm, gelu, leaky_relu as _leaky_relu, log_softma
 from vizgrad.ops import sigmoid, softmax as _softmax, tanh
 from vizgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,
                               mse_loss, nll_loss)
-from vizgrad.tensor import Tensor, _rng
+from vizgrad.random import _rng
+from vizgrad.tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout",
            "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
