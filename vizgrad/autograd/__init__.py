@@ -1,4 +1,5 @@
-"""vizgrad.autograd: backward, grad, Function (custom ops), functional (jacobian, hessian ...), gradcheck."""
+"""vizgrad.autograd: backward, grad, Function (custom ops), functional (jacobian, hessian ...), gradcheck,
+anomaly (detect_anomaly, and the walks that name the first op to make a NaN/inf)."""
 from __future__ import annotations
 
 import warnings
@@ -6,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from vizgrad._grad_mode import STATE
+from vizgrad.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from vizgrad.autograd.engine import backward_plain, run_backward
 from vizgrad.tensor import Tensor
 
@@ -98,30 +99,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             result.append(g if isinstance(g, Tensor) else Tensor._make(np.array(g)))
     return tuple(result)
-
-
-class set_detect_anomaly:
-    """Check every backward output for NaN and name the op that produced it."""
-
-    def __init__(self, mode: bool, check_nan: bool = True):
-        self.prev = STATE.anomaly
-        STATE.anomaly = bool(mode)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        STATE.anomaly = self.prev
-        return False
-
-
-class detect_anomaly(set_detect_anomaly):
-    def __init__(self, check_nan: bool = True):
-        super().__init__(True)
-
-
-def is_anomaly_enabled() -> bool:
-    return STATE.anomaly
 
 
 from vizgrad.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: E402
