@@ -60,7 +60,7 @@ class cuda:  # torch.cuda.is_available() is a common first line
     def device_count() -> int:
         return 0
 
-from vizgrad import nn, optim  # noqa: E402  (issue 3: torch.nn / torch.optim)
+from vizgrad import nn, optim  # noqa: E402  (torch.nn / torch.optim)
 
 
 def show(*roots, **kw):

@@ -70,7 +70,7 @@ def tensor(data: Any, dtype: dtype | None = None, device=None, requires_grad: bo
     else:
         arr = _to_array(data, dtype)
         if arr.ndim == 0:
-            arr = arr[()]  # numpy scalar storage for 0-d, see module docstring
+            arr = arr[()]  # numpy scalar storage for 0-d, see vizgrad/tensor.py's docstring
     if requires_grad and not from_numpy_dtype(arr.dtype).is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     t = Tensor._make(arr, requires_grad)

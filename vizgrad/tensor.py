@@ -16,6 +16,7 @@ that forward to it (x.exp(), x + y ...).
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from vizgrad import _dtype
 from vizgrad._dtype import dtype, from_numpy_dtype, get_default_dtype
 from vizgrad._grad_mode import STATE
+from vizgrad._printing import format_tensor
 
 
 INPLACE = [0]  # in-place writes so far (process-wide): lets backward skip version checks when 0 changed
@@ -91,7 +93,6 @@ class Tensor:
     @property
     def grad(self):
         if self._grad is None and self.grad_fn is not None and not self._retains_grad:
-            import warnings
             warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                           "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
                           "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
@@ -147,7 +148,6 @@ class Tensor:
             if d.ndim == 0:  # the common `loss.backward()`: skip the general argument handling
                 _backward_plain((self,), (d.dtype.type(1),), bool(retain_graph))
                 return
-        from vizgrad import autograd
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
@@ -258,7 +258,6 @@ class Tensor:
     __hash__ = object.__hash__  # identity, as torch (== is elementwise)
 
     def __repr__(self):
-        from vizgrad._printing import format_tensor
         suffixes = []
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn.name().rpartition('::')[2]}>")  # torch prints the class name
@@ -460,4 +459,5 @@ def _size(args) -> tuple:
 
 
 from vizgrad import ops  # noqa: E402  (ops attaches the operator methods to Tensor; it imports this module)
-from vizgrad.autograd.engine import backward_plain as _backward_plain  # noqa: E402,F401  (after ops: the engine imports it)
+from vizgrad import autograd  # noqa: E402  (autograd imports this module)
+from vizgrad.autograd.engine import backward_plain as _backward_plain  # noqa: E402  (after ops: the engine imports it)

@@ -3,12 +3,11 @@ anomaly (detect_anomaly, and the walks that name the first op to make a NaN/inf)
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
 
 import numpy as np
 
 from vizgrad.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from vizgrad.autograd.engine import backward_plain, run_backward
+from vizgrad.autograd.engine import _accumulate, backward_plain, run_backward
 from vizgrad.tensor import Tensor
 
 
@@ -67,7 +66,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         return
     inputs = _as_list(inputs)
     got = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs)
-    from vizgrad.autograd.engine import _accumulate
     for t, g in zip(inputs, got):
         if g is not None:
             _accumulate(t, g, create_graph)
@@ -105,6 +103,6 @@ from vizgrad.autograd.function import Function, FunctionCtx, once_differentiable
 from vizgrad.autograd import functional  # noqa: E402
 from vizgrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 
-__all__ = ["backward", "grad", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "Sequence",
+__all__ = ["backward", "grad", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled",
            "Function", "FunctionCtx", "once_differentiable", "functional", "gradcheck", "gradgradcheck",
            "GradcheckError"]

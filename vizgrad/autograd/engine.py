@@ -287,7 +287,7 @@ def _check_versions(fn, inputs):
         expected = vs[k] if vs is not None else 0
         if t._version != expected and fn.saved(k):
             shape = list(np.shape(t._data))
-            kind = {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(t.dtype.name, "Tensor")
+            kind = t.dtype.tensor_type
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace operation: "
                 f"[torch.{kind} {shape}] is at version {t._version}; expected version {expected} instead. Hint: "

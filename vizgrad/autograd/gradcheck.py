@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 
 from vizgrad._grad_mode import no_grad
+from vizgrad._printing import format_tensor
+from vizgrad.autograd import grad  # defined before vizgrad.autograd imports this module
 from vizgrad.tensor import Tensor
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
@@ -60,7 +62,6 @@ def _numerical_jacobian(func, inputs, i, eps):
 
 
 def _analytical_jacobian(func, inputs, i, create_graph=False):
-    from vizgrad.autograd import grad
     out = func(*inputs)
     outs = [o for o in _as_tuple(out) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
     t = inputs[i]
@@ -79,7 +80,6 @@ def _analytical_jacobian(func, inputs, i, create_graph=False):
 
 
 def _fmt(a: np.ndarray) -> str:
-    from vizgrad._printing import format_tensor
     return format_tensor(a, "float64", "float32", [])
 
 
@@ -124,7 +124,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
                   check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
                   check_rev_over_rev: bool = True, fast_mode: bool = False, masked: bool = False) -> bool:
     """gradcheck of the gradient: checks the second derivatives (double backward) of `func`."""
-    from vizgrad.autograd import grad
     inputs = _as_tuple(inputs)
     if grad_outputs is None:
         with no_grad():

@@ -8,7 +8,7 @@ import numpy as np
 from vizgrad.ops.base import Op, _arr, _floating_fn, public, to
 from vizgrad.ops.index import _where
 from vizgrad.ops.reduce import sum
-from vizgrad.ops.unary import _exp, exp
+from vizgrad.ops.unary import _exp, exp, tanh
 from vizgrad.tensor import Tensor, _norm_dim
 
 
@@ -47,7 +47,21 @@ class LeakyRelu(Op):
         return (g * np.where(a > 0, 1, ctx.negative_slope).astype(np.result_type(a)),)
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)
+_erf_objects = np.frompyfunc(math.erf, 1, 1)
+_SQRT2 = math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_K = math.sqrt(2 / math.pi)  # the tanh form: gelu(x) ~ x/2 (1 + tanh(K (x + 0.044715 x^3)))
+
+
+def _erf(x) -> np.ndarray:
+    """math.erf elementwise as a float64 array (numpy has no erf); a scalar gives a 0-d array."""
+    return np.asarray(_erf_objects(x), dtype=np.float64)
+
+
+def _storage(y: np.ndarray, like):
+    """y cast to like's dtype; a numpy scalar when 0-d (vizgrad's storage of 0-d results)."""
+    y = y.astype(np.result_type(like))
+    return y if y.ndim else y[()]
 
 
 class Gelu(Op):
@@ -58,36 +72,36 @@ class Gelu(Op):
         ctx.approximate = approximate
         x = np.asarray(a, dtype=np.float64)
         if approximate == "tanh":
-            y = 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+            y = 0.5 * x * (1 + np.tanh(_K * (x + 0.044715 * x ** 3)))
         else:
-            y = 0.5 * x * (1 + _erf(x / math.sqrt(2)).astype(np.float64))
-        return y.astype(np.result_type(a))
+            y = 0.5 * x * (1 + _erf(x / _SQRT2))
+        return _storage(np.asarray(y), a)
 
     def backward(ctx, g, out, a):
-        if isinstance(a, Tensor):  # higher order: express through differentiable ops (erf-free tanh form
-            # is not exact, so use the exact identity Phi(a) = (gelu(a)) / a where a != 0 is fragile); keep exact:
-            x = a
-            cdf = _cdf_tensor(x)
-            pdf = exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-            return (g * (cdf + x * pdf),)
+        if isinstance(a, Tensor):  # create_graph: the same derivative, written with recorded ops
+            return (g * _gelu_derivative(a, ctx.approximate),)
         x = np.asarray(a, dtype=np.float64)
         if ctx.approximate == "tanh":
-            k = math.sqrt(2 / math.pi)
-            inner = k * (x + 0.044715 * x ** 3)
-            t = np.tanh(inner)
-            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+            t = np.tanh(_K * (x + 0.044715 * x ** 3))
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _K * (1 + 3 * 0.044715 * x * x)
         else:
-            cdf = 0.5 * (1 + _erf(x / math.sqrt(2)).astype(np.float64))
-            d = cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-        return (g * d.astype(np.result_type(a)),)
+            d = 0.5 * (1 + _erf(x / _SQRT2)) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return (g * _storage(np.asarray(d), a),)
 
 
-def _cdf_tensor(x: Tensor) -> Tensor:
-    # Phi(x) as a constant-valued tensor whose derivative is the normal pdf: value from erf,
-    # gradient through a Tensor formula (pdf), so double backward stays correct.
-    val = Tensor._make((0.5 * (1 + _erf(np.asarray(x._data, np.float64) / math.sqrt(2)).astype(np.float64)))
-                       .astype(x._data.dtype))
-    pdf = exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+def _gelu_derivative(x: Tensor, approximate: str) -> Tensor:
+    """d gelu / dx as a differentiable Tensor expression, for either form (double backward)."""
+    if approximate == "tanh":
+        t = tanh((x + 0.044715 * x * x * x) * _K)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _K * (1 + 3 * 0.044715 * x * x)
+    pdf = exp(-0.5 * x * x) * _INV_SQRT_2PI
+    return _cdf_tensor(x, pdf) + x * pdf
+
+
+def _cdf_tensor(x: Tensor, pdf: Tensor) -> Tensor:
+    """Phi(x) as a tensor whose derivative is the normal pdf: its value from erf (no erf op here),
+    its gradient through `pdf`, a Tensor formula, so the derivative of gelu' is exact."""
+    val = Tensor._make(_storage(0.5 * (1 + _erf(np.asarray(x._data, np.float64) / _SQRT2)), x._data))
     return val + (x - x.detach()) * pdf  # value = Phi(x); d/dx = pdf(x)
 
 

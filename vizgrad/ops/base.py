@@ -387,10 +387,6 @@ def to(input, dtype=None, *args, **kwargs):
 
 
 
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-               "uint8": "ByteTensor", "bool": "BoolTensor"}
-
 
 # -- dtype conversions as Tensor methods ---------------------------------------------------------
 bind("float")(lambda self: to(self, _dtype.float32))
@@ -404,7 +400,7 @@ bind("bool")(lambda self: to(self, _dtype.bool_))
 @bind("type")
 def _type(self, dtype=None):
     """x.type(): torch's type name ('torch.FloatTensor'); x.type(dtype): x.to(dtype)."""
-    return f"torch.{_TYPE_NAMES[self.dtype.name]}" if dtype is None else to(self, dtype)
+    return f"torch.{self.dtype.tensor_type}" if dtype is None else to(self, dtype)
 
 
 @bind("type_as")

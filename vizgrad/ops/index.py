@@ -8,7 +8,7 @@ import numpy as np
 
 from vizgrad import _dtype
 from vizgrad._grad_mode import STATE
-from vizgrad.ops.base import Op, _arr, _cast, _dual, _pair, bind, public
+from vizgrad.ops.base import Op, _arr, _cast, _pair, bind, public
 from vizgrad.ops.shape import expand
 from vizgrad.tensor import INPLACE, Tensor, _norm_dim
 
@@ -236,17 +236,11 @@ def where(condition, input=None, other=None):
     return Where.apply(a, b, cond=cond)
 
 
-_where = _dual(lambda c, a, b: np.where(c, a, b), lambda c, a, b: where(c, a, b))
-
-
-def _where_dual(c, a, b):
-    # `where` for backward formulas: dispatch on whichever value is a Tensor
+def _where(c, a, b):
+    """`where` for backward formulas: a recorded op when either value is a Tensor, else numpy's."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return where(c, a, b)
     return np.where(c, a, b)
-
-
-_where = _where_dual
 
 
 @public(method=True)

@@ -2,6 +2,8 @@
 trace, tril, triu."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from vizgrad.ops.arith import mul
@@ -223,11 +225,8 @@ def diag(input):
     if input.dim() == 1:
         n = input.shape[0]
         return mul(unsqueeze(input, 0), Tensor._make(np.eye(n, dtype=input._data.dtype)))
-    n = builtin_min(input.shape)
+    n = builtins.min(input.shape)
     return input[np.arange(n), np.arange(n)]
-
-
-builtin_min = __builtins__["min"] if isinstance(__builtins__, dict) else __builtins__.min
 
 
 @public(method=True)

@@ -7,7 +7,7 @@ import numpy as np
 
 from vizgrad import _dtype
 from vizgrad.ops.arith import maximum, minimum
-from vizgrad.ops.base import _TYPE_NAMES, Op, _arr, _dims, _keepdim_shape, public, to
+from vizgrad.ops.base import Op, _arr, _dims, _keepdim_shape, public, to
 from vizgrad.ops.index import _where, unbind
 from vizgrad.ops.shape import expand, reshape, squeeze
 from vizgrad.ops.unary import abs, exp, log, sqrt
@@ -38,7 +38,7 @@ class Mean(Op):
     def forward(ctx, a, dim, keepdim):
         if np.result_type(a).kind != "f":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
-                               f"or complex dtype. Got: {_TYPE_NAMES[_dtype.from_numpy_dtype(np.result_type(a)).name][:-6]}")
+                               f"or complex dtype. Got: {_dtype.from_numpy_dtype(np.result_type(a)).tensor_type[:-6]}")
         ctx.in_shape = np.shape(a)
         ctx.axes = _dims(dim, np.ndim(a))
         ctx.n = int(np.prod([ctx.in_shape[i] for i in ctx.axes])) if ctx.axes else 1
