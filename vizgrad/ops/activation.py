@@ -14,6 +14,8 @@ from vizgrad.tensor import Tensor, _norm_dim
 
 class Sigmoid(Op):
     torch_name, symbol, latex, needs_out = "SigmoidBackward0", "σ", (r"\sigma(a)\,(1-\sigma(a))",), True
+    elementwise = True
+    latex_name = r"\sigma"
 
     def forward(ctx, a):
         # torch's formula: e^-a overflows to inf for very negative a, giving exactly 0 as torch does
@@ -26,6 +28,7 @@ class Sigmoid(Op):
 
 class Relu(Op):
     torch_name, symbol, latex = "ReluBackward0", "relu", (r"[a > 0]",)
+    elementwise = True
 
     def forward(ctx, a):
         return np.maximum(a, 0)
@@ -36,6 +39,7 @@ class Relu(Op):
 
 class LeakyRelu(Op):
     torch_name, symbol = "LeakyReluBackward0", "lrelu"
+    elementwise = True
     latex = (r"[a>0] + \alpha[a \le 0]",)
 
     def forward(ctx, a, negative_slope):
@@ -66,6 +70,7 @@ def _storage(y: np.ndarray, like):
 
 class Gelu(Op):
     torch_name, symbol = "GeluBackward0", "gelu"
+    elementwise = True
     latex = (r"\Phi(a) + a\,\varphi(a)",)
 
     def forward(ctx, a, approximate):

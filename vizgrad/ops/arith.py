@@ -13,6 +13,7 @@ from vizgrad.tensor import Tensor
 
 class Add(Op):
     torch_name, symbol, latex, saves = "AddBackward0", "+", ("1", "1"), False
+    elementwise = True
 
     def forward(ctx, a, b):
         return a + b
@@ -23,6 +24,7 @@ class Add(Op):
 
 class Sub(Op):
     torch_name, symbol, latex, saves = "SubBackward0", "−", ("1", "-1"), False
+    elementwise = True
 
     def forward(ctx, a, b):
         return a - b
@@ -64,6 +66,7 @@ class Rsub(Sub):
 
 class Mul(Op):
     torch_name, symbol, latex = "MulBackward0", "×", ("b", "a")
+    elementwise = True
 
     def forward(ctx, a, b):
         return a * b
@@ -74,6 +77,7 @@ class Mul(Op):
 
 class Div(Op):
     torch_name, symbol, latex = "DivBackward0", "÷", (r"\frac{1}{b}", r"-\frac{a}{b^{2}}")
+    elementwise = True
 
     def forward(ctx, a, b):
         return a / b
@@ -85,6 +89,7 @@ class Div(Op):
 class Pow(Op):
     """Tensor ** Tensor (PowBackward1); `2 ** x` is PowBackward2 with the constant base as input a."""
     torch_name, symbol, latex = "PowBackward1", "**", (r"b\,a^{b-1}", r"a^{b}\ln a")
+    elementwise = True
     needs_out = True
 
     def forward(ctx, a, b):
@@ -105,6 +110,7 @@ class RPow(Pow):
 class PowScalar(Op):
     """Tensor ** number: one input, the exponent is a parameter (`**2` on the node)."""
     torch_name, symbol = "PowBackward0", "**"
+    elementwise = True
 
     def forward(ctx, a, exponent):
         ctx.exponent = exponent
@@ -128,6 +134,8 @@ class PowScalar(Op):
 
 class Maximum(Op):
     torch_name, symbol, latex = "MaximumBackward0", "max", (r"[a > b]", r"[b > a]")
+    elementwise = True
+    latex_name = r"\max"
 
     def forward(ctx, a, b):
         return np.maximum(a, b)
@@ -141,6 +149,8 @@ class Maximum(Op):
 
 class Minimum(Op):
     torch_name, symbol, latex = "MinimumBackward0", "min", (r"[a < b]", r"[b < a]")
+    elementwise = True
+    latex_name = r"\min"
 
     def forward(ctx, a, b):
         return np.minimum(a, b)

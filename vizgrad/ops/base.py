@@ -74,6 +74,10 @@ class Op:
     needs_out = False        # backward reads the output
     exact = False            # a plain backward returns each gradient in its input's shape and dtype
                              # (so the engine need not sum it over broadcast dims or cast it)
+    elementwise = False      # out[i] depends on input element i only (after broadcasting): the local
+                             # derivative is a number per element, not a Jacobian (the walkthrough shows it)
+    latex_name = None        # LaTeX of the forward function (r"\exp", r"\sigma" ...); None: no standard
+                             # LaTeX function, write it as \operatorname{...}
 
     _hooks = None            # tensor hooks of this node's output (register_hook, retain_grad)
     _freed = False
@@ -330,6 +334,7 @@ def _fmt_num(v) -> str:
 
 class ToCopy(Op):
     torch_name, symbol, latex, saves = "ToCopyBackward0", "cast", ("1",), False
+    elementwise = True
 
     def forward(ctx, a, dtype):
         ctx.src = np.result_type(a)
@@ -343,6 +348,7 @@ class CopyBackwards(Op):
     """What .grad holds after backward(create_graph=True) first fills it: the incoming gradient
     copied into a fresh tensor, as torch records it (inputs: the zero destination, the source)."""
     torch_name, symbol, latex, saves, exact = "CopyBackwards", "copy", ("0", "1"), False, True
+    elementwise = True
 
     def name(self) -> str:
         return "torch::autograd::CopyBackwards"  # torch's name() (its repr shows CopyBackwards)

@@ -153,6 +153,7 @@ class Stack(Op):
 
 class Where(Op):
     torch_name, symbol, latex = "WhereBackward0", "where", (r"[c]", r"[\lnot c]")
+    elementwise = True
 
     def forward(ctx, a, b, cond):
         ctx.cond = cond

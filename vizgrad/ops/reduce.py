@@ -16,6 +16,7 @@ from vizgrad.tensor import Tensor, _norm_dim
 
 class Sum(Op):
     torch_name, symbol, latex, saves = "SumBackward0", "Σ", ("1",), False
+    latex_name = r"\sum"
 
     def forward(ctx, a, dim, keepdim):
         ctx.in_shape = np.shape(a)
@@ -85,6 +86,10 @@ class MaxMin(Op):
 
     def label(self):
         return "max" if self.largest else "min"
+
+    @property
+    def latex_name(self):
+        return r"\max" if self.largest else r"\min"
 
 
 class minmax_result(namedtuple("minmax_result", ["values", "indices"])):

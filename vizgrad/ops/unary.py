@@ -11,6 +11,7 @@ from vizgrad.ops.index import _where
 
 class Neg(Op):
     torch_name, symbol, latex, saves = "NegBackward0", "−", ("-1",), False
+    elementwise = True
 
     def forward(ctx, a):
         return -a
@@ -21,6 +22,7 @@ class Neg(Op):
 
 class Reciprocal(Op):
     torch_name, symbol, latex, needs_out = "ReciprocalBackward0", "1/x", (r"-\frac{1}{a^{2}}",), True
+    elementwise = True
 
     def forward(ctx, a):
         return 1 / a
@@ -31,6 +33,8 @@ class Reciprocal(Op):
 
 class Exp(Op):
     torch_name, symbol, latex, needs_out = "ExpBackward0", "exp", (r"e^{a}",), True
+    elementwise = True
+    latex_name = r"\exp"
 
     def forward(ctx, a):
         return np.exp(a)
@@ -41,6 +45,8 @@ class Exp(Op):
 
 class Log(Op):
     torch_name, symbol, latex = "LogBackward0", "log", (r"\frac{1}{a}",)
+    elementwise = True
+    latex_name = r"\log"
 
     def forward(ctx, a):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -52,6 +58,8 @@ class Log(Op):
 
 class Sqrt(Op):
     torch_name, symbol, latex, needs_out = "SqrtBackward0", "√", (r"\frac{1}{2\sqrt{a}}",), True
+    elementwise = True
+    latex_name = r"\sqrt"
 
     def forward(ctx, a):
         with np.errstate(invalid="ignore"):
@@ -63,6 +71,7 @@ class Sqrt(Op):
 
 class Abs(Op):
     torch_name, symbol, latex = "AbsBackward0", "|·|", (r"\operatorname{sign}(a)",)
+    elementwise = True
 
     def forward(ctx, a):
         return np.abs(a)
@@ -73,6 +82,8 @@ class Abs(Op):
 
 class Sin(Op):
     torch_name, symbol, latex = "SinBackward0", "sin", (r"\cos a",)
+    elementwise = True
+    latex_name = r"\sin"
 
     def forward(ctx, a):
         return np.sin(a)
@@ -83,6 +94,8 @@ class Sin(Op):
 
 class Cos(Op):
     torch_name, symbol, latex = "CosBackward0", "cos", (r"-\sin a",)
+    elementwise = True
+    latex_name = r"\cos"
 
     def forward(ctx, a):
         return np.cos(a)
@@ -93,6 +106,8 @@ class Cos(Op):
 
 class Tan(Op):
     torch_name, symbol, latex, needs_out = "TanBackward0", "tan", (r"1+\tan^{2}a",), True
+    elementwise = True
+    latex_name = r"\tan"
 
     def forward(ctx, a):
         return np.tan(a)
@@ -103,6 +118,8 @@ class Tan(Op):
 
 class Tanh(Op):
     torch_name, symbol, latex, needs_out = "TanhBackward0", "tanh", (r"1-\tanh^{2}a",), True
+    elementwise = True
+    latex_name = r"\tanh"
     exact = True
 
     def forward(ctx, a):
@@ -119,6 +136,7 @@ class Tanh(Op):
 
 class Clamp(Op):
     torch_name, symbol, latex = "ClampBackward1", "clamp", (r"[lo \le a \le hi]",)
+    elementwise = True
 
     def forward(ctx, a, min, max):
         ctx.min, ctx.max = min, max
@@ -139,6 +157,7 @@ class Clamp(Op):
 
 class Clone(Op):
     torch_name, symbol, latex, saves = "CloneBackward0", "clone", ("1",), False
+    elementwise = True
 
     def forward(ctx, a):
         return np.array(a) if isinstance(a, np.ndarray) else a
