@@ -1,6 +1,8 @@
-"""gradcheck / gradgradcheck: analytical Jacobians (from backward) against central finite differences.
+"""gradcheck / gradgradcheck: analytical Jacobians (from backward) against central finite differences;
+and the central difference of a scalar function, which the app's gradient checks use.
 
     gradcheck(fn, (x,))       # x float64 with requires_grad=True; True, or raises GradcheckError
+    central_differences(f, x, rel=1e-4)   # d f / d x for f: ndarray -> float, float64, x's shape
 
 The numerical Jacobian perturbs each input element by ±eps in place; the analytical one runs one
 backward per output element (autograd.grad with a one-hot grad_output). They must agree within
@@ -17,7 +19,33 @@ from vizgrad._printing import format_tensor
 from vizgrad.autograd import grad  # defined before vizgrad.autograd imports this module
 from vizgrad.tensor import Tensor
 
-__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "central_difference", "central_differences"]
+
+
+def central_difference(f, flat: np.ndarray, i: int, rel: float = 1e-4) -> float:
+    """d f / d flat[i] as (f(flat + h e_i) - f(flat - h e_i)) / 2h, with a step relative to the
+    value, h = rel * max(1, |flat[i]|). f gets a perturbed float64 copy of the 1-d array `flat`
+    (flat itself is not changed) and returns a number."""
+    flat = np.asarray(flat, dtype=np.float64)
+    h = rel * max(1.0, abs(float(flat[i])))
+    fs = []
+    for sign in (1, -1):
+        pert = flat.copy()
+        pert[i] += sign * h
+        fs.append(float(f(pert)))
+    return (fs[0] - fs[1]) / (2 * h)
+
+
+def central_differences(f, x, rel: float = 1e-4) -> np.ndarray:
+    """The gradient of f (an array of x's shape -> a number) at x, element by element with
+    central_difference: float64, x's shape; 2 x.size evaluations of f."""
+    base = np.asarray(x, dtype=np.float64)
+    flat = base.reshape(-1)
+
+    def f_flat(v):
+        return f(v.reshape(base.shape))
+
+    return np.array([central_difference(f_flat, flat, i, rel) for i in range(flat.size)]).reshape(base.shape)
 
 
 class GradcheckError(RuntimeError):
