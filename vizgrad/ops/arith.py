@@ -136,29 +136,22 @@ class Maximum(Op):
     torch_name, symbol, latex = "MaximumBackward0", "max", (r"[a > b]", r"[b > a]")
     elementwise = True
     latex_name = r"\max"
+    _pick, _wins = staticmethod(np.maximum), staticmethod(np.greater)  # Minimum: np.minimum, np.less
 
     def forward(ctx, a, b):
-        return np.maximum(a, b)
+        return ctx._pick(a, b)
 
     def backward(ctx, g, out, a, b):
         a, b = _arr(a), _arr(b)
         # ties split the gradient in half, as torch does
-        wa = (a > b) + 0.5 * (a == b)
+        wa = ctx._wins(a, b) + 0.5 * (a == b)
         return g * wa.astype(np.result_type(a)), g * (1 - wa).astype(np.result_type(a))
 
 
-class Minimum(Op):
+class Minimum(Maximum):
     torch_name, symbol, latex = "MinimumBackward0", "min", (r"[a < b]", r"[b < a]")
-    elementwise = True
     latex_name = r"\min"
-
-    def forward(ctx, a, b):
-        return np.minimum(a, b)
-
-    def backward(ctx, g, out, a, b):
-        a, b = _arr(a), _arr(b)
-        wa = (a < b) + 0.5 * (a == b)
-        return g * wa.astype(np.result_type(a)), g * (1 - wa).astype(np.result_type(a))
+    _pick, _wins = staticmethod(np.minimum), staticmethod(np.less)
 
 
 @public(method=True)
