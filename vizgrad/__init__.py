@@ -7,8 +7,11 @@
     z.backward()
     x.grad, y.grad                   # (tensor(4.), tensor(27.))
 
-Layers import one way: engine (this package's tensor/ops/autograd/nn/optim, numpy only) ->
-vizgrad.graph (networkx) -> vizgrad.plot (plotly) -> app and pages (streamlit).
+The engine, numpy only: tensor.py (Tensor), creation.py (factories), random.py (generators),
+ops/ (every op, one module per kind; each op's function registers itself as vizgrad.<name>
+and Tensor.<name>), autograd/ (backward, grad, Function, gradcheck, anomaly), nn/, optim/.
+Layers import one way: engine -> vizgrad.graph (networkx) -> vizgrad.plot (plotly) -> app and
+pages (streamlit).
 """
 from vizgrad._alloc import tune_malloc as _tune_malloc
 
