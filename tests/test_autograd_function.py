@@ -326,3 +326,6 @@ def test_central_differences_match_the_analytic_gradient():
     flat = x.reshape(-1).copy()
     d = central_difference(lambda v: float(np.sum(v ** 3)), flat, 3, rel=1e-3)
     assert abs(d - 3 * 3.0 ** 2) < 1e-4 and np.array_equal(flat, x.reshape(-1))  # the input is not changed
+    seen = []
+    central_difference(lambda v: seen.append(v.dtype) or 0.0, flat.astype(np.float32), 0)
+    assert seen == [np.float32, np.float32]  # the perturbed copy keeps the array's dtype

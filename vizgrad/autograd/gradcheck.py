@@ -24,9 +24,9 @@ __all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "central_difference",
 
 def central_difference(f, flat: np.ndarray, i: int, rel: float = 1e-4) -> float:
     """d f / d flat[i] as (f(flat + h e_i) - f(flat - h e_i)) / 2h, with a step relative to the
-    value, h = rel * max(1, |flat[i]|). f gets a perturbed float64 copy of the 1-d array `flat`
-    (flat itself is not changed) and returns a number."""
-    flat = np.asarray(flat, dtype=np.float64)
+    value, h = rel * max(1, |flat[i]|). f gets a perturbed copy of the 1-d array `flat` (of its
+    dtype; flat itself is not changed) and returns a number."""
+    flat = np.asarray(flat)
     h = rel * max(1.0, abs(float(flat[i])))
     fs = []
     for sign in (1, -1):
