@@ -104,6 +104,8 @@ CASES: list[OpCase] = [
     _c("sin_method", "a.sin()", [(5,)]),
     _c("cos", "torch.cos(a)", [S]),
     _c("cos_method", "a.cos()", [(5,)]),
+    _c("tan", "torch.tan(a)", [S]),
+    _c("tan_method", "a.tan()", [(5,)]),
     _c("tanh", "torch.tanh(a)", [S]),
     _c("tanh_method", "a.tanh()", [(5,)]),
     _c("sigmoid", "torch.sigmoid(a)", [S]),

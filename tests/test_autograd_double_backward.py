@@ -57,11 +57,13 @@ CASES = {
     "abs": (lambda L, a: L.abs(a) * a, ["away3"]),
     "sin": (lambda L, a: L.sin(a), [(3,)]),
     "cos": (lambda L, a: L.cos(a), [(3,)]),
+    "tan": (lambda L, a: L.tan(a), [(3,)]),
     "tanh": (lambda L, a: L.tanh(a), [(3,)]),
     "sigmoid": (lambda L, a: L.sigmoid(a), [(3,)]),
     "relu": (lambda L, a: L.relu(a) * a, ["away3"]),
     "leaky_relu": (lambda L, a: F(L).leaky_relu(a, 0.1) * a, ["away3"]),
     "gelu": (lambda L, a: F(L).gelu(a), [(5,)]),
+    "gelu_tanh": (lambda L, a: F(L).gelu(a, approximate="tanh"), [(5,)]),
     "clamp": (lambda L, a: L.clamp(a, -0.5, 0.5) * a, ["away3"]),
     "to": (lambda L, a: (a.to(L.float32) * 2).to(L.float64) * a, [(3,)]),
     "clone": (lambda L, a: a.clone() * a, [(3,)]),
@@ -186,6 +188,31 @@ def test_second_derivative_matches_torch(name):
     for g in g_v:
         _walk_classes(g, seen)
     EXERCISED.update(seen.values())
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("shape", [(), (2, 3)], ids=["0d", "2d"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gelu_second_derivative_matches_torch(approximate, shape, dtype):
+    """gelu in both forms, on 0-d and n-d inputs of both float dtypes: value, gradient (plain and
+    with create_graph) and second derivative as torch's; the tanh form differentiates its own formula."""
+    torch = need_torch()
+    x0 = np.linspace(-2.0, 1.5, int(np.prod(shape))).reshape(shape) if shape else np.float64(0.7)
+    res = []
+    for L in (vizgrad, torch):
+        x = L.tensor(x0, dtype=getattr(L, dtype), requires_grad=True)
+        y = F(L).gelu(x, approximate=approximate)
+        (g,) = L.autograd.grad(y.sum(), x, create_graph=True)
+        (h,) = L.autograd.grad((g * g).sum(), x)
+        x1 = L.tensor(x0, dtype=getattr(L, dtype), requires_grad=True)
+        F(L).gelu(x1, approximate=approximate).sum().backward()
+        res.append([str(y.dtype), str(g.dtype), y.detach().numpy(), g.detach().numpy(), h.numpy(), x1.grad.numpy()])
+    rtol = 1e-5 if dtype == "float32" else 1e-10
+    (ours, theirs) = res
+    assert ours[:2] == theirs[:2]
+    for a, b in zip(ours[2:], theirs[2:]):
+        assert np.shape(a) == np.shape(b)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
 
 
 def test_backward_create_graph_stores_grad_as_torch_does():

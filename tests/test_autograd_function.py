@@ -312,3 +312,20 @@ def test_custom_function_on_an_initialised_parameter_and_inplace_check():
         p.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
+
+
+def test_central_differences_match_the_analytic_gradient():
+    """autograd.gradcheck.central_difference(s): the finite-difference helper the app's checks share."""
+    from vizgrad.autograd.gradcheck import central_difference, central_differences
+    x = np.array([[0.5, -1.0, 2.0], [3.0, 0.1, -0.7]])
+
+    def f(v):
+        return float(np.sum(np.sin(v) * v))
+
+    np.testing.assert_allclose(central_differences(f, x, rel=1e-5), np.cos(x) * x + np.sin(x), rtol=1e-7)
+    flat = x.reshape(-1).copy()
+    d = central_difference(lambda v: float(np.sum(v ** 3)), flat, 3, rel=1e-3)
+    assert abs(d - 3 * 3.0 ** 2) < 1e-4 and np.array_equal(flat, x.reshape(-1))  # the input is not changed
+    seen = []
+    central_difference(lambda v: seen.append(v.dtype) or 0.0, flat.astype(np.float32), 0)
+    assert seen == [np.float32, np.float32]  # the perturbed copy keeps the array's dtype

@@ -7,8 +7,11 @@
     z.backward()
     x.grad, y.grad                   # (tensor(4.), tensor(27.))
 
-Layers import one way: engine (this package's tensor/ops/autograd/nn/optim, numpy only) ->
-vizgrad.graph (networkx) -> vizgrad.plot (plotly) -> app and pages (streamlit).
+The engine, numpy only: tensor.py (Tensor), creation.py (factories), random.py (generators),
+ops/ (every op, one module per kind; each op's function registers itself as vizgrad.<name>
+and Tensor.<name>), autograd/ (backward, grad, Function, gradcheck, anomaly), nn/, optim/.
+Layers import one way: engine -> vizgrad.graph (networkx) -> vizgrad.plot (plotly) -> app and
+pages (streamlit).
 """
 from vizgrad._alloc import tune_malloc as _tune_malloc
 
@@ -19,20 +22,15 @@ from vizgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get
 from vizgrad._dtype import float16 as half, float32 as float, float64 as double, int32 as int, int64 as long
 from vizgrad._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vizgrad._printing import get_printoptions, set_printoptions
-from vizgrad.tensor import (Generator, Size, Tensor, arange, as_tensor, default_generator, device, empty,
-                            empty_like, eye, from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
-                            manual_seed, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
-                            randperm, seed, set_rng_state, tensor, zeros, zeros_like)
-from vizgrad.ops import (abs, add, addmm, all, allclose, amax, amin, any, argmax, argmin, bmm, broadcast_to, cat,
-                         ceil, chunk, clamp, clone, concat, concatenate, cos, diag, div, dot, eq, equal, exp,
-                         expand, flatten, floor, ge, gt, isclose, isfinite, isinf, isnan, is_tensor, le, log,
-                         log_softmax, logical_and, logical_not, logical_or, logsumexp, lt, masked_fill, matmul,
-                         max, maximum, mean, min, minimum, mm, mul, mv, ne, neg, norm, numel, outer, permute, pow,
-                         prod, reciprocal, relu, reshape, round, rsub, sigmoid, sign, sin, softmax, split, sqrt,
-                         square, squeeze, stack, std, sub, sum, swapaxes, t, tanh, trace, transpose, tril, triu,
-                         trunc, unbind, unflatten, unsqueeze, var, where)
-from vizgrad.ops import div as divide, mul as multiply, sub as subtract, abs as absolute, neg as negative
-from vizgrad.ops import clamp as clip  # noqa: F811
+from vizgrad.tensor import Size, Tensor, device
+from vizgrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+                              ones_like, tensor, zeros, zeros_like)
+from vizgrad.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, normal, rand,
+                            rand_like, randint, randn, randn_like, randperm, seed, set_rng_state)
+from vizgrad.ops.base import PUBLIC as _PUBLIC
+
+globals().update(_PUBLIC)  # every op's public function, registered beside it (vizgrad/ops/base.py: public)
+
 from vizgrad import autograd  # noqa: E402
 
 __version__ = "0.1.0"
@@ -65,7 +63,7 @@ class cuda:  # torch.cuda.is_available() is a common first line
     def device_count() -> int:
         return 0
 
-from vizgrad import nn, optim  # noqa: E402  (issue 3: torch.nn / torch.optim)
+from vizgrad import nn, optim  # noqa: E402  (torch.nn / torch.optim)
 
 
 def show(*roots, **kw):

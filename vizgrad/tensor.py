@@ -10,20 +10,21 @@ because numpy scalar arithmetic is about 5x cheaper than 0-d array arithmetic an
 are what learners build. Anything that must alias the storage (`.data`, `.detach()`, in-place
 ops, `.numpy()`) first turns a scalar into a 0-d array with `_ensure_array`.
 
-Every differentiable operation lives in `vizgrad/ops.py`; the methods here only forward to it.
+Every differentiable operation lives in the `vizgrad/ops/` package, which also binds the methods
+that forward to it (x.exp(), x + y ...).
 """
 from __future__ import annotations
 
 import math
-import threading
+import warnings
 import weakref
-from typing import Any
 
 import numpy as np
 
 from vizgrad import _dtype
 from vizgrad._dtype import dtype, from_numpy_dtype, get_default_dtype
 from vizgrad._grad_mode import STATE
+from vizgrad._printing import format_tensor
 
 
 INPLACE = [0]  # in-place writes so far (process-wide): lets backward skip version checks when 0 changed
@@ -92,7 +93,6 @@ class Tensor:
     @property
     def grad(self):
         if self._grad is None and self.grad_fn is not None and not self._retains_grad:
-            import warnings
             warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                           "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
                           "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
@@ -148,7 +148,6 @@ class Tensor:
             if d.ndim == 0:  # the common `loss.backward()`: skip the general argument handling
                 _backward_plain((self,), (d.dtype.type(1),), bool(retain_graph))
                 return
-        from vizgrad import autograd
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
@@ -259,7 +258,6 @@ class Tensor:
     __hash__ = object.__hash__  # identity, as torch (== is elementwise)
 
     def __repr__(self):
-        from vizgrad._printing import format_tensor
         suffixes = []
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn.name().rpartition('::')[2]}>")  # torch prints the class name
@@ -372,16 +370,28 @@ class Tensor:
         INPLACE[0] += 1
         return self
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        return self._fill(_rng(generator).uniform(a, b, self._data.shape))
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        return self._fill(_rng(generator).normal(mean, std, self._data.shape))
-
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
+
+    # -- conveniences torch code calls ---------------------------------------------------------
+    def __pos__(self):
+        return self
+
+    def cpu(self, *args, **kwargs):
+        return self
+
+    cuda = contiguous = cpu
+
+    def new_zeros(self, *size, dtype=None):
+        return Tensor._make(np.zeros(_size(size), (dtype or self.dtype).np))
+
+    def new_ones(self, *size, dtype=None):
+        return Tensor._make(np.ones(_size(size), (dtype or self.dtype).np))
+
+    def new_full(self, size, value, dtype=None):
+        return Tensor._make(np.full(_size((size,)), value, (dtype or self.dtype).np))
 
 
 class Size(tuple):
@@ -447,226 +457,7 @@ def _size(args) -> tuple:
     return tuple(int(a) for a in args)
 
 
-# -- creation ----------------------------------------------------------------------------------
-def _infer_np_dtype(data) -> np.dtype:
-    """The dtype torch.tensor gives to Python data: bool, int64, or the default float."""
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        return from_numpy_dtype(data.dtype).np
-    kinds = set()
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, Tensor):
-            kinds.add(x.dtype.np)
-        elif isinstance(x, (bool, np.bool_)):
-            kinds.add(np.dtype(np.bool_))
-        elif isinstance(x, (int, np.integer)):
-            kinds.add(np.dtype(np.int64))
-        elif isinstance(x, (float, np.floating)):
-            kinds.add(get_default_dtype().np)
-        else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    if not kinds:
-        return get_default_dtype().np
-    out = None
-    for k in kinds:
-        d = from_numpy_dtype(k)
-        out = d if out is None else _dtype.promote_types(out, d)
-    return out.np
-
-
-def _to_array(data, dtype_: dtype | None) -> np.ndarray:
-    if isinstance(data, Tensor):
-        data = data._data
-    elif isinstance(data, (list, tuple)):
-        data = [_to_array(x, None) if isinstance(x, Tensor) else x for x in data] if any(
-            isinstance(x, Tensor) for x in data) else data
-    np_dtype = dtype_.np if dtype_ is not None else _infer_np_dtype(data)
-    arr = np.array(data, dtype=np_dtype)
-    if arr.dtype == object:
-        raise ValueError("expected a sequence of equal-length sequences of numbers")
-    return arr
-
-
-def tensor(data: Any, dtype: dtype | None = None, device=None, requires_grad: bool = False,
-           name: str | None = None) -> Tensor:
-    """torch.tensor: always copies. `name` (vizgrad only) labels the tensor in drawn graphs."""
-    if type(data) is float and dtype is None:  # the common scalar case, kept cheap
-        arr = get_default_dtype().np.type(data)
-    else:
-        arr = _to_array(data, dtype)
-        if arr.ndim == 0:
-            arr = arr[()]  # numpy scalar storage for 0-d, see module docstring
-    if requires_grad and not from_numpy_dtype(arr.dtype).is_floating_point:
-        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    t = Tensor._make(arr, requires_grad)
-    if name is not None:
-        t.name = name
-    return t
-
-
-def as_tensor(data, dtype=None, device=None) -> Tensor:
-    if isinstance(data, Tensor) and (dtype is None or data.dtype is dtype):
-        return data
-    if isinstance(data, np.ndarray) and (dtype is None or dtype.np == data.dtype):
-        return Tensor._make(data)
-    return tensor(data, dtype=dtype)
-
-
-def from_numpy(arr: np.ndarray) -> Tensor:
-    from_numpy_dtype(arr.dtype)  # raises torch's TypeError for unsupported dtypes
-    return Tensor._make(arr)
-
-
-def _filled(size, value, dtype_, requires_grad):
-    d = dtype_ if dtype_ is not None else (_dtype.scalar_dtype(value) if value is not None else get_default_dtype())
-    arr = np.full(_size(size), value if value is not None else 0, dtype=d.np)
-    return Tensor._make(arr, requires_grad)
-
-
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(size, 0.0 if dtype is None else 0, dtype or get_default_dtype(), requires_grad)
-
-
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(size, 1, dtype or get_default_dtype(), requires_grad)
-
-
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
-
-
-def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled((size,), fill_value, dtype, requires_grad)
-
-
-def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
-
-
-def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return Tensor._make(np.eye(n, m, dtype=(dtype or get_default_dtype()).np), requires_grad)
-
-
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    if dtype is None:
-        dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else get_default_dtype()
-    n = max(0, math.ceil((end - start) / step))
-    arr = (start + step * np.arange(n, dtype=np.float64)).astype(dtype.np)
-    return Tensor._make(arr, requires_grad)
-
-
-def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
-    arr = np.linspace(start, end, steps, dtype=np.float64).astype((dtype or get_default_dtype()).np)
-    return Tensor._make(arr, requires_grad)
-
-
-# -- randomness --------------------------------------------------------------------------------
-# numpy Generators seeded by manual_seed. Numbers differ from torch's stream (torch's generator
-# is not reproducible outside torch); parity tests copy weights instead. The default generator
-# keeps one state per thread, so that in the app one session's manual_seed(...) and draws never
-# interleave with another's (a shared link must reproduce the same run).
-class Generator:
-    def __init__(self, device="cpu"):
-        self._np = np.random.default_rng(0)
-        self._seed = 0
-
-    def manual_seed(self, seed: int) -> "Generator":
-        self._seed = int(seed)
-        self._np = np.random.default_rng(self._seed)
-        return self
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def get_state(self):
-        return self._np.bit_generator.state
-
-    def set_state(self, state):
-        self._np.bit_generator.state = state
-
-
-class _ThreadDefaultGenerator(Generator, threading.local):
-    """Generator whose state is per thread (threading.local calls __init__ once per thread)."""
-
-
-default_generator = _ThreadDefaultGenerator()
-
-
-def _rng(generator=None) -> np.random.Generator:
-    return (generator or default_generator)._np
-
-
-def manual_seed(seed: int) -> Generator:
-    return default_generator.manual_seed(seed)
-
-
-def seed() -> int:
-    s = int(np.random.SeedSequence().entropy % (2 ** 63))
-    default_generator.manual_seed(s)
-    return s
-
-
-def initial_seed() -> int:
-    return default_generator.initial_seed()
-
-
-def get_rng_state():
-    return default_generator.get_state()
-
-
-def set_rng_state(state) -> None:
-    default_generator.set_state(state)
-
-
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    arr = _rng(generator).random(_size(size)).astype((dtype or get_default_dtype()).np)
-    return Tensor._make(arr, requires_grad)
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    arr = _rng(generator).standard_normal(_size(size)).astype((dtype or get_default_dtype()).np)
-    return Tensor._make(arr, requires_grad)
-
-
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
-    if high is None:
-        low, high = 0, low
-    return Tensor._make(_rng(generator).integers(low, high, _size((size,))).astype((dtype or _dtype.int64).np))
-
-
-def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
-    return Tensor._make(_rng(generator).permutation(n).astype((dtype or _dtype.int64).np))
-
-
-def rand_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def randn_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def normal(mean, std, size=None, generator=None) -> Tensor:
-    shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(mean), np.shape(std))
-    return Tensor._make(_rng(generator).normal(np.asarray(mean), np.asarray(std), shape).astype(get_default_dtype().np))
-
 
 from vizgrad import ops  # noqa: E402  (ops attaches the operator methods to Tensor; it imports this module)
-from vizgrad.autograd.engine import backward_plain as _backward_plain  # noqa: E402,F401  (after ops: the engine imports it)
+from vizgrad import autograd  # noqa: E402  (autograd imports this module)
+from vizgrad.autograd.engine import backward_plain as _backward_plain  # noqa: E402  (after ops: the engine imports it)

@@ -1,13 +1,13 @@
-"""vizgrad.autograd: backward, grad, Function (custom ops), functional (jacobian, hessian ...), gradcheck."""
+"""vizgrad.autograd: backward, grad, Function (custom ops), functional (jacobian, hessian ...), gradcheck,
+anomaly (detect_anomaly, and the walks that name the first op to make a NaN/inf)."""
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
 
 import numpy as np
 
-from vizgrad._grad_mode import STATE
-from vizgrad.autograd.engine import backward_plain, run_backward
+from vizgrad.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from vizgrad.autograd.engine import _accumulate, backward_plain, run_backward
 from vizgrad.tensor import Tensor
 
 
@@ -66,7 +66,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         return
     inputs = _as_list(inputs)
     got = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs)
-    from vizgrad.autograd.engine import _accumulate
     for t, g in zip(inputs, got):
         if g is not None:
             _accumulate(t, g, create_graph)
@@ -100,34 +99,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-class set_detect_anomaly:
-    """Check every backward output for NaN and name the op that produced it."""
-
-    def __init__(self, mode: bool, check_nan: bool = True):
-        self.prev = STATE.anomaly
-        STATE.anomaly = bool(mode)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        STATE.anomaly = self.prev
-        return False
-
-
-class detect_anomaly(set_detect_anomaly):
-    def __init__(self, check_nan: bool = True):
-        super().__init__(True)
-
-
-def is_anomaly_enabled() -> bool:
-    return STATE.anomaly
-
-
 from vizgrad.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: E402
 from vizgrad.autograd import functional  # noqa: E402
 from vizgrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 
-__all__ = ["backward", "grad", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "Sequence",
+__all__ = ["backward", "grad", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled",
            "Function", "FunctionCtx", "once_differentiable", "functional", "gradcheck", "gradgradcheck",
            "GradcheckError"]

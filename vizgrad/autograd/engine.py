@@ -19,6 +19,7 @@ import gc
 import numpy as np
 
 from vizgrad._grad_mode import STATE
+from vizgrad.autograd.anomaly import _check_anomaly
 from vizgrad.tensor import INPLACE, Tensor
 from vizgrad.ops import CopyBackwards, _sum_to_array, sum_to
 
@@ -286,18 +287,9 @@ def _check_versions(fn, inputs):
         expected = vs[k] if vs is not None else 0
         if t._version != expected and fn.saved(k):
             shape = list(np.shape(t._data))
-            kind = {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(t.dtype.name, "Tensor")
+            kind = t.dtype.tensor_type
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace operation: "
                 f"[torch.{kind} {shape}] is at version {t._version}; expected version {expected} instead. Hint: "
                 "enable anomaly detection to find the operation that failed to compute its gradient, with "
                 "torch.autograd.set_detect_anomaly(True, check_nan=False).")
-
-
-def _check_anomaly(fn, grads):
-    for i, gi in enumerate(grads):
-        if gi is None:
-            continue
-        v = gi._data if isinstance(gi, Tensor) else gi
-        if np.isnan(v).any():
-            raise RuntimeError(f"Function '{fn.name()}' returned nan values in its {i}th output.")

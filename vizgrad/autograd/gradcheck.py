@@ -1,6 +1,8 @@
-"""gradcheck / gradgradcheck: analytical Jacobians (from backward) against central finite differences.
+"""gradcheck / gradgradcheck: analytical Jacobians (from backward) against central finite differences;
+and the central difference of a scalar function, which the app's gradient checks use.
 
     gradcheck(fn, (x,))       # x float64 with requires_grad=True; True, or raises GradcheckError
+    central_differences(f, x, rel=1e-4)   # d f / d x for f: ndarray -> float, float64, x's shape
 
 The numerical Jacobian perturbs each input element by ±eps in place; the analytical one runs one
 backward per output element (autograd.grad with a one-hot grad_output). They must agree within
@@ -13,9 +15,37 @@ import warnings
 import numpy as np
 
 from vizgrad._grad_mode import no_grad
+from vizgrad._printing import format_tensor
+from vizgrad.autograd import grad  # defined before vizgrad.autograd imports this module
 from vizgrad.tensor import Tensor
 
-__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "central_difference", "central_differences"]
+
+
+def central_difference(f, flat: np.ndarray, i: int, rel: float = 1e-4) -> float:
+    """d f / d flat[i] as (f(flat + h e_i) - f(flat - h e_i)) / 2h, with a step relative to the
+    value, h = rel * max(1, |flat[i]|). f gets a perturbed copy of the 1-d array `flat` (of its
+    dtype; flat itself is not changed) and returns a number."""
+    flat = np.asarray(flat)
+    h = rel * max(1.0, abs(float(flat[i])))
+    fs = []
+    for sign in (1, -1):
+        pert = flat.copy()
+        pert[i] += sign * h
+        fs.append(float(f(pert)))
+    return (fs[0] - fs[1]) / (2 * h)
+
+
+def central_differences(f, x, rel: float = 1e-4) -> np.ndarray:
+    """The gradient of f (an array of x's shape -> a number) at x, element by element with
+    central_difference: float64, x's shape; 2 x.size evaluations of f."""
+    base = np.asarray(x, dtype=np.float64)
+    flat = base.reshape(-1)
+
+    def f_flat(v):
+        return f(v.reshape(base.shape))
+
+    return np.array([central_difference(f_flat, flat, i, rel) for i in range(flat.size)]).reshape(base.shape)
 
 
 class GradcheckError(RuntimeError):
@@ -60,7 +90,6 @@ def _numerical_jacobian(func, inputs, i, eps):
 
 
 def _analytical_jacobian(func, inputs, i, create_graph=False):
-    from vizgrad.autograd import grad
     out = func(*inputs)
     outs = [o for o in _as_tuple(out) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
     t = inputs[i]
@@ -79,7 +108,6 @@ def _analytical_jacobian(func, inputs, i, create_graph=False):
 
 
 def _fmt(a: np.ndarray) -> str:
-    from vizgrad._printing import format_tensor
     return format_tensor(a, "float64", "float32", [])
 
 
@@ -124,7 +152,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
                   check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
                   check_rev_over_rev: bool = True, fast_mode: bool = False, masked: bool = False) -> bool:
     """gradcheck of the gradient: checks the second derivatives (double backward) of `func`."""
-    from vizgrad.autograd import grad
     inputs = _as_tuple(inputs)
     if grad_outputs is None:
         with no_grad():

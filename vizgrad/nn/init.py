@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from vizgrad.tensor import Tensor, _rng
+from vizgrad.random import _rng
+from vizgrad.tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]

@@ -24,8 +24,9 @@ from typing import Iterator
 
 import numpy as np
 
-from vizgrad.nn.parameter import Buffer, Parameter
+from vizgrad import _dtype
 from vizgrad._grad_mode import STATE
+from vizgrad.nn.parameter import Buffer, Parameter
 from vizgrad.tensor import Tensor
 
 # -- module-call stack and qualified names ------------------------------------------------------
@@ -406,8 +407,7 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        from vizgrad._dtype import dtype as _dt
-        dt = kwargs.get("dtype", next((a for a in args if isinstance(a, _dt)), None))
+        dt = kwargs.get("dtype", next((a for a in args if isinstance(a, _dtype.dtype)), None))
         if dt is None:
             return self
         return self._apply_to_tensors(lambda a: a.astype(dt.np) if a.dtype.kind == "f" else a)
@@ -540,6 +540,5 @@ def _size_repr(shape) -> str:
 
 def _type_name(v) -> str:
     if isinstance(v, Tensor):
-        return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
-                "int64": "torch.LongTensor"}.get(v.dtype.name, "torch.Tensor")
+        return f"torch.{v.dtype.tensor_type}"
     return type(v).__name__

@@ -9,8 +9,9 @@ import numpy as np
 from vizgrad import _dtype, ops
 from vizgrad.nn import functional as F
 from vizgrad.nn import init
-from vizgrad.nn.module import Module
+from vizgrad.nn.module import Module, _addindent
 from vizgrad.nn.parameter import Parameter
+from vizgrad.ops.loss import _legacy_reduction
 from vizgrad.tensor import Tensor
 
 
@@ -328,7 +329,6 @@ class ModuleList(Module):
 
     def __repr__(self) -> str:
         """Repeated consecutive modules are compressed, as torch prints them: (0-2): 3 x Linear(...)."""
-        from vizgrad.nn.module import _addindent
         reprs = [repr(m) for m in self]
         if not reprs:
             return self._get_name() + "()"
@@ -396,7 +396,7 @@ class ModuleDict(Module):
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
+        self.reduction = _legacy_reduction(size_average, reduce, reduction)
 
 
 class _WeightedLoss(_Loss):

@@ -11,6 +11,16 @@ from vizgrad.optim.optimizer import Optimizer, _arr, _step_tensor, _zeros_state
 from vizgrad.tensor import Tensor
 
 
+def _init_state(state: dict, p: Tensor, *buffers: str) -> dict:
+    """A parameter's state on its first step, as torch sets it up: a step count of 0 and a zero
+    tensor (p's shape and dtype) per named buffer, in that order (state_dict() keeps it)."""
+    if not state:
+        state["step"] = _step_tensor()
+        for name in buffers:
+            state[name] = _zeros_state(p)
+    return state
+
+
 def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
     """a.lerp_(b, w) with torch's two-branch formula."""
     if abs(w) < 0.5:
@@ -178,13 +188,7 @@ class Adam(Optimizer):
                 continue
             param = _arr(p)
             grad = np.asarray(p._grad._data)
-            state = self.state[p]
-            if not state:
-                state["step"] = _step_tensor()
-                state["exp_avg"] = _zeros_state(p)
-                state["exp_avg_sq"] = _zeros_state(p)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = _zeros_state(p)
+            state = _init_state(self.state[p], p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ()))
             if maximize:
                 grad = -grad
             step_a = _arr(state["step"])
@@ -254,14 +258,8 @@ class RMSprop(Optimizer):
                     continue
                 param = _arr(p)
                 grad = np.asarray(p._grad._data)
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_state(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _zeros_state(p)
-                    if centered:
-                        state["grad_avg"] = _zeros_state(p)
+                state = _init_state(self.state[p], p, "square_avg", *(("momentum_buffer",) if momentum > 0 else ()),
+                                    *(("grad_avg",) if centered else ()))
                 if maximize:
                     grad = -grad
                 _arr(state["step"])[...] += 1
@@ -303,11 +301,7 @@ class _FlatAdam:
         step = np.float32(0)
         a = 0
         for p, size in zip(params, self.sizes):
-            st = state[p]
-            if not st:
-                st["step"] = Tensor._make(np.float32(0))
-                st["exp_avg"] = _zeros_state(p)
-                st["exp_avg_sq"] = _zeros_state(p)
+            st = _init_state(state[p], p, "exp_avg", "exp_avg_sq")
             step = np.float32(st["step"]._data)
             shape = p._data.shape
             mv = self.exp_avg[a:a + size].reshape(shape)

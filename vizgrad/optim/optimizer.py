@@ -10,6 +10,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from vizgrad._grad_mode import enable_grad
 from vizgrad.tensor import Tensor
 
 
@@ -98,7 +99,6 @@ class Optimizer:
     def _closure(self, closure):
         if closure is None:
             return None
-        from vizgrad._grad_mode import enable_grad
         with enable_grad():
             return closure()
 

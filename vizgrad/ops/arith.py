@@ -1,0 +1,271 @@
+"""Elementwise arithmetic of two operands (+ − × ÷ **, maximum, minimum), with torch's
+broadcasting and type promotion; `x ** n` and square."""
+from __future__ import annotations
+
+import numpy as np
+
+from vizgrad import _dtype
+from vizgrad.ops.base import _FLOAT_SCALARS, _SHARED, Op, _arr, _fmt_num, _pair, _shared_const, bind, public, to
+from vizgrad.ops.index import _where
+from vizgrad.ops.unary import _log, reciprocal
+from vizgrad.tensor import Tensor
+
+
+class Add(Op):
+    torch_name, symbol, latex, saves = "AddBackward0", "+", ("1", "1"), False
+    elementwise = True
+
+    def forward(ctx, a, b):
+        return a + b
+
+    def backward(ctx, g, out, a, b):
+        return g, g
+
+
+class Sub(Op):
+    torch_name, symbol, latex, saves = "SubBackward0", "−", ("1", "-1"), False
+    elementwise = True
+
+    def forward(ctx, a, b):
+        return a - b
+
+    def backward(ctx, g, out, a, b):
+        return g, -g
+
+
+class AddAlpha(Add):
+    """`add(a, b, alpha=k)`: one AddBackward0 node that saves nothing, as in torch."""
+
+    def forward(ctx, a, b, alpha):
+        ctx.alpha = alpha
+        return a + b * alpha
+
+    def backward(ctx, g, out, a, b):
+        return g, g * ctx.alpha
+
+
+class SubAlpha(Sub):
+    def forward(ctx, a, b, alpha):
+        ctx.alpha = alpha
+        return a - b * alpha
+
+    def backward(ctx, g, out, a, b):
+        return g, -g * ctx.alpha
+
+
+def _number_edge_dropped(self) -> tuple:
+    """torch's node for `number <op> x` has no edge for the number: next_functions lists x only."""
+    return Op.next_functions.fget(self)[1:]
+
+
+class Rsub(Sub):
+    """`1 - x`: torch names the node RsubBackward1; operands stay in written order (1, x)."""
+    torch_name = "RsubBackward1"
+    next_functions = property(_number_edge_dropped)
+
+
+class Mul(Op):
+    torch_name, symbol, latex = "MulBackward0", "×", ("b", "a")
+    elementwise = True
+
+    def forward(ctx, a, b):
+        return a * b
+
+    def backward(ctx, g, out, a, b):
+        return g * b, g * a
+
+
+class Div(Op):
+    torch_name, symbol, latex = "DivBackward0", "÷", (r"\frac{1}{b}", r"-\frac{a}{b^{2}}")
+    elementwise = True
+
+    def forward(ctx, a, b):
+        return a / b
+
+    def backward(ctx, g, out, a, b):
+        return g / b, -g * a / (b * b)
+
+
+class Pow(Op):
+    """Tensor ** Tensor (PowBackward1); `2 ** x` is PowBackward2 with the constant base as input a."""
+    torch_name, symbol, latex = "PowBackward1", "**", (r"b\,a^{b-1}", r"a^{b}\ln a")
+    elementwise = True
+    needs_out = True
+
+    def forward(ctx, a, b):
+        return a ** b
+
+    def backward(ctx, g, out, a, b):
+        # d/db at a == 0 is 0 in torch (not nan from 0 * log 0): mask those entries
+        with np.errstate(invalid="ignore"):  # log of a negative base is nan, as in torch
+            safe_log = _log(_where(_arr(a) == 0, 1, a))
+        return g * b * a ** (b - 1), _where(_arr(a) == 0, 0, g * out * safe_log)
+
+
+class RPow(Pow):
+    torch_name = "PowBackward2"
+    next_functions = property(_number_edge_dropped)
+
+
+class PowScalar(Op):
+    """Tensor ** number: one input, the exponent is a parameter (`**2` on the node)."""
+    torch_name, symbol = "PowBackward0", "**"
+    elementwise = True
+
+    def forward(ctx, a, exponent):
+        ctx.exponent = exponent
+        return a ** exponent
+
+    def backward(ctx, g, out, a):
+        e = ctx.exponent
+        if e == 0:
+            return (g * 0,)
+        return (g * e * a ** (e - 1),)
+
+    def label(self):
+        return f"**{_fmt_num(self.exponent)}"
+
+    def local_latex(self):
+        e = self.exponent
+        return (rf"{_fmt_num(e)}\,a^{{{_fmt_num(e - 1)}}}",)
+
+    latex = (r"n\,a^{n-1}",)
+
+
+class Maximum(Op):
+    torch_name, symbol, latex = "MaximumBackward0", "max", (r"[a > b]", r"[b > a]")
+    elementwise = True
+    latex_name = r"\max"
+    _pick, _wins = staticmethod(np.maximum), staticmethod(np.greater)  # Minimum: np.minimum, np.less
+
+    def forward(ctx, a, b):
+        return ctx._pick(a, b)
+
+    def backward(ctx, g, out, a, b):
+        a, b = _arr(a), _arr(b)
+        # ties split the gradient in half, as torch does
+        wa = ctx._wins(a, b) + 0.5 * (a == b)
+        return g * wa.astype(np.result_type(a)), g * (1 - wa).astype(np.result_type(a))
+
+
+class Minimum(Maximum):
+    torch_name, symbol, latex = "MinimumBackward0", "min", (r"[a < b]", r"[b < a]")
+    latex_name = r"\min"
+    _pick, _wins = staticmethod(np.minimum), staticmethod(np.less)
+
+
+@public(method=True)
+def add(input, other, *, alpha=1):
+    a, b = _pair(input, other)
+    if alpha != 1:
+        return AddAlpha.apply(a, b, alpha=alpha)
+    return Add.apply(a, b)
+
+
+@bind("__sub__")
+@public("subtract", method=True)
+def sub(input, other, *, alpha=1):
+    a, b = _pair(input, other)
+    if alpha != 1:
+        return SubAlpha.apply(a, b, alpha=alpha)
+    return Sub.apply(a, b)
+
+
+@bind("__rsub__")
+@public()
+def rsub(input, other):
+    """other - input, for `number - tensor`."""
+    a, b = _pair(other, input)
+    return Rsub.apply(a, b)
+
+
+@public("multiply", method=True)
+def mul(input, other):
+    a, b = _pair(input, other)
+    return Mul.apply(a, b)
+
+
+@bind("true_divide")
+@bind("true_divide", "__truediv__")
+@public("divide", method=True)
+def div(input, other, *, rounding_mode=None):
+    a, b = _pair(input, other)
+    if rounding_mode is not None and not a.dtype.is_floating_point:  # integer // integer stays integer
+        fn = np.floor_divide if rounding_mode == "floor" else (lambda x, y: np.trunc(x / y).astype(x.dtype))
+        return Tensor._make(fn(a._data, b._data))
+    if not a.dtype.is_floating_point:  # true division of integers gives the default float, as torch
+        a, b = to(a, _dtype.get_default_dtype()), to(b, _dtype.get_default_dtype())
+    if rounding_mode is not None:
+        with_grad = Div.apply(a, b)
+        fn = np.floor if rounding_mode == "floor" else np.trunc
+        return Tensor._make(fn(with_grad._data).astype(with_grad._data.dtype))
+    return Div.apply(a, b)
+
+
+@bind("__rtruediv__")
+def rdiv(input, other):
+    """`number / tensor` is reciprocal(tensor) * number in torch (MulBackward0 over ReciprocalBackward0)."""
+    if not input.dtype.is_floating_point:
+        input = to(input, _dtype.get_default_dtype())
+    return mul(reciprocal(input), other)
+
+
+@bind("__pow__")
+@public(method=True)
+def pow(input, exponent):
+    if (type(exponent) is int or type(exponent) is float) and isinstance(input, Tensor):
+        if isinstance(exponent, float) and input._data.dtype.kind != "f":
+            input = to(input, _dtype.get_default_dtype())
+        return PowScalar.apply(input, exponent=exponent)
+    if not isinstance(input, Tensor):
+        a, b = _pair(input, exponent)
+        return RPow.apply(a, b)
+    a, b = _pair(input, exponent)
+    return Pow.apply(a, b)
+
+
+@public(method=True)
+def maximum(input, other):
+    return Maximum.apply(*_pair(input, other))
+
+
+@public(method=True)
+def minimum(input, other):
+    return Minimum.apply(*_pair(input, other))
+
+
+@public(method=True)
+def square(input):
+    return PowScalar.apply(input, exponent=2)
+
+
+
+# -- operators: x + y, x * 0.5 ... (bound to Tensor at import) ------------------------------------
+@bind("__add__", "__radd__")
+def _add_operator(self, other):
+    if type(other) is float:  # `h + 0.5` on a 0-d float tensor: the shortest path (scalar chains)
+        tp = type(self._data)
+        if tp in _FLOAT_SCALARS:
+            c = _SHARED.get((tp, other))
+            return Add.apply(self, c if c is not None else _shared_const(tp, other))
+    return Add.apply(*_pair(self, other))
+
+
+@bind("__mul__", "__rmul__")
+def _mul_operator(self, other):
+    if type(other) is float:
+        tp = type(self._data)
+        if tp in _FLOAT_SCALARS:
+            c = _SHARED.get((tp, other))
+            return Mul.apply(self, c if c is not None else _shared_const(tp, other))
+    return Mul.apply(*_pair(self, other))
+
+
+@bind("__floordiv__")
+def _floordiv_operator(self, other):
+    return div(self, other, rounding_mode="floor")
+
+
+@bind("__rpow__")
+def _rpow_operator(self, other):
+    return pow(other, self)
