@@ -165,8 +165,13 @@ def r7_training_history(url, seconds=60):
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         page = b.new_page(viewport={"width": 1400, "height": 1600})
-        page.goto(f"{url}/network?speed=100")
+        page.goto(f"{url}/network")
         page.wait_for_selector('[data-stat="Step"]', timeout=60_000)
+        slider = page.locator('[data-testid="stSlider"]', has_text="Steps per update").get_by_role("slider")
+        slider.focus()
+        slider.press("End")  # the largest choice: 100 steps per update
+        time.sleep(2)
+        speed = slider.get_attribute("aria-valuenow") or slider.get_attribute("aria-valuetext")
         page.get_by_role("button", name="Play").click()
         marks = []
         for _ in range(int(seconds / 10)):
@@ -174,7 +179,8 @@ def r7_training_history(url, seconds=60):
             marks.append((time.perf_counter(), int((page.evaluate(stat) or "0").replace(",", ""))))
         b.close()
     rates = [(s1 - s0) / (t1 - t0) for (t0, s0), (t1, s1) in zip(marks, marks[1:])]
-    return f"steps/s over {seconds} s: first 10 s {rates[0]:.0f}, last 10 s {rates[-1]:.0f}" if rates else "-"
+    return (f"steps per update {speed}; steps/s over {seconds} s: first 10 s {rates[0]:.0f}, "
+            f"last 10 s {rates[-1]:.0f}" if rates else "-")
 
 
 REPROS = {1: ("CSV upload, 16 KB and 1 MB digit runs", r1_csv),
