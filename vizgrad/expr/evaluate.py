@@ -17,7 +17,6 @@ import vizgrad as vg
 from vizgrad.expr import nodes
 from vizgrad.expr.errors import (DEFAULT_LIMITS, OP_WORDS, ExprError, Limits, clean, nonfinite_message,
                                  plural, shielded)
-from vizgrad.expr.functions import FUNCTIONS
 from vizgrad.expr.nodes import BinOp, Call, Expression, Index, ListLit, Name, Node, Unary, check_exponent, fold_binop
 from vizgrad.expr.parse import parse
 from vizgrad.tensor import Tensor
@@ -352,88 +351,17 @@ class _Evaluator:
         return v if isinstance(v, Tensor) else vg.tensor(float(v))
 
     def call(self, node: Call):
-        name, args = node.func, node.args
-        spec = FUNCTIONS[name]
-        col, end = node.col, node.col + len(name)
+        """The tensor arguments (in parameter order), then the row's own evaluation (functions.py)."""
+        spec, args = node.spec, node.args
         tens = {}
         finite = True
-        for pname, kind, _ in spec.params:
-            if kind == "tensor" and args.get(pname) is not None:
+        for pname in spec.tensor_params:
+            if args[pname] is not None:
                 v, fin = self.ev(args[pname])
                 tens[pname] = self.as_tensor(v)
                 finite = finite and fin
-        fam = spec.family
-        what = f"{name}()"
-        if fam in ("binary",) or (fam == "maxmin" and tens.get("other") is not None):
-            a, b = tens.get("a", tens.get("x")), tens.get("b", tens.get("other"))
-            shape = self.predict_broadcast(a, b, what, col, end)
-            self.charge(_numel(shape) * spec.cost, col, end)
-            fn = vg.maximum if name in ("max", "maximum") else vg.minimum
-            with self.guard(f"{what} failed", col, end):
-                out = fn(a, b)
-            return self.finish(out, finite, name, col, end)
-        if fam == "matmul" or fam == "outer":
-            a, b = tens["a"], tens["b"]
-            sa, sb = tuple(a.shape), tuple(b.shape)
-            if fam == "outer" or name == "dot":
-                if len(sa) != 1 or len(sb) != 1:
-                    raise self.err(f"shape mismatch in {what}: it takes two vectors, got shapes {list(sa)} "
-                                   f"and {list(sb)}", col, end)
-            if fam == "outer":
-                shape = (sa[0], sb[0])
-                self.check_size(shape, col, end)
-                self.charge(_numel(shape), col, end)
-                with self.guard(f"{what} failed", col, end):
-                    out = vg.outer(a, b)
-                return self.finish(out, finite, name, col, end)
-            shape, flops = self.predict_matmul(sa, sb, col, end, name)
-            self.charge(flops + _numel(shape), col, end)
-            with self.guard(f"shape mismatch in {what}", col, end):
-                out = vg.dot(a, b) if name == "dot" else vg.matmul(a, b)
-            return self.finish(out, finite, name, col, end)
-        x = tens["x"]
-        self.charge(x.numel() * spec.cost, col, end)
-        with self.guard(f"{what} failed", col, end):
-            if fam == "unary":
-                out = getattr(vg, name)(x)
-            elif fam == "detach":
-                out = x.detach()
-            elif fam == "reduce":
-                kw = {}
-                if args["dim"] is not None:
-                    kw["dim"] = args["dim"]
-                if args["keepdim"]:
-                    kw["keepdim"] = True
-                out = getattr(vg, name)(x, **kw)
-            elif fam == "maxmin":
-                fn = vg.max if name == "max" else vg.min
-                if args["dim"] is None:
-                    out = fn(x)
-                else:
-                    out = fn(x, dim=args["dim"], keepdim=args["keepdim"])
-            elif fam == "softmax":
-                out = getattr(vg, name)(x, dim=args["dim"])
-            elif fam == "clamp":
-                out = vg.clamp(x, min=args["min"], max=args["max"])
-            elif fam == "transpose":
-                if args.get("dim0") is None:
-                    # torch.t of a 0-d tensor is the identity; vizgrad.t raises TypeError there (engine bug)
-                    out = vg.t(x) if x.dim() else vg.reshape(x, ())
-                else:
-                    out = vg.transpose(x, args["dim0"], args["dim1"])
-            elif name == "reshape":
-                out = vg.reshape(x, tuple(args["shape"]))
-            elif name == "flatten":
-                out = vg.flatten(x)
-            elif name == "squeeze":
-                out = vg.squeeze(x) if args["dim"] is None else vg.squeeze(x, args["dim"])
-            elif name == "unsqueeze":
-                if x.dim() + 1 > self.limits.max_dims:
-                    raise self.err(f"{what}: too many dims (the limit is {self.limits.max_dims})", col, end)
-                out = vg.unsqueeze(x, args["dim"])
-            else:  # pragma: no cover
-                raise self.err(f"{what} is not available", col, end)
-        return self.finish(out, finite, name, col, end)
+        out = spec.evaluate(self, node, tens)
+        return self.finish(out, finite, node.func, *node.name_span)
 
     def listlit(self, node: ListLit):
         if nodes.const_list(node):

@@ -1,20 +1,24 @@
-"""An expression as LaTeX (`to_latex`): fractions, powers, Greek and subscripted variable
-names, matrices for list literals and each function's own notation. Every node is emitted once.
+r"""An expression as LaTeX (`to_latex`): fractions, powers, Greek and subscripted variable
+names, matrices for list literals; a call is written by its row's LaTeX form (functions.py), which
+uses the helpers of `_Latex` (paren, subscript, operand, ...). Every node is emitted once.
+`tex_escape` is the language's one escaper of names inside \mathrm{} and \operatorname{}.
 """
 from __future__ import annotations
 
 from typing import Mapping
 
 from vizgrad.expr.errors import ExprError, Limits, shielded
-from vizgrad.expr.functions import FUNCTIONS
 from vizgrad.expr.nodes import BIN_PREC, BinOp, Call, Index, ListLit, Name, Node, Num, Unary, key_text
 from vizgrad.expr.parse import parse
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "mu", "nu",
           "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
           "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "varepsilon", "varphi"}
-_LATEX_FUNCS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
-                "max": r"\max", "min": r"\min", "maximum": r"\max", "minimum": r"\min"}
+
+
+def tex_escape(name: str) -> str:
+    r"""A name (letters, digits, _) as text inside \mathrm{...}: _ is the one character LaTeX reads."""
+    return name.replace("_", r"\_")
 
 
 def _latex_word(w: str) -> str:
@@ -22,7 +26,7 @@ def _latex_word(w: str) -> str:
         return "\\" + w
     if len(w) == 1 or w.isdigit():
         return w
-    return r"\mathrm{" + w.replace("_", r"\_") + "}"
+    return r"\mathrm{" + tex_escape(w) + "}"
 
 
 def _latex_name(name: str) -> str:
@@ -30,7 +34,7 @@ def _latex_name(name: str) -> str:
         return r"\pi"
     base, sep, sub = name.partition("_")
     if not base:  # _x
-        return r"\mathrm{" + name.replace("_", r"\_") + "}"
+        return r"\mathrm{" + tex_escape(name) + "}"
     if not sep and base.rstrip("0123456789") != base and base.rstrip("0123456789").isalpha():
         letters = base.rstrip("0123456789")  # x1 -> x_{1}, W12 -> W_{12}
         return _latex_word(letters) + "_{" + base[len(letters):] + "}"
@@ -121,50 +125,35 @@ class _Latex:
         return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
     def call(self, node: Call) -> str:
-        name, args = node.func, node.args
-        spec = FUNCTIONS[name]
+        spec, args = node.spec, node.args
         # every tensor argument emitted once, in parameter order
-        ts = {p: self.emit(args[p]) for p, kind, _ in spec.params if kind == "tensor" and args.get(p) is not None}
-        x = args.get("x")
-        xs = ts.get("x", "")
-        extras = []
-        for pname, kind, default in spec.params:
-            if kind != "tensor" and args.get(pname) != default:
-                extras.append(r"\mathrm{" + pname + "}=" + _latex_static(args[pname]))
-        sub = ("_{" + ", ".join(extras) + "}") if extras else ""
-        if name == "sqrt":
-            return r"\sqrt{" + xs + "}"
-        if name == "abs":
-            return r"\left|" + xs + r"\right|"
-        if name == "norm":
-            return r"\left\lVert " + xs + r" \right\rVert" + sub
-        if name == "square":
-            return "{" + (xs if _latex_atomic(x) else self.paren(xs)) + "}^{2}"
-        if name == "reciprocal":
-            return r"\frac{1}{" + xs + "}"
-        if name == "transpose" and not extras:
-            return "{" + (xs if _latex_atomic(x) else self.paren(xs)) + r"}^{\top}"
-        if name == "sum":
-            inner = xs if _latex_atomic(x) or isinstance(x, BinOp) and x.op == "**" else self.paren(xs)
-            return r"\sum" + sub + " " + inner
-        if name == "sigmoid":
-            return r"\sigma" + self.paren(xs)
-        if name in ("dot",):
-            return r"\left\langle " + ts["a"] + ", " + ts["b"] + r" \right\rangle"
-        if name == "matmul":
-            return self.infix("@", args["a"], args["b"], ts["a"], ts["b"])
-        if name == "outer":
-            return ts["a"] + r" \otimes " + ts["b"]
-        if name == "clamp":
-            parts = [xs] + [_latex_num(args[k]) if args[k] is not None else r"-\infty" if k == "min"
-                            else r"\infty" for k in ("min", "max")]
-            return r"\operatorname{clamp}" + self.paren(", ".join(parts))
-        head = _LATEX_FUNCS.get(name, r"\operatorname{" + name.replace("_", r"\_") + "}")
-        targs = list(ts.values())
-        if name == "reshape":
-            extras = [r"\mathrm{shape}=" + _latex_static(args["shape"])]
-            sub = "_{" + ", ".join(extras) + "}"
-        return head + sub + self.paren(", ".join(targs))
+        ts = {p: self.emit(args[p]) for p in spec.tensor_params if args[p] is not None}
+        return spec.latex(self, node, ts)
+
+    # -- what the rows' LaTeX forms use (functions.py) -------------------------------------------
+    def operator_name(self, name: str) -> str:
+        return r"\operatorname{" + tex_escape(name) + "}"
+
+    def subscript(self, node: Call) -> str:
+        """The options that differ from their defaults (and a reshape's shape), as _{dim=0, ...}."""
+        extras = [r"\mathrm{" + tex_escape(p) + "}=" + _latex_static(node.args[p])
+                  for p, kind, default in node.spec.params if kind != "tensor" and node.args[p] != default]
+        if node.spec.varargs:
+            extras.append(r"\mathrm{shape}=" + _latex_static(node.args["shape"]))
+        return ("_{" + ", ".join(extras) + "}") if extras else ""
+
+    def operand(self, node: Node, text: str) -> str:
+        """`text` (node's LaTeX) in parentheses unless it is atomic (as a power's base)."""
+        return text if _latex_atomic(node) else self.paren(text)
+
+    def atomic(self, node: Node) -> bool:
+        return _latex_atomic(node)
+
+    def is_power(self, node: Node) -> bool:
+        return isinstance(node, BinOp) and node.op == "**"
+
+    def number(self, v) -> str:
+        return _latex_num(v)
 
 
 def _latex_static(v) -> str:
@@ -180,9 +169,7 @@ def _latex_static(v) -> str:
 def _latex_atomic(node) -> bool:
     if isinstance(node, Num):
         return node.value >= 0
-    return isinstance(node, (Name, ListLit, Index)) or (
-        isinstance(node, Call) and node.func not in ("sum", "square", "reciprocal", "outer", "matmul",
-                                                     "transpose"))
+    return isinstance(node, (Name, ListLit, Index)) or (isinstance(node, Call) and node.spec.latex_atomic)
 
 
 def _latex_prec(node) -> int:
@@ -190,10 +177,8 @@ def _latex_prec(node) -> int:
         return 50 if node.op in ("/", "**") else BIN_PREC[node.op]
     if isinstance(node, Unary):
         return 30
-    if isinstance(node, Call) and node.func in ("outer", "matmul"):
-        return 20
-    if isinstance(node, Call) and node.func == "sum":
-        return 5
+    if isinstance(node, Call):
+        return node.spec.latex_prec
     return 100
 
 

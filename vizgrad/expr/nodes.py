@@ -70,13 +70,19 @@ class BinOp(Node):
 
 
 class Call(Node):
-    """A whitelisted function call; `args` maps each parameter name to a Node (tensor
-    parameters) or a plain Python value (dims, shapes, flags, clamp bounds)."""
-    __slots__ = ("func", "args")
+    """A call of a function of the table: `spec` is its row (functions.Func), `func` its name;
+    `args` maps each parameter name to a Node (tensor parameters) or a plain Python value (dims,
+    shapes, flags, clamp bounds)."""
+    __slots__ = ("spec", "func", "args")
 
-    def __init__(self, func, args, col, end_col):
+    def __init__(self, spec, args, col, end_col):
         super().__init__(col, end_col)
-        self.func, self.args = func, args
+        self.spec, self.func, self.args = spec, spec.name, args
+
+    @property
+    def name_span(self) -> tuple:
+        """Columns of the function's name: where errors about the call point."""
+        return self.col, self.col + len(self.func)
 
 
 class ListLit(Node):

@@ -252,9 +252,16 @@ class _Converter:
         sym = _BINOPS[t]
         left = self.convert(node.left)
         right = self.convert(node.right)
-        out = BinOp(sym, left, right, self._op_col(node, sym), _col(node), _end(node))
-        if sym == "**" and nodes.is_const(right):  # reject 9**9**9 already here (to_latex does not evaluate)
-            check_exponent(nodes.fold(right, self.limits, None, self.fold_memo)[0], out, self.limits)
+        if sym == "**":
+            return self.power(left, right, self._op_col(node, sym), _col(node), _end(node))
+        return BinOp(sym, left, right, self._op_col(node, sym), _col(node), _end(node))
+
+    def power(self, base, exponent, op_col, col, end) -> BinOp:
+        """base ** exponent (also pow(a, b)); a constant exponent is checked already here, since
+        to_latex does not evaluate (9**9**9)."""
+        out = BinOp("**", base, exponent, op_col, col, end)
+        if nodes.is_const(exponent):
+            check_exponent(nodes.fold(exponent, self.limits, None, self.fold_memo)[0], out, self.limits)
         return out
 
     def c_List(self, node):
@@ -386,7 +393,7 @@ class _Converter:
                 bound[pname] = self.static_number(a, f"'{pname}'")
         if spec.varargs:
             shape_nodes = extra
-            if not extra and len(pos) <= len(params):
+            if not extra:
                 raise self.err(f"{name}() needs the new shape, as in {name}(x, 2, 3)", col=col, end=end)
             if len(shape_nodes) == 1 and isinstance(shape_nodes[0], (ast.List, ast.Tuple)):
                 shape = self.static_ints(shape_nodes[0], "a shape")
@@ -395,30 +402,12 @@ class _Converter:
                     raise self.err(f"a shape has at most {self.limits.max_dims} sizes", col=col, end=end)
                 shape = tuple(self.static_int(s, "a size") for s in shape_nodes)
             bound["shape"] = shape if isinstance(shape, tuple) else (shape,)
-        if name == "reshape" and "shape" not in bound:
-            raise self.err("reshape() needs the new shape, as in reshape(x, 2, 3)", col=col, end=end)
-        if spec.family == "maxmin":
-            other = bound["other"]
-            if other is not None and bound["dim"] is not None:
-                raise self.err(f"{name}(a, b) compares two tensors; {name}(x, dim=...) reduces one: "
-                               "not both at once", col=col, end=end)
-            if other is not None and bound["keepdim"]:
-                raise self.err("keepdim needs dim", col=col, end=end)
-            if other is not None and isinstance(raw.get("other"), ast.Constant):
-                raise self.err(f"{name}(x, {ast.unparse(raw['other'])}) is ambiguous: write {name}(x, dim="
-                               f"{ast.unparse(raw['other'])}) for the {name} along a dimension, or "
-                               f"{name}imum(x, {ast.unparse(raw['other'])}) for the elementwise {name}",
-                               col=col, end=end)
-        if name == "clamp" and bound["min"] is None and bound["max"] is None:
-            raise self.err("clamp() needs min or max, as in clamp(x, min=0)", col=col, end=end)
-        if name == "transpose" and (bound["dim0"] is None) != (bound["dim1"] is None):
-            raise self.err("transpose() takes both dim0 and dim1, or neither", col=col, end=end)
-        if name == "pow":
-            out = BinOp("**", bound["a"], bound["b"], col, col, end)
-            if nodes.is_const(out.right):
-                check_exponent(nodes.fold(out.right, self.limits, None, self.fold_memo)[0], out, self.limits)
-            return out
-        return Call(name, bound, col, end)
+        problem = spec.check(name, bound, raw) if spec.check else None  # combinations the row rejects
+        if problem:
+            raise self.err(problem, col=col, end=end)
+        if spec.rewrite:
+            return spec.rewrite(self, bound, col, end)
+        return Call(spec, bound, col, end)
 
 
 @shielded

@@ -12,7 +12,6 @@ import numpy as np
 from vizgrad.expr import nodes
 from vizgrad.expr.errors import DEFAULT_LIMITS, ExprError, Limits, shielded
 from vizgrad.expr.evaluate import evaluate
-from vizgrad.expr.functions import FUNCTIONS
 from vizgrad.expr.nodes import BIN_PREC, Index, ListLit, Name, Node, Num, Unary, BinOp, Call, key_text
 
 
@@ -113,54 +112,10 @@ class _Code:
         return self.emit(node)[0]
 
     def call(self, node: Call) -> str:
-        name, args = node.func, node.args
-        spec = FUNCTIONS[name]
-        fam = spec.family
+        spec, args = node.spec, node.args
         # every tensor argument emitted once: (code, precedence), in parameter order
-        tp = {p: self.emit(args[p], tensor=True) for p, kind, _ in spec.params
-              if kind == "tensor" and args.get(p) is not None}
-        t = {p: code for p, (code, _) in tp.items()}
-        x = t.get("x")
-        if fam == "unary":
-            return f"torch.{name}({x})"
-        if fam == "detach":
-            code, p = tp["x"]
-            return (code if p == 100 else f"({code})") + ".detach()"
-        if fam == "reduce":
-            kw = ""
-            if args["dim"] is not None:
-                kw += f", dim={args['dim']!r}"
-            if args["keepdim"]:
-                kw += ", keepdim=True"
-            return f"torch.{name}({x}{kw})"
-        if fam == "maxmin":
-            if args["other"] is not None:
-                return f"torch.{name}imum({x}, {t['other']})"
-            if args["dim"] is None:
-                return f"torch.{name}({x})"
-            kw = f", dim={args['dim']}" + (", keepdim=True" if args["keepdim"] else "")
-            return f"torch.{name}({x}{kw}).values"
-        if fam == "softmax":
-            return f"torch.{name}({x}, dim={args['dim']})"
-        if fam in ("matmul", "outer", "binary"):
-            return f"torch.{name}({t['a']}, {t['b']})"
-        if fam == "clamp":
-            kw = "".join(f", {k}={float_literal(args[k])}" for k in ("min", "max") if args[k] is not None)
-            return f"torch.clamp({x}{kw})"
-        if fam == "transpose":
-            if args.get("dim0") is None:
-                return f"torch.t({x})"
-            return f"torch.transpose({x}, {args['dim0']}, {args['dim1']})"
-        if name == "reshape":
-            shape = args["shape"]
-            return f"torch.reshape({x}, {shape!r})"
-        if name == "flatten":
-            return f"torch.flatten({x})"
-        if name == "squeeze":
-            return f"torch.squeeze({x})" if args["dim"] is None else f"torch.squeeze({x}, {args['dim']})"
-        if name == "unsqueeze":
-            return f"torch.unsqueeze({x}, {args['dim']})"
-        raise AssertionError(name)  # pragma: no cover
+        tp = {p: self.emit(args[p], tensor=True) for p in spec.tensor_params if args[p] is not None}
+        return spec.code(self, node, tp)
 
 
 def _all_num_leaves(node) -> bool:
