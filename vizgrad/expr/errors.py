@@ -5,6 +5,7 @@ and the evaluator. `shielded` wraps the public entry points so that nothing but 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -87,6 +88,22 @@ def shielded(fn):
         except Exception as e:
             raise ExprError(f"internal error ({type(e).__name__}: {clean(e)})") from e
     return wrapper
+
+
+@contextlib.contextmanager
+def pointing_into(text: str):
+    """Errors raised inside point into `text` (the expression as checked): an ExprError without a
+    source gets it, and running out of stack or memory becomes an ExprError about the whole text."""
+    try:
+        yield
+    except ExprError as e:
+        if e.source is None:
+            e.source = text
+        raise
+    except RecursionError:
+        raise ExprError("the expression is too deeply nested", 1, None, text) from None
+    except MemoryError:
+        raise ExprError("out of memory", 1, None, text) from None
 
 
 def plural(n, word):

@@ -16,7 +16,7 @@ import numpy as np
 import vizgrad as vg
 from vizgrad.expr import nodes
 from vizgrad.expr.errors import (DEFAULT_LIMITS, OP_WORDS, ExprError, Limits, clean, nonfinite_message,
-                                 plural, shielded)
+                                 plural, pointing_into, shielded)
 from vizgrad.expr.nodes import BinOp, Call, Expression, Index, ListLit, Name, Node, Unary, check_exponent, fold_binop
 from vizgrad.expr.parse import parse
 from vizgrad.tensor import Tensor
@@ -66,6 +66,10 @@ class Result:
         return self.backward()
 
 
+def _shortened(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width] + "..."
+
+
 def _variable_spec(name, spec):
     if isinstance(spec, Variable):
         return spec.value, spec.requires_grad
@@ -80,7 +84,7 @@ def _variable_spec(name, spec):
 def _check_variable_name(name, limits: Limits):
     if not isinstance(name, str):
         raise ExprError(f"variable names must be text, not {type(name).__name__}")
-    shown = name if len(name) <= 20 else name[:20] + "..."
+    shown = _shortened(name, 20)
     if not name.isascii() or not name.isidentifier():
         raise ExprError(f"'{shown}' is not a valid variable name: use ASCII letters, digits and _, "
                         "not starting with a digit")
@@ -108,9 +112,7 @@ def _variable_array(name, value, limits: Limits) -> np.ndarray:
     elif isinstance(value, (list, tuple)):
         arr = _nested_to_array(name, value, limits)
     else:
-        shown = repr(value)
-        shown = shown if len(shown) <= 30 else shown[:30] + "..."
-        raise ExprError(f"variable '{name}' must be a number or a list of numbers, not {shown}")
+        raise ExprError(f"variable '{name}' must be a number or a list of numbers, not {_shortened(repr(value), 30)}")
     if arr.size and not np.all(np.abs(arr) <= limits.max_abs_number):
         if not np.all(np.isfinite(arr)):
             raise ExprError(f"variable '{name}' contains inf or nan")
@@ -153,8 +155,7 @@ def _nested_to_array(name, value, limits: Limits) -> np.ndarray:
             stack.extend((x, d + 1) for x in reversed(v))
         else:
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
-                shown = repr(v)
-                shown = shown if len(shown) <= 30 else shown[:30] + "..."
+                shown = _shortened(repr(v), 30)
                 kind = "ragged: its lists must have equal lengths" if isinstance(v, (list, tuple)) else \
                     f"not all numbers (found {shown})"
                 raise ExprError(f"variable '{name}' is {kind}")
@@ -206,9 +207,7 @@ class _Evaluator:
                            "use smaller tensors or a shorter expression", col, end)
 
     def check_size(self, shape, col, end=None, what="the result"):
-        n = 1
-        for s in shape:
-            n *= int(s)
+        n = math.prod(shape)
         if n > self.limits.max_elements or len(shape) > self.limits.max_dims:
             raise self.err(f"{what} would be too large (shape {list(shape)}; the limit is "
                            f"{self.limits.max_elements} elements in at most {self.limits.max_dims} dims)", col, end)
@@ -286,7 +285,7 @@ class _Evaluator:
                 raise self.err("'@' multiplies two tensors (vectors or matrices), not a number; use * "
                                "to scale", col, end)
             shape, flops = self.predict_matmul(tuple(a.shape), tuple(b.shape), col, end, "@")
-            self.charge(flops + _numel(shape), col, end)
+            self.charge(flops + math.prod(shape), col, end)
             with self.guard(f"shape mismatch in {what}", col, end):
                 out = a @ b
             return self.finish(out, fa and fb, op, col, end)
@@ -296,7 +295,7 @@ class _Evaluator:
         if op == "**" and not isinstance(b, Tensor):
             check_exponent(b, node, self.limits)
         shape = self.predict_broadcast(a, b, what, col, end)
-        self.charge(_numel(shape) * (3 if op == "**" else 1), col, end)
+        self.charge(math.prod(shape) * (3 if op == "**" else 1), col, end)
         with self.guard(f"{what} failed", col, end):
             if op == "+":
                 out = a + b
@@ -322,27 +321,30 @@ class _Evaluator:
         return shape
 
     def predict_matmul(self, sa, sb, col, end, what):
+        """The shape of a matrix product of shapes sa and sb (`what`: "@" or a function's name) and
+        the multiply-adds it takes, or an ExprError saying why they cannot be multiplied."""
+        mismatch = f"shape mismatch in {OP_WORDS['@'] if what == '@' else what + '()'}"
         if not sa or not sb:
-            raise self.err(f"shape mismatch in {OP_WORDS['@'] if what == '@' else what + '()'}: both sides must "
-                           f"be vectors or matrices, got shapes {list(sa)} and {list(sb)}", col, end)
+            raise self.err(f"{mismatch}: both sides must be vectors or matrices, got shapes {list(sa)} and "
+                           f"{list(sb)}", col, end)
         a2 = (1,) + sa if len(sa) == 1 else sa
         b2 = sb + (1,) if len(sb) == 1 else sb
         if a2[-1] != b2[-2]:
-            raise self.err(f"shape mismatch in {OP_WORDS['@'] if what == '@' else what + '()'}: shapes "
-                           f"{list(sa)} and {list(sb)} cannot be multiplied ({a2[-1]} != {b2[-2]})", col, end)
+            raise self.err(f"{mismatch}: shapes {list(sa)} and {list(sb)} cannot be multiplied "
+                           f"({a2[-1]} != {b2[-2]})", col, end)
         try:
             batch = np.broadcast_shapes(a2[:-2], b2[:-2])
         except ValueError:
-            raise self.err(f"shape mismatch in {OP_WORDS['@'] if what == '@' else what + '()'}: batch shapes "
-                           f"{list(sa[:-2])} and {list(sb[:-2])} cannot be broadcast together", col, end) from None
+            raise self.err(f"{mismatch}: batch shapes {list(sa[:-2])} and {list(sb[:-2])} cannot be broadcast "
+                           "together", col, end) from None
         shape = tuple(batch) + ((a2[-2],) if len(sa) > 1 else ()) + ((b2[-1],) if len(sb) > 1 else ())
         self.check_size(shape, col, end)
-        flops = _numel(batch) * a2[-2] * a2[-1] * b2[-1]
+        flops = math.prod(batch) * a2[-2] * a2[-1] * b2[-1]
         # The backward pass multiplies by transposed or broadcast (stride-0) views, which numpy
         # runs without BLAS: measured at ~5 ns per multiply-add for 2-D operands and ~30x an
         # elementwise op for batched ones (plus a per-matrix overhead). Charge for that.
         if len(sa) > 2 or len(sb) > 2:
-            flops = flops * 30 + _numel(batch) * 100
+            flops = flops * 30 + math.prod(batch) * 100
         else:
             flops = flops * 4
         return shape, flops
@@ -367,7 +369,7 @@ class _Evaluator:
         if nodes.const_list(node):
             nested, shape = self.const_list(node)
             self.check_size(shape, node.col, node.end_col, "the list")
-            self.charge(_numel(shape), node.col)
+            self.charge(math.prod(shape), node.col)
             arr = np.array(nested, dtype=np.float64).reshape(shape)
             finite = bool(np.all(np.isfinite(arr)))
             t = vg.tensor(arr.astype(np.float32))
@@ -389,7 +391,7 @@ class _Evaluator:
                            f"{list(items[bad].shape)}", node.items[bad].col, node.items[bad].end_col)
         shape = (len(items),) + tuple(items[0].shape)
         self.check_size(shape, node.col, node.col + 1, "the list")
-        self.charge(_numel(shape), node.col)
+        self.charge(math.prod(shape), node.col)
         with self.guard("the list", node.col, node.col + 1):
             out = vg.stack(items)
         return self.finish(out, finite, "stack", node.col, node.col + 1)
@@ -432,13 +434,6 @@ def _data(v):
     return v._data if isinstance(v, Tensor) else v
 
 
-def _numel(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
-
-
 @shielded
 def evaluate(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> Result:
     """Evaluate `source` over `variables` ({name: value}, {name: {"value": v, "requires_grad": b}} or
@@ -448,17 +443,8 @@ def evaluate(source: str, variables: Mapping | None = None, limits: Limits | Non
     inputs, values = _make_inputs(variables, limits)
     expr = parse(source, inputs, limits)
     ev = _Evaluator(expr, inputs, limits)
-    try:
-        with np.errstate(all="ignore"):
-            out, _ = ev.ev(expr.root)
-    except ExprError as e:
-        if e.source is None:
-            e.source = expr.text
-        raise
-    except RecursionError:
-        raise ExprError("the expression is too deeply nested", 1, None, expr.text) from None
-    except MemoryError:
-        raise ExprError("out of memory", 1, None, expr.text) from None
+    with pointing_into(expr.text), np.errstate(all="ignore"):
+        out, _ = ev.ev(expr.root)
     if not isinstance(out, Tensor):
         out = vg.tensor(float(out))
     return Result(out, inputs, ev.warnings, expr, _values=values)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from vizgrad.expr.errors import ExprError, Limits, shielded
+from vizgrad.expr.errors import Limits, pointing_into, shielded
 from vizgrad.expr.nodes import BIN_PREC, BinOp, Call, Index, ListLit, Name, Node, Num, Unary, key_text
 from vizgrad.expr.parse import parse
 
@@ -186,7 +186,5 @@ def _latex_prec(node) -> int:
 def to_latex(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> str:
     """The expression as LaTeX (fractions, powers, function names, matrix products)."""
     expr = parse(source, variables, limits)
-    try:
+    with pointing_into(expr.text):
         return _Latex().emit(expr.root)
-    except RecursionError:
-        raise ExprError("the expression is too deeply nested", 1, None, expr.text) from None

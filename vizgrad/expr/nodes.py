@@ -161,13 +161,16 @@ def fold(node: Node, limits: Limits, warnings: list | None, memo: dict | None = 
     return out
 
 
+_NP_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "**": np.power}
+
+
 def fold_binop(node: BinOp, a, b, ok, limits, warnings):
     op = node.op
     if op == "**":
         check_exponent(b, node, limits)
     with np.errstate(all="ignore"):
         x, y = np.float64(a), np.float64(b)
-        r = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "**": np.power}[op](x, y)
+        r = _NP_OPS[op](x, y)
     r = float(r)
     if math.isfinite(r) and isinstance(a, int) and isinstance(b, int) and abs(r) <= 2 ** 53 and (
             op in "+-*" or (op == "**" and b >= 0)):

@@ -12,7 +12,7 @@ import math
 from typing import Any, Mapping
 
 from vizgrad.expr import nodes
-from vizgrad.expr.errors import DEFAULT_LIMITS, ExprError, Limits, plural, shielded
+from vizgrad.expr.errors import DEFAULT_LIMITS, ExprError, Limits, plural, pointing_into, shielded
 from vizgrad.expr.functions import _REQ, FUNCTIONS
 from vizgrad.expr.nodes import (CONSTANTS, BinOp, Call, Expression, Index, ListLit, Name, Node,
                                 NotConstant, Num, Unary, check_exponent)
@@ -30,6 +30,10 @@ _BAD_BINOPS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: "
                ast.BitAnd: "&", ast.BitXor: "^"}
 _CHAR_HINTS = {"\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u00f7": "/", "\u2212": "-", "\u2013": "-",
                "\u00b2": "**2", "\u00b3": "**3", "\u221a": "sqrt(...)", "\u03c0": "pi", "\u2211": "sum(...)"}
+
+
+def _method_message(name: str) -> str:
+    return f"methods are not supported: write {name}(...) instead of .{name}(...)"
 
 
 def _suggest(name: str, candidates) -> str:
@@ -178,7 +182,7 @@ class _Converter:
             msg = f"{_NODE_WORDS.get(name, repr(name) + ' expressions')} are not supported"
             if isinstance(node, ast.Attribute):
                 if node.attr in FUNCTIONS:
-                    msg = f"methods are not supported: write {node.attr}(...) instead of .{node.attr}(...)"
+                    msg = _method_message(node.attr)
                 elif node.attr in ("T", "mT"):
                     msg = "'.T' is not supported: write transpose(x) instead"
             raise self.err(msg, node)
@@ -205,20 +209,16 @@ class _Converter:
         name = node.id
         if len(name) > self.limits.max_name_length:
             raise self.err("the name is too long", node)
-        if self.variables is None or name in self.variables:
-            if self.variables is None and name in CONSTANTS:
-                self.uses_constants = True
-                return Name(name, "const", _col(node), _end(node))
-            if name in FUNCTIONS and self.variables is None:
-                raise self.err(f"'{name}' is a function: call it, as in {name}(x)", node)
+        declared = self.variables is not None and name in self.variables  # a variable named e or sum
+        if not declared and name in CONSTANTS:
+            self.uses_constants = True
+            return Name(name, "const", _col(node), _end(node))
+        if not declared and name in FUNCTIONS:
+            raise self.err(f"'{name}' is a function: call it, as in {name}(x)", node)
+        if declared or self.variables is None:
             if name not in self.names:
                 self.names.append(name)
             return Name(name, "var", _col(node), _end(node))
-        if name in CONSTANTS:
-            self.uses_constants = True
-            return Name(name, "const", _col(node), _end(node))
-        if name in FUNCTIONS:
-            raise self.err(f"'{name}' is a function: call it, as in {name}(x)", node)
         pool = set(self.variables) | set(CONSTANTS) | set(FUNCTIONS)
         raise self.err(f"unknown name '{name}'{_suggest(name, pool)}", node)
 
@@ -331,7 +331,7 @@ class _Converter:
         f = node.func
         if not isinstance(f, ast.Name):
             if isinstance(f, ast.Attribute) and f.attr in FUNCTIONS:
-                raise self.err(f"methods are not supported: write {f.attr}(...) instead of .{f.attr}(...)", f)
+                raise self.err(_method_message(f.attr), f)
             if isinstance(f, ast.Attribute):
                 raise self.err("methods (x.name(...)) are not supported", f)
             raise self.err("only the listed functions can be called", f)
@@ -420,12 +420,6 @@ def parse(source: str, variables: Mapping | None = None, limits: Limits | None =
     _measure(tree, limits, text)
     names = None if variables is None else set(variables)
     conv = _Converter(text, limits, names)
-    try:
+    with pointing_into(text):
         root = conv.convert(tree.body)
-    except ExprError as e:
-        if e.source is None:
-            e.source = text
-        raise
-    except RecursionError:
-        raise ExprError("the expression is too deeply nested", 1, None, text) from None
     return Expression(source, text, root, conv.names, conv.uses_constants)

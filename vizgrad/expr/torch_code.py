@@ -10,7 +10,7 @@ from typing import Mapping
 import numpy as np
 
 from vizgrad.expr import nodes
-from vizgrad.expr.errors import DEFAULT_LIMITS, ExprError, Limits, shielded
+from vizgrad.expr.errors import DEFAULT_LIMITS, Limits, pointing_into, shielded
 from vizgrad.expr.evaluate import evaluate
 from vizgrad.expr.nodes import BIN_PREC, Index, ListLit, Name, Node, Num, Unary, BinOp, Call, key_text
 
@@ -62,10 +62,8 @@ class _Code:
         return self.emit_struct(node)
 
     def emit_struct(self, node: Node) -> tuple[str, int]:
-        if isinstance(node, Num):
-            return repr(node.value), 100
-        if isinstance(node, Name):
-            return (f"math.{node.id}" if node.kind == "const" else self.names[node.id]), 100
+        """Code of a Unary, BinOp, ListLit, Index or Call from its children's (numbers and names
+        are emit's)."""
         if isinstance(node, Unary):
             code, p = self.emit(node.operand)
             if p <= 30:
@@ -136,14 +134,9 @@ def to_torch_code(source: str, variables: Mapping | None = None, limits: Limits 
     while out_name in names:
         out_name += "_"
     gen = _Code(limits, names)
-    try:
-        body, _ = gen.emit(expr.root)
-    except RecursionError:
-        raise ExprError("the expression is too deeply nested", 1, None, expr.text) from None
+    with pointing_into(expr.text):
+        body, _ = gen.emit(expr.root, tensor=True)  # a constant expression still gives a tensor
     out = result.output
-    if not isinstance(expr.root, Node) or nodes.is_const(expr.root):
-        body = f"torch.tensor(float({body}))" if not isinstance(expr.root, Num) else \
-            f"torch.tensor({float_literal(float(expr.root.value))})"
     lines = []
     uses_math = expr.uses_constants or "math." in body
     if uses_math:
