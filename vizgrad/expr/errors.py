@@ -5,7 +5,6 @@ and the evaluator. `shielded` wraps the public entry points so that nothing but 
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -90,20 +89,29 @@ def shielded(fn):
     return wrapper
 
 
-@contextlib.contextmanager
-def pointing_into(text: str):
-    """Errors raised inside point into `text` (the expression as checked): an ExprError without a
-    source gets it, and running out of stack or memory becomes an ExprError about the whole text."""
-    try:
-        yield
-    except ExprError as e:
-        if e.source is None:
-            e.source = text
-        raise
-    except RecursionError:
-        raise ExprError("the expression is too deeply nested", 1, None, text) from None
-    except MemoryError:
-        raise ExprError("out of memory", 1, None, text) from None
+class pointing_into:
+    """`with pointing_into(text):` errors raised inside point into `text` (the expression as
+    checked): an ExprError without a source gets it, and running out of stack or memory becomes an
+    ExprError about the whole text. (A class, not a generator: it runs on every parse and evaluate.)"""
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        if kind is None:
+            return False
+        if issubclass(kind, ExprError):
+            if e.source is None:
+                e.source = self.text
+        elif issubclass(kind, RecursionError):
+            raise ExprError("the expression is too deeply nested", 1, None, self.text) from None
+        elif issubclass(kind, MemoryError):
+            raise ExprError("out of memory", 1, None, self.text) from None
+        return False
 
 
 def plural(n, word):

@@ -5,7 +5,6 @@ finite input gave inf or nan. `evaluate` returns a `Result` whose `backward()` g
 """
 from __future__ import annotations
 
-import contextlib
 import keyword
 import math
 from dataclasses import dataclass, field
@@ -64,6 +63,27 @@ class Result:
     @property
     def grads(self) -> dict:
         return self.backward()
+
+
+class _Guard:
+    """See _Evaluator.guard. (A class, not a generator: it runs around every op.)"""
+    __slots__ = ("ev", "what", "col", "end")
+
+    def __init__(self, ev, what, col, end):
+        self.ev, self.what, self.col, self.end = ev, what, col, end
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        if kind is None or issubclass(kind, ExprError) or not issubclass(kind, Exception):
+            return False
+        if issubclass(kind, (RuntimeError, ValueError, IndexError)):  # RecursionError is a RuntimeError
+            raise self.ev.err(f"{self.what}: {clean(e)}", self.col, self.end) from None
+        if issubclass(kind, MemoryError):
+            raise self.ev.err(f"{self.what}: out of memory", self.col, self.end) from None
+        # an engine bug: never let it escape as anything but ExprError
+        raise self.ev.err(f"{self.what} (internal error {kind.__name__}: {clean(e)})", self.col, self.end) from None
 
 
 def _shortened(text: str, width: int) -> str:
@@ -213,21 +233,9 @@ class _Evaluator:
                            f"{self.limits.max_elements} elements in at most {self.limits.max_dims} dims)", col, end)
         return n
 
-    @contextlib.contextmanager
-    def guard(self, what, col, end=None):
-        """Run one engine op: its errors become ExprErrors pointing at the op."""
-        try:
-            yield
-        except ExprError:
-            raise
-        except (RuntimeError, ValueError, IndexError) as e:
-            raise self.err(f"{what}: {clean(e)}", col, end) from None
-        except MemoryError:
-            raise self.err(f"{what}: out of memory", col, end) from None
-        except RecursionError:
-            raise self.err(f"{what}: the expression is too deeply nested", col, end) from None
-        except Exception as e:  # an engine bug: never let it escape as anything but ExprError
-            raise self.err(f"{what} (internal error {type(e).__name__}: {clean(e)})", col, end) from None
+    def guard(self, what, col, end=None) -> "_Guard":
+        """`with ev.guard(...):` around one engine op: its errors become ExprErrors pointing at the op."""
+        return _Guard(self, what, col, end)
 
     def finish(self, out, inputs_finite, op, col, end=None, by_zero=None):
         if isinstance(out, tuple):  # max(x, dim=...) gives (values, indices)

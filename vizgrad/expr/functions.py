@@ -148,7 +148,12 @@ def _engine(op, pos=(), kw=(), plan=_per_element):
         with ev.guard(failed, *call.name_span):
             return op(*t.values(), *[a[p] for p in pos if a[p] is not None],
                       **{k: a[k] for k in kw if _given(a[k])})
-    return evaluate
+
+    def evaluate_plain(ev, call, t):  # the same without options: most rows, so worth the shortcut
+        failed = plan(ev, call, t)
+        with ev.guard(failed, *call.name_span):
+            return op(*t.values())
+    return evaluate if pos or kw else evaluate_plain
 
 
 # --------------------------------------------------------------------------------------------

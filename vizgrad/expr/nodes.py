@@ -73,16 +73,12 @@ class Call(Node):
     """A call of a function of the table: `spec` is its row (functions.Func), `func` its name;
     `args` maps each parameter name to a Node (tensor parameters) or a plain Python value (dims,
     shapes, flags, clamp bounds)."""
-    __slots__ = ("spec", "func", "args")
+    __slots__ = ("spec", "func", "args", "name_span")
 
     def __init__(self, spec, args, col, end_col):
         super().__init__(col, end_col)
         self.spec, self.func, self.args = spec, spec.name, args
-
-    @property
-    def name_span(self) -> tuple:
-        """Columns of the function's name: where errors about the call point."""
-        return self.col, self.col + len(self.func)
+        self.name_span = (col, col + len(self.func))  # the function's name: where errors point
 
 
 class ListLit(Node):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import re
 from typing import Any, Mapping
 
 from vizgrad.expr import nodes
@@ -43,6 +44,11 @@ def _suggest(name: str, candidates) -> str:
     return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
 
 
+_QUOTE_HASH_BACKSLASH = re.compile(r"['\"`#\\]")
+_LONG_RUN = re.compile(r"[A-Za-z0-9_.]{101}")  # more than 100 letters, digits, _ or . in a row
+_BRACKET = re.compile(r"[()\[\]{}]")
+
+
 def _check_text(source, limits: Limits) -> str:
     """Validate the raw text before the Python parser sees it; return it with whitespace flattened."""
     if not isinstance(source, str):
@@ -52,7 +58,9 @@ def _check_text(source, limits: Limits) -> str:
                         f"{limits.max_source_length})", limits.max_source_length + 1, None,
                         source[:limits.max_source_length + 40])
     text = source.replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    for i, ch in enumerate(text):
+    # character by character only when there is something to report (this runs on every parse)
+    plain = text.isascii() and text.isprintable() and not _QUOTE_HASH_BACKSLASH.search(text)
+    for i, ch in enumerate("" if plain else text):
         o = ord(ch)
         if 32 <= o < 127:
             if ch in "'\"`":
@@ -70,19 +78,15 @@ def _check_text(source, limits: Limits) -> str:
     if not text.strip():
         raise ExprError("the expression is empty", 1, None, text)
     # an over-long number or name (Python would spend time on, or refuse, huge integer literals)
-    run = 0
-    for i, ch in enumerate(text):
-        if ch.isalnum() or ch in "_.":
-            run += 1
-            if run > 100:
-                start = i - run + 1
-                raise ExprError("this number or name is too long", start + 1, start + 101, text)
-        else:
-            run = 0
+    long_run = _LONG_RUN.search(text)  # the text is ASCII by now
+    if long_run:
+        start = long_run.start()
+        raise ExprError("this number or name is too long", start + 1, start + 101, text)
     # bracket depth and balance, before the (recursive) parser sees it
     stack = []
     pairs = {")": "(", "]": "[", "}": "{"}
-    for i, ch in enumerate(text):
+    for m in _BRACKET.finditer(text):
+        i, ch = m.start(), m.group()
         if ch in "([{":
             stack.append((ch, i))
             if len(stack) > limits.max_bracket_depth:
