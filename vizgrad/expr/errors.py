@@ -68,7 +68,7 @@ DEFAULT_LIMITS = Limits()
 
 
 OP_WORDS = {"+": "addition '+'", "-": "subtraction '-'", "*": "multiplication '*'", "/": "division '/'",
-             "**": "power '**'", "@": "matrix product '@'"}
+            "**": "power '**'", "@": "matrix product '@'"}  # how messages name the operators
 
 
 def shielded(fn):
@@ -119,12 +119,14 @@ def plural(n, word):
 
 
 def clean(e: BaseException) -> str:
+    """An exception's message on one line of at most 200 characters, for a message of ours."""
     msg = str(e).strip() or type(e).__name__
     msg = msg.replace("\n", " ")
     return msg if len(msg) <= 200 else msg[:200] + "..."
 
 
 def nonfinite_message(op: str, kinds: str, col: int, by_zero: bool) -> str:
+    """The warning when an op turned finite inputs into `kinds` ("inf", "nan and -inf", ...)."""
     if op == "/" and by_zero:
         return f"division by zero produced {kinds} at column {col}"
     what = OP_WORDS.get(op, f"{op}()")

@@ -209,6 +209,10 @@ def _make_inputs(variables, limits: Limits) -> tuple[dict, dict]:
 
 
 class _Evaluator:
+    """One evaluation: each node is evaluated once, to a Python number (constants) or a Tensor.
+    The rows' evaluation forms (functions.py) use `limits`, `err`, `charge`, `check_size`,
+    `predict_broadcast`, `predict_matmul` and `guard`."""
+
     def __init__(self, expr: Expression, inputs: dict, limits: Limits):
         self.expr, self.inputs, self.limits = expr, inputs, limits
         self.text = expr.text

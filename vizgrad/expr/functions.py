@@ -36,6 +36,8 @@ _REQ = object()  # the default of a required parameter
 
 @dataclass(frozen=True)
 class Func:
+    """One function of the language, a row of FUNCTIONS (build it with `fn`; the forms are
+    described at the top of this module)."""
     name: str
     params: tuple          # (name, kind, default); kind: tensor | int | ints | bool | number
     evaluate: Callable | None

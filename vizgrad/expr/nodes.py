@@ -113,11 +113,21 @@ class Expression:
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 
 
+def key_text(k) -> str:
+    """One part of an index key as typed: `0`, `1:3`, `::2` (LaTeX and code both print it)."""
+    if isinstance(k, slice):
+        s = ("" if k.start is None else str(k.start)) + ":" + ("" if k.stop is None else str(k.stop))
+        if k.step is not None:
+            s += ":" + str(k.step)
+        return s
+    return str(k)
+
+
 # --------------------------------------------------------------------------------------------
 # Constant folding (numbers only: Python floats/ints, numpy float64 semantics)
 # --------------------------------------------------------------------------------------------
 class NotConstant(Exception):
-    pass
+    """fold() met a subtree that is not a number (a variable, a call, a list, @)."""
 
 
 def is_const(node: Node) -> bool:
@@ -174,7 +184,7 @@ def fold_binop(node: BinOp, a, b, ok, limits, warnings):
     finite = math.isfinite(r)
     if not finite and math.isfinite(a) and math.isfinite(b) and warnings is not None:
         warnings.append(nonfinite_message(op, "-inf" if r == -math.inf else ("nan" if r != r else "inf"),
-                                           node.op_col, b == 0))
+                                          node.op_col, b == 0))
     return r, ok and finite
 
 
@@ -190,13 +200,3 @@ def const_list(node) -> bool:
     if isinstance(node, ListLit):
         return node.const_list
     return node.const
-
-
-def key_text(k) -> str:
-    """One part of an index key as typed: `0`, `1:3`, `::2` (LaTeX and code both print it)."""
-    if isinstance(k, slice):
-        s = ("" if k.start is None else str(k.start)) + ":" + ("" if k.stop is None else str(k.stop))
-        if k.step is not None:
-            s += ":" + str(k.step)
-        return s
-    return str(k)

@@ -395,16 +395,15 @@ class _Converter:
                 bound[pname] = self.static_bool(a, f"'{pname}'")
             elif kind == "number":
                 bound[pname] = self.static_number(a, f"'{pname}'")
-        if spec.varargs:
-            shape_nodes = extra
+        if spec.varargs:  # reshape(x, 2, 3) or reshape(x, [2, 3]): the rest is the shape
             if not extra:
                 raise self.err(f"{name}() needs the new shape, as in {name}(x, 2, 3)", col=col, end=end)
-            if len(shape_nodes) == 1 and isinstance(shape_nodes[0], (ast.List, ast.Tuple)):
-                shape = self.static_ints(shape_nodes[0], "a shape")
+            if len(extra) == 1 and isinstance(extra[0], (ast.List, ast.Tuple)):
+                shape = self.static_ints(extra[0], "a shape")
             else:
-                if len(shape_nodes) > self.limits.max_dims:
+                if len(extra) > self.limits.max_dims:
                     raise self.err(f"a shape has at most {self.limits.max_dims} sizes", col=col, end=end)
-                shape = tuple(self.static_int(s, "a size") for s in shape_nodes)
+                shape = tuple(self.static_int(s, "a size") for s in extra)
             bound["shape"] = shape if isinstance(shape, tuple) else (shape,)
         problem = spec.check(name, bound, raw) if spec.check else None  # combinations the row rejects
         if problem:

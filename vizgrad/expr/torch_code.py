@@ -12,10 +12,11 @@ import numpy as np
 from vizgrad.expr import nodes
 from vizgrad.expr.errors import DEFAULT_LIMITS, Limits, pointing_into, shielded
 from vizgrad.expr.evaluate import evaluate
-from vizgrad.expr.nodes import BIN_PREC, Index, ListLit, Name, Node, Num, Unary, BinOp, Call, key_text
+from vizgrad.expr.nodes import BIN_PREC, BinOp, Call, Index, ListLit, Name, Node, Num, Unary, key_text
 
 
-def float_literal(v: float) -> str:
+def _float_literal(v: float) -> str:
+    """A float as Python source, inf and nan included."""
     if math.isnan(v):
         return 'float("nan")'
     if math.isinf(v):
@@ -25,12 +26,13 @@ def float_literal(v: float) -> str:
 
 def _code_value(arr: np.ndarray) -> str:
     if arr.ndim == 0:
-        return float_literal(float(arr))
+        return _float_literal(float(arr))
     return repr(arr.astype(np.float64).tolist())
 
 
 class _Code:
-    """Each node is emitted exactly once and its code reused (see latex._Latex)."""
+    """Each node is emitted exactly once and its code reused (see latex._Latex). A call is written
+    by its row's code form (functions.py), from its arguments' already emitted code."""
 
     def __init__(self, limits: Limits, names: dict):
         self.limits = limits
@@ -49,12 +51,12 @@ class _Code:
                 elif safe:
                     code, prec = self.emit_struct(node)
                 else:
-                    code, prec = float_literal(value), 100
+                    code, prec = _float_literal(value), 100
                     if code.startswith("-"):
                         prec = 30
             if tensor:
                 if isinstance(node, Num):
-                    return f"torch.tensor({float_literal(float(node.value))})", 100
+                    return f"torch.tensor({_float_literal(float(node.value))})", 100
                 return f"torch.tensor(float({code}))", 100
             return code, prec
         if isinstance(node, Name):
@@ -106,7 +108,7 @@ class _Code:
         if isinstance(node, ListLit):
             return "[" + ", ".join(self.const_items(it, plain) for it in node.items) + "]"
         if isinstance(node, Num):
-            return float_literal(float(node.value))
+            return _float_literal(float(node.value))
         return self.emit(node)[0]
 
     def call(self, node: Call) -> str:
