@@ -1,7 +1,8 @@
 r"""An expression as LaTeX (`to_latex`): fractions, powers, Greek and subscripted variable
 names, matrices for list literals; a call is written by its row's LaTeX form (functions.py), which
 uses the helpers of `_Latex` (paren, subscript, operand, ...). Every node is emitted once.
-`tex_escape` is the language's one escaper of names inside \mathrm{} and \operatorname{}.
+`tex_escape` is the language's one escaper of names inside \mathrm{} and \operatorname{};
+`latex_name` typesets a variable's name (what the page should use wherever it names one).
 """
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ def _latex_word(w: str) -> str:
     return r"\mathrm{" + tex_escape(w) + "}"
 
 
-def _latex_name(name: str) -> str:
+def latex_name(name: str) -> str:
+    r"""How a variable is typeset: Greek names as letters (alpha -> \alpha), trailing digits and
+    a part after _ as a subscript (x1 -> x_{1}, w_out -> w_{\mathrm{out}}), other words upright."""
     if name == "pi":
         return r"\pi"
     base, sep, sub = name.partition("_")
@@ -73,7 +76,7 @@ class _Latex:
         if isinstance(node, Num):
             return _latex_num(node.value)
         if isinstance(node, Name):
-            return _latex_name(node.id)
+            return latex_name(node.id)
         if isinstance(node, Unary):
             inner = self.emit(node.operand)
             if isinstance(node.operand, BinOp) and node.operand.op in "+-" or isinstance(node.operand, Unary):
