@@ -16,6 +16,7 @@ import functools
 import pytest
 
 from vizgrad import expr as E
+from vizgrad.expr import nodes as N
 from vizgrad.expr import FUNCTIONS, evaluate, to_latex, to_torch_code
 from vizgrad.playground import State, run
 
@@ -142,9 +143,9 @@ COUNTED = {  # name -> (owner, attribute)
     "code.call": (E._Code, "call"),
     "eval.ev": (E._Evaluator, "ev"),
     "convert": (E._Converter, "convert"),
-    "_is_const": (E, "_is_const"),
-    "_fold": (E, "_fold"),
-    "_const_list": (E, "_const_list"),
+    "_is_const": (N, "is_const"),
+    "_fold": (N, "fold"),
+    "_const_list": (N, "const_list"),
 }
 PER_NODE = 6  # budget for each counted function: calls per source syntax node per public call
 
