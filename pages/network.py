@@ -4,7 +4,7 @@ TensorFlow Playground's controls and views, plus what it lacks: per-layer gradie
 on the edges, the autograd graph of one training step, a link that reproduces the run, and
 PyTorch export. Training runs vizgrad's real autograd (loss.backward()).
 The configuration lives in st.session_state (per user) and mirrors into the URL; the numbers
-come from vizgrad.train, the figures from vizgrad.netplot. Only the training panel reruns
+come from vizgrad.net.trainer, the figures from vizgrad.net.figures. Only the training panel reruns
 while playing (st.fragment(run_every=...)). Text that came from the URL or an upload (values
 quoted in error messages, the file's name and content) goes through plain(), never as markdown.
 """
@@ -18,13 +18,13 @@ import hashlib
 import json
 import os
 
-from vizgrad import netplot
-from vizgrad.data import DATASETS, FEATURE_LABELS, FEATURES, DataError, load_csv
+from vizgrad.net import figures as netplot
+from vizgrad.net.datasets import DATASETS, FEATURE_LABELS, FEATURES, DataError, load_csv
 from vizgrad.graph import collapse, modules
-from vizgrad.models import (ACTIVATIONS, ConfigError, Limits, NetConfig, export_torch_code, export_weights_json,
-                            from_query, to_query)
+from vizgrad.net.config import (ACTIVATIONS, ConfigError, Limits, NetConfig, export_torch_code, export_weights_json,
+                                from_query, to_query)
 from vizgrad.plot import figure
-from vizgrad.train import Trainer, loss_curve_csv
+from vizgrad.net.trainer import Trainer, loss_curve_csv
 
 try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
     LIMITS = Limits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))

@@ -141,8 +141,8 @@ class Snapshot:
 
 def snapshot(trainer, resolution: int = 16, extent: float = 6.0, thumbnails: bool = True) -> Snapshot:
     """Read weights, gradients and (thumbnails) every node's output over the input plane from a
-    vizgrad.train.Trainer."""
-    from vizgrad.data import FEATURE_LABELS
+    vizgrad.net.trainer.Trainer."""
+    from vizgrad.net.datasets import FEATURE_LABELS
     lins = trainer.linears
     cfg = trainer.config
     sizes = [lins[0].in_features] + [lin.out_features for lin in lins]
@@ -666,7 +666,7 @@ def decision_figure(grid, dataset, show_test: bool = True, show_train: bool = Tr
                     title: str | None = None, points: str = "svg", pixels: int = 320) -> go.Figure:
     """What the network outputs over the input plane (see plane_image), with the training points
     (white outline) and test points (dark outline). grid: Trainer.predict_grid(...); dataset:
-    vizgrad.data.Dataset. points="svg": points are plotly traces named "train" and "test" (with
+    vizgrad.net.datasets.Dataset. points="svg": points are plotly traces named "train" and "test" (with
     hover), plus an invisible heatmap that hovers the output; points="image": points are drawn
     into the background image. 1-D data (grid.ys None): the prediction as a line over the points."""
     if points not in ("svg", "image"):

@@ -25,9 +25,9 @@ import numpy as np
 
 import vizgrad
 from vizgrad import nn
-from vizgrad.data import Dataset, featurize, make_dataset
-from vizgrad.models import (DEFAULT_LIMITS, ConfigError, Limits, NetConfig, build_model, linear_layers,
-                            output_size)
+from vizgrad.net.datasets import Dataset, featurize, make_dataset
+from vizgrad.net.config import (DEFAULT_LIMITS, ConfigError, Limits, NetConfig, build_model, linear_layers,
+                                output_size)
 from vizgrad.tensor import Tensor
 
 __all__ = ["Trainer", "History", "HISTORY_POINTS", "StepInfo", "Grid", "loss_curve_csv", "find_nonfinite_forward",
@@ -237,7 +237,7 @@ class Trainer:
                 raise ConfigError(f"the dataset has {dataset.input_dim} input columns; the config expects "
                                   f"{config.input_dim()}")
             if config.dataset == "csv":
-                from vizgrad.data import check_features
+                from vizgrad.net.datasets import check_features
                 try:
                     check_features(config.features, dataset.input_dim)
                 except ValueError as e:

@@ -21,7 +21,7 @@ import numpy as np
 
 import vizgrad
 from vizgrad import nn
-from vizgrad.data import DATASETS, FEATURE_TORCH, _ALIASES, DataError, check_features
+from vizgrad.net.datasets import DATASETS, FEATURE_TORCH, _ALIASES, DataError, check_features
 
 __all__ = ["NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError", "ACTIVATIONS", "LOSSES", "OPTIMIZERS",
            "REGULARIZATIONS", "build_model", "to_query", "from_query", "export_torch_code", "export_weights_json",

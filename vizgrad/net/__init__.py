@@ -1,0 +1,1 @@
+"""vizgrad.net: the Network Playground library (no Streamlit)."""
