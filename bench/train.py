@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import numpy as np  # noqa: E402
 
-from vizgrad.net.trainer import NetConfig, Trainer  # noqa: E402
+from vizgrad.net import NetConfig, Trainer  # noqa: E402
 
 try:
     import torch

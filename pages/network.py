@@ -4,7 +4,7 @@ TensorFlow Playground's controls and views, plus what it lacks: per-layer gradie
 on the edges, the autograd graph of one training step, a link that reproduces the run, and
 PyTorch export. Training runs vizgrad's real autograd (loss.backward()).
 The configuration lives in st.session_state (per user) and mirrors into the URL; the numbers
-come from vizgrad.net.trainer, the figures from vizgrad.net.figures. Only the training panel reruns
+and the figures come from vizgrad.net. Only the training panel reruns
 while playing (st.fragment(run_every=...)). Text that came from the URL or an upload (values
 quoted in error messages, the file's name and content) goes through plain(), never as markdown.
 """
@@ -18,13 +18,11 @@ import hashlib
 import json
 import os
 
-from vizgrad.net import figures as netplot
-from vizgrad.net.datasets import DATASETS, FEATURE_LABELS, FEATURES, DataError, load_csv
+from vizgrad import net
 from vizgrad.graph import collapse, modules
-from vizgrad.net.config import (ACTIVATIONS, ConfigError, Limits, NetConfig, export_torch_code, export_weights_json,
-                                from_query, to_query)
+from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURE_LABELS, FEATURES, ConfigError, DataError, Limits, NetConfig,
+                         Trainer, export_torch_code, export_weights_json, from_query, load_csv, loss_curve_csv, to_query)
 from vizgrad.plot import figure
-from vizgrad.net.trainer import Trainer, loss_curve_csv
 
 try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
     LIMITS = Limits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))
@@ -171,7 +169,7 @@ except (ConfigError, DataError) as e:
     st.error(plain(e), icon=":material/error:")
     st.stop()
 tr: Trainer = S.nw_trainer
-extent = netplot.data_extent(tr.dataset)
+extent = net.data_extent(tr.dataset)
 
 
 def set_playing(on: bool):
@@ -207,7 +205,7 @@ if tr.diverged:
 
 
 def pick_neuron():
-    picked = netplot.neuron_at(S.get("nw_net"))
+    picked = net.neuron_at(S.get("nw_net"))
     if picked is not None:
         S.nw_neuron = picked
 
@@ -233,9 +231,9 @@ def live_panel():
              "Test loss": f"{m['test_loss']:.4f}"}
     if tr.kind == "classification":
         stats.update({"Training accuracy": f"{m['train_acc']:.1%}", "Test accuracy": f"{m['test_acc']:.1%}"})
-    st.html(netplot.stats_html(stats))  # one element: cheap to update several times a second
+    st.html(net.stats_html(stats))  # one element: cheap to update several times a second
 
-    snap = netplot.snapshot(tr, extent=extent)
+    snap = net.snapshot(tr, extent=extent)
     sizes = snap.sizes
     if S.nw_neuron is None or not -1 <= S.nw_neuron[0] < len(sizes) - 1 or S.nw_neuron[1] >= sizes[S.nw_neuron[0] + 1]:
         S.nw_neuron = (0, 0) if len(sizes) > 2 else (-1, 0)
@@ -247,36 +245,36 @@ def live_panel():
                                      label_visibility="collapsed", required=True)
         mode = "grad" if edges == "|grad|" else "weight"
         if S.nw_playing:  # an image: redrawn in milliseconds (a plotly chart is rebuilt on every update)
-            st.image(netplot.network_svg(snap, mode, S.nw_neuron, width=600))
+            st.image(net.network_svg(snap, mode, S.nw_neuron, width=600))
         else:
-            st.plotly_chart(netplot.network_figure(snap, mode, S.nw_neuron), key="nw_net", on_select=pick_neuron,
+            st.plotly_chart(net.network_figure(snap, mode, S.nw_neuron), key="nw_net", on_select=pick_neuron,
                             selection_mode="points", width="stretch", config={"displayModeBar": False}, theme=None)
     with out_col:
         st.markdown("**Output** over the input plane")
         grid = tr.predict_grid(50, extent)
         if S.nw_playing and grid.ys is not None:
-            st.image(netplot.decision_svg(grid, tr.dataset, width=400, height=OUT_HEIGHT))
+            st.image(net.decision_svg(grid, tr.dataset, width=400, height=OUT_HEIGHT))
         else:
-            st.plotly_chart(netplot.decision_figure(grid, tr.dataset, height=OUT_HEIGHT), key="nw_output", width="stretch",
+            st.plotly_chart(net.decision_figure(grid, tr.dataset, height=OUT_HEIGHT), key="nw_output", width="stretch",
                             config={"displayModeBar": False}, theme=None)
         layer, unit = S.nw_neuron
         grid = (tr.feature_grid(cfg.features[unit], 40, extent) if layer < 0
                 else tr.neuron_outputs_grid(layer, unit, 40, extent))
-        st.markdown(f"**Selected: {plain(netplot.neuron_title(snap, layer, unit))}**")
+        st.markdown(f"**Selected: {plain(net.neuron_title(snap, layer, unit))}**")
         if S.nw_playing and grid.ys is not None:
-            st.image(netplot.neuron_svg(grid, width=400, height=NEURON_HEIGHT))
+            st.image(net.neuron_svg(grid, width=400, height=NEURON_HEIGHT))
         else:
-            st.plotly_chart(netplot.neuron_figure(grid, height=NEURON_HEIGHT), key="nw_neuron_fig", width="stretch",
+            st.plotly_chart(net.neuron_figure(grid, height=NEURON_HEIGHT), key="nw_neuron_fig", width="stretch",
                             config={"displayModeBar": False}, theme=None)
 
     loss_col, gn_col = st.columns(2, gap="medium")
-    names = netplot.layer_names(len(tr.linears))
+    names = net.layer_names(len(tr.linears))
     with loss_col:
         st.markdown("**Loss** (and accuracy) on the training and test sets")
         if S.nw_playing:
-            st.image(netplot.curves_svg(tr.history, width=460, height=CURVES_HEIGHT))
+            st.image(net.curves_svg(tr.history, width=460, height=CURVES_HEIGHT))
         else:
-            st.plotly_chart(netplot.curves_figure(tr.history, height=CURVES_HEIGHT), key="nw_curves", width="stretch",
+            st.plotly_chart(net.curves_figure(tr.history, height=CURVES_HEIGHT), key="nw_curves", width="stretch",
                             config={"displayModeBar": False}, theme=None)
     with gn_col:
         st.markdown("**Gradient norm per layer**, ‖∂L/∂W‖ (log scale)",
@@ -284,9 +282,9 @@ def live_panel():
                     "recorded steps; a long run keeps every 2^k-th step). A layer far below the others learns "
                     "slowly (vanishing gradients, try 6 sigmoid layers); a curve shooting up is exploding.")
         if S.nw_playing:
-            st.image(netplot.grad_norm_svg(tr.history, names, width=460, height=CURVES_HEIGHT))
+            st.image(net.grad_norm_svg(tr.history, names, width=460, height=CURVES_HEIGHT))
         else:
-            st.plotly_chart(netplot.grad_norm_figure(tr.history, names, height=CURVES_HEIGHT), key="nw_gradnorm",
+            st.plotly_chart(net.grad_norm_figure(tr.history, names, height=CURVES_HEIGHT), key="nw_gradnorm",
                             width="stretch", config={"displayModeBar": False}, theme=None)
 
 
@@ -297,7 +295,7 @@ st.subheader("The autograd graph of one training step")
 if S.nw_playing:
     st.info("Pause to see the graph at the current weights.", icon=":material/pause:")
 else:
-    graph = netplot.step_graph(tr)
+    graph = net.step_graph(tr)
     mods = [m for m in modules(graph) if m["depth"] == 1]
     names = st.multiselect(
         "Collapse modules", [m["name"] for m in mods],

@@ -218,7 +218,8 @@ def open_with_upload(monkeypatch, name: str, data: bytes) -> AppTest:
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_an_uploads_name_and_content_are_shown_as_plain_text(monkeypatch, payload):
     from pages._common import plain
-    from vizgrad.net.datasets import DataError, load_csv
+    from vizgrad.net.datasets import DataError
+    from vizgrad.net.upload import load_csv
     name = payload + ".csv"
     data = f"x1,x2,label\n{payload},0,1\n1,1,0\n2,2,1\n3,3,0\n".encode()
     with pytest.raises(DataError) as err:        # as the page parses it

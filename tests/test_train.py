@@ -9,11 +9,11 @@ import pytest
 
 import vizgrad
 from vizgrad import nn
-from vizgrad.net.datasets import load_csv
-from vizgrad.net.config import (ConfigError, Limits, NetConfig, build_model, export_torch_code, export_weights_json,
-                                from_query, to_query)
+from vizgrad.net.config import ConfigError, Limits, NetConfig, build_model, from_query, to_query
+from vizgrad.net.export import export_torch_code, export_weights_json, loss_curve_csv
+from vizgrad.net.trainer import Trainer, find_nonfinite_backward, find_nonfinite_forward
+from vizgrad.net.upload import load_csv
 from vizgrad.ops import OPS
-from vizgrad.net.trainer import Trainer, find_nonfinite_backward, find_nonfinite_forward, loss_curve_csv
 
 from tests.conftest import need_torch
 
@@ -249,7 +249,7 @@ def test_predict_grid_and_neuron_grid():
     # a hidden neuron over the plane equals running the model's first layers
     n = tr.neuron_outputs_grid(1, 2, resolution=9, extent=(-3, 3, -2, 2))
     assert n.z.shape == (9, 9) and n.xs[0] == -3 and n.ys[-1] == 2
-    from vizgrad.net.datasets import featurize
+    from vizgrad.net.features import featurize
     pts = np.array([[n.xs[j], n.ys[i]] for i in range(9) for j in range(9)], np.float32)
     with vizgrad.no_grad():
         h = vizgrad.from_numpy(featurize(pts, cfg.features))

@@ -1,26 +1,24 @@
-"""Toy datasets for the training playground, a CSV upload parser, and input features.
+"""The Network Playground's toy datasets: TensorFlow Playground's 2-D sets and a few more.
 
     ds = make_dataset("spiral", n_samples=500, noise=0.1, train_ratio=0.5, seed=0)
     ds.x_train.shape, ds.y_train[:3], ds.kind, ds.n_classes    # (250, 2), [1. 0. 1.], 'classification', 2
-    X = featurize(ds.x_train, ["x1", "x2", "x1x2", "sinx1"])     # (250, 4) float32
-    ds = load_csv(uploaded_bytes, kind="classification")       # DataError names the line and column
 
 The 2-D sets follow TensorFlow Playground's generators (points in about [-6, 6], its noise
 parameter a fraction in [0, 0.5], its -1/+1 labels mapped to 0/1). Binary labels are float32
 0/1, multi-class labels int64 0..k-1, regression targets float32; x arrays are float32 (n, 2),
-or (n, 1) for the 1-D regression set `sine`. Numpy only: no UI code here.
+or (n, 1) for the 1-D regression set `sine`. Numpy only. A user's own data comes through
+vizgrad.net.upload; the input features computed from the points are in vizgrad.net.features.
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["Dataset", "DataError", "DATASETS", "FEATURES", "FEATURE_LABELS", "make_dataset", "split",
-           "load_csv", "featurize", "dataset_names"]
+__all__ = ["Dataset", "DataError", "DATASETS", "make_dataset", "split", "dataset_names"]
+
 
 
 class DataError(ValueError):
@@ -199,7 +197,7 @@ def dataset_names(kind: str | None = None) -> list[str]:
     return [k for k, s in DATASETS.items() if kind is None or s.kind == kind]
 
 
-def _check_number(name, v, lo, hi, integer=False):
+def check_number(name, v, lo, hi, integer=False):
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
         raise DataError(f"{name} must be a number, got {v!r}")
     if integer and int(v) != v:
@@ -216,7 +214,7 @@ def split(x, y, train_ratio: float, rng: np.random.Generator):
     return x[perm[:k]], y[perm[:k]], x[perm[k:]], y[perm[k:]]
 
 
-def _finish(name, kind, n_classes, x, y, noise, seed, train_ratio, rng, meta=None) -> Dataset:
+def finish_dataset(name, kind, n_classes, x, y, noise, seed, train_ratio, rng, meta=None) -> Dataset:
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.int64 if n_classes > 2 else np.float32)
     xt, yt, xv, yv = split(x, y, train_ratio, rng)
@@ -233,13 +231,13 @@ def make_dataset(name: str, n_samples: int = 500, noise: float = 0.0, train_rati
     if key not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     spec = DATASETS[key]
-    _check_number("n_samples", n_samples, 4, max_samples or 1_000_000, integer=True)
-    _check_number("noise", noise, 0.0, 0.5)
-    _check_number("train_ratio", train_ratio, 0.05, 0.95)
-    _check_number("seed", seed, 0, 2**32 - 1, integer=True)
+    check_number("n_samples", n_samples, 4, max_samples or 1_000_000, integer=True)
+    check_number("noise", noise, 0.0, 0.5)
+    check_number("train_ratio", train_ratio, 0.05, 0.95)
+    check_number("seed", seed, 0, 2**32 - 1, integer=True)
     rng = np.random.default_rng(int(seed))
     if spec.multiclass:
-        _check_number("n_classes", n_classes, 2, 10, integer=True)
+        check_number("n_classes", n_classes, 2, 10, integer=True)
         x, y = spec.fn(int(n_samples), float(noise), rng, n_classes=int(n_classes))
         k = int(n_classes)
     else:
@@ -247,220 +245,4 @@ def make_dataset(name: str, n_samples: int = 500, noise: float = 0.0, train_rati
             raise DataError(f"dataset {key!r} has 2 classes; n_classes={n_classes!r} is only for spiral and blobs")
         x, y = spec.fn(int(n_samples), float(noise), rng)
         k = 2 if spec.kind == "classification" else 0
-    return _finish(key, spec.kind, k, x, y, noise, seed, train_ratio, rng)
-
-
-# ============================================================================================
-# Input features (TensorFlow Playground's seven)
-# ============================================================================================
-FEATURES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "x1": lambda x: x[:, 0],
-    "x2": lambda x: x[:, 1],
-    "x1sq": lambda x: x[:, 0] * x[:, 0],
-    "x2sq": lambda x: x[:, 1] * x[:, 1],
-    "x1x2": lambda x: x[:, 0] * x[:, 1],
-    "sinx1": lambda x: np.sin(x[:, 0]),
-    "sinx2": lambda x: np.sin(x[:, 1]),
-}
-FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂", "sinx1": "sin(x₁)",
-                  "sinx2": "sin(x₂)"}
-# the PyTorch expression of each feature over columns x1, x2 (used by the code export)
-FEATURE_TORCH = {"x1": "x1", "x2": "x2", "x1sq": "x1 * x1", "x2sq": "x2 * x2", "x1x2": "x1 * x2",
-                 "sinx1": "torch.sin(x1)", "sinx2": "torch.sin(x2)"}
-_USES_X2 = {"x2", "x2sq", "x1x2", "sinx2"}
-
-
-def check_features(names, input_dim: int = 2) -> tuple[str, ...]:
-    names = tuple(names)
-    if not names:
-        raise DataError("choose at least one input feature")
-    for n in names:
-        if n not in FEATURES:
-            raise DataError(f"unknown feature {n!r}; choose from {', '.join(FEATURES)}")
-        if input_dim < 2 and n in _USES_X2:
-            raise DataError(f"feature {n!r} needs a second input column x2, but the data is 1-D")
-    if len(set(names)) != len(names):
-        raise DataError(f"feature listed twice in {list(names)}")
-    return names
-
-
-def featurize(x: np.ndarray, names) -> np.ndarray:
-    """(n, 2) points (or (n, 1) for 1-D data) -> (n, len(names)) float32 columns, in the order given."""
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2 or x.shape[1] not in (1, 2):
-        raise DataError(f"expected points of shape (n, 2) or (n, 1), got {x.shape}")
-    names = check_features(names, x.shape[1])
-    out = np.empty((x.shape[0], len(names)), dtype=np.float32)
-    for j, n in enumerate(names):
-        out[:, j] = FEATURES[n](x)
-    return out
-
-
-# ============================================================================================
-# CSV upload
-# ============================================================================================
-# Limits that keep a hostile upload cheap: nothing below looks at more than MAX_FIELD characters of
-# a field or MAX_LINE characters of a line, so parsing is linear in the file's size.
-MAX_FIELD = 40           # "-1.2345678901234567e+308" is 24: longer is not a number a person typed
-MAX_LINE = 3 * MAX_FIELD + 40
-_NUMBER_CHARS = frozenset("0123456789+-.eE")
-_NONFINITE = frozenset(s + w for s in ("", "+", "-") for w in ("nan", "inf", "infinity"))
-_COLS = ("x1", "x2", "label")
-
-
-def _is_number(t: str) -> bool:
-    """A plain decimal number: digits, one optional sign, point and exponent (no regex, no
-    underscores, hex, nan/inf or spaces; float() decides the grammar once the characters are right)."""
-    if not t or len(t) > MAX_FIELD or not _NUMBER_CHARS.issuperset(t):
-        return False
-    try:
-        float(t)
-    except ValueError:
-        return False
-    return True
-
-
-def _looks_numeric(s: str) -> bool:
-    t = s.strip()
-    return _is_number(t) or t.lower() in _NONFINITE
-
-
-def _shown(t: str) -> str:
-    return repr(t if len(t) <= 30 else t[:27] + "...")
-
-
-def _parse_number(s: str, line: int, col: int, colname: str) -> float:
-    t = s.strip()
-    where = f"line {line}, column {col} ({colname})"
-    if t == "":
-        raise DataError(f"{where}: empty value")
-    if len(t) > MAX_FIELD:
-        raise DataError(f"{where}: the value is too long ({len(t):,} characters; a number has at most "
-                        f"{MAX_FIELD})")
-    if t.lower() in _NONFINITE:
-        raise DataError(f"{where}: {t!r} is not a finite number (NaN and inf are not allowed)")
-    if not _is_number(t):
-        raise DataError(f"{where}: {_shown(t)} is not a number")
-    v = float(t)
-    if not math.isfinite(v) or abs(v) > 3.0e38:
-        raise DataError(f"{where}: {t!r} is too large (does not fit float32)")
-    return v
-
-
-def _decode(data) -> str:
-    if isinstance(data, str):
-        text = data
-    elif isinstance(data, (bytes, bytearray, memoryview)):
-        raw = bytes(data)
-        if b"\x00" in raw[:4096]:
-            raise DataError("the file looks like binary data (it contains NUL bytes); upload a plain-text CSV")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            line = raw[:e.start].count(b"\n") + 1
-            raise DataError(f"line {line}: the file is not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
-                            f"{e.start}); save it as UTF-8 CSV") from None
-    else:
-        raise DataError(f"expected CSV text or bytes, got {type(data).__name__}")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if "\x00" in text:
-        raise DataError("the file looks like binary data (it contains NUL characters); upload a plain-text CSV")
-    return text
-
-
-def _delimiter(line: str) -> str | None:
-    for d in (",", ";", "\t"):
-        if d in line:
-            return d
-    return None  # whitespace-separated
-
-
-def _fields(line: str, delim: str | None) -> list[str]:
-    if delim is None:
-        return line.split()
-    return next(csv.reader([line], delimiter=delim, skipinitialspace=True))
-
-
-def load_csv(data, kind: str = "classification", max_rows: int = 5000, max_classes: int = 2,
-             train_ratio: float = 0.5, seed: int = 0, name: str = "csv", max_bytes: int = 2_000_000) -> Dataset:
-    """Parse an uploaded CSV of rows `x1, x2, label` into a Dataset (shuffled, split by train_ratio).
-
-    - a header line is optional (a first line with no numeric field is taken as the header);
-    - separators: comma, semicolon, tab or whitespace (taken from the first line); blank lines and
-      lines starting with '#' are skipped;
-    - kind="classification": labels are integers; with max_classes=2 they must be 0 or 1; with
-      max_classes=k they must be 0..k-1 and at least two classes must be present;
-      kind="regression": any finite number; kind="auto": classification if every label is an
-      integer in 0..max_classes-1, else regression.
-    Any problem raises DataError naming the line (1-based, as in an editor) and column.
-    Values are parsed with a strict number pattern: nothing is ever evaluated."""
-    if kind not in ("classification", "regression", "auto"):
-        raise DataError(f"kind must be 'classification', 'regression' or 'auto', got {kind!r}")
-    if isinstance(data, (bytes, bytearray, memoryview)) and len(data) > max_bytes:
-        raise DataError(f"the file is too large ({len(data):,} bytes; the limit is {max_bytes:,})")
-    text = _decode(data)
-    if len(text) > max_bytes:
-        raise DataError(f"the file is too large ({len(text):,} characters; the limit is {max_bytes:,})")
-    lines = text.splitlines()
-    content = [(i + 1, ln) for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
-    if not content:
-        raise DataError("the file is empty (no data rows)")
-    delim = _delimiter(content[0][1])
-    rows: list[tuple[float, float, float]] = []
-    header_line = None
-    for k, (lineno, ln) in enumerate(content):
-        if len(ln) > MAX_LINE:
-            raise DataError(f"line {lineno}: the line is too long ({len(ln):,} characters; a row x1, x2, label "
-                            f"has at most {MAX_LINE})")
-        try:
-            f = _fields(ln, delim)
-        except csv.Error as e:
-            raise DataError(f"line {lineno}: cannot parse the line ({e})") from None
-        if k == 0 and f and not any(_looks_numeric(s) for s in f):
-            header_line = lineno
-            if len(f) != 3:
-                raise DataError(f"line {lineno} (header): expected 3 columns (x1, x2, label), found {len(f)}")
-            continue
-        if len(f) != 3:
-            sep = {",": "commas", ";": "semicolons", "\t": "tabs", None: "spaces"}[delim]
-            raise DataError(f"line {lineno}: expected 3 columns (x1, x2, label), found {len(f)} "
-                            f"(columns separated by {sep})")
-        if len(rows) >= max_rows:
-            raise DataError(f"line {lineno}: too many rows; the limit is {max_rows:,} data rows")
-        rows.append(tuple(_parse_number(s, lineno, j + 1, _COLS[j]) for j, s in enumerate(f)))
-    if not rows:
-        raise DataError(f"the file has a header (line {header_line}) but no data rows")
-    if len(rows) < 4:
-        raise DataError(f"too few data rows ({len(rows)}); at least 4 are needed to train and test")
-    arr = np.array(rows, dtype=np.float64)
-    x, y = arr[:, :2], arr[:, 2]
-    data_lines = [ln for ln, _ in content if ln != header_line]
-
-    if kind == "auto":
-        ok = np.all(y == np.round(y)) and y.min() >= 0 and y.max() < max(max_classes, 2)
-        kind = "classification" if ok and len(np.unique(y)) >= 2 else "regression"
-    if kind == "classification":
-        for i, v in enumerate(y):
-            line = data_lines[i]
-            if v != round(v):
-                raise DataError(f"line {line}, column 3 (label): {v:g} is not a class label; labels must be "
-                                + ("0 or 1" if max_classes <= 2 else f"integers 0..{max_classes - 1}"))
-            if max_classes <= 2 and v not in (0, 1):
-                raise DataError(f"line {line}, column 3 (label): label {v:g} must be 0 or 1 for classification")
-            if v < 0:
-                raise DataError(f"line {line}, column 3 (label): label {v:g} is negative; labels are "
-                                f"0..{max_classes - 1}")
-            if v >= max_classes:
-                raise DataError(f"line {line}, column 3 (label): label {v:g} means too many classes; at most "
-                                f"{max_classes} classes (labels 0..{max_classes - 1}) are allowed")
-        classes = np.unique(y)
-        if len(classes) < 2:
-            raise DataError(f"every row has label {classes[0]:g}; classification needs at least two classes")
-        n_classes = 2 if max_classes <= 2 or y.max() <= 1 else int(y.max()) + 1
-    else:
-        n_classes = 0
-    _check_number("train_ratio", train_ratio, 0.05, 0.95)
-    rng = np.random.default_rng(int(seed))
-    return _finish(name, kind, n_classes, x, y, 0.0, seed, train_ratio, rng,
-                   meta={"source": "csv", "rows": len(rows), "header": header_line is not None})
+    return finish_dataset(key, spec.kind, k, x, y, noise, seed, train_ratio, rng)

@@ -17,21 +17,21 @@ gradients each node sent along its edges).
 """
 from __future__ import annotations
 
-import io
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 import vizgrad
-from vizgrad import nn
-from vizgrad.net.datasets import Dataset, featurize, make_dataset
-from vizgrad.net.config import (DEFAULT_LIMITS, ConfigError, Limits, NetConfig, build_model, linear_layers,
-                                output_size)
+from vizgrad import nn, optim
+from vizgrad.net.config import DEFAULT_LIMITS, ConfigError, Limits, NetConfig, build_model, linear_layers, output_size
+from vizgrad.net.datasets import Dataset, make_dataset
+from vizgrad.net.features import check_features, featurize
 from vizgrad.tensor import Tensor
 
-__all__ = ["Trainer", "History", "HISTORY_POINTS", "StepInfo", "Grid", "loss_curve_csv", "find_nonfinite_forward",
-           "find_nonfinite_backward", "NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError"]
+__all__ = ["Trainer", "History", "HISTORY_POINTS", "StepInfo", "Grid", "find_nonfinite_forward",
+           "find_nonfinite_backward"]
 
 
 HISTORY_POINTS = 2000
@@ -237,7 +237,6 @@ class Trainer:
                 raise ConfigError(f"the dataset has {dataset.input_dim} input columns; the config expects "
                                   f"{config.input_dim()}")
             if config.dataset == "csv":
-                from vizgrad.net.datasets import check_features
                 try:
                     check_features(config.features, dataset.input_dim)
                 except ValueError as e:
@@ -292,7 +291,6 @@ class Trainer:
         self.evaluate(record=True)
 
     def _make_optimizer(self):
-        from vizgrad import optim
         c = self.config
         if c.optimizer == "sgd":
             return optim.SGD(self.params, lr=c.lr)
@@ -464,7 +462,6 @@ class Trainer:
                         with anomaly():
                             total.backward()
                     except RuntimeError as e:
-                        import re
                         m = re.search(r"Function '([^']+)'", str(e))
                         if not m:
                             raise
@@ -562,19 +559,3 @@ class Trainer:
         """An input feature (x1, x1x2, sinx2 ...) over the input plane, as the Playground's input nodes."""
         xs, ys, pts = self._grid_points(resolution, extent)
         return Grid(xs, ys, self._shape(featurize(pts, [name])[:, 0], xs, ys))
-
-
-def loss_curve_csv(history: History) -> str:
-    """The evaluated metrics as CSV: step,epoch,train_loss,test_loss,train_acc,test_acc (accuracy
-    empty for regression). The recorded evaluations: every one in a run shorter than
-    history.max_points, else the first, every eval_stride-th and the latest (see History)."""
-    buf = io.StringIO()
-    buf.write("step,epoch,train_loss,test_loss,train_acc,test_acc\n")
-
-    def f(v):
-        return "" if v != v else repr(float(v))
-    for row in zip(history.eval_step, history.eval_epoch, history.train_loss, history.test_loss,
-                   history.train_acc, history.test_acc):
-        s, e, a, b, c, d = row
-        buf.write(f"{s},{e:.6g},{f(a)},{f(b)},{f(c)},{f(d)}\n")
-    return buf.getvalue()
