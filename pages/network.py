@@ -20,8 +20,9 @@ import os
 
 from vizgrad import net
 from vizgrad.graph import collapse, modules
-from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURE_LABELS, FEATURES, ConfigError, DataError, Limits, NetConfig,
-                         Trainer, export_torch_code, export_weights_json, from_query, load_csv, loss_curve_csv, to_query)
+from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURES, LOSSES, OPTIMIZERS, REGULARIZATIONS, ConfigError, DataError,
+                         Limits, NetConfig, Trainer, export_torch_code, export_weights_json, from_query, load_csv,
+                         loss_curve_csv, to_query)
 from vizgrad.plot import figure
 
 try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
@@ -34,9 +35,6 @@ EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 SPEEDS = [1, 2, 5, 10, 25, 50, 100]
-ACT_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear", "leaky_relu": "Leaky ReLU"}
-LOSS_NAMES = {"bce_logits": "Binary cross-entropy", "cross_entropy": "Cross-entropy", "mse": "Mean squared error"}
-OPT_NAMES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 S = st.session_state
 
 
@@ -96,9 +94,9 @@ with st.sidebar:
               help="The fraction of the points used for training; the rest is the test set.")
 
     one_d = S.nw_dataset != "csv" and DATASETS[S.nw_dataset].input_dim == 1
-    feats = [f for f in FEATURES if not (one_d and "2" in f)]
+    feats = [f for f in FEATURES if not (one_d and FEATURES[f].needs_x2)]
     S.nw_features = [f for f in S.nw_features if f in feats]
-    st.pills("Features", feats, selection_mode="multi", format_func=FEATURE_LABELS.get, key="nw_features",
+    st.pills("Features", feats, selection_mode="multi", format_func=lambda f: FEATURES[f].label, key="nw_features",
              on_change=stop)
 
     st.subheader("Network")
@@ -111,28 +109,29 @@ with st.sidebar:
         c0.markdown(f"**{i + 1}**")
         c1.number_input(f"Neurons in layer {i + 1}", 1, LIMITS.max_width, key=f"nw_units_{i}", on_change=stop,
                         label_visibility="collapsed")
-        c2.selectbox(f"Activation of layer {i + 1}", ACTIVATIONS, key=f"nw_act_{i}", format_func=ACT_NAMES.get,
-                     on_change=stop, label_visibility="collapsed")
+        c2.selectbox(f"Activation of layer {i + 1}", list(ACTIVATIONS), key=f"nw_act_{i}",
+                     format_func=lambda a: ACTIVATIONS[a].label, on_change=stop, label_visibility="collapsed")
     if S.nw_depth:
         st.caption("Neurons and activation per hidden layer.")
 
     st.subheader("Training")
     kind, k = (csv_data.kind, csv_data.n_classes) if csv_data is not None else NetConfig(
         dataset=S.nw_dataset if S.nw_dataset != "csv" else "circles", n_classes=S.get("nw_classes", 2)).task()
-    losses = ["mse"] if kind == "regression" else ["cross_entropy"] if k > 2 else ["bce_logits", "cross_entropy", "mse"]
+    losses = [name for name, loss in LOSSES.items() if loss.fits(kind, k)]
     if S.nw_loss not in losses:
         S.nw_loss = losses[0]
-    st.selectbox("Loss", losses, key="nw_loss", format_func=LOSS_NAMES.get, on_change=stop)
-    st.selectbox("Optimizer", list(OPT_NAMES), key="nw_opt", format_func=OPT_NAMES.get, on_change=stop)
-    if S.nw_opt == "momentum":
+    st.selectbox("Loss", losses, key="nw_loss", format_func=lambda n: LOSSES[n].label, on_change=stop)
+    st.selectbox("Optimizer", list(OPTIMIZERS), key="nw_opt", format_func=lambda n: OPTIMIZERS[n].label,
+                 on_change=stop)
+    if OPTIMIZERS[S.nw_opt].uses_momentum:
         S.setdefault("nw_momentum", 0.9)
         st.number_input("Momentum", 0.0, 0.999, step=0.05, key="nw_momentum", on_change=stop)
     st.selectbox("Learning rate", with_value([v for v in LRS if v <= LIMITS.max_lr], S.nw_lr), key="nw_lr",
                  format_func=lambda v: f"{v:g}", on_change=stop)
     st.number_input("Batch size", 1, LIMITS.max_batch_size, key="nw_batch", on_change=stop)
     c1, c2 = st.columns(2)
-    c1.selectbox("Regularization", ["none", "l1", "l2"], key="nw_reg", on_change=stop,
-                 format_func=lambda r: r.upper() if r != "none" else "None")
+    c1.selectbox("Regularization", list(REGULARIZATIONS), key="nw_reg", on_change=stop,
+                 format_func=lambda r: REGULARIZATIONS[r].label)
     c2.selectbox("Rate", with_value([v for v in REG_RATES if v <= LIMITS.max_reg_rate], S.nw_reg_rate),
                  key="nw_reg_rate", format_func=lambda v: f"{v:g}", on_change=stop, disabled=S.nw_reg == "none")
     st.number_input("Seed", 0, 2**31 - 1, key="nw_seed", on_change=stop,

@@ -20,7 +20,7 @@ import numpy as np
 import vizgrad
 from vizgrad import nn
 from vizgrad.net.choices import ACTIVATIONS, LOSSES, OPTIMIZERS, REGULARIZATIONS
-from vizgrad.net.datasets import _ALIASES, DATASETS, DataError
+from vizgrad.net.datasets import DATASETS, DataError, find_dataset, multiclass_names
 from vizgrad.net.features import check_features
 
 __all__ = ["NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError", "build_model", "linear_layers", "output_size",
@@ -52,13 +52,13 @@ DEFAULT_LIMITS = Limits()
 class NetConfig:
     """Everything a run depends on. TensorFlow Playground's defaults, except two hidden layers of 8.
 
-    activation: one name for every hidden layer, or one per layer. The output layer has no
-    activation (logits); bce_logits uses 1 output, cross_entropy one per class, mse 1."""
+    activation: one name for every hidden layer, or one per layer (see choices.ACTIVATIONS). The
+    output layer has no activation (logits); its size is the loss's (one output, or one per class)."""
     dataset: str = "circles"
     noise: float = 0.0
     train_ratio: float = 0.5
     n_samples: int = 500
-    n_classes: int = 2                     # spiral / blobs only
+    n_classes: int = 2                     # multiclass datasets only (spiral, blobs)
     features: tuple = ("x1", "x2")
     hidden: tuple = (8, 8)
     activation: tuple | str = "tanh"
@@ -104,7 +104,7 @@ class NetConfig:
         """(kind, n_classes) of the data this config trains on."""
         if self.dataset == "csv":
             return dataset_kind or "classification", (n_classes if n_classes is not None else 2)
-        spec = DATASETS[_ALIASES.get(self.dataset, self.dataset)]
+        spec = find_dataset(self.dataset)
         if spec.kind == "regression":
             return "regression", 0
         return "classification", (self.n_classes if spec.multiclass else 2)
@@ -112,7 +112,7 @@ class NetConfig:
     def input_dim(self) -> int:
         if self.dataset == "csv":
             return 2
-        return DATASETS[_ALIASES.get(self.dataset, self.dataset)].input_dim
+        return find_dataset(self.dataset).input_dim
 
 
 def _num(name, v, lo, hi, integer=False, lo_open=False):
@@ -132,8 +132,7 @@ def _choice(name, v, options):
 
 
 def _validate(c: NetConfig, limits: Limits, dataset_kind=None, n_classes=None):
-    names = list(DATASETS) + list(_ALIASES) + ["csv"]
-    if c.dataset not in names:
+    if c.dataset != "csv" and find_dataset(c.dataset) is None:
         raise ConfigError(f"dataset must be one of {', '.join(list(DATASETS) + ['csv'])}; got {c.dataset!r}")
     _num("noise", c.noise, 0.0, 0.5)
     _num("train_ratio", c.train_ratio, 0.05, 0.95)
@@ -141,10 +140,9 @@ def _validate(c: NetConfig, limits: Limits, dataset_kind=None, n_classes=None):
         _num("n_samples", c.n_samples, 4, limits.max_samples, integer=True)
     _num("n_classes", c.n_classes, 2, limits.max_classes, integer=True)
     if c.dataset != "csv":
-        spec = DATASETS[_ALIASES.get(c.dataset, c.dataset)]
-        if c.n_classes != 2 and not spec.multiclass:
-            raise ConfigError(f"n_classes={c.n_classes}: dataset {c.dataset!r} has 2 classes (only spiral and "
-                              "blobs take n_classes)")
+        if c.n_classes != 2 and not find_dataset(c.dataset).multiclass:
+            raise ConfigError(f"n_classes={c.n_classes}: dataset {c.dataset!r} has 2 classes (only "
+                              f"{multiclass_names()} take n_classes)")
     try:
         check_features(c.features, c.input_dim())
     except DataError as e:
@@ -167,21 +165,20 @@ def _validate(c: NetConfig, limits: Limits, dataset_kind=None, n_classes=None):
     _num("reg_rate", c.reg_rate, 0.0, limits.max_reg_rate)
     _num("seed", c.seed, 0, 2**31 - 1, integer=True)
     kind, k = c.task(dataset_kind, n_classes)
-    if kind == "regression" and c.loss != "mse":
-        raise ConfigError(f"loss {c.loss!r} is for classification; a regression dataset needs loss 'mse'")
-    if kind == "classification" and k > 2 and c.loss != "cross_entropy":
-        raise ConfigError(f"loss {c.loss!r} handles two classes; {k} classes need loss 'cross_entropy'")
+    if not LOSSES[c.loss].fits(kind, k):
+        fitting = " or ".join(repr(n) for n, loss in LOSSES.items() if loss.fits(kind, k))
+        if kind == "regression":
+            raise ConfigError(f"loss {c.loss!r} is for classification; a regression dataset needs loss {fitting}")
+        if k > 2:
+            raise ConfigError(f"loss {c.loss!r} handles two classes; {k} classes need loss {fitting}")
+        raise ConfigError(f"loss {c.loss!r} does not handle two classes; they need loss {fitting}")
 
 
 def output_size(config: NetConfig, n_classes: int | None = None) -> int:
-    if config.loss == "cross_entropy":
+    """The number of network outputs: one per class for a per-class loss (cross-entropy), else one."""
+    if LOSSES[config.loss].per_class:
         return max(2, n_classes if n_classes is not None else config.task()[1])
     return 1
-
-
-def _activation_module(name: str) -> nn.Module:
-    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear": nn.Identity,
-            "leaky_relu": lambda: nn.LeakyReLU(0.01)}[name]()
 
 
 def build_model(config: NetConfig, n_outputs: int | None = None, validate: bool = True,
@@ -195,7 +192,7 @@ def build_model(config: NetConfig, n_outputs: int | None = None, validate: bool 
     n_out = n_outputs if n_outputs is not None else output_size(config)
     layers, width = [], len(config.features)
     for h, a in zip(config.hidden, config.activation):
-        layers += [nn.Linear(width, int(h)), _activation_module(a)]
+        layers += [nn.Linear(width, int(h)), ACTIVATIONS[a].module()]
         width = int(h)
     layers.append(nn.Linear(width, n_out))
     return nn.Sequential(*layers)

@@ -17,7 +17,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Dataset", "DataError", "DATASETS", "make_dataset", "split", "dataset_names"]
+__all__ = ["Dataset", "DataError", "DatasetSpec", "DATASETS", "find_dataset", "make_dataset", "split",
+           "dataset_names"]
 
 
 
@@ -170,27 +171,44 @@ def _sine(n, noise, rng):
 
 
 @dataclass(frozen=True)
-class _Spec:
-    kind: str
-    fn: Callable
+class DatasetSpec:
+    """One built-in dataset: its generator and what the config, the page and the trainer ask of it."""
+    name: str
+    kind: str                    # "classification" | "regression"
+    fn: Callable                 # (n, noise, rng[, n_classes]) -> x (n, input_dim), y (n,)
+    description: str             # shown on the page
     input_dim: int = 2
-    multiclass: bool = False     # takes n_classes
-    description: str = ""
+    multiclass: bool = False     # takes n_classes (2..10); else 2 classes (or none for regression)
+    aliases: tuple = ()          # other names a config or a link may use
 
 
-DATASETS: dict[str, _Spec] = {
-    "circles": _Spec("classification", _circles, description="a disc inside a ring (Playground 'circle')"),
-    "xor": _Spec("classification", _xor, description="the four quadrants (Playground 'xor')"),
-    "gauss": _Spec("classification", _gauss, description="two Gaussian clusters (Playground 'gauss')"),
-    "spiral": _Spec("classification", _spiral, multiclass=True, description="interleaved spiral arms"),
-    "moons": _Spec("classification", _moons, description="two interleaving half circles"),
-    "blobs": _Spec("classification", _blobs, multiclass=True, description="k Gaussian blobs"),
-    "plane": _Spec("regression", _plane, description="a tilted plane (Playground 'reg-plane')"),
-    "bump": _Spec("regression", _bump, description="six Gaussian-like bumps (Playground 'reg-gauss')"),
-    "sine": _Spec("regression", _sine, input_dim=1, description="y = sin(x), 1-D"),
-}
-_ALIASES = {"circle": "circles", "gaussian": "gauss", "reg-plane": "plane", "reg_plane": "plane",
-            "reg-gauss": "bump", "reg_gauss": "bump", "moon": "moons", "sin": "sine"}
+DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
+    DatasetSpec("circles", "classification", _circles, "a disc inside a ring (Playground 'circle')",
+                aliases=("circle",)),
+    DatasetSpec("xor", "classification", _xor, "the four quadrants (Playground 'xor')"),
+    DatasetSpec("gauss", "classification", _gauss, "two Gaussian clusters (Playground 'gauss')",
+                aliases=("gaussian",)),
+    DatasetSpec("spiral", "classification", _spiral, "interleaved spiral arms", multiclass=True),
+    DatasetSpec("moons", "classification", _moons, "two interleaving half circles", aliases=("moon",)),
+    DatasetSpec("blobs", "classification", _blobs, "k Gaussian blobs", multiclass=True),
+    DatasetSpec("plane", "regression", _plane, "a tilted plane (Playground 'reg-plane')",
+                aliases=("reg-plane", "reg_plane")),
+    DatasetSpec("bump", "regression", _bump, "six Gaussian-like bumps (Playground 'reg-gauss')",
+                aliases=("reg-gauss", "reg_gauss")),
+    DatasetSpec("sine", "regression", _sine, "y = sin(x), 1-D", input_dim=1, aliases=("sin",)),
+)}
+_BY_ALIAS = {a: s for s in DATASETS.values() for a in s.aliases}
+
+
+def find_dataset(name: str) -> DatasetSpec | None:
+    """The built-in dataset of this name or alias, or None."""
+    return DATASETS.get(name) or _BY_ALIAS.get(name)
+
+
+def multiclass_names() -> str:
+    """'spiral and blobs': the datasets that take n_classes, for messages."""
+    names = [s.name for s in DATASETS.values() if s.multiclass]
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def dataset_names(kind: str | None = None) -> list[str]:
@@ -225,12 +243,12 @@ def make_dataset(name: str, n_samples: int = 500, noise: float = 0.0, train_rati
                  n_classes: int = 2, max_samples: int | None = None) -> Dataset:
     """Generate a named set (see DATASETS) and split it into train and test parts.
 
-    noise: Playground's fraction, 0..0.5 (the UI's 0..50). n_classes: for spiral and blobs (2..10).
-    Deterministic for a given seed."""
-    key = _ALIASES.get(name, name)
-    if key not in DATASETS:
+    noise: Playground's fraction, 0..0.5 (the UI's 0..50). n_classes: for the multiclass sets
+    (spiral and blobs), 2..10. Deterministic for a given seed."""
+    spec = find_dataset(name)
+    if spec is None:
         raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    spec = DATASETS[key]
+    key = spec.name
     check_number("n_samples", n_samples, 4, max_samples or 1_000_000, integer=True)
     check_number("noise", noise, 0.0, 0.5)
     check_number("train_ratio", train_ratio, 0.05, 0.95)
@@ -242,7 +260,8 @@ def make_dataset(name: str, n_samples: int = 500, noise: float = 0.0, train_rati
         k = int(n_classes)
     else:
         if n_classes not in (2, None) and spec.kind == "classification":
-            raise DataError(f"dataset {key!r} has 2 classes; n_classes={n_classes!r} is only for spiral and blobs")
+            raise DataError(f"dataset {key!r} has 2 classes; n_classes={n_classes!r} is only for "
+                            f"{multiclass_names()}")
         x, y = spec.fn(int(n_samples), float(noise), rng)
         k = 2 if spec.kind == "classification" else 0
     return finish_dataset(key, spec.kind, k, x, y, noise, seed, train_ratio, rng)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vizgrad.net.features import FEATURE_LABELS
+from vizgrad.net.choices import LOSSES
+from vizgrad.net.features import FEATURES
 from vizgrad.net.style import GRAD, NEG, POS, diverging_rgb, fmt_value, plotly_text, png_data_uri
 
 __all__ = ["Snapshot", "snapshot", "layer_names", "neuron_title"]
@@ -53,7 +54,7 @@ def snapshot(trainer, resolution: int = 16, extent: float = 6.0, thumbnails: boo
     for lin in lins:
         g = lin.weight.grad
         G.append(None if g is None else np.array(g.detach().numpy(), dtype=np.float64))
-    output = {"bce_logits": "probability", "cross_entropy": "logits"}.get(cfg.loss, "value")
+    output = LOSSES[cfg.loss].shows
     thumbs = None
     if thumbnails and trainer.dataset.input_dim == 2:
         thumbs = [np.stack([trainer.feature_grid(f, resolution, extent).z for f in cfg.features])]
@@ -65,7 +66,7 @@ def snapshot(trainer, resolution: int = 16, extent: float = 6.0, thumbnails: boo
         else:
             thumbs.append(np.stack([trainer.neuron_outputs_grid(len(cfg.hidden), u, resolution, extent).z
                                     for u in range(sizes[-1])]))
-    return Snapshot(sizes, W, b, G, [FEATURE_LABELS.get(f, f) for f in cfg.features], list(cfg.activation),
+    return Snapshot(sizes, W, b, G, [FEATURES[f].label if f in FEATURES else f for f in cfg.features], list(cfg.activation),
                     thumbs, output, int(trainer.steps))
 
 

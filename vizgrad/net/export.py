@@ -13,8 +13,9 @@ import math
 import numpy as np
 
 from vizgrad import nn
+from vizgrad.net.choices import ACTIVATIONS, LOSSES
 from vizgrad.net.config import NetConfig, to_query
-from vizgrad.net.features import FEATURE_TORCH
+from vizgrad.net.features import FEATURES
 
 __all__ = ["export_torch_code", "export_weights_json", "loss_curve_csv"]
 
@@ -61,28 +62,15 @@ def export_torch_code(model, config: NetConfig) -> str:
     predict(points) giving what the playground shows (P(class 1), class probabilities, or values).
     It uses only `import torch`, so `import vizgrad as torch` runs it too."""
     feats = list(config.features)
-    mods = []
-    for m in model:
-        if isinstance(m, nn.Linear):
-            mods.append(f"torch.nn.Linear({m.in_features}, {m.out_features})")
-        else:
-            name = {"ReLU": "ReLU()", "Tanh": "Tanh()", "Sigmoid": "Sigmoid()", "Identity": "Identity()"}.get(
-                type(m).__name__)
-            if name is None and isinstance(m, nn.LeakyReLU):
-                name = f"LeakyReLU({m.negative_slope!r})"
-            if name is None:
-                raise ValueError(f"cannot export layer {type(m).__name__}")
-            mods.append(f"torch.nn.{name}")
+    # build_model's layout: hidden layer i is model[2 i], its activation model[2 i + 1]
+    mods = [f"torch.nn.Linear({m.in_features}, {m.out_features})" if isinstance(m, nn.Linear)
+            else ACTIVATIONS[config.activation[i // 2]].torch for i, m in enumerate(model)]
     state = _state(model)
     state_src = "{\n" + "".join(f"    {k!r}: {_src(v)},\n" for k, v in state.items()) + "}"
-    cols = ",\n        ".join(FEATURE_TORCH[f] for f in feats)
-    uses_x2 = any(f in ("x2", "x2sq", "x1x2", "sinx2") for f in feats)
-    if config.loss == "bce_logits":
-        head, what = "torch.sigmoid(out[:, 0])", "P(class 1) per point"
-    elif config.loss == "cross_entropy":
-        head, what = "torch.softmax(out, dim=1)", "class probabilities per point, shape (n, classes)"
-    else:
-        head, what = "out[:, 0]", "the predicted value per point"
+    cols = ",\n        ".join(FEATURES[f].torch for f in feats)
+    uses_x2 = any(FEATURES[f].needs_x2 for f in feats)
+    loss = LOSSES[config.loss]
+    head, what = loss.torch_predict, loss.predicts
     src = f'''"""Exported from vizgrad: dataset {config.dataset!r}, features {feats}, hidden {list(config.hidden)},
 activations {list(config.activation)}, loss {config.loss!r}. Runs with PyTorch (or `import vizgrad as torch`)."""
 import torch

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import vizgrad
-from vizgrad import nn, optim
+from vizgrad.net.choices import LOSSES, OPTIMIZERS, REGULARIZATIONS
 from vizgrad.net.config import DEFAULT_LIMITS, ConfigError, Limits, NetConfig, build_model, linear_layers, output_size
 from vizgrad.net.datasets import Dataset, make_dataset
 from vizgrad.net.features import check_features, featurize
@@ -263,9 +263,7 @@ class Trainer:
 
     # -- setup -------------------------------------------------------------------------------------
     def _targets(self, y):
-        if self.config.loss == "cross_entropy":
-            return np.asarray(y).astype(np.int64)
-        return np.asarray(y, dtype=np.float32).reshape(-1, 1)
+        return LOSSES[self.config.loss].targets(y)
 
     def reset(self) -> None:
         """Fresh weights (from config.seed), optimizer state, batch order and history."""
@@ -276,9 +274,8 @@ class Trainer:
         for lin in self.linears:
             self.params += [lin.weight, lin.bias]
         self._param_names = {id(p): n for n, p in self.model.named_parameters()}
-        self.optimizer = self._make_optimizer()
-        self.loss_fn = {"bce_logits": nn.BCEWithLogitsLoss, "cross_entropy": nn.CrossEntropyLoss,
-                        "mse": nn.MSELoss}[cfg.loss]()
+        self.optimizer = OPTIMIZERS[cfg.optimizer].make(self.params, cfg)
+        self.loss_fn = LOSSES[cfg.loss].module()
         self._rng = np.random.default_rng(int(cfg.seed) + 1)
         self._perm = np.arange(self.n_train)
         self._pos = self.n_train            # start a new epoch on the first step
@@ -289,14 +286,6 @@ class Trainer:
         self.diverged_op: str | None = None
         self.history = History()
         self.evaluate(record=True)
-
-    def _make_optimizer(self):
-        c = self.config
-        if c.optimizer == "sgd":
-            return optim.SGD(self.params, lr=c.lr)
-        if c.optimizer == "momentum":
-            return optim.SGD(self.params, lr=c.lr, momentum=c.momentum)
-        return optim.Adam(self.params, lr=c.lr)
 
     @property
     def epoch(self) -> float:
@@ -326,11 +315,10 @@ class Trainer:
         loss = self.loss_fn(out, vizgrad.from_numpy(T))
         total = loss
         rate = self.config.reg_rate
-        if self.config.regularization != "none" and rate:
+        penalty = REGULARIZATIONS[self.config.regularization].penalty
+        if penalty is not None and rate:
             for lin in self.linears:
-                w = lin.weight
-                total = total + (rate * 0.5) * (w * w).sum() if self.config.regularization == "l2" \
-                    else total + rate * w.abs().sum()
+                total = total + penalty(lin.weight, rate)
         return loss, total
 
     def _autograd_grads(self, X, T) -> float:
@@ -475,11 +463,11 @@ class Trainer:
     def _accuracy(self, out, T) -> float:
         if self.kind != "classification":
             return float("nan")
-        if self.config.loss == "cross_entropy":
+        loss = LOSSES[self.config.loss]
+        if loss.per_class:
             pred = out.argmax(axis=1)
             return float(np.mean(pred == T))
-        thr = 0.0 if self.config.loss == "bce_logits" else 0.5
-        return float(np.mean((out[:, 0] > thr) == (T[:, 0] > 0.5)))
+        return float(np.mean((out[:, 0] > loss.threshold) == (T[:, 0] > 0.5)))
 
     def evaluate(self, record: bool = False) -> dict:
         """Full train and test data loss and accuracy (NaN accuracy for regression)."""
@@ -495,20 +483,15 @@ class Trainer:
         return m
 
     def predict(self, points) -> np.ndarray:
-        """What the playground shows for raw points (n, 2): P(class 1) (bce_logits), class
-        probabilities (n, k) (cross_entropy), or the output value (mse)."""
+        """What the playground shows for raw points (n, 2), as the loss's row says: P(class 1)
+        (bce_logits), class probabilities (n, k) (cross_entropy), or the output value (mse)."""
         X = featurize(np.asarray(points, dtype=np.float32), self.config.features)
         with np.errstate(all="ignore"):
-            out = vizgrad.from_numpy(self._forward(X))
-            if self.config.loss == "bce_logits":
-                return vizgrad.sigmoid(out[:, 0]).numpy()
-            if self.config.loss == "cross_entropy":
-                return vizgrad.softmax(out, dim=1).numpy()
-            return out[:, 0].numpy()
+            return LOSSES[self.config.loss].predict(vizgrad.from_numpy(self._forward(X))).numpy()
 
     def predict_class(self, points) -> np.ndarray:
         p = self.predict(points)
-        if self.config.loss == "cross_entropy":
+        if LOSSES[self.config.loss].per_class:
             return p.argmax(axis=1)
         return (p > 0.5).astype(np.int64)
 
