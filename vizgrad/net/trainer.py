@@ -30,8 +30,8 @@ from vizgrad.net.datasets import Dataset, make_dataset
 from vizgrad.net.features import check_features, featurize
 from vizgrad.tensor import Tensor
 
-__all__ = ["Trainer", "History", "HISTORY_POINTS", "StepInfo", "Grid", "find_nonfinite_forward",
-           "find_nonfinite_backward"]
+__all__ = ["Trainer", "History", "HISTORY_POINTS", "StepInfo", "Grid", "first_nonfinite_op",
+           "find_nonfinite_forward", "find_nonfinite_backward"]
 
 
 HISTORY_POINTS = 2000
@@ -141,7 +141,8 @@ class Grid:
 
 
 # ============================================================================================
-# Finding the op that first produced a NaN/inf
+# Finding the op that first produced a NaN/inf. first_nonfinite_op is the one entry point: when
+# the engine's vizgrad.autograd.anomaly takes this finder over, Trainer.diagnose imports it from there.
 # ============================================================================================
 def _finite(a) -> bool:
     return bool(np.isfinite(a).all())
@@ -210,6 +211,41 @@ def find_nonfinite_backward(root: Tensor) -> tuple[str | None, str]:
             if t.grad_fn is not None and g is not None and not _finite(g):
                 bad_in[t.grad_fn] = True
     return None, "no backward node produced a non-finite gradient"
+
+
+def first_nonfinite_op(root: Tensor, leaves=(), names: dict | None = None) -> tuple[str | None, str]:
+    """(op name, description) of the op that first produced NaN/inf in the forward pass that
+    computed `root` (see find_nonfinite_forward); if root is finite, of the first backward node
+    that did (root.backward() runs here, retaining the graph; the .grad of `leaves` are restored
+    afterwards). names: id(leaf tensor) -> display name."""
+    with np.errstate(all="ignore"):
+        if not _finite(root._data):
+            return find_nonfinite_forward(root, names)
+        saved = [p._grad for p in leaves]
+        try:
+            for p in leaves:
+                p._grad = None
+            # every node records the gradient it sent along each edge: the first node that got a
+            # finite gradient and sent NaN/inf is the culprit (catches inf, which anomaly mode
+            # does not, and is not fooled by inf turning into NaN one node later)
+            root.backward(retain_graph=True)
+            op, why = find_nonfinite_backward(root)
+            anomaly = getattr(vizgrad.autograd, "detect_anomaly", None)
+            if op is None and anomaly is not None:
+                for p in leaves:
+                    p._grad = None
+                try:
+                    with anomaly():
+                        root.backward()
+                except RuntimeError as e:
+                    m = re.search(r"Function '([^']+)'", str(e))
+                    if not m:
+                        raise
+                    op, why = m.group(1), f"{m.group(1)} produced NaN gradients in the backward pass ({e})"
+            return op, why
+        finally:
+            for p, g in zip(leaves, saved):
+                p._grad = g
 
 
 # ============================================================================================
@@ -430,34 +466,8 @@ class Trainer:
                 return None, (f"parameter {self._param_names[id(p)]} holds NaN/inf: the previous update "
                               "overflowed (learning rate too high?)")
         with np.errstate(all="ignore"):
-            loss, total = self.loss_on(X, T)
-            if not _finite(total._data):
-                return find_nonfinite_forward(total, self._param_names)
-            saved = [p._grad for p in self.params]
-            try:
-                for p in self.params:
-                    p._grad = None
-                # every node records the gradient it sent along each edge: the first node that got a
-                # finite gradient and sent NaN/inf is the culprit (catches inf, which anomaly mode
-                # does not, and is not fooled by inf turning into NaN one node later)
-                total.backward(retain_graph=True)
-                op, why = find_nonfinite_backward(total)
-                anomaly = getattr(vizgrad.autograd, "detect_anomaly", None)
-                if op is None and anomaly is not None:
-                    for p in self.params:
-                        p._grad = None
-                    try:
-                        with anomaly():
-                            total.backward()
-                    except RuntimeError as e:
-                        m = re.search(r"Function '([^']+)'", str(e))
-                        if not m:
-                            raise
-                        op, why = m.group(1), f"{m.group(1)} produced NaN gradients in the backward pass ({e})"
-                return op, why
-            finally:
-                for p, g in zip(self.params, saved):
-                    p._grad = g
+            _, total = self.loss_on(X, T)
+        return first_nonfinite_op(total, self.params, self._param_names)
 
     # -- evaluation and prediction ------------------------------------------------------------------------
     def _accuracy(self, out, T) -> float:
