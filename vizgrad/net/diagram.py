@@ -101,9 +101,31 @@ def node_positions(sizes):
     return [(i * DX, np.arange(n) + (top - n) / 2.0) for i, n in enumerate(sizes)]
 
 
+def view_box(sizes) -> tuple[float, float, float, float]:
+    """(x_lo, x_hi, y_lo, y_hi) of the drawing in axis units: the nodes, the input labels on the
+    left and the layer headers above."""
+    top = max(sizes)
+    return -1.4, (len(sizes) - 1) * DX + 0.8, -(top - 1) - BOX / 2 - 0.8, BOX / 2 + 1.25
+
+
+def check_mode(mode: str) -> None:
+    if mode not in ("weight", "grad"):
+        raise ValueError(f"mode must be 'weight' or 'grad', got {mode!r}")
+
+
+EDGE_OPACITY = {"weight": 0.85, "grad": 0.75}
+
+
+def edge_legend(mode: str, vmax: float) -> list[tuple[str, str]]:
+    """(colour, label) of each legend entry for the edges."""
+    if mode == "weight":
+        return [(POS, "positive weight"), (NEG, "negative weight")]
+    return [(GRAD, f"|∂L/∂w| (widest = {fmt_value(vmax)})")]
+
+
 def edge_groups(snap: Snapshot, mode: str, n_bins: int):
-    """Edges grouped for drawing: ({(colour, bin): [(xa, ya, xb, yb), ...]}, widths per bin, vmax,
-    hover (x, y, text) lists). y grows upwards (row r at y = -r)."""
+    """Edges grouped for drawing, thinnest first: ([((colour, bin), [(xa, ya, xb, yb), ...]), ...],
+    widths per bin, vmax, hover (x, y, text) lists). y grows upwards (row r at y = -r)."""
     sizes = snap.sizes
     pos = node_positions(sizes)
     n_hidden = len(sizes) - 2
@@ -136,7 +158,7 @@ def edge_groups(snap: Snapshot, mode: str, n_bins: int):
                 g = None if G is None else float(G[j, i])
                 htext.append(f"{src} → {dst}<br>w = {fmt_value(w)}<br>∂L/∂w = {fmt_value(g)}")
     widths = [0.6 + 5.4 * (k + 0.5) / n_bins if vmax > 0 else 0.8 for k in range(n_bins)]
-    return groups, widths, vmax, (hx, hy, htext)
+    return sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])), widths, vmax, (hx, hy, htext)
 
 
 def node_image(snap: Snapshot, li: int, u: int) -> str | None:

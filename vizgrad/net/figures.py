@@ -18,11 +18,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizgrad.graph import trace
-from vizgrad.net.diagram import (BOX, DX, Snapshot, column_header, column_layer, diagram_height, edge_groups,
-                                 neuron_title, node_image, node_positions)
+from vizgrad.net.diagram import (BOX, EDGE_OPACITY, Snapshot, check_mode, column_header, column_layer, diagram_height,
+                                 edge_groups, edge_legend, neuron_title, node_image, node_positions, view_box)
 from vizgrad.net.plane import plane_image
-from vizgrad.net.style import (ACCENT, CLASS_COLORS, FG, GRAD, MUTED, NEG, POS, SCALE, axis, base_layout,
-                               fmt_value, make_figure, plotly_text, png_data_uri, trace_dict)
+from vizgrad.net.style import (ACCENT, CLASS_COLORS, FG, MUTED, NEG, POS, SCALE, axis, base_layout, fmt_value,
+                               make_figure, plotly_text, png_data_uri, trace_dict)
 
 __all__ = ["network_figure", "decision_figure", "neuron_figure", "neuron_at", "step_graph"]
 
@@ -34,20 +34,18 @@ def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: 
     (blue > 0, orange < 0), width = |w|; mode="grad": width = |dL/dw| (one colour), so vanishing
     or exploding gradients show as thin or thick layers. selected: (layer, unit) to outline.
     edge_hover=False leaves out the points that hover each weight."""
-    if mode not in ("weight", "grad"):
-        raise ValueError(f"mode must be 'weight' or 'grad', got {mode!r}")
+    check_mode(mode)
     sizes = snap.sizes
     pos = node_positions(sizes)
-    top = max(sizes)
     half = BOX / 2
     traces = []
     groups, widths, vmax, (hx, hy, htext) = edge_groups(snap, mode, n_bins)
-    for (colour, k), segs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for (colour, k), segs in groups:
         a = np.full((len(segs), 3, 2), np.nan)
         a[:, :2] = np.asarray(segs, dtype=np.float64).reshape(-1, 2, 2)
         name = ("w > 0" if colour == POS else "w < 0") if mode == "weight" else "|∂L/∂w|"
         traces.append(trace_dict("scatter", x=a[:, :, 0].ravel(), y=a[:, :, 1].ravel(), mode="lines",
-                         line=dict(color=colour, width=widths[k]), opacity=0.85 if mode == "weight" else 0.75,
+                         line=dict(color=colour, width=widths[k]), opacity=EDGE_OPACITY[mode],
                          hoverinfo="skip", showlegend=False, name=name, meta=f"edges {name} bin {k}"))
     if edge_hover:
         traces.append(trace_dict("scatter", x=hx, y=hy, mode="markers", marker=dict(size=7, color="rgba(0,0,0,0)"),
@@ -87,22 +85,18 @@ def network_figure(snap: Snapshot, mode: str = "weight", selected=None, height: 
         text = plotly_text(head) + (f"<br><span style='color:{MUTED}'>{plotly_text(sub)}</span>" if sub else "")
         annotations.append(dict(x=x, y=half + 0.35, xref="x", yref="y", text=text, showarrow=False,
                                 yanchor="bottom", font=dict(size=12, color=FG)))
-    if mode == "weight":
-        for colour, label in ((POS, "positive weight"), (NEG, "negative weight")):
-            traces.append(trace_dict("scatter", x=[None], y=[None], mode="lines", line=dict(color=colour, width=4),
-                             name=label, showlegend=True))
-    else:
-        traces.append(trace_dict("scatter", x=[None], y=[None], mode="lines", line=dict(color=GRAD, width=4),
-                         name=f"|∂L/∂w| (widest = {fmt_value(vmax)})", showlegend=True))
-    x_lo, x_hi = -1.4, (len(sizes) - 1) * DX + 0.8
+    for colour, label in edge_legend(mode, vmax):
+        traces.append(trace_dict("scatter", x=[None], y=[None], mode="lines", line=dict(color=colour, width=4),
+                                 name=label, showlegend=True))
+    x_lo, x_hi, y_lo, y_hi = view_box(sizes)
     layout = base_layout(height or diagram_height(snap), margin=dict(l=4, r=4, t=4, b=4), images=images,
                           shapes=shapes, annotations=annotations,
                           meta={"mode": mode, "sizes": list(sizes), "max": vmax},
                           legend=dict(orientation="h", yanchor="top", y=0.0, xanchor="center", x=0.5,
                                       font=dict(size=11)),
                           xaxis=dict(visible=False, range=[x_lo, x_hi], fixedrange=True),
-                          yaxis=dict(visible=False, range=[-(top - 1) - half - 0.8, half + 1.25], fixedrange=True,
-                                     scaleanchor="x", scaleratio=1))
+                          yaxis=dict(visible=False, range=[y_lo, y_hi], fixedrange=True, scaleanchor="x",
+                                     scaleratio=1))
     return make_figure(traces, layout)
 
 

@@ -16,10 +16,10 @@ import math
 
 import numpy as np
 
-from vizgrad.net.diagram import (BOX, DX, Snapshot, column_header, column_layer, diagram_height, edge_groups,
-                                 node_image, node_positions)
+from vizgrad.net.diagram import (BOX, EDGE_OPACITY, Snapshot, check_mode, column_header, column_layer, diagram_height,
+                                 edge_groups, edge_legend, node_image, node_positions, view_box)
 from vizgrad.net.plane import plane_image, value_colors
-from vizgrad.net.style import ACCENT, FG, GRAD, MUTED, NEG, POS, fmt_value, png_data_uri, svg_doc, svg_text
+from vizgrad.net.style import ACCENT, FG, MUTED, png_data_uri, svg_doc, svg_text
 
 __all__ = ["network_svg", "decision_svg", "neuron_svg", "plane_svg", "stats_html"]
 
@@ -27,15 +27,12 @@ __all__ = ["network_svg", "decision_svg", "neuron_svg", "plane_svg", "stats_html
 def network_svg(snap: Snapshot, mode: str = "weight", selected=None, width: int = 600, height: int | None = None,
                 n_bins: int = 6) -> str:
     """network_figure as an SVG string (no hover or clicks), for st.image while training."""
-    if mode not in ("weight", "grad"):
-        raise ValueError(f"mode must be 'weight' or 'grad', got {mode!r}")
+    check_mode(mode)
     height = height or diagram_height(snap)
     sizes = snap.sizes
     pos = node_positions(sizes)
-    top = max(sizes)
     half = BOX / 2
-    x_lo, x_hi = -1.4, (len(sizes) - 1) * DX + 0.8
-    y_hi, y_lo = half + 1.25, -(top - 1) - half - 0.8
+    x_lo, x_hi, y_lo, y_hi = view_box(sizes)
     legend_h = 26
     sc = min((width - 8) / (x_hi - x_lo), (height - 8 - legend_h) / (y_hi - y_lo))
     ox = (width - (x_hi - x_lo) * sc) / 2 - x_lo * sc
@@ -48,10 +45,10 @@ def network_svg(snap: Snapshot, mode: str = "weight", selected=None, width: int 
         return oy - v * sc
     body = [f'<rect width="{width}" height="{height}" fill="white"/>']
     groups, widths, vmax, _ = edge_groups(snap, mode, n_bins)
-    for (colour, k), segs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for (colour, k), segs in groups:
         d = "".join(f"M{X(a):.1f} {Y(b):.1f}L{X(c):.1f} {Y(e):.1f}" for a, b, c, e in segs)
         body.append(f'<path d="{d}" stroke="{colour}" stroke-width="{widths[k]:.2f}" fill="none" '
-                    f'stroke-opacity="{0.85 if mode == "weight" else 0.75}"/>')
+                    f'stroke-opacity="{EDGE_OPACITY[mode]}"/>')
     bs = BOX * sc
     for li, (x, ys) in enumerate(pos):
         layer = column_layer(snap, li)
@@ -74,8 +71,7 @@ def network_svg(snap: Snapshot, mode: str = "weight", selected=None, width: int 
             body.append(f'<text x="{X(x):.1f}" y="{yb - 3:.1f}" text-anchor="middle" fill="{MUTED}">{svg_text(sub)}</text>')
             yb -= 17
         body.append(f'<text x="{X(x):.1f}" y="{yb - 3:.1f}" text-anchor="middle" fill="{FG}">{svg_text(head)}</text>')
-    items = ([(POS, "positive weight"), (NEG, "negative weight")] if mode == "weight"
-             else [(GRAD, f"|∂L/∂w| (widest = {fmt_value(vmax)})")])
+    items = edge_legend(mode, vmax)
     lx = width / 2 - 75 * len(items)
     ly = height - legend_h / 2
     for colour, label in items:
