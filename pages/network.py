@@ -1,12 +1,12 @@
-"""Network Playground: train a small neural network on 2-D data and watch it learn (issue 7).
+"""Network Playground: train a small neural network on 2-D data and watch it learn.
 
 TensorFlow Playground's controls and views, plus what it lacks: per-layer gradient norms, |grad|
 on the edges, the autograd graph of one training step, a link that reproduces the run, and
 PyTorch export. Training runs vizgrad's real autograd (loss.backward()).
-The configuration lives in st.session_state (per user) and mirrors into the URL; the numbers
-and the figures come from vizgrad.net. Only the training panel reruns
-while playing (st.fragment(run_every=...)). Text that came from the URL or an upload (values
-quoted in error messages, the file's name and content) goes through plain(), never as markdown.
+The configuration lives in st.session_state (per user) and mirrors into the URL; the numbers,
+the choices offered and the figures come from vizgrad.net. Only the training panel reruns while
+playing (st.fragment(run_every=...)). Text that came from the URL or an upload (values quoted in
+error messages, the file's name and content) goes through plain(), never as markdown.
 """
 import streamlit as st
 

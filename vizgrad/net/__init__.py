@@ -19,6 +19,8 @@ One room per idea; this package re-exports each room's public names:
     curves     loss and gradient-norm curves, as plotly figures and as SVG
     figures    the plotly figures (hover and clicks; drawn while paused)
     svg        the live-play images (SVG) and the stats row
+A new dataset, input feature, activation, loss, optimizer or regularization is one row in its
+room (datasets, features, choices); nothing else switches on their names.
 """
 from vizgrad.net.datasets import *  # noqa: F401,F403
 from vizgrad.net.features import *  # noqa: F401,F403

@@ -14,8 +14,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from vizgrad.net.style import FG, GRAD, MUTED, axis, base_layout, make_figure, mix_hex, plotly_text, svg_doc, \
-    svg_text, trace_dict
+from vizgrad.net.style import (BORDER, FG, GRAD, GREY, MUTED, axis, base_layout, make_figure, mix_hex, plotly_text,
+                               svg_doc, svg_text, trace_dict)
 
 __all__ = ["curves_figure", "grad_norm_figure", "curves_svg", "grad_norm_svg", "lines_svg"]
 
@@ -26,23 +26,23 @@ def curves_figure(history, height: int = 260, accuracy: bool = True, log_y: bool
     classification data) a second panel below with train and test accuracy."""
     acc = accuracy and any(v == v for v in history.test_acc)
     x, (tr, te, tra, tea) = _thin(history.eval_step, [history.train_loss, history.test_loss, history.train_acc,
-                                                       history.test_acc], max_points)
-    traces = [trace_dict("scatter", x=x, y=tr, mode="lines", name="train loss", line=dict(color="#8c959f", width=2)),
+                                                      history.test_acc], max_points)
+    traces = [trace_dict("scatter", x=x, y=tr, mode="lines", name="train loss", line=dict(color=GREY, width=2)),
               trace_dict("scatter", x=x, y=te, mode="lines", name="test loss", line=dict(color=FG, width=2))]
     layout = base_layout(height, margin=dict(l=48, r=8, t=30, b=34), hovermode="x unified",
-                          xaxis=axis(title=dict(text="step", font=dict(size=11), standoff=4), rangemode="tozero",
-                                      anchor="y2" if acc else "y"))
+                         xaxis=axis(title=dict(text="step", font=dict(size=11), standoff=4), rangemode="tozero",
+                                    anchor="y2" if acc else "y"))
     loss_axis = axis(title=dict(text="loss", font=dict(size=11), standoff=6), type="log" if log_y else "linear")
     if not log_y:
         loss_axis["rangemode"] = "tozero"
     if acc:
         traces += [trace_dict("scatter", x=x, y=tra, mode="lines", name="train acc", yaxis="y2", showlegend=False,
-                              line=dict(color="#8c959f", width=2), hovertemplate="train acc %{y:.3f}<extra></extra>"),
+                              line=dict(color=GREY, width=2), hovertemplate="train acc %{y:.3f}<extra></extra>"),
                    trace_dict("scatter", x=x, y=tea, mode="lines", name="test acc", yaxis="y2", showlegend=False,
                               line=dict(color=FG, width=2), hovertemplate="test acc %{y:.3f}<extra></extra>")]
         loss_axis["domain"] = [0.4, 1.0]
         layout["yaxis2"] = axis(domain=[0.0, 0.3], range=[0, 1.02], anchor="x", tickformat=".0%", dtick=0.5,
-                                 title=dict(text="acc.", font=dict(size=11), standoff=6))
+                                title=dict(text="acc.", font=dict(size=11), standoff=6))
     layout["yaxis"] = loss_axis
     return make_figure(traces, layout)
 
@@ -73,25 +73,25 @@ def grad_norm_figure(history, names=None, height: int = 260, max_points: int = 6
             t = i / max(G.shape[1] - 1, 1)
             col = mix_hex("#9ecae1", "#08306b", t)
             traces.append(trace_dict("scatter", x=x, y=vals[:, i], mode="lines", name=plotly_text(names[i]),
-                             line=dict(color=col, width=2),
-                             hovertemplate="%{y:.3g}<extra>" + plotly_text(names[i]) + "</extra>"))
+                                     line=dict(color=col, width=2),
+                                     hovertemplate="%{y:.3g}<extra>" + plotly_text(names[i]) + "</extra>"))
     else:
         for nm in names:
             traces.append(trace_dict("scatter", x=[], y=[], mode="lines", name=plotly_text(nm)))
     return make_figure(traces, base_layout(height, hovermode="x unified", margin=dict(l=48, r=8, t=30, b=34),
-                                     xaxis=axis(title=dict(text="step", font=dict(size=11), standoff=4)),
-                                     yaxis=axis(type="log", exponentformat="power")))
+                                           xaxis=axis(title=dict(text="step", font=dict(size=11), standoff=4)),
+                                           yaxis=axis(type="log", exponentformat="power")))
 
 
 def curves_svg(history, width: int = 460, height: int = 260, max_points: int = 300) -> str:
     """curves_figure as an SVG string."""
     x, (tr, te, tra, tea) = _thin(history.eval_step, [history.train_loss, history.test_loss, history.train_acc,
-                                                       history.test_acc], max_points)
-    panels = [dict(series=[(x, tr, "#8c959f"), (x, te, FG)], label="loss", weight=2)]
+                                                      history.test_acc], max_points)
+    panels = [dict(series=[(x, tr, GREY), (x, te, FG)], label="loss", weight=2)]
     if any(v == v for v in history.test_acc):
-        panels.append(dict(series=[(x, tra, "#8c959f"), (x, tea, FG)], label="acc.", yrange=(0, 1),
+        panels.append(dict(series=[(x, tra, GREY), (x, tea, FG)], label="acc.", yrange=(0, 1),
                            tickformat="pct", weight=1))
-    return lines_svg(panels, width, height, legend=[("train", "#8c959f"), ("test", FG)])
+    return lines_svg(panels, width, height, legend=[("train", GREY), ("test", FG)])
 
 
 def grad_norm_svg(history, names=None, width: int = 460, height: int = 260, smooth: int = 10) -> str:
@@ -170,7 +170,7 @@ def lines_svg(panels, width: int = 460, height: int = 260, legend=()) -> str:
             body.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
         top += ph + gap
     bottom = top - gap
-    body.append(f'<line x1="{ml}" y1="{bottom:.1f}" x2="{width - mr}" y2="{bottom:.1f}" stroke="#d0d7de"/>')
+    body.append(f'<line x1="{ml}" y1="{bottom:.1f}" x2="{width - mr}" y2="{bottom:.1f}" stroke="{BORDER}"/>')
     for t in _nice_ticks(x0, x1, 5):
         px = float(X(t))
         body.append(f'<text x="{px:.1f}" y="{bottom + 13:.1f}" text-anchor="middle" font-size="10" '
@@ -181,8 +181,9 @@ def lines_svg(panels, width: int = 460, height: int = 260, legend=()) -> str:
     for label, colour in reversed(list(legend)):
         w = 6.2 * len(label)
         body.append(f'<text x="{lx:.1f}" y="{mt / 2 + 1}" text-anchor="end" dominant-baseline="middle" '
-                    f'font-size="11" fill="{FG}">{svg_text(label)}</text><line x1="{lx - w - 26:.1f}" y1="{mt / 2 + 1}" '
-                    f'x2="{lx - w - 6:.1f}" y2="{mt / 2 + 1}" stroke="{colour}" stroke-width="2"/>')
+                    f'font-size="11" fill="{FG}">{svg_text(label)}</text>'
+                    f'<line x1="{lx - w - 26:.1f}" y1="{mt / 2 + 1}" x2="{lx - w - 6:.1f}" y2="{mt / 2 + 1}" '
+                    f'stroke="{colour}" stroke-width="2"/>')
         lx -= w + 40
     return svg_doc(width, height, body)
 

@@ -6,8 +6,10 @@
 The 2-D sets follow TensorFlow Playground's generators (points in about [-6, 6], its noise
 parameter a fraction in [0, 0.5], its -1/+1 labels mapped to 0/1). Binary labels are float32
 0/1, multi-class labels int64 0..k-1, regression targets float32; x arrays are float32 (n, 2),
-or (n, 1) for the 1-D regression set `sine`. Numpy only. A user's own data comes through
-vizgrad.net.upload; the input features computed from the points are in vizgrad.net.features.
+or (n, 1) for the 1-D regression set `sine`. Numpy only. A dataset is a generator function and
+its row in DATASETS (what the config, the page and the trainer ask of it). A user's own data
+comes through vizgrad.net.upload; the input features computed from the points are in
+vizgrad.net.features.
 """
 from __future__ import annotations
 

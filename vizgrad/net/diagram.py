@@ -66,8 +66,8 @@ def snapshot(trainer, resolution: int = 16, extent: float = 6.0, thumbnails: boo
         else:
             thumbs.append(np.stack([trainer.neuron_outputs_grid(len(cfg.hidden), u, resolution, extent).z
                                     for u in range(sizes[-1])]))
-    return Snapshot(sizes, W, b, G, [FEATURES[f].label if f in FEATURES else f for f in cfg.features], list(cfg.activation),
-                    thumbs, output, int(trainer.steps))
+    labels = [FEATURES[f].label if f in FEATURES else f for f in cfg.features]
+    return Snapshot(sizes, W, b, G, labels, list(cfg.activation), thumbs, output, int(trainer.steps))
 
 
 def layer_names(n_linear) -> list[str]:

@@ -1,4 +1,4 @@
-"""What the Network Playground lets you download: runnable PyTorch code, the weights as JSON, the loss curve as CSV.
+"""The Network Playground's downloads: runnable PyTorch code, the weights as JSON, the loss curve as CSV.
 
     code = export_torch_code(trainer.model, cfg)       # rebuilds the model, loads the exact weights, predict()
     doc = export_weights_json(trainer.model, cfg)      # {"format": "vizgrad-mlp-v1", "layers": [...], ...}

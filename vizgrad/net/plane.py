@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from vizgrad.net.style import CLASS_COLORS, FG, diverging_rgb, hex_rgb
+from vizgrad.net.style import CLASS_COLORS, FG, TRAIN_EDGE, diverging_rgb, hex_rgb
 
 __all__ = ["data_extent", "plane_image"]
 
@@ -59,7 +59,7 @@ def plane_image(grid, dataset=None, points: bool = True, pixels: int = 320, show
     hx, hy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
     img = rgb[::-1].copy()                  # row 0 = the top (largest y)
     if points and dataset is not None:
-        for x, y, outline, show in ((dataset.x_train, dataset.y_train, "#ffffff", show_train),
+        for x, y, outline, show in ((dataset.x_train, dataset.y_train, TRAIN_EDGE, show_train),
                                     (dataset.x_test, dataset.y_test, FG, show_test)):
             if show and len(x):
                 _draw_points(img, (y1 - x[:, 1]) / hy, (x[:, 0] - x0) / hx, value_colors(y, dataset.kind, vmax),

@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["NEG", "POS", "MID", "GRAD", "ACCENT", "FG", "MUTED", "CLASS_COLORS", "SCALE", "diverging_rgb",
+__all__ = ["NEG", "POS", "MID", "GRAD", "ACCENT", "FG", "MUTED", "GREY", "CLASS_COLORS", "SCALE", "diverging_rgb",
            "png_data_uri"]
 
 
@@ -26,6 +26,11 @@ GRAD = "#9a4fc4"          # |grad| edges
 ACCENT = "#d62728"        # the selected neuron
 FG = "#1f2328"
 MUTED = "#6e7781"
+GREY = "#8c959f"          # the training set's curves; the fill of the train / test legend markers
+TRAIN_EDGE = "#ffffff"    # training points are outlined white, test points FG
+NODE_LINE = "#9aa0a6"     # a diagram node's outline
+NODE_FILL = "#f6f8fa"     # a diagram node without a picture
+BORDER = "#d0d7de"        # the frame of the input plane, the curves' x axis
 CLASS_COLORS = [NEG, POS, "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 SCALE = [[0.0, NEG], [0.5, MID], [1.0, POS]]
 _FONT = dict(family="Helvetica Neue, Helvetica, Arial, sans-serif", size=12, color=FG)

@@ -19,7 +19,8 @@ import numpy as np
 from vizgrad.net.diagram import (BOX, EDGE_OPACITY, Snapshot, check_mode, column_header, column_layer, diagram_height,
                                  edge_groups, edge_legend, node_image, node_positions, view_box)
 from vizgrad.net.plane import plane_image, value_colors
-from vizgrad.net.style import ACCENT, FG, MUTED, png_data_uri, svg_doc, svg_text
+from vizgrad.net.style import (ACCENT, BORDER, FG, GREY, MUTED, NODE_FILL, NODE_LINE, TRAIN_EDGE, png_data_uri, svg_doc,
+                               svg_text)
 
 __all__ = ["network_svg", "decision_svg", "neuron_svg", "plane_svg", "stats_html"]
 
@@ -60,7 +61,7 @@ def network_svg(snap: Snapshot, mode: str = "weight", selected=None, width: int 
                             f'preserveAspectRatio="none" href="{uri}" xlink:href="{uri}"/>')
             sel = selected is not None and tuple(selected) == (layer, u)
             body.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{bs:.1f}" height="{bs:.1f}" '
-                        f'fill="{"none" if uri else "#f6f8fa"}" stroke="{ACCENT if sel else "#9aa0a6"}" '
+                        f'fill="{"none" if uri else NODE_FILL}" stroke="{ACCENT if sel else NODE_LINE}" '
                         f'stroke-width="{3 if sel else 1}"/>')
             if li == 0:
                 body.append(f'<text x="{X(x - half - 0.12):.1f}" y="{Y(-y):.1f}" text-anchor="end" '
@@ -68,7 +69,8 @@ def network_svg(snap: Snapshot, mode: str = "weight", selected=None, width: int 
         head, sub = column_header(snap, li)
         yb = Y(half + 0.35)
         if sub:
-            body.append(f'<text x="{X(x):.1f}" y="{yb - 3:.1f}" text-anchor="middle" fill="{MUTED}">{svg_text(sub)}</text>')
+            body.append(f'<text x="{X(x):.1f}" y="{yb - 3:.1f}" text-anchor="middle" fill="{MUTED}">'
+                        f'{svg_text(sub)}</text>')
             yb -= 17
         body.append(f'<text x="{X(x):.1f}" y="{yb - 3:.1f}" text-anchor="middle" fill="{FG}">{svg_text(head)}</text>')
     items = edge_legend(mode, vmax)
@@ -88,7 +90,7 @@ def decision_svg(grid, dataset, width: int = 400, height: int = 330) -> str:
     vmax = None
     if dataset.kind != "classification":
         vmax = float(np.max(np.abs(dataset.y))) or None
-    pts = [(dataset.x_train, value_colors(dataset.y_train, dataset.kind, vmax), "#ffffff"),
+    pts = [(dataset.x_train, value_colors(dataset.y_train, dataset.kind, vmax), TRAIN_EDGE),
            (dataset.x_test, value_colors(dataset.y_test, dataset.kind, vmax), FG)]
     return plane_svg(img, box, width, height, legend=POINT_LEGEND, points=pts)
 
@@ -99,7 +101,7 @@ def neuron_svg(grid, width: int = 400, height: int = 250, title: str = "") -> st
     return plane_svg(img, box, width, height, title=title)
 
 
-POINT_LEGEND = (("train", "#8c959f", "#ffffff"), ("test", "#8c959f", FG))
+POINT_LEGEND = (("train", GREY, TRAIN_EDGE), ("test", GREY, FG))
 
 
 def plane_svg(img: np.ndarray, box, width: int = 400, height: int = 330, legend=(), title: str = "",
@@ -115,7 +117,8 @@ def plane_svg(img: np.ndarray, box, width: int = 400, height: int = 330, legend=
     body = [f'<rect width="{width}" height="{height}" fill="white"/>',
             f'<image x="{left:.1f}" y="{topy:.1f}" width="{side:.1f}" height="{side:.1f}" preserveAspectRatio="none" '
             f'href="{uri}" xlink:href="{uri}"/>',
-            f'<rect x="{left:.1f}" y="{topy:.1f}" width="{side:.1f}" height="{side:.1f}" fill="none" stroke="#d0d7de"/>']
+            f'<rect x="{left:.1f}" y="{topy:.1f}" width="{side:.1f}" height="{side:.1f}" fill="none" '
+            f'stroke="{BORDER}"/>']
     for xy, fills, outline in points:
         px = left + (xy[:, 0] - x0) / (x1 - x0) * side
         py = topy + (y1 - xy[:, 1]) / (y1 - y0) * side

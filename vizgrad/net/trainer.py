@@ -1,4 +1,4 @@
-"""A steppable trainer for the playground: minibatch SGD/momentum/Adam over a toy dataset.
+"""The Network Playground's trainer: minibatch steps over a dataset, a bounded History, the NaN/inf finder.
 
     cfg = NetConfig(dataset="circles", hidden=(8, 8), activation="tanh", lr=0.03, batch_size=10)
     tr = Trainer(cfg)                   # builds the dataset, the vizgrad nn.Sequential and the optimizer
@@ -11,9 +11,10 @@
 
 Every step is the ordinary vizgrad path, the one the page is there to show: model(x), loss,
 loss.backward(), optimizer.step(). Evaluation and the heatmaps run the same model under no_grad.
-When a step produces NaN/inf, the step is replayed through vizgrad's autograd to name the op
-that produced it first (forward: walk the graph from the loss; backward: detect_anomaly, and the
-gradients each node sent along its edges).
+The loss, optimizer and regularization come from their rows in vizgrad.net.choices. When a step
+produces NaN/inf, the step is replayed through vizgrad's autograd to name the op that produced it
+first (first_nonfinite_op; forward: walk the graph from the loss; backward: the gradients each
+node sent along its edges, then detect_anomaly).
 """
 from __future__ import annotations
 
