@@ -1,12 +1,12 @@
-"""Network Playground: train a small neural network on 2-D data and watch it learn (issue 7).
+"""Network Playground: train a small neural network on 2-D data and watch it learn.
 
 TensorFlow Playground's controls and views, plus what it lacks: per-layer gradient norms, |grad|
 on the edges, the autograd graph of one training step, a link that reproduces the run, and
 PyTorch export. Training runs vizgrad's real autograd (loss.backward()).
-The configuration lives in st.session_state (per user) and mirrors into the URL; the numbers
-come from vizgrad.train, the figures from vizgrad.netplot. Only the training panel reruns
-while playing (st.fragment(run_every=...)). Text that came from the URL or an upload (values
-quoted in error messages, the file's name and content) goes through plain(), never as markdown.
+The configuration lives in st.session_state (per user) and mirrors into the URL; the numbers,
+the choices offered and the figures come from vizgrad.net. Only the training panel reruns while
+playing (st.fragment(run_every=...)). Text that came from the URL or an upload (values quoted in
+error messages, the file's name and content) goes through plain(), never as markdown.
 """
 import streamlit as st
 
@@ -18,13 +18,12 @@ import hashlib
 import json
 import os
 
-from vizgrad import netplot
-from vizgrad.data import DATASETS, FEATURE_LABELS, FEATURES, DataError, load_csv
+from vizgrad import net
 from vizgrad.graph import collapse, modules
-from vizgrad.models import (ACTIVATIONS, ConfigError, Limits, NetConfig, export_torch_code, export_weights_json,
-                            from_query, to_query)
+from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURES, LOSSES, OPTIMIZERS, REGULARIZATIONS, ConfigError, DataError,
+                         Limits, NetConfig, Trainer, export_torch_code, export_weights_json, from_query, load_csv,
+                         loss_curve_csv, to_query)
 from vizgrad.plot import figure
-from vizgrad.train import Trainer, loss_curve_csv
 
 try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
     LIMITS = Limits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))
@@ -36,9 +35,6 @@ EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 SPEEDS = [1, 2, 5, 10, 25, 50, 100]
-ACT_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear", "leaky_relu": "Leaky ReLU"}
-LOSS_NAMES = {"bce_logits": "Binary cross-entropy", "cross_entropy": "Cross-entropy", "mse": "Mean squared error"}
-OPT_NAMES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 S = st.session_state
 
 
@@ -98,9 +94,9 @@ with st.sidebar:
               help="The fraction of the points used for training; the rest is the test set.")
 
     one_d = S.nw_dataset != "csv" and DATASETS[S.nw_dataset].input_dim == 1
-    feats = [f for f in FEATURES if not (one_d and "2" in f)]
+    feats = [f for f in FEATURES if not (one_d and FEATURES[f].needs_x2)]
     S.nw_features = [f for f in S.nw_features if f in feats]
-    st.pills("Features", feats, selection_mode="multi", format_func=FEATURE_LABELS.get, key="nw_features",
+    st.pills("Features", feats, selection_mode="multi", format_func=lambda f: FEATURES[f].label, key="nw_features",
              on_change=stop)
 
     st.subheader("Network")
@@ -113,28 +109,29 @@ with st.sidebar:
         c0.markdown(f"**{i + 1}**")
         c1.number_input(f"Neurons in layer {i + 1}", 1, LIMITS.max_width, key=f"nw_units_{i}", on_change=stop,
                         label_visibility="collapsed")
-        c2.selectbox(f"Activation of layer {i + 1}", ACTIVATIONS, key=f"nw_act_{i}", format_func=ACT_NAMES.get,
-                     on_change=stop, label_visibility="collapsed")
+        c2.selectbox(f"Activation of layer {i + 1}", list(ACTIVATIONS), key=f"nw_act_{i}",
+                     format_func=lambda a: ACTIVATIONS[a].label, on_change=stop, label_visibility="collapsed")
     if S.nw_depth:
         st.caption("Neurons and activation per hidden layer.")
 
     st.subheader("Training")
     kind, k = (csv_data.kind, csv_data.n_classes) if csv_data is not None else NetConfig(
         dataset=S.nw_dataset if S.nw_dataset != "csv" else "circles", n_classes=S.get("nw_classes", 2)).task()
-    losses = ["mse"] if kind == "regression" else ["cross_entropy"] if k > 2 else ["bce_logits", "cross_entropy", "mse"]
+    losses = [name for name, loss in LOSSES.items() if loss.fits(kind, k)]
     if S.nw_loss not in losses:
         S.nw_loss = losses[0]
-    st.selectbox("Loss", losses, key="nw_loss", format_func=LOSS_NAMES.get, on_change=stop)
-    st.selectbox("Optimizer", list(OPT_NAMES), key="nw_opt", format_func=OPT_NAMES.get, on_change=stop)
-    if S.nw_opt == "momentum":
+    st.selectbox("Loss", losses, key="nw_loss", format_func=lambda n: LOSSES[n].label, on_change=stop)
+    st.selectbox("Optimizer", list(OPTIMIZERS), key="nw_opt", format_func=lambda n: OPTIMIZERS[n].label,
+                 on_change=stop)
+    if OPTIMIZERS[S.nw_opt].uses_momentum:
         S.setdefault("nw_momentum", 0.9)
         st.number_input("Momentum", 0.0, 0.999, step=0.05, key="nw_momentum", on_change=stop)
     st.selectbox("Learning rate", with_value([v for v in LRS if v <= LIMITS.max_lr], S.nw_lr), key="nw_lr",
                  format_func=lambda v: f"{v:g}", on_change=stop)
     st.number_input("Batch size", 1, LIMITS.max_batch_size, key="nw_batch", on_change=stop)
     c1, c2 = st.columns(2)
-    c1.selectbox("Regularization", ["none", "l1", "l2"], key="nw_reg", on_change=stop,
-                 format_func=lambda r: r.upper() if r != "none" else "None")
+    c1.selectbox("Regularization", list(REGULARIZATIONS), key="nw_reg", on_change=stop,
+                 format_func=lambda r: REGULARIZATIONS[r].label)
     c2.selectbox("Rate", with_value([v for v in REG_RATES if v <= LIMITS.max_reg_rate], S.nw_reg_rate),
                  key="nw_reg_rate", format_func=lambda v: f"{v:g}", on_change=stop, disabled=S.nw_reg == "none")
     st.number_input("Seed", 0, 2**31 - 1, key="nw_seed", on_change=stop,
@@ -171,7 +168,7 @@ except (ConfigError, DataError) as e:
     st.error(plain(e), icon=":material/error:")
     st.stop()
 tr: Trainer = S.nw_trainer
-extent = netplot.data_extent(tr.dataset)
+extent = net.data_extent(tr.dataset)
 
 
 def set_playing(on: bool):
@@ -207,7 +204,7 @@ if tr.diverged:
 
 
 def pick_neuron():
-    picked = netplot.neuron_at(S.get("nw_net"))
+    picked = net.neuron_at(S.get("nw_net"))
     if picked is not None:
         S.nw_neuron = picked
 
@@ -233,9 +230,9 @@ def live_panel():
              "Test loss": f"{m['test_loss']:.4f}"}
     if tr.kind == "classification":
         stats.update({"Training accuracy": f"{m['train_acc']:.1%}", "Test accuracy": f"{m['test_acc']:.1%}"})
-    st.html(netplot.stats_html(stats))  # one element: cheap to update several times a second
+    st.html(net.stats_html(stats))  # one element: cheap to update several times a second
 
-    snap = netplot.snapshot(tr, extent=extent)
+    snap = net.snapshot(tr, extent=extent)
     sizes = snap.sizes
     if S.nw_neuron is None or not -1 <= S.nw_neuron[0] < len(sizes) - 1 or S.nw_neuron[1] >= sizes[S.nw_neuron[0] + 1]:
         S.nw_neuron = (0, 0) if len(sizes) > 2 else (-1, 0)
@@ -247,36 +244,36 @@ def live_panel():
                                      label_visibility="collapsed", required=True)
         mode = "grad" if edges == "|grad|" else "weight"
         if S.nw_playing:  # an image: redrawn in milliseconds (a plotly chart is rebuilt on every update)
-            st.image(netplot.network_svg(snap, mode, S.nw_neuron, width=600))
+            st.image(net.network_svg(snap, mode, S.nw_neuron, width=600))
         else:
-            st.plotly_chart(netplot.network_figure(snap, mode, S.nw_neuron), key="nw_net", on_select=pick_neuron,
+            st.plotly_chart(net.network_figure(snap, mode, S.nw_neuron), key="nw_net", on_select=pick_neuron,
                             selection_mode="points", width="stretch", config={"displayModeBar": False}, theme=None)
     with out_col:
         st.markdown("**Output** over the input plane")
         grid = tr.predict_grid(50, extent)
         if S.nw_playing and grid.ys is not None:
-            st.image(netplot.decision_svg(grid, tr.dataset, width=400, height=OUT_HEIGHT))
+            st.image(net.decision_svg(grid, tr.dataset, width=400, height=OUT_HEIGHT))
         else:
-            st.plotly_chart(netplot.decision_figure(grid, tr.dataset, height=OUT_HEIGHT), key="nw_output", width="stretch",
+            st.plotly_chart(net.decision_figure(grid, tr.dataset, height=OUT_HEIGHT), key="nw_output", width="stretch",
                             config={"displayModeBar": False}, theme=None)
         layer, unit = S.nw_neuron
         grid = (tr.feature_grid(cfg.features[unit], 40, extent) if layer < 0
                 else tr.neuron_outputs_grid(layer, unit, 40, extent))
-        st.markdown(f"**Selected: {plain(netplot.neuron_title(snap, layer, unit))}**")
+        st.markdown(f"**Selected: {plain(net.neuron_title(snap, layer, unit))}**")
         if S.nw_playing and grid.ys is not None:
-            st.image(netplot.neuron_svg(grid, width=400, height=NEURON_HEIGHT))
+            st.image(net.neuron_svg(grid, width=400, height=NEURON_HEIGHT))
         else:
-            st.plotly_chart(netplot.neuron_figure(grid, height=NEURON_HEIGHT), key="nw_neuron_fig", width="stretch",
+            st.plotly_chart(net.neuron_figure(grid, height=NEURON_HEIGHT), key="nw_neuron_fig", width="stretch",
                             config={"displayModeBar": False}, theme=None)
 
     loss_col, gn_col = st.columns(2, gap="medium")
-    names = netplot.layer_names(len(tr.linears))
+    names = net.layer_names(len(tr.linears))
     with loss_col:
         st.markdown("**Loss** (and accuracy) on the training and test sets")
         if S.nw_playing:
-            st.image(netplot.curves_svg(tr.history, width=460, height=CURVES_HEIGHT))
+            st.image(net.curves_svg(tr.history, width=460, height=CURVES_HEIGHT))
         else:
-            st.plotly_chart(netplot.curves_figure(tr.history, height=CURVES_HEIGHT), key="nw_curves", width="stretch",
+            st.plotly_chart(net.curves_figure(tr.history, height=CURVES_HEIGHT), key="nw_curves", width="stretch",
                             config={"displayModeBar": False}, theme=None)
     with gn_col:
         st.markdown("**Gradient norm per layer**, ‖∂L/∂W‖ (log scale)",
@@ -284,9 +281,9 @@ def live_panel():
                     "recorded steps; a long run keeps every 2^k-th step). A layer far below the others learns "
                     "slowly (vanishing gradients, try 6 sigmoid layers); a curve shooting up is exploding.")
         if S.nw_playing:
-            st.image(netplot.grad_norm_svg(tr.history, names, width=460, height=CURVES_HEIGHT))
+            st.image(net.grad_norm_svg(tr.history, names, width=460, height=CURVES_HEIGHT))
         else:
-            st.plotly_chart(netplot.grad_norm_figure(tr.history, names, height=CURVES_HEIGHT), key="nw_gradnorm",
+            st.plotly_chart(net.grad_norm_figure(tr.history, names, height=CURVES_HEIGHT), key="nw_gradnorm",
                             width="stretch", config={"displayModeBar": False}, theme=None)
 
 
@@ -297,7 +294,7 @@ st.subheader("The autograd graph of one training step")
 if S.nw_playing:
     st.info("Pause to see the graph at the current weights.", icon=":material/pause:")
 else:
-    graph = netplot.step_graph(tr)
+    graph = net.step_graph(tr)
     mods = [m for m in modules(graph) if m["depth"] == 1]
     names = st.multiselect(
         "Collapse modules", [m["name"] for m in mods],

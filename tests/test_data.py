@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vizgrad.data import DATASETS, FEATURES, DataError, featurize, load_csv, make_dataset
+from vizgrad.net.datasets import DATASETS, DataError, make_dataset
+from vizgrad.net.features import FEATURES, featurize
+from vizgrad.net.upload import load_csv
 
 CLASSIFICATION = [n for n, s in DATASETS.items() if s.kind == "classification"]
 REGRESSION = [n for n, s in DATASETS.items() if s.kind == "regression"]
@@ -244,7 +246,7 @@ class _Counting:
 
 @pytest.fixture
 def counting_float(monkeypatch):
-    from vizgrad import data
+    from vizgrad.net import upload as data
     c = _Counting(data._is_number)
     monkeypatch.setattr(data, "_is_number", c)
     return c
@@ -253,7 +255,7 @@ def counting_float(monkeypatch):
 @pytest.mark.parametrize("n_digits", [2_000, 8_000, 16_000, 1_000_000])
 def test_csv_long_digit_run_is_refused_before_it_is_read(counting_float, n_digits):
     # the upload that froze the server: a long run of digits, then a character no number has
-    from vizgrad.data import MAX_LINE
+    from vizgrad.net.upload import MAX_LINE
     text = "1" * n_digits + "x 1 0\n1 1 1\n1 1 0\n2 2 1"
     with pytest.raises(DataError, match=rf"line 1: the line is too long \({n_digits + 5:,} characters; .* at most {MAX_LINE}\)"):
         load_csv(text)
@@ -262,7 +264,7 @@ def test_csv_long_digit_run_is_refused_before_it_is_read(counting_float, n_digit
 
 @pytest.mark.parametrize("delim", [",", ";", "\t", " "])
 def test_csv_long_field_names_line_and_column(counting_float, delim):
-    from vizgrad.data import MAX_FIELD
+    from vizgrad.net.upload import MAX_FIELD
     field = "9" * (MAX_FIELD + 1)
     text = delim.join(["1", "2", "1"]) + "\n" + delim.join(["3", field, "0"]) + "\n"
     with pytest.raises(DataError, match=rf"line 2, column 2 \(x2\): the value is too long \({MAX_FIELD + 1} characters"):
@@ -274,7 +276,7 @@ def test_csv_long_field_names_line_and_column(counting_float, delim):
 
 def test_csv_work_is_linear_in_rows(counting_float):
     # every field at the longest length a number may have: float() reads each character once
-    from vizgrad.data import MAX_FIELD
+    from vizgrad.net.upload import MAX_FIELD
     num = "1." + "2" * (MAX_FIELD - 2)
     rows = 5000
     text = "".join(f"{num},{num},{i % 2}\n" for i in range(rows))

@@ -7,10 +7,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from vizgrad import netplot as npl
-from vizgrad.data import load_csv
-from vizgrad.models import NetConfig
-from vizgrad.train import Trainer
+from vizgrad import net as npl
+from vizgrad.net.config import NetConfig
+from vizgrad.net.trainer import Trainer
+from vizgrad.net.upload import load_csv
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +347,7 @@ def test_text_from_users_is_escaped_in_figures_and_svg(trained):
 
 def test_redraws_get_at_most_the_history_bound(monkeypatch):
     # issue 11: every redraw walked the whole run's history
-    from vizgrad import train
+    from vizgrad.net import curves as npl, trainer as train   # the curves read the history through curves._thin
     cap = train.HISTORY_POINTS
     tr = Trainer(NetConfig(dataset="gauss", n_samples=8, hidden=(2,), batch_size=1), eval_every=1)
     n = cap + 1500

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from vizgrad.models import NetConfig, to_query
+from vizgrad.net.config import NetConfig, to_query
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -189,7 +189,7 @@ def assert_shown_literally(at) -> list[str]:
 @pytest.mark.parametrize("param", list(to_query(NetConfig())))
 def test_url_values_are_shown_as_plain_text(param):
     from pages._common import plain
-    from vizgrad.models import ConfigError, from_query
+    from vizgrad.net.config import ConfigError, from_query
     for payload in PAYLOADS:
         with pytest.raises(ConfigError) as err:
             from_query({param: payload})
@@ -218,7 +218,8 @@ def open_with_upload(monkeypatch, name: str, data: bytes) -> AppTest:
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_an_uploads_name_and_content_are_shown_as_plain_text(monkeypatch, payload):
     from pages._common import plain
-    from vizgrad.data import DataError, load_csv
+    from vizgrad.net.datasets import DataError
+    from vizgrad.net.upload import load_csv
     name = payload + ".csv"
     data = f"x1,x2,label\n{payload},0,1\n1,1,0\n2,2,1\n3,3,0\n".encode()
     with pytest.raises(DataError) as err:        # as the page parses it

@@ -1,4 +1,4 @@
-"""A steppable trainer for the playground: minibatch SGD/momentum/Adam over a toy dataset.
+"""The Network Playground's trainer: minibatch steps over a dataset, a bounded History, the NaN/inf finder.
 
     cfg = NetConfig(dataset="circles", hidden=(8, 8), activation="tanh", lr=0.03, batch_size=10)
     tr = Trainer(cfg)                   # builds the dataset, the vizgrad nn.Sequential and the optimizer
@@ -11,27 +11,28 @@
 
 Every step is the ordinary vizgrad path, the one the page is there to show: model(x), loss,
 loss.backward(), optimizer.step(). Evaluation and the heatmaps run the same model under no_grad.
-When a step produces NaN/inf, the step is replayed through vizgrad's autograd to name the op
-that produced it first (forward: walk the graph from the loss; backward: detect_anomaly, and the
-gradients each node sent along its edges).
+The loss, optimizer and regularization come from their rows in vizgrad.net.choices. When a step
+produces NaN/inf, the step is replayed through vizgrad's autograd to name the op that produced it
+first (first_nonfinite_op; forward: walk the graph from the loss; backward: the gradients each
+node sent along its edges, then detect_anomaly).
 """
 from __future__ import annotations
 
-import io
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 import vizgrad
-from vizgrad import nn
-from vizgrad.data import Dataset, featurize, make_dataset
-from vizgrad.models import (DEFAULT_LIMITS, ConfigError, Limits, NetConfig, build_model, linear_layers,
-                            output_size)
+from vizgrad.net.choices import LOSSES, OPTIMIZERS, REGULARIZATIONS
+from vizgrad.net.config import DEFAULT_LIMITS, ConfigError, Limits, NetConfig, build_model, linear_layers, output_size
+from vizgrad.net.datasets import Dataset, make_dataset
+from vizgrad.net.features import check_features, featurize
 from vizgrad.tensor import Tensor
 
-__all__ = ["Trainer", "History", "HISTORY_POINTS", "StepInfo", "Grid", "loss_curve_csv", "find_nonfinite_forward",
-           "find_nonfinite_backward", "NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError"]
+__all__ = ["Trainer", "History", "HISTORY_POINTS", "StepInfo", "Grid", "first_nonfinite_op",
+           "find_nonfinite_forward", "find_nonfinite_backward"]
 
 
 HISTORY_POINTS = 2000
@@ -141,7 +142,8 @@ class Grid:
 
 
 # ============================================================================================
-# Finding the op that first produced a NaN/inf
+# Finding the op that first produced a NaN/inf. first_nonfinite_op is the one entry point: when
+# the engine's vizgrad.autograd.anomaly takes this finder over, Trainer.diagnose imports it from there.
 # ============================================================================================
 def _finite(a) -> bool:
     return bool(np.isfinite(a).all())
@@ -212,6 +214,41 @@ def find_nonfinite_backward(root: Tensor) -> tuple[str | None, str]:
     return None, "no backward node produced a non-finite gradient"
 
 
+def first_nonfinite_op(root: Tensor, leaves=(), names: dict | None = None) -> tuple[str | None, str]:
+    """(op name, description) of the op that first produced NaN/inf in the forward pass that
+    computed `root` (see find_nonfinite_forward); if root is finite, of the first backward node
+    that did (root.backward() runs here, retaining the graph; the .grad of `leaves` are restored
+    afterwards). names: id(leaf tensor) -> display name."""
+    with np.errstate(all="ignore"):
+        if not _finite(root._data):
+            return find_nonfinite_forward(root, names)
+        saved = [p._grad for p in leaves]
+        try:
+            for p in leaves:
+                p._grad = None
+            # every node records the gradient it sent along each edge: the first node that got a
+            # finite gradient and sent NaN/inf is the culprit (catches inf, which anomaly mode
+            # does not, and is not fooled by inf turning into NaN one node later)
+            root.backward(retain_graph=True)
+            op, why = find_nonfinite_backward(root)
+            anomaly = getattr(vizgrad.autograd, "detect_anomaly", None)
+            if op is None and anomaly is not None:
+                for p in leaves:
+                    p._grad = None
+                try:
+                    with anomaly():
+                        root.backward()
+                except RuntimeError as e:
+                    m = re.search(r"Function '([^']+)'", str(e))
+                    if not m:
+                        raise
+                    op, why = m.group(1), f"{m.group(1)} produced NaN gradients in the backward pass ({e})"
+            return op, why
+        finally:
+            for p, g in zip(leaves, saved):
+                p._grad = g
+
+
 # ============================================================================================
 # Trainer
 # ============================================================================================
@@ -237,7 +274,6 @@ class Trainer:
                 raise ConfigError(f"the dataset has {dataset.input_dim} input columns; the config expects "
                                   f"{config.input_dim()}")
             if config.dataset == "csv":
-                from vizgrad.data import check_features
                 try:
                     check_features(config.features, dataset.input_dim)
                 except ValueError as e:
@@ -264,9 +300,7 @@ class Trainer:
 
     # -- setup -------------------------------------------------------------------------------------
     def _targets(self, y):
-        if self.config.loss == "cross_entropy":
-            return np.asarray(y).astype(np.int64)
-        return np.asarray(y, dtype=np.float32).reshape(-1, 1)
+        return LOSSES[self.config.loss].targets(y)
 
     def reset(self) -> None:
         """Fresh weights (from config.seed), optimizer state, batch order and history."""
@@ -277,9 +311,8 @@ class Trainer:
         for lin in self.linears:
             self.params += [lin.weight, lin.bias]
         self._param_names = {id(p): n for n, p in self.model.named_parameters()}
-        self.optimizer = self._make_optimizer()
-        self.loss_fn = {"bce_logits": nn.BCEWithLogitsLoss, "cross_entropy": nn.CrossEntropyLoss,
-                        "mse": nn.MSELoss}[cfg.loss]()
+        self.optimizer = OPTIMIZERS[cfg.optimizer].make(self.params, cfg)
+        self.loss_fn = LOSSES[cfg.loss].module()
         self._rng = np.random.default_rng(int(cfg.seed) + 1)
         self._perm = np.arange(self.n_train)
         self._pos = self.n_train            # start a new epoch on the first step
@@ -290,15 +323,6 @@ class Trainer:
         self.diverged_op: str | None = None
         self.history = History()
         self.evaluate(record=True)
-
-    def _make_optimizer(self):
-        from vizgrad import optim
-        c = self.config
-        if c.optimizer == "sgd":
-            return optim.SGD(self.params, lr=c.lr)
-        if c.optimizer == "momentum":
-            return optim.SGD(self.params, lr=c.lr, momentum=c.momentum)
-        return optim.Adam(self.params, lr=c.lr)
 
     @property
     def epoch(self) -> float:
@@ -328,11 +352,10 @@ class Trainer:
         loss = self.loss_fn(out, vizgrad.from_numpy(T))
         total = loss
         rate = self.config.reg_rate
-        if self.config.regularization != "none" and rate:
+        penalty = REGULARIZATIONS[self.config.regularization].penalty
+        if penalty is not None and rate:
             for lin in self.linears:
-                w = lin.weight
-                total = total + (rate * 0.5) * (w * w).sum() if self.config.regularization == "l2" \
-                    else total + rate * w.abs().sum()
+                total = total + penalty(lin.weight, rate)
         return loss, total
 
     def _autograd_grads(self, X, T) -> float:
@@ -444,45 +467,18 @@ class Trainer:
                 return None, (f"parameter {self._param_names[id(p)]} holds NaN/inf: the previous update "
                               "overflowed (learning rate too high?)")
         with np.errstate(all="ignore"):
-            loss, total = self.loss_on(X, T)
-            if not _finite(total._data):
-                return find_nonfinite_forward(total, self._param_names)
-            saved = [p._grad for p in self.params]
-            try:
-                for p in self.params:
-                    p._grad = None
-                # every node records the gradient it sent along each edge: the first node that got a
-                # finite gradient and sent NaN/inf is the culprit (catches inf, which anomaly mode
-                # does not, and is not fooled by inf turning into NaN one node later)
-                total.backward(retain_graph=True)
-                op, why = find_nonfinite_backward(total)
-                anomaly = getattr(vizgrad.autograd, "detect_anomaly", None)
-                if op is None and anomaly is not None:
-                    for p in self.params:
-                        p._grad = None
-                    try:
-                        with anomaly():
-                            total.backward()
-                    except RuntimeError as e:
-                        import re
-                        m = re.search(r"Function '([^']+)'", str(e))
-                        if not m:
-                            raise
-                        op, why = m.group(1), f"{m.group(1)} produced NaN gradients in the backward pass ({e})"
-                return op, why
-            finally:
-                for p, g in zip(self.params, saved):
-                    p._grad = g
+            _, total = self.loss_on(X, T)
+        return first_nonfinite_op(total, self.params, self._param_names)
 
     # -- evaluation and prediction ------------------------------------------------------------------------
     def _accuracy(self, out, T) -> float:
         if self.kind != "classification":
             return float("nan")
-        if self.config.loss == "cross_entropy":
+        loss = LOSSES[self.config.loss]
+        if loss.per_class:
             pred = out.argmax(axis=1)
             return float(np.mean(pred == T))
-        thr = 0.0 if self.config.loss == "bce_logits" else 0.5
-        return float(np.mean((out[:, 0] > thr) == (T[:, 0] > 0.5)))
+        return float(np.mean((out[:, 0] > loss.threshold) == (T[:, 0] > 0.5)))
 
     def evaluate(self, record: bool = False) -> dict:
         """Full train and test data loss and accuracy (NaN accuracy for regression)."""
@@ -498,20 +494,15 @@ class Trainer:
         return m
 
     def predict(self, points) -> np.ndarray:
-        """What the playground shows for raw points (n, 2): P(class 1) (bce_logits), class
-        probabilities (n, k) (cross_entropy), or the output value (mse)."""
+        """What the playground shows for raw points (n, 2), as the loss's row says: P(class 1)
+        (bce_logits), class probabilities (n, k) (cross_entropy), or the output value (mse)."""
         X = featurize(np.asarray(points, dtype=np.float32), self.config.features)
         with np.errstate(all="ignore"):
-            out = vizgrad.from_numpy(self._forward(X))
-            if self.config.loss == "bce_logits":
-                return vizgrad.sigmoid(out[:, 0]).numpy()
-            if self.config.loss == "cross_entropy":
-                return vizgrad.softmax(out, dim=1).numpy()
-            return out[:, 0].numpy()
+            return LOSSES[self.config.loss].predict(vizgrad.from_numpy(self._forward(X))).numpy()
 
     def predict_class(self, points) -> np.ndarray:
         p = self.predict(points)
-        if self.config.loss == "cross_entropy":
+        if LOSSES[self.config.loss].per_class:
             return p.argmax(axis=1)
         return (p > 0.5).astype(np.int64)
 
@@ -562,19 +553,3 @@ class Trainer:
         """An input feature (x1, x1x2, sinx2 ...) over the input plane, as the Playground's input nodes."""
         xs, ys, pts = self._grid_points(resolution, extent)
         return Grid(xs, ys, self._shape(featurize(pts, [name])[:, 0], xs, ys))
-
-
-def loss_curve_csv(history: History) -> str:
-    """The evaluated metrics as CSV: step,epoch,train_loss,test_loss,train_acc,test_acc (accuracy
-    empty for regression). The recorded evaluations: every one in a run shorter than
-    history.max_points, else the first, every eval_stride-th and the latest (see History)."""
-    buf = io.StringIO()
-    buf.write("step,epoch,train_loss,test_loss,train_acc,test_acc\n")
-
-    def f(v):
-        return "" if v != v else repr(float(v))
-    for row in zip(history.eval_step, history.eval_epoch, history.train_loss, history.test_loss,
-                   history.train_acc, history.test_acc):
-        s, e, a, b, c, d = row
-        buf.write(f"{s},{e:.6g},{f(a)},{f(b)},{f(c)},{f(d)}\n")
-    return buf.getvalue()

@@ -1,10 +1,9 @@
-"""Network configuration for the training playground: validation, model building, URL query, export.
+"""A Network Playground run's configuration: NetConfig, its validation, the model it builds, its URL query.
 
     cfg = NetConfig(dataset="xor", features=("x1", "x2"), hidden=(8, 8), activation="tanh")
     cfg.validate()                          # ConfigError (a ValueError) names the field
     model = build_model(cfg)                # vizgrad nn.Sequential: Linear, Tanh, Linear, Tanh, Linear
     q = to_query(cfg); from_query(q) == cfg # plain str values, validated on the way back
-    code = export_torch_code(model, cfg)    # runnable PyTorch: rebuilds the model, loads the weights
 
 Limits (dataset size, width, depth, steps per run ...) bound what a hosted demo accepts.
 No UI code here.
@@ -12,7 +11,6 @@ No UI code here.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass
 from typing import Mapping
@@ -21,16 +19,13 @@ import numpy as np
 
 import vizgrad
 from vizgrad import nn
-from vizgrad.data import DATASETS, FEATURE_TORCH, _ALIASES, DataError, check_features
+from vizgrad.net.choices import ACTIVATIONS, LOSSES, OPTIMIZERS, REGULARIZATIONS
+from vizgrad.net.datasets import DATASETS, DataError, find_dataset, multiclass_names
+from vizgrad.net.features import check_features
 
-__all__ = ["NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError", "ACTIVATIONS", "LOSSES", "OPTIMIZERS",
-           "REGULARIZATIONS", "build_model", "to_query", "from_query", "export_torch_code", "export_weights_json",
-           "linear_layers", "output_size"]
+__all__ = ["NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError", "build_model", "linear_layers", "output_size",
+           "to_query", "from_query"]
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu")
-LOSSES = ("bce_logits", "cross_entropy", "mse")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-REGULARIZATIONS = ("none", "l1", "l2")
 
 class ConfigError(ValueError):
     """An invalid configuration or URL query; the message names the field and the allowed values."""
@@ -57,13 +52,13 @@ DEFAULT_LIMITS = Limits()
 class NetConfig:
     """Everything a run depends on. TensorFlow Playground's defaults, except two hidden layers of 8.
 
-    activation: one name for every hidden layer, or one per layer. The output layer has no
-    activation (logits); bce_logits uses 1 output, cross_entropy one per class, mse 1."""
+    activation: one name for every hidden layer, or one per layer (see choices.ACTIVATIONS). The
+    output layer has no activation (logits); its size is the loss's (one output, or one per class)."""
     dataset: str = "circles"
     noise: float = 0.0
     train_ratio: float = 0.5
     n_samples: int = 500
-    n_classes: int = 2                     # spiral / blobs only
+    n_classes: int = 2                     # multiclass datasets only (spiral, blobs)
     features: tuple = ("x1", "x2")
     hidden: tuple = (8, 8)
     activation: tuple | str = "tanh"
@@ -109,7 +104,7 @@ class NetConfig:
         """(kind, n_classes) of the data this config trains on."""
         if self.dataset == "csv":
             return dataset_kind or "classification", (n_classes if n_classes is not None else 2)
-        spec = DATASETS[_ALIASES.get(self.dataset, self.dataset)]
+        spec = find_dataset(self.dataset)
         if spec.kind == "regression":
             return "regression", 0
         return "classification", (self.n_classes if spec.multiclass else 2)
@@ -117,7 +112,7 @@ class NetConfig:
     def input_dim(self) -> int:
         if self.dataset == "csv":
             return 2
-        return DATASETS[_ALIASES.get(self.dataset, self.dataset)].input_dim
+        return find_dataset(self.dataset).input_dim
 
 
 def _num(name, v, lo, hi, integer=False, lo_open=False):
@@ -137,8 +132,7 @@ def _choice(name, v, options):
 
 
 def _validate(c: NetConfig, limits: Limits, dataset_kind=None, n_classes=None):
-    names = list(DATASETS) + list(_ALIASES) + ["csv"]
-    if c.dataset not in names:
+    if c.dataset != "csv" and find_dataset(c.dataset) is None:
         raise ConfigError(f"dataset must be one of {', '.join(list(DATASETS) + ['csv'])}; got {c.dataset!r}")
     _num("noise", c.noise, 0.0, 0.5)
     _num("train_ratio", c.train_ratio, 0.05, 0.95)
@@ -146,10 +140,9 @@ def _validate(c: NetConfig, limits: Limits, dataset_kind=None, n_classes=None):
         _num("n_samples", c.n_samples, 4, limits.max_samples, integer=True)
     _num("n_classes", c.n_classes, 2, limits.max_classes, integer=True)
     if c.dataset != "csv":
-        spec = DATASETS[_ALIASES.get(c.dataset, c.dataset)]
-        if c.n_classes != 2 and not spec.multiclass:
-            raise ConfigError(f"n_classes={c.n_classes}: dataset {c.dataset!r} has 2 classes (only spiral and "
-                              "blobs take n_classes)")
+        if c.n_classes != 2 and not find_dataset(c.dataset).multiclass:
+            raise ConfigError(f"n_classes={c.n_classes}: dataset {c.dataset!r} has 2 classes (only "
+                              f"{multiclass_names()} take n_classes)")
     try:
         check_features(c.features, c.input_dim())
     except DataError as e:
@@ -172,21 +165,20 @@ def _validate(c: NetConfig, limits: Limits, dataset_kind=None, n_classes=None):
     _num("reg_rate", c.reg_rate, 0.0, limits.max_reg_rate)
     _num("seed", c.seed, 0, 2**31 - 1, integer=True)
     kind, k = c.task(dataset_kind, n_classes)
-    if kind == "regression" and c.loss != "mse":
-        raise ConfigError(f"loss {c.loss!r} is for classification; a regression dataset needs loss 'mse'")
-    if kind == "classification" and k > 2 and c.loss != "cross_entropy":
-        raise ConfigError(f"loss {c.loss!r} handles two classes; {k} classes need loss 'cross_entropy'")
+    if not LOSSES[c.loss].fits(kind, k):
+        fitting = " or ".join(repr(n) for n, loss in LOSSES.items() if loss.fits(kind, k))
+        if kind == "regression":
+            raise ConfigError(f"loss {c.loss!r} is for classification; a regression dataset needs loss {fitting}")
+        if k > 2:
+            raise ConfigError(f"loss {c.loss!r} handles two classes; {k} classes need loss {fitting}")
+        raise ConfigError(f"loss {c.loss!r} does not handle two classes; they need loss {fitting}")
 
 
 def output_size(config: NetConfig, n_classes: int | None = None) -> int:
-    if config.loss == "cross_entropy":
+    """The number of network outputs: one per class for a per-class loss (cross-entropy), else one."""
+    if LOSSES[config.loss].per_class:
         return max(2, n_classes if n_classes is not None else config.task()[1])
     return 1
-
-
-def _activation_module(name: str) -> nn.Module:
-    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear": nn.Identity,
-            "leaky_relu": lambda: nn.LeakyReLU(0.01)}[name]()
 
 
 def build_model(config: NetConfig, n_outputs: int | None = None, validate: bool = True,
@@ -200,7 +192,7 @@ def build_model(config: NetConfig, n_outputs: int | None = None, validate: bool 
     n_out = n_outputs if n_outputs is not None else output_size(config)
     layers, width = [], len(config.features)
     for h, a in zip(config.hidden, config.activation):
-        layers += [nn.Linear(width, int(h)), _activation_module(a)]
+        layers += [nn.Linear(width, int(h)), ACTIVATIONS[a].module()]
         width = int(h)
     layers.append(nn.Linear(width, n_out))
     return nn.Sequential(*layers)
@@ -310,108 +302,3 @@ def from_query(query: Mapping, limits: Limits = DEFAULT_LIMITS, base: NetConfig 
         field_key = next((k for k, v in _Q.items() if str(e).startswith(v)), None)
         raise ConfigError(f"invalid link{f' (parameter {field_key!r})' if field_key else ''}: {e}") from None
     return cfg
-
-
-# ============================================================================================
-# Export
-# ============================================================================================
-def _state(model) -> dict:
-    return {k: np.asarray(v.detach().numpy()) for k, v in model.state_dict().items()}
-
-
-def _lists(a: np.ndarray):
-    """Exact float32 values as Python floats (repr round-trips float32)."""
-    return np.asarray(a, dtype=np.float32).astype(np.float64).tolist()
-
-
-def _src(a) -> str:
-    """Nested-list source of a float32 array, each value written with the fewest digits that
-    read back to the same float32."""
-    a = np.asarray(a, dtype=np.float32)
-    if a.ndim == 0:
-        v = a.item()
-        return str(np.float32(v)) if math.isfinite(v) else f"float('{v}')"
-    return "[" + ", ".join(_src(r) for r in a) + "]"
-
-
-def export_weights_json(model, config: NetConfig | None = None, indent: int | None = None) -> str:
-    """{"format": "vizgrad-mlp-v1", "layers": [{"type": "Linear", "in", "out", "weight", "bias"},
-    {"type": "Tanh"}, ...], "state_dict": {name: nested lists}, "config": {...}}."""
-    layers = []
-    for m in model:
-        if isinstance(m, nn.Linear):
-            layers.append({"type": "Linear", "in": m.in_features, "out": m.out_features,
-                           "weight": _lists(m.weight.detach().numpy()),
-                           "bias": _lists(m.bias.detach().numpy()) if m.bias is not None else None})
-        else:
-            layers.append({"type": type(m).__name__})
-    doc = {"format": "vizgrad-mlp-v1", "layers": layers,
-           "state_dict": {k: _lists(v) for k, v in _state(model).items()}}
-    if config is not None:
-        doc["config"] = to_query(config)
-    return json.dumps(doc, indent=indent)
-
-
-def export_torch_code(model, config: NetConfig) -> str:
-    """Runnable PyTorch source: the feature map, nn.Sequential, the trained weights (exact), and
-    predict(points) giving what the playground shows (P(class 1), class probabilities, or values).
-    It uses only `import torch`, so `import vizgrad as torch` runs it too."""
-    feats = list(config.features)
-    mods = []
-    for m in model:
-        if isinstance(m, nn.Linear):
-            mods.append(f"torch.nn.Linear({m.in_features}, {m.out_features})")
-        else:
-            name = {"ReLU": "ReLU()", "Tanh": "Tanh()", "Sigmoid": "Sigmoid()", "Identity": "Identity()"}.get(
-                type(m).__name__)
-            if name is None and isinstance(m, nn.LeakyReLU):
-                name = f"LeakyReLU({m.negative_slope!r})"
-            if name is None:
-                raise ValueError(f"cannot export layer {type(m).__name__}")
-            mods.append(f"torch.nn.{name}")
-    state = _state(model)
-    state_src = "{\n" + "".join(f"    {k!r}: {_src(v)},\n" for k, v in state.items()) + "}"
-    cols = ",\n        ".join(FEATURE_TORCH[f] for f in feats)
-    uses_x2 = any(f in ("x2", "x2sq", "x1x2", "sinx2") for f in feats)
-    if config.loss == "bce_logits":
-        head, what = "torch.sigmoid(out[:, 0])", "P(class 1) per point"
-    elif config.loss == "cross_entropy":
-        head, what = "torch.softmax(out, dim=1)", "class probabilities per point, shape (n, classes)"
-    else:
-        head, what = "out[:, 0]", "the predicted value per point"
-    src = f'''"""Exported from vizgrad: dataset {config.dataset!r}, features {feats}, hidden {list(config.hidden)},
-activations {list(config.activation)}, loss {config.loss!r}. Runs with PyTorch (or `import vizgrad as torch`)."""
-import torch
-
-FEATURES = {feats!r}
-
-
-def featurize(points):
-    """(n, 2) points (x1, x2) -> (n, {len(feats)}) network inputs."""
-    x = torch.as_tensor(points, dtype=torch.float32)
-    x1 = x[:, 0]
-{"    x2 = x[:, 1]" + chr(10) if uses_x2 else ""}    return torch.stack([
-        {cols},
-    ], dim=1)
-
-
-model = torch.nn.Sequential(
-{"".join(f"    {m},{chr(10)}" for m in mods)})
-
-STATE = {state_src}
-model.load_state_dict({{k: torch.tensor(v, dtype=torch.float32) for k, v in STATE.items()}})
-model.eval()
-
-
-def predict(points):
-    """{what}."""
-    with torch.no_grad():
-        out = model(featurize(points))
-        return {head}
-
-
-if __name__ == "__main__":
-    print(model)
-    print(predict([[0.0, 0.0], [2.0, -1.0]]))
-'''
-    return src
