@@ -61,7 +61,7 @@ def page(url_path: str) -> PageInfo:
 # the modules the pages use (and pandas, which plotly and Streamlit import lazily)
 WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.io", "vizgrad", "vizgrad.graph", "vizgrad.plot",
                 "vizgrad.expr", "vizgrad.playground", "vizgrad.walkthrough_sources", "vizgrad.lessons",
-                "vizgrad.data", "vizgrad.models", "vizgrad.train", "vizgrad.netplot")
+                "vizgrad.net")
 _warm_lock = threading.Lock()
 _warmed = False
 

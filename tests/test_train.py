@@ -11,7 +11,8 @@ import vizgrad
 from vizgrad import nn
 from vizgrad.net.config import ConfigError, Limits, NetConfig, build_model, from_query, to_query
 from vizgrad.net.export import export_torch_code, export_weights_json, loss_curve_csv
-from vizgrad.net.trainer import Trainer, find_nonfinite_backward, find_nonfinite_forward
+from vizgrad.autograd.anomaly import find_nonfinite_backward, find_nonfinite_forward
+from vizgrad.net.trainer import Trainer
 from vizgrad.net.upload import load_csv
 from vizgrad.ops import OPS
 

@@ -12,6 +12,8 @@ over the recorded graph: forward from each op's output value, backward from each
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from vizgrad._grad_mode import STATE
@@ -124,3 +126,37 @@ def find_nonfinite_backward(root: Tensor) -> tuple[str | None, str]:
             if t.grad_fn is not None and g is not None and not _finite(g):
                 bad_in[t.grad_fn] = True
     return None, "no backward node produced a non-finite gradient"
+
+
+def first_nonfinite_op(root: Tensor, leaves=(), names: dict | None = None) -> tuple[str | None, str]:
+    """(op name, description) of the op that first produced NaN/inf in the forward pass that
+    computed `root` (see find_nonfinite_forward); if root is finite, of the first backward node
+    that did (root.backward() runs here, retaining the graph; the .grad of `leaves` are restored
+    afterwards). names: id(leaf tensor) -> display name."""
+    with np.errstate(all="ignore"):
+        if not _finite(root._data):
+            return find_nonfinite_forward(root, names)
+        saved = [p._grad for p in leaves]
+        try:
+            for p in leaves:
+                p._grad = None
+            # every node records the gradient it sent along each edge: the first node that got a
+            # finite gradient and sent NaN/inf is the culprit (catches inf, which anomaly mode
+            # does not, and is not fooled by inf turning into NaN one node later)
+            root.backward(retain_graph=True)
+            op, why = find_nonfinite_backward(root)
+            if op is None:
+                for p in leaves:
+                    p._grad = None
+                try:
+                    with detect_anomaly():
+                        root.backward()
+                except RuntimeError as e:
+                    m = re.search(r"Function '([^']+)'", str(e))
+                    if not m:
+                        raise
+                    op, why = m.group(1), f"{m.group(1)} produced NaN gradients in the backward pass ({e})"
+            return op, why
+        finally:
+            for p, g in zip(leaves, saved):
+                p._grad = g
