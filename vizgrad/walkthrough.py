@@ -4,5 +4,6 @@ A thin re-export kept only until its last importers (vizgrad/walkthrough_sources
 vizgrad/app/walkthrough.py, vizgrad/playground.py and the walkthrough tests) import
 vizgrad.graph.steps; then this file goes.
 """
+from vizgrad.graph.format import tex_name as _tex  # noqa: F401  (a test reads the escaper under its old name)
 from vizgrad.graph.steps import *  # noqa: F401,F403
-from vizgrad.graph.steps import _tex  # noqa: F401  (a test reads the escaper under this name)
+from vizgrad.graph.steps import __all__  # noqa: F401

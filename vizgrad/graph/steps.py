@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from vizgrad import graph as vgraph
-from vizgrad.graph import format_value
+from vizgrad.graph import view
+from vizgrad.graph.format import format_value, tex_name
+from vizgrad.graph.trace import op_nodes, trace
 from vizgrad.tensor import Tensor
 
 __all__ = ["Step", "Contribution", "steps", "walk_graph", "traced", "final_grads", "substitute_operands",
@@ -95,20 +96,10 @@ def _num(a, digits: int = 4) -> str:
     return format_value(np.asarray(a), max_elems=4, digits=digits, sep=" ").replace("\n", " ")
 
 
-# A label in math mode, shown as typed: labels come from variable and parameter names (an expression's
-# variables are ASCII identifiers, so only _ occurs there), but nothing else may turn into markup.
-_TEX_ESCAPES = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-                "%": r"\%", "_": r"\_", "^": r"\text{\textasciicircum}", "~": r"\text{\textasciitilde}"}
-
-
-def _tex(s: str) -> str:
-    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in str(s))
-
-
 def substitute_operands(rule: str, args: list[str]) -> str:
     """Put the operand labels into a local-derivative rule written with placeholders a, b, c."""
     for ph, lab in zip("abc", args):
-        rule = re.sub(rf"(?<![\\A-Za-z]){ph}(?![A-Za-z])", lambda m, lab=lab: "{" + _tex(lab) + "}", rule)
+        rule = re.sub(rf"(?<![\\A-Za-z]){ph}(?![A-Za-z])", lambda m, lab=lab: "{" + tex_name(lab) + "}", rule)
     return rule
 
 
@@ -123,12 +114,11 @@ def _expr(symbol: str, args: list[str]) -> str:
 
 
 _TEX_INFIX = {"+": "+", "−": "-", "×": r"\times", "÷": r"\div", "@": r"\,@\,", "**": "^"}
-_TEX_FUNCS = {"σ": r"\sigma", "√": r"\sqrt", "Σ": r"\sum", "|·|": "abs", "ᵀ": "transpose", "‖·‖": "norm"}
 
 
-def _tex_expr(symbol: str, args: list[str]) -> str:
+def _tex_expr(symbol: str, args: list[str], fn=None) -> str:
     """The forward expression in LaTeX: x^{3}, a \\times b, \\tanh(u), ... (labels escaped)."""
-    a = [_tex(x) for x in args]
+    a = [tex_name(x) for x in args]
     if symbol == "**" and len(a) == 2:
         return f"{{{a[0]}}}^{{{a[1]}}}"
     if symbol in _TEX_INFIX and len(a) == 2:
@@ -137,9 +127,9 @@ def _tex_expr(symbol: str, args: list[str]) -> str:
         return f"{{{a[0]}}}^{{{symbol[2:]}}}"
     if symbol == "−" and len(a) == 1:
         return f"-{a[0]}"
-    name = _TEX_FUNCS.get(symbol, symbol)
+    name = view.latex_function(fn, symbol)
     if not name.startswith("\\"):
-        name = rf"\operatorname{{{_tex(name)}}}"
+        name = rf"\operatorname{{{tex_name(name)}}}"
     return rf"{name}\left({', '.join(a)}\right)"
 
 
@@ -149,17 +139,11 @@ def _local_numeric(fn, g_shape_value, inputs, out_value):
     Only meaningful when the op is elementwise (output shape is the broadcast of the inputs);
     returns None for reductions, matmul, indexing, ... whose local derivative is a Jacobian.
     """
-    if fn is None or getattr(fn, "custom", False):
+    if not view.elementwise(fn):
         return None
     try:
         shapes = [np.shape(v) for v in inputs]
         if np.broadcast_shapes(*shapes) != np.shape(out_value):
-            return None
-        if fn.name() in ("SumBackward0", "SumBackward1", "MeanBackward0", "MeanBackward1", "SoftmaxBackward0",
-                         "LogSoftmaxBackward0", "MaxBackward0", "MaxBackward1", "MinBackward0", "MinBackward1",
-                         # products and transposes whose shapes can line up (square matrices)
-                         "MmBackward0", "MvBackward0", "DotBackward0", "BmmBackward0", "AddmmBackward0",
-                         "TBackward0", "TransposeBackward0", "PermuteBackward0"):
             return None
         ones = np.ones(np.shape(out_value), dtype=np.result_type(out_value))
         with np.errstate(all="ignore"):
@@ -202,7 +186,7 @@ def graph_size(root: Tensor, max_ops: int | None = None, max_elements: int | Non
         if id(t) in seen_t:
             continue
         seen_t.add(id(t))
-        size = int(np.size(t._data))
+        size = view.numel(t)
         tensors += 1
         largest = max(largest, size)
         fn = t.grad_fn
@@ -212,8 +196,8 @@ def graph_size(root: Tensor, max_ops: int | None = None, max_elements: int | Non
             ops += 1
             forward += size
             in_op = set()
-            for x in fn.view()[0]:
-                sx = int(np.size(x._data))
+            for x in view.edges(fn)[0]:
+                sx = view.numel(x)
                 elements += sx + max(size, sx)
                 if id(x) in used:
                     elements += sx                  # a running gradient that this use adds to
@@ -274,9 +258,9 @@ def traced(root: Tensor, gradient=None, params: dict | None = None):
         raise TypeError("steps() expects a vizgrad Tensor")
     if root.grad_fn is None:
         raise ValueError("this tensor was not computed from tensors that require grad: there is no graph to walk")
-    if root.grad_fn.edge_grads is None:
+    if view.edges(root.grad_fn)[1] is None:
         root.backward(gradient, retain_graph=True)
-    return vgraph.trace(root, params=params)
+    return trace(root, params=params)
 
 
 def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]:
@@ -294,7 +278,7 @@ def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]
 def walk_graph(g) -> list[Step]:
     """The steps of a graph from `traced` (it must still hold its engine nodes)."""
     fns = g.graph.get("fns", {})
-    ops = sorted(vgraph.op_nodes(g), key=lambda n: int(n[2:]))  # op ids follow a topological order
+    ops = sorted(op_nodes(g), key=lambda n: int(n[2:]))  # op ids follow a topological order
     position = {op: k for k, op in enumerate(ops)}
     labels = {n: d["label"] for n, d in g.nodes(data=True)}
     out: list[Step] = []
@@ -313,7 +297,7 @@ def walk_graph(g) -> list[Step]:
             index=k, phase="forward", node=op, op=d["op"], symbol=d["symbol"],
             custom=bool(getattr(fns.get(op), "custom", False)), output=o, output_label=labels[o],
             title=f"{labels[o]} = {_expr(d['symbol'], args)} = {_num(value)}",
-            equation=rf"{_tex(labels[o])} = {_tex_expr(d['symbol'], args)} = {_num(value)}",
+            equation=rf"{tex_name(labels[o])} = {_tex_expr(d['symbol'], args, fns.get(op))} = {_num(value)}",
             value=value, highlight_nodes={op, o, *d["inputs"]},
             highlight_edges={(i, op) for i in d["inputs"]} | {(op, o)}, done_at=done_at))
 
@@ -355,7 +339,7 @@ def walk_graph(g) -> list[Step]:
                 accumulates=had and c is not None, requires_grad=tin["requires_grad"]))
             if c is None:
                 continue
-            L, t, x = "L", _tex(labels[o]), _tex(labels[i])
+            L, t, x = "L", tex_name(labels[o]), tex_name(labels[i])
             chain = (rf"\frac{{\partial {L}}}{{\partial {x}}} \mathrel{{{'+' if had else ''}=}} "
                      rf"\frac{{\partial {L}}}{{\partial {t}}}\cdot\frac{{\partial {t}}}{{\partial {x}}}")
             rule = latex[pos] or r"\text{custom backward}"
