@@ -32,6 +32,8 @@ vizgrad.graph.view only.
 """
 from __future__ import annotations
 
+import gc
+
 import networkx as nx
 import numpy as np
 
@@ -78,6 +80,21 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
     roots = _flatten_roots(roots)
     if not roots:
         raise ValueError("trace() needs at least one tensor")
+    # Tracing makes no reference cycles (as the engine's backward pass): pausing the cyclic collector
+    # saves its repeated scans of the many young dicts the graph is made of. It resumes afterwards.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        g = _build(roots, params)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if collapse is not None:
+        return regroup(g, collapse, absorb_params)
+    return g
+
+
+def _build(roots: list, params: dict | None) -> nx.DiGraph:
     pnames = {id(t): n for n, t in (params or {}).items()}
 
     # depth-first post-order from the roots, operands in order: a topological order
@@ -103,7 +120,14 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
                 if id(inp) not in seen:
                     stack.append((inp, False))
 
-    g = nx.DiGraph()
+    # the graph is built in plain dicts (node id -> attributes; edges in insertion order, and per
+    # node its outgoing and incoming edge attributes) and handed to networkx once at the end: the
+    # same nodes, edges and orders, without a networkx view per lookup
+    nodes = {}
+    edges = []     # (u, v, attributes), in the order they are made
+    succ = {}      # u -> {v: attributes}
+    pred = {}      # v -> [attributes of the edges into v]
+    maker = {}     # tensor id -> the op id that made it
     tid, fid = {}, {}
     fns = {}  # op id -> the engine node (for the walkthrough; not exported)
     copies = {}  # shared constant node id -> how many extra drawn copies
@@ -112,6 +136,12 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
     root_ids = {id(r) for r in roots}
     any_backward = False
     n_ops = 0
+
+    def edge(u, v, attrs):
+        edges.append((u, v, attrs))
+        succ.setdefault(u, {})[v] = attrs
+        pred.setdefault(v, []).append(attrs)
+
     for i, t in enumerate(order):
         fn = t.grad_fn
         if fn is not None and id(fn) not in fid:
@@ -120,9 +150,9 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
             fid[id(fn)] = oid
             fns[oid] = fn
             inputs, edge_grads = views[id(fn)]
-            g.add_node(oid, kind="op", label=fn.label(), symbol=fn.label(), op=fn.name(),
-                       latex=tuple(fn.local_latex()), inputs=[tid[id(x)] for x in inputs],
-                       scope=tuple(getattr(fn, "scope", None) or ()), output=None)
+            nodes[oid] = dict(kind="op", label=fn.label(), symbol=fn.label(), op=fn.name(),
+                              latex=tuple(fn.local_latex()), inputs=[tid[id(x)] for x in inputs],
+                              scope=tuple(getattr(fn, "scope", None) or ()), output=None)
             if edge_grads is not None:
                 any_backward = True
         nid = f"t{i}"
@@ -139,58 +169,59 @@ def trace(*roots, collapse=None, params: dict | None = None, absorb_params: bool
                 name = format_number(value.reshape(()).item()) if value.size == 1 else "const"
         grad = view.grad(t)
         src = None if grad is None else "leaf" if fn is None else "retained"
-        g.add_node(nid, kind="tensor", label=str(name), shape=tuple(value.shape), dtype=str(t.dtype),
-                   value=value, grad=grad, grad_source=src, requires_grad=requires_grad,
-                   is_leaf=fn is None, param=type(t).__name__ == "Parameter", root=id(t) in root_ids)
+        nodes[nid] = dict(kind="tensor", label=str(name), shape=tuple(value.shape), dtype=str(t.dtype),
+                          value=value, grad=grad, grad_source=src, requires_grad=requires_grad,
+                          is_leaf=fn is None, param=type(t).__name__ == "Parameter", root=id(t) in root_ids)
         if fn is not None:
-            oid = fid[id(fn)]
-            if g.nodes[oid]["output"] is None:
-                g.nodes[oid]["output"] = nid
+            oid = maker[nid] = fid[id(fn)]
+            op = nodes[oid]
+            if op["output"] is None:
+                op["output"] = nid
             inputs, edge_grads = views[id(fn)]
             for pos, x in enumerate(inputs):
                 eg = edge_grads[pos] if edge_grads is not None and pos < len(edge_grads) else None
                 eg = _np(eg)
                 u = tid[id(x)]
-                if getattr(x, "shared_constant", False) and g.out_degree(u) and not g.has_edge(u, oid):
+                out = succ.get(u)
+                if getattr(x, "shared_constant", False) and out and oid not in out:
                     # a constant the engine shares between ops (x * 0.5 ...): one drawn node per use
                     copies[u] = copies.get(u, 0) + 1
                     v = f"{u}.{copies[u]}"
-                    g.add_node(v, **g.nodes[u])
+                    nodes[v] = dict(nodes[u])
                     u = v
-                if g.has_edge(u, oid):
-                    e = g.edges[u, oid]
+                    out = None
+                e = out.get(oid) if out else None
+                if e is not None:
                     e["indices"] += (pos,)
                     e["grads"] += (eg,)
                     e["grad"] = add_grads(e["grad"], eg)
                 else:
-                    g.add_edge(u, oid, kind="input", index=pos, indices=(pos,), grads=(eg,), grad=eg)
-            g.add_edge(oid, nid, kind="output", index=0, grad=None)
+                    edge(u, oid, dict(kind="input", index=pos, indices=(pos,), grads=(eg,), grad=eg))
+            edge(oid, nid, dict(kind="output", index=0, grad=None))
 
     # non-leaf grads: what the engine summed from the contributions (or the seed at a scalar root)
-    for n in reversed(list(g.nodes)):
-        d = g.nodes[n]
+    for n in reversed(list(nodes)):
+        d = nodes[n]
         if d["kind"] != "tensor":
             continue
         if d["grad"] is None and not d["is_leaf"]:
             total = None
-            for _, _, e in g.out_edges(n, data=True):
+            for e in succ.get(n, {}).values():
                 total = add_grads(total, e["grad"])
             if total is not None:
                 d["grad"], d["grad_source"] = np.asarray(total).reshape(d["shape"]), "edges"
             elif d["root"] and any_backward and d["value"].size == 1:
-                opn = next(iter(g.predecessors(n)))
-                if g.nodes[opn]["op"] and any(e is not None for e in _edge_grads(g, opn)):
+                opn = maker[n]
+                if nodes[opn]["op"] and any(e["grad"] is not None for e in pred.get(opn, ())):
                     d["grad"], d["grad_source"] = np.ones_like(d["value"]), "seed"
-        for p in g.predecessors(n):
-            g.edges[p, n]["grad"] = d["grad"]
+        for e in pred.get(n, ()):
+            e["grad"] = d["grad"]
+
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes.items())
+    g.add_edges_from(edges)
     g.graph.update(roots=[tid[id(r)] for r in roots], backward=any_backward, collapsed=(), full=None, fns=fns)
-    if collapse is not None:
-        return regroup(g, collapse, absorb_params)
     return g
-
-
-def _edge_grads(g, op):
-    return [e["grad"] for _, _, e in g.in_edges(op, data=True)]
 
 
 def tensor_nodes(g) -> list:
