@@ -1,13 +1,8 @@
 """vizgrad.graph: the recorded autograd graph as a networkx graph, what vizgrad.plot draws and the app inspects.
 
-    import vizgrad, vizgrad.graph as vg
-    x = vizgrad.tensor(2., requires_grad=True, name="x")
-    y = vizgrad.tensor(3., requires_grad=True, name="y")
-    z = x**2 + y**3
-    z.backward()
-    g = vg.trace(z)            # nx.DiGraph: tensor -> op -> tensor
-    g.nodes["op0"]             # {'kind': 'op', 'op': 'PowBackward0', 'symbol': '**2', 'latex': ('2\\,a^{1}',), ...}
-    g.edges["t0", "op0"]       # {'kind': 'input', 'index': 0, 'grad': array(4.), ...}
+    import vizgrad.graph as vg
+    loss.backward()
+    g = vg.trace(loss)                 # nx.DiGraph: tensor -> op -> tensor ("t0", "op0" ...)
     h = vg.collapse(g, depth=1)        # module calls as one node each; vg.expand(h) undoes it
     vg.to_dot(g), vg.to_json(g)        # Graphviz text, node-link JSON (vg.from_json reads it back)
 

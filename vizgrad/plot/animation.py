@@ -11,6 +11,7 @@ have arrived. Long passes are grouped into at most max_frames frames.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import networkx as nx
 import numpy as np
@@ -18,20 +19,22 @@ import plotly.graph_objects as go
 
 from vizgrad.plot.figure import as_graph, figure
 from vizgrad.plot.layout import polylines
-from vizgrad.plot.style import MONO, esc, short_grad, theme_colors
+from vizgrad.plot.style import MONO, FigureOptions, esc, short_grad, theme_colors
 
 __all__ = ["backward_animation"]
 
 
-def backward_animation(obj, *, duration: int = 500, max_frames: int = 300, theme: str = "light",
-                       **kw) -> go.Figure:
+def backward_animation(obj, options: FigureOptions | None = None, *, duration: int = 500, max_frames: int = 300,
+                       **overrides) -> go.Figure:
     """A Figure whose frames light up the backward pass: edges in reverse topological order (for
     each op, latest first: the gradient arriving from its output, then what it sends to each
     input), each edge labelled with its gradient as it lights; a tensor's grad appears once all its
-    contributions have arrived. Play / pause buttons and a slider."""
+    contributions have arrived. Play / pause buttons and a slider. options / overrides: as for figure;
+    duration: milliseconds per frame while playing."""
     g = as_graph(obj)
-    fig = figure(g, theme=theme, animation=True, **kw)
-    th = theme_colors(theme)
+    o = replace(options if options is not None else FigureOptions(), **overrides, animation=True)
+    fig = figure(g, o)
+    th = theme_colors(o.theme)
     lay, s = fig._vizgrad["layout"], fig._vizgrad["scale"]
     eidx = {(u, v): k for k, (u, v) in enumerate(lay.edges)}
     ops = [n for n in _topo_order(g) if g.nodes[n]["kind"] in ("op", "module")]
