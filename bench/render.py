@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 
 import vizgrad  # noqa: E402
 import vizgrad.graph as vg  # noqa: E402
+from vizgrad.graph import view  # noqa: E402
 import vizgrad.plot as vp  # noqa: E402
 
 
@@ -67,7 +68,7 @@ def count_ops(t) -> int:
         if f is None or id(f) in seen:
             continue
         seen.add(id(f))
-        stack.extend(x.grad_fn for x in f.inputs)
+        stack.extend(x.grad_fn for x in view.edges(f)[0])
     return len(seen)
 
 

@@ -508,3 +508,25 @@ def test_linear_double_backward_matches_torch():
         res.append([t.detach().numpy() for t in (gw, gx, x.grad, lin.weight.grad, lin.bias.grad)])
     for a, b in zip(*res):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+def test_the_engine_view_reads_op_attributes_with_fallbacks():
+    from vizgrad.graph import view
+    x = vizgrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert view.elementwise((x * x).grad_fn) and view.elementwise(x.tanh().grad_fn)
+    assert not view.elementwise((x @ x).grad_fn) and not view.elementwise(x.sum().grad_fn)
+    assert not view.elementwise(None)
+    assert view.latex_function(x.sigmoid().grad_fn, "σ") == r"\sigma"
+    assert view.latex_function(x.abs().grad_fn, "|·|") == "abs"  # no LaTeX name of its own: by symbol
+
+    class Marked:  # an op class that carries the attributes
+        elementwise, latex_name = False, r"\operatorname{f}"
+
+        def name(self):
+            return "MulBackward0"
+    assert not view.elementwise(Marked()) and view.latex_function(Marked(), "f") == r"\operatorname{f}"
+
+
+def test_tex_name_escapes_every_markup_character():
+    assert vg.tex_name("w_1") == r"w\_1"
+    assert vg.tex_name("a^{b}$") == r"a\text{\textasciicircum}\{b\}\$"

@@ -280,3 +280,25 @@ def test_a_graph_too_wide_for_its_numbers_keeps_names_before_dropping_to_markers
     names = texts(vp.figure(g, max_width=250))    # too narrow for the numbers, wide enough for names
     assert "<b>x</b>" in names and not any("data" in t or "grad" in t for t in names)
     assert texts(vp.figure(g, max_width=150)) == []  # narrower still: markers, hover keeps the detail
+
+
+def test_options_object_and_keywords_draw_the_same_figure():
+    g = vg.trace(seed())
+    kw = dict(theme="dark", show_values=False, highlight_nodes={"t0"}, dim_others=True, max_width=700)
+    a = vp.figure(g, **kw).to_json()
+    assert vp.figure(g, vp.FigureOptions(**kw)).to_json() == a
+    assert vp.figure(g, vp.FigureOptions(theme="dark"), show_values=False, highlight_nodes={"t0"},
+                     dim_others=True, max_width=700).to_json() == a
+    with pytest.raises(TypeError):
+        vp.figure(g, no_such_option=True)
+
+
+def test_pending_nodes_are_veiled_under_the_click_targets_and_keep_graph_false_drops_the_graph():
+    g = vg.trace(seed())
+    fig = vp.figure(g, pending={"t0", "op0"}, pending_label="not computed yet", keep_graph=False)
+    names = [t.name for t in fig.data]
+    k = names.index("not computed yet")
+    assert names[k + 1:] == ["edges", "nodes"]  # the hover / click targets stay on top
+    assert sum(1 for v in fig.data[k].x if v is None) == 2  # one box per pending node
+    assert fig._vizgrad["graph"] is None and fig._vizgrad["layout"] is not None
+    assert "not computed yet" not in [t.name for t in vp.figure(g).data]

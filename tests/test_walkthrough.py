@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import vizgrad as vg
-from vizgrad.walkthrough import final_grads, steps
+from vizgrad.graph.steps import final_grads, steps
 
 
 def seed_expr():

@@ -560,36 +560,19 @@ def step_graph(w: Walk, k: int):
 
 def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", show_shapes: bool = False):
     """The graph at step k: the step's nodes and edges highlighted, what is not yet computed (forward)
-    or whose gradient is not final yet (backward) greyed out; focus=True also dims the rest."""
-    from vizgrad.plot import THEMES, figure  # plotly only when drawing
-    import plotly.graph_objects as go
+    or whose gradient is not final yet (backward) veiled; focus=True also dims the rest."""
+    from vizgrad.plot import figure  # plotly only when drawing
 
     step = w.steps[k]
     g = step_graph(w, k)
-    fig = figure(g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges,
-                 dim_others=focus, theme=theme, show_shapes=show_shapes, max_height=640)
-    # a plotly figure is a web of reference cycles: it must not keep the step's graph (and through it
-    # the walk's arrays) alive after the page has drawn it, until a garbage collection
-    fig._vizgrad["graph"] = None
-    lay = fig._vizgrad["layout"]
-    pending = [i for i, n in enumerate(lay.ids) if n not in step.done_nodes and n not in step.highlight_nodes]
-    if pending:
-        th = THEMES[theme]
-        xs, ys = [], []
-        for i in pending:
-            x, y, wd, ht = float(lay.x[i]), float(lay.y[i]), float(lay.w[i]) + 4, float(lay.h[i]) + 4
-            xs += [x - wd / 2, x + wd / 2, x + wd / 2, x - wd / 2, x - wd / 2, None]
-            ys += [y - ht / 2, y - ht / 2, y + ht / 2, y + ht / 2, y - ht / 2, None]
-        veil = go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=th["bg"], opacity=0.72,
-                          line=dict(width=0, color=th["bg"]), hoverinfo="skip",
-                          name="not computed yet" if step.phase == "forward" else "gradient not final yet",
-                          showlegend=True, legendrank=95)
-        # under the invisible hover/click markers (the last traces), above the drawing
-        data = list(fig.data)
-        n_hover = sum(1 for t in data if t.name in ("nodes", "edges"))
-        fig.data = ()
-        fig.add_traces(data[: len(data) - n_hover] + [veil] + data[len(data) - n_hover:])
-    return fig
+    done = step.done_nodes
+    pending = [n for n in g if n not in done and n not in step.highlight_nodes]
+    # keep_graph=False: a plotly figure is a web of reference cycles; it must not keep the step's graph
+    # (and through it the walk's arrays) alive after the page has drawn it, until a garbage collection
+    return figure(g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges,
+                  dim_others=focus, theme=theme, show_shapes=show_shapes, max_height=640, pending=pending,
+                  pending_label="not computed yet" if step.phase == "forward" else "gradient not final yet",
+                  keep_graph=False)
 
 
 # every character CommonMark lets a backslash escape (as pages/_common.plain, which the page passes in)

@@ -1,0 +1,380 @@
+"""Backprop, one chain-rule step at a time: the model behind the Walkthrough page (no UI code).
+
+    import vizgrad as vg
+    from vizgrad.graph.steps import steps
+    x = vg.tensor(2., requires_grad=True, name="x"); y = vg.tensor(3., requires_grad=True, name="y")
+    z = x**2 + y**3
+    for s in steps(z):           # records the graph, runs backward on a copy of the pass
+        print(s.phase, s.title)  # forward ... then backward: AddBackward0, PowBackward0 (27), PowBackward0 (4)
+
+`steps(root)` lists the forward pass in topological order (one step per op: its output value),
+then the backward pass in reverse topological order, seeded with dL/dL = 1. A backward step
+names its op node and gives the upstream gradient, the local derivative (LaTeX, and its numeric
+value for elementwise ops), each input's contribution (upstream times local, with the
+broadcasting reduction shown when shapes differ) and each input's running gradient after the
+step, so fan-out accumulation appears as separate, visible additions. Node ids are those of
+`vizgrad.graph.trace`, so a page can highlight the step in `vizgrad.plot.figure`.
+
+If `root` has not been backpropagated yet, `steps` calls `root.backward(retain_graph=True)`
+first (a non-scalar root needs `gradient=`).
+
+Memory: the steps hold references to the traced graph's arrays (values, the contributions on its
+edges), not copies; new arrays appear only where a number is new: a local derivative, or a running
+gradient that another contribution was added to. `graph_size(root)` bounds, from the engine's
+graph and before anything is traced, how many numbers a walk of it keeps. `detached(g)` turns a
+traced graph into one that refers to no engine object and has no reference cycles (a networkx
+graph caches views of itself on itself, a cycle), so that dropping a walk frees its arrays at
+once, by reference counting, without waiting for a garbage collection.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from vizgrad.graph import view
+from vizgrad.graph.format import format_value, tex_name
+from vizgrad.graph.trace import op_nodes, trace
+from vizgrad.tensor import Tensor
+
+__all__ = ["Step", "Contribution", "steps", "walk_graph", "traced", "final_grads", "substitute_operands",
+           "GraphSize", "graph_size", "PlainDiGraph", "dispose", "detached"]
+
+INFIX = {"+", "−", "×", "÷", "@", "**"}
+
+
+@dataclass
+class Contribution:
+    """What one backward step sends along one input edge."""
+    tensor: str                    # input tensor node id
+    label: str                     # its label (x, W, t3 ...)
+    index: int                     # operand position
+    local_latex: str               # d out / d input, symbolic
+    local: np.ndarray | None       # its numeric value (elementwise ops), else None
+    contribution: np.ndarray | None  # upstream * local, reduced to the input's shape
+    reduced_from: tuple | None     # shape before the broadcasting reduction, when it differs
+    running_grad: np.ndarray | None  # the input's accumulated gradient after this step
+    accumulates: bool              # True when the input already had a gradient from an earlier step
+    requires_grad: bool
+
+
+@dataclass
+class Step:
+    index: int
+    phase: str                     # "forward" | "backward"
+    node: str                      # op node id in the traced graph
+    op: str                        # torch's name, e.g. "MulBackward0"
+    symbol: str
+    custom: bool                   # a user-defined autograd.Function ("custom backward")
+    output: str                    # output tensor node id
+    output_label: str
+    title: str                     # one line, e.g. "t2 = x ** 2 = 4"
+    equation: str                  # LaTeX with the numbers filled in
+    value: np.ndarray              # the op's output value
+    upstream: np.ndarray | None = None     # dL/d(output), backward steps
+    inputs: list[Contribution] = field(default_factory=list)
+    highlight_nodes: set = field(default_factory=set)
+    highlight_edges: set = field(default_factory=set)
+    # node id -> index of the first step of this phase at which it is done; one dict shared by all
+    # the steps of a phase, so a walk of n steps stores O(n) entries, not a set per step
+    done_at: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def done_nodes(self) -> set:
+        """Nodes computed by now (forward) or whose gradient is final (backward)."""
+        return {n for n, k in self.done_at.items() if k <= self.index}
+
+
+def _num(a, digits: int = 4) -> str:
+    """A value for an equation: scalars as numbers, small tensors compactly, big ones by shape."""
+    if a is None:
+        return "?"
+    return format_value(np.asarray(a), max_elems=4, digits=digits, sep=" ").replace("\n", " ")
+
+
+def substitute_operands(rule: str, args: list[str]) -> str:
+    """Put the operand labels into a local-derivative rule written with placeholders a, b, c."""
+    for ph, lab in zip("abc", args):
+        rule = re.sub(rf"(?<![\\A-Za-z]){ph}(?![A-Za-z])", lambda m, lab=lab: "{" + tex_name(lab) + "}", rule)
+    return rule
+
+
+def _expr(symbol: str, args: list[str]) -> str:
+    if symbol in INFIX and len(args) == 2:
+        return f"{args[0]} {symbol} {args[1]}"
+    if symbol.startswith("**") and len(args) == 1:
+        return f"{args[0]}{symbol}"
+    if symbol == "−" and len(args) == 1:
+        return f"−{args[0]}"
+    return f"{symbol}({', '.join(args)})"
+
+
+_TEX_INFIX = {"+": "+", "−": "-", "×": r"\times", "÷": r"\div", "@": r"\,@\,", "**": "^"}
+
+
+def _tex_expr(symbol: str, args: list[str], fn=None) -> str:
+    """The forward expression in LaTeX: x^{3}, a \\times b, \\tanh(u), ... (labels escaped)."""
+    a = [tex_name(x) for x in args]
+    if symbol == "**" and len(a) == 2:
+        return f"{{{a[0]}}}^{{{a[1]}}}"
+    if symbol in _TEX_INFIX and len(a) == 2:
+        return f"{a[0]} {_TEX_INFIX[symbol]} {a[1]}"
+    if symbol.startswith("**") and len(a) == 1:
+        return f"{{{a[0]}}}^{{{symbol[2:]}}}"
+    if symbol == "−" and len(a) == 1:
+        return f"-{a[0]}"
+    name = view.latex_function(fn, symbol)
+    if not name.startswith("\\"):
+        name = rf"\operatorname{{{tex_name(name)}}}"
+    return rf"{name}\left({', '.join(a)}\right)"
+
+
+def _local_numeric(fn, g_shape_value, inputs, out_value):
+    """d out / d input_i elementwise, by running the op's backward with an upstream of ones.
+
+    Only meaningful when the op is elementwise (output shape is the broadcast of the inputs);
+    returns None for reductions, matmul, indexing, ... whose local derivative is a Jacobian.
+    """
+    if not view.elementwise(fn):
+        return None
+    try:
+        shapes = [np.shape(v) for v in inputs]
+        if np.broadcast_shapes(*shapes) != np.shape(out_value):
+            return None
+        ones = np.ones(np.shape(out_value), dtype=np.result_type(out_value))
+        with np.errstate(all="ignore"):
+            res = fn.backward(ones, out_value if fn.needs_out else None, *inputs)
+        return [None if r is None else np.asarray(r) for r in res]
+    except Exception:  # a formula that needs more context than values: show the rule only
+        return None
+
+
+# ---- how big a walk is, before it is built ----------------------------------------------------------
+@dataclass
+class GraphSize:
+    """What the engine's graph behind a root holds, counted without tracing or copying anything."""
+    ops: int             # op nodes: a walk has two steps per op (forward and backward)
+    tensors: int
+    elements: int        # an upper bound on the numbers (array elements) a walk of the graph stores
+    forward: int         # elements the op outputs hold: about the work of one forward pass
+    largest: int         # the biggest tensor's elements
+    complete: bool       # False when counting stopped early at a bound (the true sizes are larger)
+
+
+def graph_size(root: Tensor, max_ops: int | None = None, max_elements: int | None = None) -> GraphSize:
+    """Count the graph behind `root`: ops, tensors, and a bound on what a walk of it stores.
+
+    What a walk (its traced graph, its steps, its final check) can hold, in numbers: per tensor its
+    value and its gradient (two arrays of its size), and for a leaf also a finite-difference estimate;
+    per op input, the contribution sent along the edge and the local derivative (as big as the larger
+    of that input and the op's output); per use of a tensor after its first, the new running gradient
+    (and, when one op uses it twice, the sum on their shared edge). Everything else the steps show
+    refers to these arrays. Counting stops as soon as the graph has more than `max_ops` ops or
+    `max_elements` elements (then `complete` is False and the counts are lower bounds).
+    """
+    if not isinstance(root, Tensor):
+        raise TypeError("graph_size() expects a vizgrad Tensor")
+    ops = tensors = elements = forward = largest = 0
+    seen_t, seen_f, used = set(), set(), set()
+    stack = [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen_t:
+            continue
+        seen_t.add(id(t))
+        size = view.numel(t)
+        tensors += 1
+        largest = max(largest, size)
+        fn = t.grad_fn
+        elements += (2 if fn is not None else 3) * size
+        if fn is not None and id(fn) not in seen_f:
+            seen_f.add(id(fn))
+            ops += 1
+            forward += size
+            in_op = set()
+            for x in view.edges(fn)[0]:
+                sx = view.numel(x)
+                elements += sx + max(size, sx)
+                if id(x) in used:
+                    elements += sx                  # a running gradient that this use adds to
+                if id(x) in in_op:
+                    elements += sx                  # the sum on the edge this op uses twice
+                used.add(id(x))
+                in_op.add(id(x))
+                if id(x) not in seen_t:
+                    stack.append(x)
+        if (max_ops is not None and ops > max_ops) or (max_elements is not None and elements > max_elements):
+            return GraphSize(ops, tensors, elements, forward, largest, complete=False)
+    return GraphSize(ops, tensors, elements, forward, largest, complete=True)
+
+
+# ---- graphs that reference counting can free ----------------------------------------------------------
+def _cached_views(cls) -> list[str]:
+    return [n for n in dir(cls) if isinstance(inspect.getattr_static(cls, n, None), functools.cached_property)]
+
+
+class PlainDiGraph(nx.DiGraph):
+    """An nx.DiGraph that builds its views (nodes, edges, succ, ...) on each access instead of caching
+    them on the instance: a cached view refers back to its graph, so a plain DiGraph is a reference
+    cycle that only the garbage collector frees, with every array its attributes hold. Copies
+    (`.copy()`) are PlainDiGraphs too."""
+
+
+for _name in _cached_views(nx.DiGraph):
+    setattr(PlainDiGraph, _name, property(inspect.getattr_static(nx.DiGraph, _name).func))
+del _name
+
+
+def dispose(g) -> None:
+    """Break a networkx graph's reference cycles (its cached views) and drop its engine nodes, so that
+    it is freed as soon as the last reference to it goes. The graph stays usable."""
+    if g is None:
+        return
+    g.graph.pop("fns", None)
+    for name in _cached_views(type(g)):
+        g.__dict__.pop(name, None)
+
+
+def detached(g) -> PlainDiGraph:
+    """A copy of the traced graph `g` without its engine nodes (`g.graph['fns']`) and without reference
+    cycles; `g` itself is disposed. Attribute values (the numpy arrays) are shared, not copied."""
+    h = PlainDiGraph()
+    h.graph.update((k, v) for k, v in g.graph.items() if k != "fns")
+    h.add_nodes_from(g.nodes(data=True))
+    h.add_edges_from(g.edges(data=True))
+    dispose(g)
+    return h
+
+
+# ---- the steps ---------------------------------------------------------------------------------------
+def traced(root: Tensor, gradient=None, params: dict | None = None):
+    """The graph behind `root` after backward (run first, retaining the graph, if it has not run), with
+    its engine nodes in `g.graph['fns']` (what `walk_graph` needs for the local derivatives)."""
+    if not isinstance(root, Tensor):
+        raise TypeError("steps() expects a vizgrad Tensor")
+    if root.grad_fn is None:
+        raise ValueError("this tensor was not computed from tensors that require grad: there is no graph to walk")
+    if view.edges(root.grad_fn)[1] is None:
+        root.backward(gradient, retain_graph=True)
+    return trace(root, params=params)
+
+
+def steps(root: Tensor, gradient=None, params: dict | None = None) -> list[Step]:
+    """The forward and backward steps of the graph behind `root` (see module docstring).
+
+    params: optional {name: tensor} (e.g. dict(model.named_parameters())) to label parameters.
+    """
+    g = traced(root, gradient, params)
+    try:
+        return walk_graph(g)
+    finally:
+        dispose(g)
+
+
+def walk_graph(g) -> list[Step]:
+    """The steps of a graph from `traced` (it must still hold its engine nodes)."""
+    fns = g.graph.get("fns", {})
+    ops = sorted(op_nodes(g), key=lambda n: int(n[2:]))  # op ids follow a topological order
+    position = {op: k for k, op in enumerate(ops)}
+    labels = {n: d["label"] for n, d in g.nodes(data=True)}
+    out: list[Step] = []
+
+    # ---- forward: each op computes its output from its inputs -------------------------------
+    done_at = {n: 0 for n, d in g.nodes(data=True) if d["kind"] == "tensor" and d["is_leaf"]}
+    for op in ops:
+        d = g.nodes[op]
+        o = d["output"]
+        args = [labels[i] for i in d["inputs"]]
+        value = g.nodes[o]["value"]
+        k = len(out)
+        done_at.setdefault(op, k)
+        done_at.setdefault(o, k)
+        out.append(Step(
+            index=k, phase="forward", node=op, op=d["op"], symbol=d["symbol"],
+            custom=bool(getattr(fns.get(op), "custom", False)), output=o, output_label=labels[o],
+            title=f"{labels[o]} = {_expr(d['symbol'], args)} = {_num(value)}",
+            equation=rf"{tex_name(labels[o])} = {_tex_expr(d['symbol'], args, fns.get(op))} = {_num(value)}",
+            value=value, highlight_nodes={op, o, *d["inputs"]},
+            highlight_edges={(i, op) for i in d["inputs"]} | {(op, o)}, done_at=done_at))
+
+    # ---- backward: reverse topological order, seeded with dL/dL = 1 --------------------------
+    # running[t]: t's gradient so far. Never changed in place: an accumulation makes a new array,
+    # so each step can refer to the array it saw instead of keeping a copy.
+    running: dict[str, np.ndarray] = {}
+    root_id = g.graph["roots"][0]
+    seed = g.nodes[root_id]["grad"]
+    running[root_id] = np.ones_like(g.nodes[root_id]["value"]) if seed is None else np.asarray(seed)
+    final_at = {root_id: len(out)}
+    for op in reversed(ops):
+        d = g.nodes[op]
+        o = d["output"]
+        upstream = running.get(o)
+        fn = fns.get(op)
+        in_values = [g.nodes[i]["value"] for i in d["inputs"]]
+        local = _local_numeric(fn, None, in_values, g.nodes[o]["value"])
+        latex = list(d["latex"]) + [""] * (len(d["inputs"]) - len(d["latex"]))
+        latex = [substitute_operands(r, [labels[i] for i in d["inputs"]]) for r in latex]
+        contribs, eq_lines = [], []
+        seen_pos = {}
+        for pos, i in enumerate(d["inputs"]):
+            e = g.edges[i, op]
+            k = seen_pos.get(i, 0)
+            seen_pos[i] = k + 1
+            c = e["grads"][k] if k < len(e["grads"]) else None
+            tin = g.nodes[i]
+            lv = None if local is None or pos >= len(local) else local[pos]
+            reduced_from = None
+            if c is not None and lv is not None and np.shape(lv) != np.shape(c):
+                reduced_from = tuple(np.shape(lv))
+            had = i in running
+            if c is not None:
+                running[i] = running[i] + c if had else np.asarray(c)
+            contribs.append(Contribution(
+                tensor=i, label=labels[i], index=pos, local_latex=latex[pos], local=lv, contribution=c,
+                reduced_from=reduced_from, running_grad=running.get(i),
+                accumulates=had and c is not None, requires_grad=tin["requires_grad"]))
+            if c is None:
+                continue
+            L, t, x = "L", tex_name(labels[o]), tex_name(labels[i])
+            chain = (rf"\frac{{\partial {L}}}{{\partial {x}}} \mathrel{{{'+' if had else ''}=}} "
+                     rf"\frac{{\partial {L}}}{{\partial {t}}}\cdot\frac{{\partial {t}}}{{\partial {x}}}")
+            rule = latex[pos] or r"\text{custom backward}"
+            # the numeric product is spelled out for scalars; for tensors it would repeat long vectors
+            small = lv is not None and np.size(lv) == 1 and np.size(upstream) == 1
+            nums = rf" = {_num(upstream)} \cdot {_num(lv)}" if small else ""
+            red = rf" \;\xrightarrow{{\Sigma\,\text{{to}}\,{list(tin['shape'])}}}\; " if reduced_from else " = "
+            line = rf"{chain} = {_num(upstream)} \cdot \left({rule}\right){nums}{red}{_num(c)}"
+            if had:
+                line += rf" \;\Rightarrow\; \frac{{\partial {L}}}{{\partial {x}}} = {_num(running[i])}"
+            eq_lines.append(line)
+        # an input's gradient is final once every op that consumes it has run
+        k = len(out)
+        for i in d["inputs"]:
+            if all(position[c] >= position[op] for c in g.successors(i)):
+                final_at.setdefault(i, k)
+        final_at.setdefault(op, k)
+        parts = [f"{c.label} gets {_num(c.contribution)}" + (" (accumulated)" if c.accumulates else "")
+                 for c in contribs if c.contribution is not None]
+        out.append(Step(
+            index=k, phase="backward", node=op, op=d["op"], symbol=d["symbol"],
+            custom=bool(getattr(fn, "custom", False)), output=o, output_label=labels[o],
+            title=f"{d['op']}: upstream ∂L/∂{labels[o]} = {_num(upstream)}; " + ", ".join(parts),
+            equation=r" \\ ".join(eq_lines) if eq_lines else r"\text{no input requires grad}",
+            value=g.nodes[o]["value"], upstream=upstream, inputs=contribs,
+            highlight_nodes={op, o, *d["inputs"]}, highlight_edges={(i, op) for i in d["inputs"]} | {(op, o)},
+            done_at=final_at))
+    return out
+
+
+def final_grads(step_list: list[Step]) -> dict[str, np.ndarray]:
+    """The gradient each input tensor has accumulated by the end of the walkthrough."""
+    acc: dict[str, np.ndarray] = {}
+    for s in step_list:
+        for c in s.inputs:
+            if c.running_grad is not None:
+                acc[c.label] = c.running_grad
+    return acc

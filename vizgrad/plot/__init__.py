@@ -1,0 +1,26 @@
+"""vizgrad.plot: a vizgrad graph drawn with plotly, values on the nodes, gradients flowing back along the edges.
+
+    import vizgrad, vizgrad.plot as vp
+    z = x**2 + y**3; z.backward()
+    fig = vp.figure(z)                      # or vp.figure(vizgrad.graph.trace(z)); fig.show()
+    fig = vp.figure(z, theme="dark", show_values=False, highlight_nodes={"t0", "op0"}, dim_others=True)
+    fig = vp.figure(z, vp.FigureOptions(theme="dark"))   # the same options as one object
+    anim = vp.backward_animation(z)          # frames light up the backward pass edge by edge
+    ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points")
+    node = vp.node_at(ev)                    # e.g. "t3", or None
+
+The rooms:
+    figure.py     figure(), show(): the traces of nodes, edges, text, highlights and hover / click targets
+    style.py      FigureOptions (every option of a figure, with its default), THEMES, node categories,
+                  the |grad| bins of the edge colours, fonts
+    layout.py     layout(): the layered left-to-right layout (Layout), edge routes and the shapes drawn on them
+    animation.py  backward_animation()
+    events.py     node_at(), edge_at(): what a click or a Streamlit selection points at
+"""
+from vizgrad.plot.animation import backward_animation
+from vizgrad.plot.events import edge_at, node_at
+from vizgrad.plot.figure import figure, show
+from vizgrad.plot.layout import Layout, layout
+from vizgrad.plot.style import THEMES, FigureOptions
+
+__all__ = ["figure", "FigureOptions", "layout", "backward_animation", "node_at", "edge_at", "Layout", "THEMES", "show"]

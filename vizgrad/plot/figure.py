@@ -1,0 +1,371 @@
+"""The figure: a traced graph drawn with plotly, values on the nodes, gradients flowing back along the edges.
+
+    import vizgrad.plot as vp
+    fig = vp.figure(z)                      # or vp.figure(vizgrad.graph.trace(z)); fig.show()
+    fig = vp.figure(z, theme="dark", show_values=False, highlight_nodes={"t0", "op0"}, dim_others=True)
+    fig = vp.figure(g, vp.FigureOptions(pending={"t3"}, pending_label="gradient not final yet"))
+
+Tensors are rounded boxes (label, data, grad), ops are circles with their symbol, collapsed modules
+are green boxes. Coordinates are in pixels at scale 1 (vizgrad.plot.layout): the figure is sized so
+a small graph is drawn 1:1; a graph larger than max_width x max_height is scaled down, fonts with
+it, and when the fonts would be too small (or above `label_threshold` nodes) the text is dropped
+and nodes become markers; above `webgl_threshold` nodes every trace is WebGL (Scattergl). Hover
+shows full detail in every mode. Edge colour and width follow |grad| in log-spaced bins (legend).
+Options (vizgrad.plot.style.FigureOptions) say what is drawn; fig._vizgrad holds the graph, the
+layout and the scale, for vizgrad.plot.events, the animation and tests.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import networkx as nx
+import numpy as np
+import plotly.graph_objects as go
+
+from vizgrad.graph import format_number, format_value, grad_norm, trace
+from vizgrad.plot.layout import arrowheads, circles, layout, place_labels, polylines, rounded_rects
+from vizgrad.plot.style import (CATEGORY_NAMES, CHAR, LINE, MONO, FigureOptions, bin_name, category, category_rank,
+                                esc, grad_bins, short_grad, theme_colors)
+
+__all__ = ["figure", "show", "as_graph"]
+
+
+def _nb(s: str) -> str:
+    return s.replace(" ", "\u00a0")
+
+def _tensor_lines(d, values, grads, shapes, grad_color, muted, max_elems=6):
+    """Text lines of a tensor box (plotly HTML) and their plain lengths."""
+    head = f"<b>{esc(d['label'])}</b>"
+    plain = [d["label"]]
+    if shapes and len(d["shape"]):
+        sh = "×".join(str(s) for s in d["shape"])
+        head += f" <span style='color:{muted}'>{sh}</span>"
+        plain[0] += " " + sh
+    lines = [head]
+    if values:
+        for i, row in enumerate(format_value(d["value"], max_elems=max_elems, shape=not shapes, digits=2 if d["value"].size > 1 else 3).split("\n")):
+            t = ("data " if i == 0 else "     ") + row
+            lines.append(esc(_nb(t)))
+            plain.append(t)
+    if grads and d.get("grad") is not None:
+        for i, row in enumerate(format_value(d["grad"], max_elems=max_elems, shape=not shapes, digits=2 if d["grad"].size > 1 else 3).split("\n")):
+            t = ("grad " if i == 0 else "     ") + row
+            lines.append(f"<span style='color:{grad_color}'>{esc(_nb(t))}</span>")
+            plain.append(t)
+    return lines, plain
+
+def _detail(a) -> str:
+    """Full-detail text of a value for hover (fast path for scalars)."""
+    if a.ndim == 0:
+        return format_number(a.item(), 6)
+    return esc(format_value(a, max_elems=24, digits=5, sep="<br>"))
+
+def _hover(n, d, g) -> str:
+    k = d["kind"]
+    if k == "tensor":
+        kind = ("leaf (parameter)" if d.get("param") else "leaf") if d["is_leaf"] else "computed"
+        s = (f"<b>{esc(d['label'])}</b> ({n})<br>shape {d['shape']}  {d['dtype']}<br>{kind}, "
+             f"requires_grad={d['requires_grad']}<br>data: {_detail(d['value'])}")
+        gr = d.get("grad")
+        if gr is not None:
+            s += "<br>grad: " + _detail(gr)
+            if gr.size > 1:
+                s += f"<br>‖grad‖ = {format_number(grad_norm(gr), 5)}"
+        else:
+            s += "<br>grad: none yet" if d["requires_grad"] else "<br>grad: none (no requires_grad)"
+        return s
+    if k == "module":
+        return "<br>".join([f"<b>{esc(d['label'])}</b>: {esc(d['cls'])} ({n})", f"{len(d['members'])} nodes inside",
+                            "scope: " + esc(" / ".join(d.get("scope") or ()))])
+    ins = d.get("inputs") or []
+    lat = d.get("latex") or ()
+    parts = [f"<b>{esc(d['symbol'])}</b>  {d['op']} ({n})"]
+    for i, u in enumerate(ins):
+        lbl = g.nodes[u]["label"] if u in g else u
+        rule = lat[i] if i < len(lat) else ""
+        parts.append(f"∂out/∂{esc(lbl)} = {esc(rule)}")
+    if d.get("scope"):
+        parts.append("in " + esc(" / ".join(d["scope"])))
+    return "<br>".join(parts)
+
+def _edge_hover(u, v, e, nodes) -> str:
+    su, sv = nodes[u], nodes[v]
+    a = su["label"] if su["kind"] == "tensor" else su["symbol"]
+    b = sv["label"] if sv["kind"] == "tensor" else sv["symbol"]
+    s = f"{esc(a)} → {esc(b)}  ({u} → {v})"
+    if e.get("kind") == "input":
+        s += "<br>operand " + ", ".join(map(str, e.get("indices", (e.get("index", 0),))))
+    gr = e.get("grad")
+    if gr is None:
+        return s + "<br>no gradient (yet)"
+    s += "<br>gradient flowing back:<br>" + _detail(np.asarray(gr))
+    gs = e.get("grads") or ()
+    if len(gs) > 1:
+        s += "<br>(sum of " + " + ".join(esc(format_value(x, max_elems=3)) for x in gs if x is not None) + ")"
+    return s
+
+def as_graph(obj, collapse=None):
+    if isinstance(obj, nx.DiGraph):
+        return obj
+    return trace(obj, collapse=collapse)
+
+def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
+    """A plotly Figure of a graph (from vizgrad.graph.trace) or of the graph behind a tensor.
+
+    options: a FigureOptions (vizgrad.plot.style: what each field does, and its default); keyword
+    overrides replace its fields, so figure(g, theme="dark", show_values=False) works without one.
+    """
+    if "_anim" in overrides:  # backward_animation's old private keyword
+        overrides["animation"] = overrides.pop("_anim")
+    o = replace(options, **overrides) if options is not None else FigureOptions(**overrides)
+    g = as_graph(obj, o.collapse)
+    th = theme_colors(o.theme)
+    anim = o.animation
+    # the text shown can be narrowed below when the graph is too big to read it
+    show_values, show_grads, show_shapes = o.show_values, o.show_grads, o.show_shapes
+    ids = list(g.nodes)
+    N = len(ids)
+    nodes = [g.nodes[n] for n in ids]
+    edges = list(g.edges(data=True))
+    E = len(edges)
+    webgl = N > o.webgl_threshold
+    Sc = go.Scattergl if webgl else go.Scatter
+    hl_nodes = set(o.highlight_nodes or ())
+    if o.highlight_edges is None:
+        hl_edges = {(u, v) for u, v, _ in edges if u in hl_nodes and v in hl_nodes}
+    else:
+        hl_edges = {tuple(e) for e in o.highlight_edges}
+    dimming = o.dim_others and (hl_nodes or hl_edges)
+
+    # -- node text and sizes at scale 1; the layout; the scale that fits the figure
+    fs = float(o.font_size)
+    efs = fs - 2
+    kinds = [d["kind"] for d in nodes]
+    cats = [category(d) for d in nodes]
+    shape = ["circle" if k == "op" else "box" for k in kinds]
+    grads = [e.get("grad") for _, _, e in edges]
+    leg_h = 60 if o.legend else 0
+    mt = 40 if o.title else 10
+    mb = 10 + leg_h
+    pad = 24.0
+    labels = N <= o.label_threshold
+    while True:
+        texts, w, h = _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim)
+        show_edge_text = labels and o.edge_labels and show_grads and not anim
+        etext = [short_grad(gr) if show_edge_text and gr is not None else "" for gr in grads]
+        label_w = np.array([len(t) * CHAR * efs for t in etext]) if show_edge_text else None
+        lay = layout(g, w, h, shape, label_w=label_w, gap=36.0 if labels else 24.0, sep=16.0 if labels else 8.0)
+        x0, y0, x1, y1 = lay.bbox() if N else (0, 0, 1, 1)
+        natw, nath = (x1 - x0) + 2 * pad, (y1 - y0) + 2 * pad
+        if o.width is None and o.height is None:
+            s = min(1.0, o.max_width / natw, (o.max_height - mt - mb) / nath)
+            if s >= 1.0:  # small graphs are drawn larger, up to min_width wide
+                s = max(1.0, min(1.5, o.min_width / natw, (o.max_height - mt - mb) / nath))
+            W = max(int(natw * s) + 20, 420)
+            H = max(int(nath * s) + mt + mb, 260)
+        else:
+            W = o.width or o.max_width
+            H = o.height or o.max_height
+            s = min((W - 20) / natw, (H - mt - mb) / nath)
+        s = min(s, 1.5)
+        s *= natw / (natw + 24 / s)  # keep ~12 px clear at each side whatever the scale
+        if labels and s * fs < 6.5 and o.width is None:
+            if show_values or show_grads or show_shapes:
+                # too wide to read with numbers: keep the names and symbols (numbers stay in hover)
+                show_values = show_grads = show_shapes = False
+                continue
+            labels = False  # still too small to read: markers and hover only, laid out compactly
+            continue
+        break
+    fsz = fs * s
+    pw, ph = W - 20, H - mt - mb
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    xr = [cx - pw / s / 2, cx + pw / s / 2]
+    yr = [cy + ph / s / 2, cy - ph / s / 2]
+
+    traces = []
+    # -- edges, binned by |grad|
+    mags = [grad_norm(gr) for gr in grads]
+    nb = len(th["edges"])
+    bins, rng = grad_bins(mags, nb)
+    if anim:
+        bins[:] = -1
+    widths = np.linspace(1.2, 4.5, nb)
+    ehl = np.array([(u, v) in hl_edges for u, v, _ in edges], bool) if E else np.zeros(0, bool)
+    arrow = max(4.0, 9.0 * min(s, 1.0) / max(s, 1e-9)) if labels else 7.0 / max(s, 1e-9)
+    line_shape = "spline" if (labels and not webgl) else "linear"
+    edge_groups = [(-1, th["no_grad"], 1.2, "no gradient")] + [
+        (b, th["edges"][b], widths[b], bin_name(b, nb, rng)) for b in range(nb)]
+    for b, col, wd, name in edge_groups:
+        base_sel = bins == b
+        for dim, m in (((False, base_sel & ehl), (True, base_sel & ~ehl)) if dimming else ((False, base_sel),)):
+            sel = np.nonzero(m)[0]
+            if not len(sel):
+                continue
+            xs, ys = polylines(lay, sel)
+            op = 0.18 if dim else 1.0
+            traces.append(Sc(x=xs, y=ys, mode="lines", line=dict(color=col, width=wd * max(min(s, 1), 0.5),
+                                                                 **({} if webgl else {"shape": line_shape})),
+                             opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
+                             showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
+                             legendrank=20 + b))
+            ax, ay, tx, ty, ang = arrowheads(lay, sel, arrow)
+            if webgl or not labels:
+                traces.append(Sc(x=tx, y=ty, mode="markers", opacity=op, hoverinfo="skip", showlegend=False,
+                                 legendgroup=f"e{b}", marker=dict(symbol="triangle-right", angle=ang,
+                                                                  size=6, color=col, line=dict(width=0))))
+            else:
+                traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
+                                 line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
+                                 legendgroup=f"e{b}"))
+    if hl_edges and E:
+        sel = np.nonzero(ehl)[0]
+        if len(sel):
+            xs, ys = polylines(lay, sel)
+            traces.append(Sc(x=xs, y=ys, mode="lines", hoverinfo="skip", name="highlighted",
+                             line=dict(color=th["accent"], width=3.5, **({} if webgl else {"shape": line_shape})),
+                             showlegend=False))
+            ax, ay, *_ = arrowheads(lay, sel, arrow)
+            if not webgl:
+                traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=th["accent"],
+                                 line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
+
+    # -- nodes
+    nhl = np.array([n in hl_nodes for n in ids], bool)
+    cat_arr = np.array(cats)
+    order_cats = ["leaf", "param", "const", "tensor", "root", "op", "module"]
+    if labels and not webgl:
+        for cat in order_cats:
+            for dim in ((False, True) if dimming else (False,)):
+                m = (cat_arr == cat) & ((~nhl) if dim else (nhl if dimming else True))
+                sel = np.nonzero(m)[0]
+                if not len(sel):
+                    continue
+                fill, line = th[cat]
+                if cat == "op":
+                    xs, ys = circles(lay.x[sel], lay.y[sel], w[sel] / 2)
+                else:
+                    xs, ys = rounded_rects(lay.x[sel], lay.y[sel], w[sel], h[sel], 8.0 if cat == "module" else 6.0)
+                traces.append(Sc(x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill, opacity=0.25 if dim else 1,
+                                 line=dict(color=line, width=2.0 if cat in ("module", "root") else 1.3),
+                                 hoverinfo="skip", name=CATEGORY_NAMES[cat], legendgroup=cat, showlegend=False))
+                if o.legend and not dim:
+                    traces.append(Sc(x=[None], y=[None], mode="markers", name=CATEGORY_NAMES[cat], legendgroup=cat,
+                                     legendrank=category_rank(cat), hoverinfo="skip",
+                                     marker=dict(symbol="circle" if cat == "op" else "square", size=13,
+                                                 color=fill, line=dict(color=line, width=1.5))))
+        if hl_nodes:
+            sel = np.nonzero(nhl)[0]
+            bx, by = rounded_rects(lay.x[sel], lay.y[sel], w[sel] + 6, h[sel] + 6, 9.0)
+            traces.append(Sc(x=bx, y=by, mode="lines", line=dict(color=th["accent"], width=3), hoverinfo="skip",
+                             name="highlighted", showlegend=o.legend, legendrank=90))
+        # text
+        tcol = [th["fg"] if not (dimming and not nhl[i]) else th["muted"] for i in range(N)]
+        is_op = np.array([k == "op" for k in kinds])
+        for sel, size in ((np.nonzero(~is_op)[0], fsz), (np.nonzero(is_op)[0], fsz + s)):
+            if len(sel):
+                traces.append(Sc(x=lay.x[sel], y=lay.y[sel], mode="text", text=[texts[i] for i in sel],
+                                 textposition="middle center", hoverinfo="skip", showlegend=False,
+                                 textfont=dict(family=MONO, size=size, color=[tcol[i] for i in sel])))
+    else:
+        sym = {"tensor": "square", "op": "circle", "module": "diamond"}
+        for cat in order_cats:
+            sel = np.nonzero(cat_arr == cat)[0]
+            if not len(sel):
+                continue
+            fill, line = th[cat]
+            traces.append(Sc(x=lay.x[sel], y=lay.y[sel], mode="markers", hoverinfo="skip", name=CATEGORY_NAMES[cat],
+                             legendgroup=cat, showlegend=o.legend, legendrank=category_rank(cat),
+                             marker=dict(symbol=sym.get(kinds[sel[0]], "square"), color=line,
+                                         size=np.maximum(4.0, np.minimum(w[sel], h[sel]) * s),
+                                         opacity=np.where(dimming & ~nhl[sel], 0.25, 1.0) if dimming else 1.0,
+                                         line=dict(width=np.where(nhl[sel], 2.5, 0.0) if hl_nodes else 0,
+                                                   color=th["accent"]))))
+
+    # -- edge gradient text
+    if show_edge_text and E:
+        sel = [k for k in range(E) if etext[k]]
+        if sel:
+            col = [th["muted"] if dimming and not ehl[k] else th["grad"] for k in sel]
+            lx, ly = place_labels(lay, sel, [len(etext[k]) * CHAR * efs for k in sel], efs * 1.25)
+            traces.append(Sc(x=lx, y=ly, mode="text",
+                             text=[esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
+                             textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads"))
+    # -- the veil over pending nodes (not computed yet, gradient not final yet): above the drawing,
+    # under the hover / click targets so they stay clickable
+    pend = set(o.pending or ())
+    veiled = [i for i, n in enumerate(ids) if n in pend] if pend else []
+    if veiled:
+        xs, ys = [], []
+        for i in veiled:
+            x, y, wd, ht = float(lay.x[i]), float(lay.y[i]), float(lay.w[i]) + 4, float(lay.h[i]) + 4
+            xs += [x - wd / 2, x + wd / 2, x + wd / 2, x - wd / 2, x - wd / 2, None]
+            ys += [y - ht / 2, y - ht / 2, y + ht / 2, y + ht / 2, y - ht / 2, None]
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=th["bg"], opacity=0.72,
+                                 line=dict(width=0, color=th["bg"]), hoverinfo="skip", name=o.pending_label,
+                                 showlegend=True, legendrank=95))
+    # -- hover / click targets (customdata = ids)
+    if E:
+        nd_ = g.nodes
+        eh = [_edge_hover(u, v, e, nd_) for u, v, e in edges]
+        traces.append(Sc(x=lay.label_xy[:, 0], y=lay.label_xy[:, 1], mode="markers", name="edges",
+                         marker=dict(size=8, color=th["muted"], opacity=0.0), showlegend=False,
+                         customdata=np.array([[u, v] for u, v, _ in edges], dtype=str), hovertext=np.array(eh),
+                         hoverinfo="text"))
+    traces.append(Sc(x=lay.x, y=lay.y, mode="markers", name="nodes", showlegend=False,
+                     marker=dict(size=np.maximum(6.0, np.minimum(w, h) * s), color=th["muted"], opacity=0.0),
+                     customdata=np.array(ids, dtype=str), hovertext=np.array([_hover(n, d, g) for n, d in zip(ids, nodes)]),
+                     hoverinfo="text"))
+
+    fig = go.Figure(data=traces)
+    ax = dict(visible=False, showgrid=False, zeroline=False, fixedrange=False)
+    fig.update_layout(
+        width=W, height=H, margin=dict(l=10, r=10, t=mt, b=mb), paper_bgcolor=th["bg"], plot_bgcolor=th["bg"],
+        font=dict(color=th["fg"], size=12), hovermode="closest", dragmode="pan",
+        xaxis=dict(range=xr, **ax), yaxis=dict(range=yr, scaleanchor="x", scaleratio=1, **ax),
+        showlegend=o.legend,
+        legend=dict(orientation="h", yanchor="top", y=-0.01, xanchor="left", x=0, font=dict(size=11),
+                    itemclick="toggle", bgcolor="rgba(0,0,0,0)", traceorder="normal"),
+        hoverlabel=dict(font=dict(family=MONO, size=12), align="left"),
+        title=dict(text=o.title, x=0.01, font=dict(size=15)) if o.title else None,
+    )
+    # for node_at, animations and tests; without the graph (keep_graph=False) a figure, a web of reference
+    # cycles, does not keep the graph's arrays alive until a garbage collection
+    fig._vizgrad = dict(graph=g if o.keep_graph else None, layout=lay, scale=s)
+    return fig
+
+
+def _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim):
+    """(texts, widths, heights) of the nodes at scale 1; without labels, small fixed sizes."""
+    N = len(nodes)
+    texts = [""] * N
+    w, h = np.empty(N), np.empty(N)
+    if not labels:
+        for i, k in enumerate(kinds):
+            w[i], h[i] = ((14, 14) if k == "op" else (22, 14) if k == "tensor" else (30, 18))
+        return texts, w, h
+    for i, d in enumerate(nodes):
+        if kinds[i] == "tensor":
+            lines, plain = _tensor_lines(d, show_values, show_grads and not anim, show_shapes, th["grad"], th["muted"])
+            if anim and d.get("grad") is not None:  # room for the grad line the animation reveals
+                lines.append("\u00a0")
+                plain.append(" " * (5 + len(short_grad(d["grad"]))))
+            texts[i] = "<br>".join(lines)
+            w[i] = max(len(x) for x in plain) * CHAR * fs + 16
+            h[i] = len(lines) * LINE * fs + 8
+        elif kinds[i] == "module":
+            texts[i] = f"<b>{esc(d['label'])}</b><br><span style='color:{th['muted']}'>{esc(d['symbol'])}</span>"
+            w[i] = max(len(d["label"]), len(d["symbol"])) * CHAR * fs + 24
+            h[i] = 2 * LINE * fs + 14
+        else:
+            texts[i] = esc(d["symbol"])
+            w[i] = h[i] = max(30.0, len(d["symbol"]) * CHAR * (fs + 1) + 14)
+    return texts, w, h
+
+def show(*roots, **kw):
+    """Display the figure of the graph behind roots (a notebook shows it inline)."""
+    kwf = {k: v for k, v in kw.items() if k != "renderer"}
+    obj = roots[0] if len(roots) == 1 else list(roots)
+    fig = figure(obj, **kwf)
+    fig.show(renderer=kw.get("renderer"))
+    return fig
