@@ -139,8 +139,8 @@ MD_ELEMENTS = {"markdown", "caption", "error", "info", "warning", "success", "ti
 
 
 def unescape(md: str) -> str:
-    """The text a fully backslash-escaped markdown string shows."""
-    return re.sub(r"\\(" + MD_SPECIAL + ")", r"\1", md)
+    """The text a fully backslash-escaped markdown string shows (less plain()'s invisible joiners)."""
+    return re.sub(r"\\(" + MD_SPECIAL + ")", r"\1", md).replace("\u2060", "")
 
 
 def unescaped_part(md: str) -> str:
