@@ -1,15 +1,18 @@
 """Shared page plumbing (not a page itself): the page registry, the navigation guard, warm-up
 and the markdown escaper.
 
-`PAGES` is the one list of pages: app.py builds st.navigation from it, the home page links to
-each, the tests open each. Adding a page is its file in pages/, its model in vizgrad/app/ (where it
-has one) and one row here.
+`PAGES` is the one list of pages: app.py builds st.navigation from it, the home page and the pages
+link through it (`page("walkthrough").path`), the tests open each. Adding a page is its file in
+pages/, its model in vizgrad/app/ (pages/X.py pairs with vizgrad/app/X.py) and one row here. The
+Expression Playground's file says "expression"; its URL stays /playground, where shared links point.
 
 `ensure_app_navigation()` must run first in every page. Streamlit treats a `pages/` folder next to
 the entry script as a legacy (v1) multipage app until the entry script has called st.navigation
 once in this server process; so the very first request after a server start, if it is a deep
 link such as /playground, would run the page file on its own, without app.py's navigation.
-The guard switches the legacy mode off and reruns, so app.py's st.navigation takes over.
+The guard switches the legacy mode off and reruns, so app.py's st.navigation takes over. Legacy
+mode finds a page by its file name only, so the Expression Playground's old URL has a hand-over file,
+pages/playground.py, that does nothing but run the guard.
 
 `warm_up()` (run by app.py and by the guard, so before any page's code) imports, once per
 process and under one lock, what the pages import or what imports lazily: the sessions of a freshly
@@ -41,7 +44,7 @@ class PageInfo:
 
 PAGES = (
     PageInfo("pages/home.py", "Home", ":material/home:", "", "What vizgrad is, with a live example."),
-    PageInfo("pages/playground.py", "Expression Playground", ":material/function:", "playground",
+    PageInfo("pages/expression.py", "Expression Playground", ":material/function:", "playground",
              "Type a formula; see its graph, value and every gradient."),
     PageInfo("pages/walkthrough.py", "Backprop Walkthrough", ":material/footprint:", "walkthrough",
              "Step through the backward pass, one chain-rule step at a time."),
@@ -60,8 +63,8 @@ def page(url_path: str) -> PageInfo:
 
 # the modules the pages use (and pandas, which plotly and Streamlit import lazily)
 WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.io", "vizgrad", "vizgrad.graph", "vizgrad.plot",
-                "vizgrad.expr", "vizgrad.playground", "vizgrad.walkthrough_sources", "vizgrad.lessons",
-                "vizgrad.data", "vizgrad.models", "vizgrad.train", "vizgrad.netplot")
+                "vizgrad.expr", "vizgrad.app", "vizgrad.app.expression", "vizgrad.app.walkthrough",
+                "vizgrad.app.lessons", "vizgrad.data", "vizgrad.models", "vizgrad.train", "vizgrad.netplot")
 _warm_lock = threading.Lock()
 _warmed = False
 

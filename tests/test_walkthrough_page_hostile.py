@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from pages._common import plain
 from vizgrad import walkthrough as vwalk
-from vizgrad import walkthrough_sources as ws
+from vizgrad.app import walkthrough as ws
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = {"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"}

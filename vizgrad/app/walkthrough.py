@@ -1,4 +1,7 @@
-"""What the Walkthrough page steps through, and what it shows at each step (no streamlit here).
+"""The Backprop Walkthrough page's model: what it steps through, and what it shows at each step
+(no streamlit here). The chain-rule step model itself (what one forward or backward step records)
+is the graph wing's `vizgrad.walkthrough`; this module picks the source, bounds it, builds the
+walk and checks its result.
 
 A *source* is a scalar computation with named leaves: an expression (from the Expression
 Playground's URL state or its examples), a small network (a 2-3-1 MLP), or a lesson's graph.
@@ -32,7 +35,8 @@ import vizgrad as vg
 from vizgrad import graph as vgraph
 from vizgrad.expr import DEFAULT_LIMITS, ExprError, Variable, evaluate
 from vizgrad.graph import format_value
-from vizgrad.playground import EXAMPLES, State, run
+from vizgrad.app import lessons
+from vizgrad.app.expression import EXAMPLES, State, run
 from vizgrad.tensor import Tensor
 from vizgrad import walkthrough as vwalk
 from vizgrad.walkthrough import Step, final_grads, steps  # noqa: F401  (steps: part of this module's API)
@@ -171,7 +175,6 @@ def mlp() -> Source:
 
 
 def from_lesson(lesson_id: str) -> Source:
-    from vizgrad import lessons  # content module; imported lazily (it imports nothing from here at import time)
     lesson = lessons.get(lesson_id)
     if lesson is None:
         known = ", ".join(x.id for x in lessons.LESSONS)
@@ -629,7 +632,6 @@ def describe(w: Walk, k: int, escape: Callable[[str], str] = md_literal) -> str:
 
 def sources_menu() -> list[tuple[str, dict]]:
     """(label, query) for every ready-made source: the examples, the network, the lessons' graphs."""
-    from vizgrad import lessons
     out = [(f"Example: {t}", State.from_example(i).to_query()) for i, (t, *_rest) in enumerate(EXAMPLES)]
     out += [(f"Network: {t}", {"net": k}) for k, t in NETWORKS.items()]
     out += [(f"Lesson {lesson.title}", {"lesson": lesson.id}) for lesson in lessons.LESSONS]

@@ -7,7 +7,7 @@ it by calling the function with stdout captured (`run(lesson)`); nothing is ever
 eval'd. The same source text runs unchanged on real PyTorch (tests/test_lessons.py checks that
 both print the same thing).
 
-    from vizgrad.lessons import LESSONS, get, run
+    from vizgrad.app.lessons import LESSONS, get, run
     r = run(get("backward"))
     r.output          # 'Gradient of x:  tensor(4.)\\n...'
     r.tensors         # the tensors the lesson returns, to draw (vizgrad.plot.figure)
@@ -15,7 +15,7 @@ both print the same thing).
 
 A lesson can also name a *walk*: a pure function of a few named leaves (and their values) that
 rebuilds the lesson's graph, so the Walkthrough page can step through it and check it with
-finite differences (`vizgrad.walkthrough_sources.from_lesson`).
+finite differences (`vizgrad.app.walkthrough.from_lesson`).
 """
 from __future__ import annotations
 
