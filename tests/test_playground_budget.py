@@ -12,7 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vizgrad.app.expression as pg
-from vizgrad.app.expression import MAX_FD_EVALS, State, VarSpec, _sample_plan, numeric_checks, run
+from vizgrad.app.expression import MAX_FD_EVALS, State, VarSpec, numeric_checks, run
+from vizgrad.autograd.gradcheck import fd_plan as _sample_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
