@@ -14,9 +14,9 @@ from vizgrad.app.lessons import LESSONS, curve_figure, run
 from vizgrad.plot import figure
 
 st.title("Lessons")
-st.caption("A guided tour of autograd in eight short lessons. Every code block is real PyTorch: it runs here on "
-           "vizgrad (`import vizgrad as torch`) and prints exactly what PyTorch prints. Each lesson's graph opens "
-           "in the Backprop Walkthrough, where you can step through its backward pass.")
+st.caption(f"A guided tour of autograd in {len(LESSONS)} short lessons. Every code block is real PyTorch: it runs "
+           "here on vizgrad (`import vizgrad as torch`) and prints exactly what PyTorch prints. Each lesson's graph "
+           "opens in the Backprop Walkthrough, where you can step through its backward pass.")
 
 if "lesson_runs" not in st.session_state:  # run each lesson once per session
     st.session_state.lesson_runs = {lesson.id: run(lesson) for lesson in LESSONS}

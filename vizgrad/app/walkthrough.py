@@ -184,9 +184,8 @@ def from_lesson(lesson_id: str) -> Source:
         return Source("lesson", f"lesson {lesson_id}", {"lesson": lesson_id},
                       error=f"There is no lesson called '{lesson_id}'. Lessons: {known}.")
     query = {"lesson": lesson.id}
-    if lesson.walk is not None:
-        src = from_function(lesson.walk.fn, lesson.walk.leaves, f"{lesson.title}: {lesson.walk.title}", query)
-        return src
+    if lesson.graph is not None:
+        return from_function(lesson.graph.fn, lesson.graph.leaves, f"{lesson.title}: {lesson.graph.title}", query)
     # no pure graph: use what the lesson's code returns (no finite-difference check then)
     r = lessons.run(lesson)
     root = next((t for t in r.tensors if t.grad_fn is not None), None)
