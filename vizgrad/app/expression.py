@@ -270,8 +270,7 @@ def partial_latex(out: Outcome) -> list[str]:
     for n, g in out.grads.items():
         if g is None:
             continue
-        tex_name = n if len(n) == 1 else rf"\mathrm{{{n}}}"
-        lines.append(rf"\frac{{\partial f}}{{\partial {tex_name}}} = {_tex_value(g)}")
+        lines.append(rf"\frac{{\partial f}}{{\partial {_tex_name(n)}}} = {_tex_value(g)}")
     return lines
 
 
@@ -326,5 +325,6 @@ def node_details(g, node: str) -> NodeDetails | None:
 
 
 def _tex_name(n: str) -> str:
+    """A variable or tensor label in math mode (the graph wing's LaTeX-name escaper is to replace it)."""
     escaped = n.replace("_", "\\_")
     return n if len(n) == 1 else rf"\mathrm{{{escaped}}}"
