@@ -29,6 +29,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -61,10 +62,13 @@ def page(url_path: str) -> PageInfo:
     return next(p for p in PAGES if p.url_path == url_path)
 
 
-# the modules the pages use (and pandas, which plotly and Streamlit import lazily)
+# the modules the pages use (and pandas, which plotly and Streamlit import lazily); every page model in
+# vizgrad/app/ is one, found by its file (importing vizgrad here would import it outside warm_up's lock)
+_MODELS = sorted(f"vizgrad.app.{p.stem}" for p in (Path(__file__).resolve().parents[1] / "vizgrad" / "app").glob("*.py")
+                 if p.stem != "__init__")
 WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.io", "vizgrad", "vizgrad.graph", "vizgrad.plot",
-                "vizgrad.expr", "vizgrad.app", "vizgrad.app.expression", "vizgrad.app.walkthrough",
-                "vizgrad.app.lessons", "vizgrad.data", "vizgrad.models", "vizgrad.train", "vizgrad.netplot")
+                "vizgrad.expr", "vizgrad.app", *_MODELS, "vizgrad.data", "vizgrad.models", "vizgrad.train",
+                "vizgrad.netplot")
 _warm_lock = threading.Lock()
 _warmed = False
 

@@ -165,7 +165,8 @@ def numeric_checks(expr: str, values: dict, grads: dict, names, limits=None, max
     once `max_seconds` have passed (after at least one element). The differences come from the one
     finite-difference helper, vizgrad.autograd.gradcheck.sampled_central_differences.
     -> ({name: GradientCheck}, a summary that is "" when every element was checked)."""
-    checks = {n: GradientCheck(True, 0.0, 0, "no gradient (unused or detached)") for n in names if grads.get(n) is None}
+    checks = {n: GradientCheck(True, 0.0, 0, "no gradient (unused or detached)")
+              for n in names if grads.get(n) is None}
     todo = [n for n in names if n not in checks]
 
     def f(vals: dict) -> float:
