@@ -82,7 +82,7 @@ def warm_up() -> None:
             return
         for name in WARM_MODULES:
             importlib.import_module(name)
-        import plotly.graph_objects as go
+        import plotly.graph_objects as go  # imported (above) under the lock; bound here
         import plotly.io as pio
         # the first serialisation imports plotly's JSON helpers (and their pandas/numpy checks)
         pio.to_json(go.Figure(go.Scatter(x=[0.0], y=[0.0])), validate=True)
@@ -99,7 +99,7 @@ def _session_count() -> int | None:
 
 
 def _janitor(period: float = 5.0) -> None:
-    from vizgrad._alloc import trim
+    from vizgrad._alloc import trim  # not at the top: warm_up must be the first to import vizgrad
     last = None
     while True:
         time.sleep(period)

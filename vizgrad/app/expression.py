@@ -1,4 +1,5 @@
-"""The Expression Playground's state and computation, kept out of the page (no streamlit here).
+"""The Expression Playground's model (pages/expression.py, at /playground): its state and its
+computation, kept out of the page (no streamlit here).
 
     state = State.from_query({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})
     out = run(state)                 # evaluate, backward, graph, LaTeX, checks, PyTorch code
