@@ -1,15 +1,18 @@
 """Shared page plumbing (not a page itself): the page registry, the navigation guard, warm-up
 and the markdown escaper.
 
-`PAGES` is the one list of pages: app.py builds st.navigation from it, the home page links to
-each, the tests open each. Adding a page is its file in pages/, its model in vizgrad/app/ (where it
-has one) and one row here.
+`PAGES` is the one list of pages: app.py builds st.navigation from it, the home page and the pages
+link through it (`page("walkthrough").path`), the tests open each. Adding a page is its file in
+pages/, its model in vizgrad/app/ (pages/X.py pairs with vizgrad/app/X.py) and one row here. The
+Expression Playground's file says "expression"; its URL stays /playground, where shared links point.
 
 `ensure_app_navigation()` must run first in every page. Streamlit treats a `pages/` folder next to
 the entry script as a legacy (v1) multipage app until the entry script has called st.navigation
 once in this server process; so the very first request after a server start, if it is a deep
 link such as /playground, would run the page file on its own, without app.py's navigation.
-The guard switches the legacy mode off and reruns, so app.py's st.navigation takes over.
+The guard switches the legacy mode off and reruns, so app.py's st.navigation takes over. Legacy
+mode finds a page by its file name only, so the Expression Playground's old URL has a hand-over file,
+pages/playground.py, that does nothing but run the guard.
 
 `warm_up()` (run by app.py and by the guard, so before any page's code) imports, once per
 process and under one lock, what the pages import or what imports lazily: the sessions of a freshly
@@ -26,6 +29,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -41,7 +45,7 @@ class PageInfo:
 
 PAGES = (
     PageInfo("pages/home.py", "Home", ":material/home:", "", "What vizgrad is, with a live example."),
-    PageInfo("pages/playground.py", "Expression Playground", ":material/function:", "playground",
+    PageInfo("pages/expression.py", "Expression Playground", ":material/function:", "playground",
              "Type a formula; see its graph, value and every gradient."),
     PageInfo("pages/walkthrough.py", "Backprop Walkthrough", ":material/footprint:", "walkthrough",
              "Step through the backward pass, one chain-rule step at a time."),
@@ -58,10 +62,12 @@ def page(url_path: str) -> PageInfo:
     return next(p for p in PAGES if p.url_path == url_path)
 
 
-# the modules the pages use (and pandas, which plotly and Streamlit import lazily)
+# the modules the pages use (and pandas, which plotly and Streamlit import lazily); every page model in
+# vizgrad/app/ is one, found by its file (importing vizgrad here would import it outside warm_up's lock)
+_MODELS = sorted(f"vizgrad.app.{p.stem}" for p in (Path(__file__).resolve().parents[1] / "vizgrad" / "app").glob("*.py")
+                 if p.stem != "__init__")
 WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.io", "vizgrad", "vizgrad.graph", "vizgrad.plot",
-                "vizgrad.expr", "vizgrad.playground", "vizgrad.walkthrough_sources", "vizgrad.lessons",
-                "vizgrad.net")
+                "vizgrad.expr", "vizgrad.net", "vizgrad.app", *_MODELS)
 _warm_lock = threading.Lock()
 _warmed = False
 
@@ -75,7 +81,7 @@ def warm_up() -> None:
             return
         for name in WARM_MODULES:
             importlib.import_module(name)
-        import plotly.graph_objects as go
+        import plotly.graph_objects as go  # imported (above) under the lock; bound here
         import plotly.io as pio
         # the first serialisation imports plotly's JSON helpers (and their pandas/numpy checks)
         pio.to_json(go.Figure(go.Scatter(x=[0.0], y=[0.0])), validate=True)
@@ -92,7 +98,7 @@ def _session_count() -> int | None:
 
 
 def _janitor(period: float = 5.0) -> None:
-    from vizgrad._alloc import trim
+    from vizgrad._alloc import trim  # not at the top: warm_up must be the first to import vizgrad
     last = None
     while True:
         time.sleep(period)

@@ -2,21 +2,21 @@
 
 Each lesson is a short text, its PyTorch code (run here on vizgrad; it runs unchanged on
 PyTorch), what it printed, and the graph it built, with a link that opens that graph in the
-Backprop Walkthrough. The content and the running live in vizgrad.lessons.
+Backprop Walkthrough. The content and the running live in vizgrad.app.lessons.
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation
+from pages._common import ensure_app_navigation, page
 
 ensure_app_navigation()
 
-from vizgrad.lessons import LESSONS, curve_figure, run
+from vizgrad.app.lessons import LESSONS, curve_figure, run
 from vizgrad.plot import figure
 
 st.title("Lessons")
-st.caption("A guided tour of autograd in eight short lessons. Every code block is real PyTorch: it runs here on "
-           "vizgrad (`import vizgrad as torch`) and prints exactly what PyTorch prints. Each lesson's graph opens "
-           "in the Backprop Walkthrough, where you can step through its backward pass.")
+st.caption(f"A guided tour of autograd in {len(LESSONS)} short lessons. Every code block is real PyTorch: it runs "
+           "here on vizgrad (`import vizgrad as torch`) and prints exactly what PyTorch prints. Each lesson's graph "
+           "opens in the Backprop Walkthrough, where you can step through its backward pass.")
 
 if "lesson_runs" not in st.session_state:  # run each lesson once per session
     st.session_state.lesson_runs = {lesson.id: run(lesson) for lesson in LESSONS}
@@ -47,5 +47,5 @@ for tab, lesson in zip(tabs, LESSONS):
             st.plotly_chart(figure(r.tensors[0], show_shapes=False, max_height=420), key=f"lesson_graph_{lesson.id}")
             if lesson.takeaway:
                 st.caption(lesson.takeaway)
-        st.page_link("pages/walkthrough.py", label="Open this graph in the walkthrough", icon=":material/footprint:",
+        st.page_link(page("walkthrough").path, label="Open this graph in the walkthrough", icon=":material/footprint:",
                      query_params={"lesson": lesson.id})

@@ -4,7 +4,7 @@ Pick what to walk through (an expression, an example, a small network or a lesso
 step with Previous / Next / the slider / Play. Each step highlights its op in the graph, shows
 the chain rule with the numbers filled in, and the gradients accumulated so far; the last step
 checks the result against .backward() and finite differences. The URL holds the source and the
-step, so a copied link reopens the same moment. All computation is vizgrad.walkthrough_sources.
+step, so a copied link reopens the same moment. All computation is vizgrad.app.walkthrough.
 
 A link is untrusted and the server is shared: the walk is built once per source (not on every
 rerun), kept in a session-scoped store that is emptied when the session disconnects (so its
@@ -13,12 +13,12 @@ user goes into markdown through plain().
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation, plain
+from pages._common import ensure_app_navigation, page, plain
 
 ensure_app_navigation()
 
-from vizgrad import walkthrough_sources as ws
-from vizgrad.playground import State, VarSpec
+from vizgrad.app import walkthrough as ws
+from vizgrad.app.expression import State, VarSpec
 
 PLAY_SECONDS = 1.5
 
@@ -129,7 +129,7 @@ st.session_state.wt_written = ws.normalize_query(source.query)  # the URL names 
 if not walk.ok:
     st.query_params.from_dict(source.query)
     st.error(plain(walk.error or "Nothing to walk through."), icon=":material/error:")
-    st.page_link("pages/playground.py", label="Try it in the Expression Playground", icon=":material/function:",
+    st.page_link(page("playground").path, label="Try it in the Expression Playground", icon=":material/function:",
                  query_params=source.query if source.kind == "expr" else None)
     st.stop()
 
@@ -201,7 +201,7 @@ def stepper() -> None:
                    icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
         title.markdown(plain(step.title))
         for line in step.equation.split(r" \\ "):
-            st.latex(line)          # labels are LaTeX-escaped by vizgrad.walkthrough
+            st.latex(line)          # labels are LaTeX-escaped by vizgrad.graph.steps
         st.markdown(ws.describe(walk, k, escape=plain))
 
     opts = st.columns([1, 1, 1, 4])
@@ -241,7 +241,7 @@ stepper()
 del walk  # see current_walk()
 
 if source.kind == "expr":
-    st.page_link("pages/playground.py", label="Edit this expression in the Expression Playground",
+    st.page_link(page("playground").path, label="Edit this expression in the Expression Playground",
                  icon=":material/function:", query_params=source.query)
 elif source.kind == "lesson":
-    st.page_link("pages/lessons.py", label="Back to the lessons", icon=":material/school:")
+    st.page_link(page("lessons").path, label="Back to the lessons", icon=":material/school:")

@@ -1,4 +1,4 @@
-"""vizgrad.data: the toy datasets, features and the CSV upload parser."""
+"""vizgrad.net datasets, features and upload: the toy datasets, features and the CSV upload parser."""
 from __future__ import annotations
 
 import numpy as np
@@ -233,7 +233,7 @@ def test_csv_latin1_text_is_rejected_with_line():
 
 # ---- hostile uploads: the parser's work is bounded by the file's size, not by its shape -----------
 class _Counting:
-    """Wraps vizgrad.data._is_number, the one function that reads a field's characters."""
+    """Wraps vizgrad.net.upload._is_number, the one function that reads a field's characters."""
     def __init__(self, fn):
         self.fn, self.calls, self.chars, self.longest = fn, 0, 0, 0
 

@@ -18,7 +18,7 @@ import pytest
 from vizgrad import expr as E
 from vizgrad.expr import nodes as N
 from vizgrad.expr import FUNCTIONS, evaluate, to_latex, to_torch_code
-from vizgrad.playground import State, run
+from vizgrad.app.expression import State, run
 
 VALUES = {
     "x": 0.1,

@@ -6,8 +6,8 @@ import io
 import pytest
 
 from tests.conftest import need_torch
-from vizgrad import lessons
-from vizgrad.lessons import LESSONS, get, missing_lines, run, source_of
+from vizgrad.app import lessons
+from vizgrad.app.lessons import LESSONS, get, missing_lines, run, source_of
 
 IDS = [lesson.id for lesson in LESSONS]
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from vizgrad.lessons import LESSONS
+from vizgrad.app.lessons import LESSONS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""vizgrad.netplot: the Network Playground's figures contain what they should."""
+"""vizgrad.net figures (figures, svg, curves, diagram): the Network Playground's figures contain what they should."""
 import base64
 import xml.etree.ElementTree as ET
 import zlib

@@ -1,11 +1,11 @@
-"""Expression Playground: the logic module (vizgrad.playground) and the page under AppTest."""
+"""Expression Playground: the logic module (vizgrad.app.expression) and the page under AppTest."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from vizgrad.playground import EXAMPLES, State, VarSpec, node_details, run
+from vizgrad.app.expression import EXAMPLES, State, VarSpec, node_details, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +88,7 @@ def open_playground(query=None) -> AppTest:
     if query:
         at.query_params.update(query)
     at.run()
-    at.switch_page("pages/playground.py").run()
+    at.switch_page("pages/expression.py").run()
     assert not at.exception, at.exception
     return at
 

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import vizgrad.playground as pg
-from vizgrad.playground import MAX_FD_EVALS, State, VarSpec, _sample_plan, numeric_checks, run
+import vizgrad.app.expression as pg
+from vizgrad.app.expression import MAX_FD_EVALS, State, VarSpec, numeric_checks, run
+from vizgrad.autograd.gradcheck import fd_plan as _sample_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,7 +120,7 @@ def test_the_time_cap_still_checks_one_element_and_says_it_stopped(evaluations):
 # ---- the page computes once per state ----------------------------------------------------------
 @pytest.fixture
 def runs(monkeypatch):
-    """Counts vizgrad.playground.run calls (the page imports it afresh on every script run)."""
+    """Counts vizgrad.app.expression.run calls (the page imports it afresh on every script run)."""
     calls = {"n": 0}
     real = pg.run
 
@@ -135,7 +136,7 @@ def open_playground(query) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update(query)
     at.run()
-    at.switch_page("pages/playground.py").run()
+    at.switch_page("pages/expression.py").run()
     assert not at.exception, at.exception
     return at
 

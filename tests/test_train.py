@@ -1,4 +1,4 @@
-"""vizgrad.models and vizgrad.train: configs, URL round trip, export, the Trainer."""
+"""vizgrad.net config and trainer: configs, URL round trip, export, the Trainer."""
 from __future__ import annotations
 
 import json

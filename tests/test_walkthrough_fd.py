@@ -3,7 +3,7 @@ evaluations per walk, on a deterministic sample beyond the bound, and says so.""
 import numpy as np
 import pytest
 
-from vizgrad import walkthrough_sources as ws
+from vizgrad.app import walkthrough as ws
 
 N_VARS, N_ELEMS = 64, 64     # the 17 KB link: 64 variables of 64 elements, 8,192 evaluations before
 

@@ -15,7 +15,7 @@ import pytest
 import vizgrad as vg
 from vizgrad import graph as vgraph
 from vizgrad.graph import steps as vwalk
-from vizgrad import walkthrough_sources as ws
+from vizgrad.app import walkthrough as ws
 from vizgrad.ops import Op
 from vizgrad.tensor import Tensor
 

@@ -1,11 +1,11 @@
-"""Backprop Walkthrough: its sources (vizgrad.walkthrough_sources) and the page under AppTest."""
+"""Backprop Walkthrough: its sources (vizgrad.app.walkthrough) and the page under AppTest."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from vizgrad import walkthrough_sources as ws
+from vizgrad.app import walkthrough as ws
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = {"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"}

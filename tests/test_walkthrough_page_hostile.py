@@ -9,8 +9,8 @@ from streamlit.runtime import caching
 from streamlit.testing.v1 import AppTest
 
 from pages._common import plain
-from vizgrad import walkthrough as vwalk
-from vizgrad import walkthrough_sources as ws
+from vizgrad.graph.format import tex_name
+from vizgrad.app import walkthrough as ws
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = {"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"}
@@ -119,9 +119,9 @@ def test_a_valid_expression_and_its_steps_are_shown_as_typed():
 
 @pytest.mark.parametrize("label", ["$\\href{https://evil.example}{x}$", "a_b", "x^2", "{x}", "100%", "#1 & ~"])
 def test_latex_labels_are_escaped(label):
-    # labels reach st.latex through vizgrad.walkthrough._tex (expression variables are ASCII identifiers,
+    # labels reach st.latex through vizgrad.graph.format.tex_name (expression variables are ASCII identifiers,
     # so only _ occurs there today; anything else must not become LaTeX either)
-    tex = vwalk._tex(label)
+    tex = tex_name(label)
     for macro in (r"\backslash{}", r"\text{\textasciicircum}", r"\text{\textasciitilde}"):
         tex = tex.replace(macro, "")
     assert not [ch for i, ch in enumerate(tex) if ch in "${}%#&_^~\\" and not (

@@ -177,3 +177,107 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
 
     return gradcheck(new_func, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)
+
+
+# =================================================================================================
+# Finite differences on a budget, for the app's gradient checks (the Expression Playground's
+# gradcheck column, the Backprop Walkthrough's comparison): f is a scalar function of named arrays,
+# and every element checked costs two evaluations of all of f. So a check gets one budget of
+# evaluations for all its inputs together and, beyond it, checks a deterministic sample of elements.
+#
+#     d = sampled_central_differences(f, values, ["x", "w"], max_evaluations=64)
+#     d.numeric["x"]      # float64, x's shape, NaN where not computed; d.indices["x"]: where computed
+# =================================================================================================
+import time  # noqa: E402  (with this section: the engine wing keeps the module's top)
+from dataclasses import dataclass  # noqa: E402
+
+
+def fd_shares(sizes, elements: int) -> list[int]:
+    """How many elements of each input to check when `elements` can be checked in all: equal shares,
+    all of an input smaller than its share (its unused share goes to the others), and what an
+    equal split leaves over one each to the first inputs, in their order, that have more."""
+    shares = [0] * len(sizes)
+    left = max(0, int(elements))
+    open_ = [i for i, n in enumerate(sizes) if n > 0]
+    while left and open_:
+        each = left // len(open_)
+        if each == 0:
+            for i in open_[:left]:
+                shares[i] += 1
+            break
+        for i in open_:
+            add = min(each, sizes[i] - shares[i])
+            shares[i] += add
+            left -= add
+        open_ = [i for i in open_ if shares[i] < sizes[i]]
+    return shares
+
+
+def fd_sample(n: int, k: int) -> np.ndarray:
+    """Which k of n flat element indices to check: all of them, or a fixed pseudo-random sample
+    (sorted), the same on every run."""
+    if k >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, size=k, replace=False))
+
+
+def fd_plan(sizes: dict, elements: int) -> dict:
+    """{name: the flat indices to check} for inputs of these sizes, `elements` in all (fd_shares, fd_sample)."""
+    return {name: fd_sample(n, k) for (name, n), k in zip(sizes.items(), fd_shares(list(sizes.values()), elements))}
+
+
+@dataclass
+class SampledDifferences:
+    """What sampled_central_differences computed, per input name."""
+    numeric: dict          # name -> float64 array in the input's shape, NaN where not computed
+    indices: dict          # name -> the flat indices computed (np.ndarray, in plan order)
+    errors: dict           # name -> the exception (one of `catch`) that stopped its elements
+    evaluations: int = 0   # calls of f made, failed ones included
+    timed_out: bool = False  # max_seconds ran out before the plan was done
+
+
+def sampled_central_differences(f, values: dict, names, max_evaluations: int, *, rel_step: float = 1e-4,
+                                min_step: float = 0.0, max_seconds: float | None = None,
+                                catch: tuple = (Exception,)) -> SampledDifferences:
+    """Central differences (central_difference) of f({name: array, ...}) -> a number for the inputs
+    `names` (keys of `values`), in float64, each step rel_step * max(1, |x|) and at least min_step,
+    within `max_evaluations` calls of f in all: fd_plan shares the elements out, and they are
+    computed in turns (one element of each input, then the next), so a time cap still leaves every
+    input a fair part. With `max_seconds`, no element is started that would end past it (judged by
+    the last one's time), but at least one is computed. An exception in `catch` stops that input's
+    elements only (a perturbed value left f's domain); the others go on."""
+    start = time.perf_counter()
+    plan = fd_plan({n: int(np.size(values[n])) for n in names}, max(0, int(max_evaluations)) // 2)
+    out = SampledDifferences({n: np.full(np.shape(values[n]), np.nan) for n in plan}, {n: [] for n in plan}, {})
+
+    def counted(args):
+        out.evaluations += 1
+        return f(args)
+
+    flats = {n: np.asarray(values[n], dtype=np.float64).reshape(-1) for n in plan}
+    last = 0.0  # how long the last element took
+    for r in range(max((len(ix) for ix in plan.values()), default=0)):
+        for n, idx in plan.items():
+            if r >= len(idx) or n in out.errors:
+                continue
+            now = time.perf_counter()
+            if max_seconds is not None and any(out.indices.values()) and now - start + last > max_seconds:
+                out.timed_out = True
+                break
+            i = int(idx[r])
+            flat, shape = flats[n], np.shape(values[n])
+            scale = max(1.0, abs(float(flat[i])))  # central_difference's step is rel * scale: at least min_step
+            try:
+                q = central_difference(lambda v, n=n, shape=shape: counted({**values, n: v.reshape(shape)}), flat, i,
+                                       rel=max(rel_step, min_step / scale))
+            except catch as e:
+                out.errors[n] = e
+                continue
+            finally:
+                last = time.perf_counter() - now
+            out.numeric[n].reshape(-1)[i] = q
+            out.indices[n].append(i)
+        if out.timed_out:
+            break
+    out.indices = {n: np.asarray(ix, dtype=np.int64) for n, ix in out.indices.items()}
+    return out

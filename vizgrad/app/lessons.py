@@ -1,21 +1,24 @@
-"""The Lessons page's content: a guided tour of autograd, built from the seed chapters (no UI here).
+"""The Lessons page's model: a guided tour of autograd, built from the seed chapters (no UI here).
 
-Each lesson's code is an ordinary Python function below whose body is PyTorch code written
-against `torch`, which in this module *is* vizgrad. The page shows that body as a script
-(`Lesson.source`: dedented, def line and final `return` dropped, `import torch` added) and runs
-it by calling the function with stdout captured (`run(lesson)`); nothing is ever exec'd or
-eval'd. The same source text runs unchanged on real PyTorch (tests/test_lessons.py checks that
-both print the same thing).
+A lesson is one block below: `@define_lesson(...)` with its text, what its output must show and
+(optionally) its graph for the Walkthrough, on top of a function whose body is PyTorch code written
+against `torch`, which in this module *is* vizgrad. Adding a lesson is adding one such block; the
+page, the Walkthrough's menu and the tests pick it up from LESSONS (in the order of the blocks).
 
-    from vizgrad.lessons import LESSONS, get, run
+The page shows the function's body as a script (`Lesson.source`: dedented, decorator, def line and
+final `return` dropped, `import torch` added) and runs it by calling the function with stdout
+captured (`run(lesson)`); nothing is ever exec'd or eval'd. The same source text runs unchanged on
+real PyTorch (tests/test_lessons.py checks that both print the same thing).
+
+    from vizgrad.app.lessons import LESSONS, get, run
     r = run(get("backward"))
     r.output          # 'Gradient of x:  tensor(4.)\\n...'
     r.tensors         # the tensors the lesson returns, to draw (vizgrad.plot.figure)
     r.curve           # a list of floats (the loss per step) for lessons that train
 
-A lesson can also name a *walk*: a pure function of a few named leaves (and their values) that
-rebuilds the lesson's graph, so the Walkthrough page can step through it and check it with
-finite differences (`vizgrad.walkthrough_sources.from_lesson`).
+A lesson's *graph* (LessonGraph) is a pure function of a few named leaves (and their values) that
+rebuilds the lesson's graph, so the Walkthrough page can step through it and check it with finite
+differences (`vizgrad.app.walkthrough.from_lesson`).
 """
 from __future__ import annotations
 
@@ -37,8 +40,60 @@ optim = torch.optim
 
 
 # =================================================================================================
-# the lessons' code: each body is a script; `return` hands the page what to draw
+# what a lesson is, and the block that defines one
 # =================================================================================================
+@dataclass(frozen=True)
+class LessonGraph:
+    """A lesson's graph for the walkthrough: fn(**leaves) -> scalar tensor, at these leaf values."""
+    fn: Callable
+    leaves: dict
+    title: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    short: str                   # tab label
+    title: str
+    text: str                    # markdown, a short paragraph or two
+    code: Callable               # the lesson's code (see module docstring)
+    expect: tuple = ()           # lines (or fragments) the seed chapter shows in the output
+    graph: LessonGraph | None = None
+    seed: str = ""               # where the example comes from
+    takeaway: str = ""
+
+    @property
+    def source(self) -> str:
+        return source_of(self.code)
+
+
+LESSONS: list[Lesson] = []       # in the order of the blocks below
+
+
+def define_lesson(id: str, short: str, title: str, text: str, *, expect: tuple = (), graph: LessonGraph | None = None,
+                  seed: str = "", takeaway: str = "") -> Callable:
+    """Decorator: the function below is this lesson's code (see the module docstring)."""
+    def add(code: Callable) -> Callable:
+        LESSONS.append(Lesson(id, short, title, text, code, expect, graph, seed, takeaway))
+        return code
+    return add
+
+
+# =================================================================================================
+# the lessons: each body is a script; `return` hands the page what to draw
+# =================================================================================================
+# ---- graph --------------------------------------------------------------------------------------
+@define_lesson(
+    "graph", "1 · requires_grad", "1. requires_grad and the dynamic graph",
+    "A tensor created with `requires_grad=True` is a **leaf** that autograd tracks. Every operation "
+    "on it records a node in a graph, while your code runs: there is no separate \"compile\" step, "
+    "and ordinary Python (`if`, `while`) decides the graph's shape each time. The result remembers "
+    "the operation that made it in `grad_fn`.",
+    expect=("tensor(31., grad_fn=<AddBackward0>)", "z.grad_fn: AddBackward0"),
+    graph=LessonGraph(lambda x, y: x ** 2 + y ** 3, {"x": 2.0, "y": 3.0}, "z = x² + y³"),
+    seed="Autograd in PyTorch, 1. Enabling Autograd",
+    takeaway="What autograd recorded: x and y (leaves) on the left, then z = x² + y³, then the loop's two ×2 ops "
+             "(31 < 100, 62 < 100, 124 stops it). Another start value would record a different graph.")
 def lesson_graph():
     # Tensors that require grad are tracked.
     x = torch.tensor(2.0, requires_grad=True)
@@ -61,6 +116,17 @@ def lesson_graph():
     return w
 
 
+# ---- backward -----------------------------------------------------------------------------------
+@define_lesson(
+    "backward", "2 · backward()", "2. backward() and .grad",
+    "Call `backward()` on a scalar (usually the loss) and autograd walks the graph backwards, "
+    "applying the chain rule at every node. Each leaf's gradient lands in its `.grad`. "
+    "For `z = x² + y³` at x = 2, y = 3: ∂z/∂x = 2x = 4 and ∂z/∂y = 3y² = 27.",
+    expect=("Gradient of x:  tensor(4.)", "Gradient of y:  tensor(27.)", "tensor([1., 1., 1.])",
+            "tensor([3.])", "tensor([2.])", "tensor([1.])"),
+    graph=LessonGraph(lambda x, y: x ** 2 + y ** 3, {"x": 2.0, "y": 3.0}, "z = x² + y³"),
+    seed="Autograd in PyTorch, 2. Computing Gradients; The Wizard of Autograd; AutoGradPyTorch Example 1",
+    takeaway="Open the walkthrough to see 4 and 27 appear one chain-rule step at a time.")
 def lesson_backward():
     x = torch.tensor(2.0, requires_grad=True)
     y = torch.tensor(3.0, requires_grad=True)
@@ -89,6 +155,16 @@ def lesson_backward():
     return z
 
 
+# ---- detach -------------------------------------------------------------------------------------
+@define_lesson(
+    "detach", "3 · detach", "3. detach() and no_grad()",
+    "`b.detach()` gives b's value cut off from the graph, so no gradient flows back to b and "
+    "`b.grad` stays `None`. Inside `with torch.no_grad():` nothing is recorded at all — that is how "
+    "you evaluate a model or update weights without building a graph.",
+    expect=("Gradient of a: tensor(6.)", "Gradient of b: None", "d requires grad: False"),
+    graph=LessonGraph(lambda a, b: a ** 2 + b.detach() ** 3, {"a": 3.0, "b": 4.0}, "c = a² + detach(b)³"),
+    seed="Autograd in PyTorch, 3. Detaching Tensors",
+    takeaway="In the graph, b's edge carries no gradient.")
 def lesson_detach():
     a = torch.tensor(3.0, requires_grad=True)
     b = torch.tensor(4.0, requires_grad=True)
@@ -107,6 +183,17 @@ def lesson_detach():
     return c
 
 
+# ---- accumulate ---------------------------------------------------------------------------------
+@define_lesson(
+    "accumulate", "4 · zero_grad", "4. Gradients accumulate: zero_grad()",
+    "`backward()` **adds** to `.grad` instead of overwriting it (so gradients from several losses "
+    "can be combined). In a training loop that means you must reset the gradients before each "
+    "backward pass — `optimizer.zero_grad()`. Forget it and every step uses the sum of all past "
+    "gradients: here 4, then 8, then 12 instead of 4 each time.",
+    expect=("x.grad = tensor(4.)", "x.grad = tensor(8.)", "x.grad = tensor(12.)"),
+    graph=LessonGraph(lambda x: x ** 2, {"x": 2.0}, "y = x²"),
+    seed="AutoGradPyTorch, Gradient Accumulation; Dracula's training loop",
+    takeaway="Each backward adds 2x = 4 to x.grad.")
 def lesson_accumulate():
     x = torch.tensor(2.0, requires_grad=True)
 
@@ -126,6 +213,23 @@ def lesson_accumulate():
     return y
 
 
+# ---- training -----------------------------------------------------------------------------------
+def _training_graph(weight, bias):
+    output = nn.functional.linear(torch.tensor([[1.0]], dtype=weight.dtype), weight, bias)
+    return nn.functional.mse_loss(output, torch.tensor([[2.0]], dtype=weight.dtype))
+
+
+@define_lesson(
+    "training", "5 · a training step", "5. A training step: nn.Linear, MSELoss, SGD",
+    "A network's weights are leaves too (`nn.Parameter` has `requires_grad=True`). One training "
+    "step is: forward pass, loss, `optimizer.zero_grad()`, `loss.backward()` to fill every "
+    "weight's `.grad`, then `optimizer.step()` to move each weight against its gradient "
+    "(`w ← w − lr · w.grad`).",
+    expect=("loss before: 2.25", "weight grad: tensor([[-3.]])", "bias grad: tensor([-3.])",
+            "weight after: tensor([[0.8000]])", "loss after:  0.81"),
+    graph=LessonGraph(_training_graph, {"weight": [[0.5]], "bias": [0.0]}, "MSE loss of nn.Linear(1, 1)"),
+    seed="Autograd in PyTorch, 4. Autograd in Neural Networks",
+    takeaway="The graph is the loss after the step (no backward yet): 0.81, down from 2.25.")
 def lesson_training():
     # One nn.Linear(1, 1) layer, with fixed weights.
     class Net(nn.Module):
@@ -166,6 +270,18 @@ def lesson_training():
     return loss
 
 
+# ---- xy200 --------------------------------------------------------------------------------------
+@define_lesson(
+    "xy200", "6 · x·y → 200", "6. Drive x · y to 200",
+    "The Dracula chapter's loop: two numbers, x = 5 and y = 10, and the loss |x·y − 200|. "
+    "Each step computes the loss, backpropagates, lets SGD nudge x and y, and zeroes the "
+    "gradients. The loss falls in a straight line (the gradient of |·| has constant size), "
+    "then x·y hovers around 200. (The first `z.backward()` leaves gradients that the first "
+    "step adds to — lesson 4 in action.)",
+    expect=("x: tensor([", "y: tensor([", "output: tensor([", "requires_grad=True)"),
+    graph=LessonGraph(lambda x, y: torch.abs(x * y - 200), {"x": [5.0], "y": [10.0]}, "loss = |x·y − 200|"),
+    seed="Chapter 5: The Code That Brought Dracula's Story to Life",
+    takeaway="The curve is the loss at each of the 1000 steps.")
 def lesson_xy200():
     x = torch.tensor([5.0], requires_grad=True)
     y = torch.tensor([10.0], requires_grad=True)
@@ -191,6 +307,18 @@ def lesson_xy200():
     return loss, losses
 
 
+# ---- higher_order -------------------------------------------------------------------------------
+@define_lesson(
+    "higher_order", "7 · higher order", "7. Higher-order derivatives and Jacobians",
+    "`torch.autograd.grad(y, x, create_graph=True)` returns dy/dx as a tensor *with its own "
+    "graph*, so you can differentiate it again. For y = x³ at x = 3: dy/dx = 3x² = 27 and "
+    "d²y/dx² = 6x = 18. `torch.autograd.functional.jacobian` stacks the gradients of every output "
+    "element; `hessian` the second derivatives of a scalar.",
+    expect=("dy/dx   = 3x² = 27.0", "d²y/dx² = 6x  = 18.0", "tensor([[2., 0., 0.],",
+            "[ 6.,  0.]"),
+    graph=LessonGraph(lambda x: x ** 3, {"x": 3.0}, "y = x³"),
+    seed="Chapter 3: custom gradients, higher-order derivatives, and Jacobians",
+    takeaway="The graph is dy/dx itself: the backward pass of x³, recorded as a graph.")
 def lesson_higher_order():
     x = torch.tensor(3.0, requires_grad=True)
     y = x ** 3
@@ -215,6 +343,16 @@ def lesson_higher_order():
     return dy
 
 
+# ---- custom_function ----------------------------------------------------------------------------
+@define_lesson(
+    "custom_function", "8 · custom Function", "8. A custom autograd.Function",
+    "Subclass `torch.autograd.Function` to define an operation with your own `forward` and "
+    "`backward`. `ctx.save_for_backward` keeps what backward needs; backward receives the "
+    "upstream gradient and returns one gradient per input. `gradcheck` verifies it against finite "
+    "differences.",
+    expect=("y = 10.0", "x.grad = tensor(13.)", "gradcheck: True"),
+    seed="Chapter 3: custom gradients",
+    takeaway="The custom op appears in the graph under its own name.")
 def lesson_custom_function():
     # A new op with a hand-written backward: x³ -> 3x²
     class Cube(torch.autograd.Function):
@@ -239,152 +377,6 @@ def lesson_custom_function():
     print("gradcheck:", torch.autograd.gradcheck(Cube.apply, (xs,)))
     return y
 
-
-# =================================================================================================
-# walks: the lessons' graphs as pure functions of named leaves (for the Walkthrough page)
-# =================================================================================================
-def _walk_z(x, y):
-    return x ** 2 + y ** 3
-
-
-def _walk_detach(a, b):
-    return a ** 2 + b.detach() ** 3
-
-
-def _walk_accumulate(x):
-    return x ** 2
-
-
-def _walk_training(weight, bias):
-    output = nn.functional.linear(torch.tensor([[1.0]], dtype=weight.dtype), weight, bias)
-    return nn.functional.mse_loss(output, torch.tensor([[2.0]], dtype=weight.dtype))
-
-
-def _walk_xy(x, y):
-    return torch.abs(x * y - 200)
-
-
-def _walk_cube(x):
-    return x ** 3 + x
-
-
-def _walk_neuron(w, x, b):
-    return w * x + b
-
-
-# =================================================================================================
-# the lessons
-# =================================================================================================
-@dataclass(frozen=True)
-class Walk:
-    """A lesson's graph for the walkthrough: fn(**leaves) -> scalar tensor, at these leaf values."""
-    fn: Callable
-    leaves: dict
-    title: str
-
-
-@dataclass(frozen=True)
-class Lesson:
-    id: str
-    short: str                   # tab label
-    title: str
-    text: str                    # markdown, a short paragraph or two
-    code: Callable               # the lesson's code (see module docstring)
-    expect: tuple = ()           # lines (or fragments) the seed chapter shows in the output
-    walk: Walk | None = None
-    seed: str = ""               # where the example comes from
-    takeaway: str = ""
-
-    @property
-    def source(self) -> str:
-        return source_of(self.code)
-
-
-LESSONS: list[Lesson] = [
-    Lesson(
-        "graph", "1 · requires_grad", "1. requires_grad and the dynamic graph",
-        "A tensor created with `requires_grad=True` is a **leaf** that autograd tracks. Every operation "
-        "on it records a node in a graph, while your code runs: there is no separate \"compile\" step, "
-        "and ordinary Python (`if`, `while`) decides the graph's shape each time. The result remembers "
-        "the operation that made it in `grad_fn`.",
-        lesson_graph, ("tensor(31., grad_fn=<AddBackward0>)", "z.grad_fn: AddBackward0"),
-        Walk(_walk_z, {"x": 2.0, "y": 3.0}, "z = x² + y³"),
-        seed="Autograd in PyTorch, 1. Enabling Autograd",
-        takeaway="What autograd recorded: x and y (leaves) on the left, then z = x² + y³, then the loop's two ×2 ops "
-                 "(31 < 100, 62 < 100, 124 stops it). Another start value would record a different graph."),
-    Lesson(
-        "backward", "2 · backward()", "2. backward() and .grad",
-        "Call `backward()` on a scalar (usually the loss) and autograd walks the graph backwards, "
-        "applying the chain rule at every node. Each leaf's gradient lands in its `.grad`. "
-        "For `z = x² + y³` at x = 2, y = 3: ∂z/∂x = 2x = 4 and ∂z/∂y = 3y² = 27.",
-        lesson_backward, ("Gradient of x:  tensor(4.)", "Gradient of y:  tensor(27.)", "tensor([1., 1., 1.])",
-                          "tensor([3.])", "tensor([2.])", "tensor([1.])"),
-        Walk(_walk_z, {"x": 2.0, "y": 3.0}, "z = x² + y³"),
-        seed="Autograd in PyTorch, 2. Computing Gradients; The Wizard of Autograd; AutoGradPyTorch Example 1",
-        takeaway="Open the walkthrough to see 4 and 27 appear one chain-rule step at a time."),
-    Lesson(
-        "detach", "3 · detach", "3. detach() and no_grad()",
-        "`b.detach()` gives b's value cut off from the graph, so no gradient flows back to b and "
-        "`b.grad` stays `None`. Inside `with torch.no_grad():` nothing is recorded at all — that is how "
-        "you evaluate a model or update weights without building a graph.",
-        lesson_detach, ("Gradient of a: tensor(6.)", "Gradient of b: None", "d requires grad: False"),
-        Walk(_walk_detach, {"a": 3.0, "b": 4.0}, "c = a² + detach(b)³"),
-        seed="Autograd in PyTorch, 3. Detaching Tensors",
-        takeaway="In the graph, b's edge carries no gradient."),
-    Lesson(
-        "accumulate", "4 · zero_grad", "4. Gradients accumulate: zero_grad()",
-        "`backward()` **adds** to `.grad` instead of overwriting it (so gradients from several losses "
-        "can be combined). In a training loop that means you must reset the gradients before each "
-        "backward pass — `optimizer.zero_grad()`. Forget it and every step uses the sum of all past "
-        "gradients: here 4, then 8, then 12 instead of 4 each time.",
-        lesson_accumulate, ("x.grad = tensor(4.)", "x.grad = tensor(8.)", "x.grad = tensor(12.)"),
-        Walk(_walk_accumulate, {"x": 2.0}, "y = x²"),
-        seed="AutoGradPyTorch, Gradient Accumulation; Dracula's training loop",
-        takeaway="Each backward adds 2x = 4 to x.grad."),
-    Lesson(
-        "training", "5 · a training step", "5. A training step: nn.Linear, MSELoss, SGD",
-        "A network's weights are leaves too (`nn.Parameter` has `requires_grad=True`). One training "
-        "step is: forward pass, loss, `optimizer.zero_grad()`, `loss.backward()` to fill every "
-        "weight's `.grad`, then `optimizer.step()` to move each weight against its gradient "
-        "(`w ← w − lr · w.grad`).",
-        lesson_training, ("loss before: 2.25", "weight grad: tensor([[-3.]])", "bias grad: tensor([-3.])",
-                          "weight after: tensor([[0.8000]])", "loss after:  0.81"),
-        Walk(_walk_training, {"weight": [[0.5]], "bias": [0.0]}, "MSE loss of nn.Linear(1, 1)"),
-        seed="Autograd in PyTorch, 4. Autograd in Neural Networks",
-        takeaway="The graph is the loss after the step (no backward yet): 0.81, down from 2.25."),
-    Lesson(
-        "xy200", "6 · x·y → 200", "6. Drive x · y to 200",
-        "The Dracula chapter's loop: two numbers, x = 5 and y = 10, and the loss |x·y − 200|. "
-        "Each step computes the loss, backpropagates, lets SGD nudge x and y, and zeroes the "
-        "gradients. The loss falls in a straight line (the gradient of |·| has constant size), "
-        "then x·y hovers around 200. (The first `z.backward()` leaves gradients that the first "
-        "step adds to — lesson 4 in action.)",
-        lesson_xy200, ("x: tensor([", "y: tensor([", "output: tensor([", "requires_grad=True)"),
-        Walk(_walk_xy, {"x": [5.0], "y": [10.0]}, "loss = |x·y − 200|"),
-        seed="Chapter 5: The Code That Brought Dracula's Story to Life",
-        takeaway="The curve is the loss at each of the 1000 steps."),
-    Lesson(
-        "higher_order", "7 · higher order", "7. Higher-order derivatives and Jacobians",
-        "`torch.autograd.grad(y, x, create_graph=True)` returns dy/dx as a tensor *with its own "
-        "graph*, so you can differentiate it again. For y = x³ at x = 3: dy/dx = 3x² = 27 and "
-        "d²y/dx² = 6x = 18. `torch.autograd.functional.jacobian` stacks the gradients of every output "
-        "element; `hessian` the second derivatives of a scalar.",
-        lesson_higher_order, ("dy/dx   = 3x² = 27.0", "d²y/dx² = 6x  = 18.0", "tensor([[2., 0., 0.],",
-                              "[ 6.,  0.]"),
-        Walk(lambda x: x ** 3, {"x": 3.0}, "y = x³"),
-        seed="Chapter 3: custom gradients, higher-order derivatives, and Jacobians",
-        takeaway="The graph is dy/dx itself: the backward pass of x³, recorded as a graph."),
-    Lesson(
-        "custom_function", "8 · custom Function", "8. A custom autograd.Function",
-        "Subclass `torch.autograd.Function` to define an operation with your own `forward` and "
-        "`backward`. `ctx.save_for_backward` keeps what backward needs; backward receives the "
-        "upstream gradient and returns one gradient per input. `gradcheck` verifies it against finite "
-        "differences.",
-        lesson_custom_function, ("y = 10.0", "x.grad = tensor(13.)", "gradcheck: True"),
-        None,
-        seed="Chapter 3: custom gradients",
-        takeaway="The custom op appears in the graph under its own name."),
-]
 
 _BY_ID = {lesson.id: lesson for lesson in LESSONS}
 

@@ -1,4 +1,7 @@
-"""What the Walkthrough page steps through, and what it shows at each step (no streamlit here).
+"""The Backprop Walkthrough page's model: what it steps through, and what it shows at each step
+(no streamlit here). The chain-rule step model itself (what one forward or backward step records)
+is the graph wing's `vizgrad.graph.steps`; this module picks the source, bounds it, builds the
+walk and checks its result.
 
 A *source* is a scalar computation with named leaves: an expression (from the Expression
 Playground's URL state or its examples), a small network (a 2-3-1 MLP), or a lesson's graph.
@@ -13,7 +16,7 @@ Every problem (a bad expression, an unknown lesson) becomes `Source.error`, a se
 the page; nothing raises out of `from_query` or `prepare`.
 
 Bounds (the page serves untrusted links): a walk keeps every step's numbers, so `prepare` first
-counts the graph on the engine's side (`vizgrad.walkthrough.graph_size`) and refuses one with more
+counts the graph on the engine's side (`vizgrad.graph.steps.graph_size`) and refuses one with more
 than MAX_STEPS steps or more than MAX_STORED_ELEMENTS stored numbers before tracing anything; an
 expression is evaluated under the same element budget (WALK_LIMITS). The finite-difference check
 evaluates the function at most MAX_FD_EVALUATIONS times per walk (and within MAX_FD_WORK), on a
@@ -32,10 +35,14 @@ import vizgrad as vg
 from vizgrad import graph as vgraph
 from vizgrad.expr import DEFAULT_LIMITS, ExprError, Variable, evaluate
 from vizgrad.graph import format_value
-from vizgrad.playground import EXAMPLES, State, run
+from vizgrad.app import lessons
+from vizgrad.app.expression import EXAMPLES, State, run
+from vizgrad.autograd.gradcheck import central_differences as _array_central_differences
+# the sampling rules the check uses, named here too (this module's API before the fold)
+from vizgrad.autograd.gradcheck import fd_sample, fd_shares, sampled_central_differences  # noqa: F401
 from vizgrad.tensor import Tensor
-from vizgrad import walkthrough as vwalk
-from vizgrad.walkthrough import Step, final_grads, steps  # noqa: F401  (steps: part of this module's API)
+from vizgrad.graph import steps as vwalk
+from vizgrad.graph.steps import Step, final_grads, steps  # noqa: F401  (steps: part of this module's API)
 
 NETWORKS = {"mlp": "A 2-3-1 MLP (tanh) with MSE loss on 4 points"}
 MAX_STEPS = 400           # longer graphs are refused: stepping through them teaches nothing
@@ -171,16 +178,14 @@ def mlp() -> Source:
 
 
 def from_lesson(lesson_id: str) -> Source:
-    from vizgrad import lessons  # content module; imported lazily (it imports nothing from here at import time)
     lesson = lessons.get(lesson_id)
     if lesson is None:
         known = ", ".join(x.id for x in lessons.LESSONS)
         return Source("lesson", f"lesson {lesson_id}", {"lesson": lesson_id},
                       error=f"There is no lesson called '{lesson_id}'. Lessons: {known}.")
     query = {"lesson": lesson.id}
-    if lesson.walk is not None:
-        src = from_function(lesson.walk.fn, lesson.walk.leaves, f"{lesson.title}: {lesson.walk.title}", query)
-        return src
+    if lesson.graph is not None:
+        return from_function(lesson.graph.fn, lesson.graph.leaves, f"{lesson.title}: {lesson.graph.title}", query)
     # no pure graph: use what the lesson's code returns (no finite-difference check then)
     r = lessons.run(lesson)
     root = next((t for t in r.tensors if t.grad_fn is not None), None)
@@ -239,7 +244,7 @@ def step_from_query(params, n_steps: int) -> int:
 
 # ---- the walk -------------------------------------------------------------------------------------
 @dataclass
-class Check:
+class LeafComparison:
     label: str
     walkthrough: np.ndarray | None
     backward: np.ndarray | None
@@ -262,7 +267,7 @@ class Walk:
     source: Source
     steps: list[Step] = field(default_factory=list)
     graph: object = None                         # the traced graph (after backward), a walkthrough.PlainDiGraph
-    checks: list[Check] = field(default_factory=list)
+    checks: list[LeafComparison] = field(default_factory=list)
     error: str | None = None
     size: vwalk.GraphSize | None = None          # the graph as counted before the walk was built
     fd_evaluations: int = 0                      # evaluations the finite-difference check made
@@ -346,53 +351,9 @@ def prepare(src: Source) -> Walk:
     return w
 
 
-def central_differences_at(f: Callable, values: dict, name: str, indices, min_step: float = 0.0) -> np.ndarray:
-    """d f / d values[name] by central differences (float64) at the given flat element indices:
-    two evaluations of f per index, with steps of 1e-4 (relative) or at least `min_step`."""
-    base = np.asarray(values[name], dtype=np.float64)
-    work = base.reshape(-1).copy()
-    arg = work.reshape(base.shape)          # f sees the perturbed copy; `work` is restored after each element
-    out = np.empty(len(indices))
-    for j, i in enumerate(indices):
-        x0 = float(work[i])
-        h = max(1e-4 * max(1.0, abs(x0)), min_step)
-        fs = []
-        for sgn in (1, -1):
-            work[i] = x0 + sgn * h
-            try:
-                fs.append(f({**values, name: arg}))
-            finally:
-                work[i] = x0
-        out[j] = (fs[0] - fs[1]) / (2 * h)
-    return out
-
-
-def central_differences(f: Callable, values: dict, name: str, max_elems: int = 64) -> np.ndarray | None:
-    """d f / d values[name] by central differences (float64), or None when the tensor is too big."""
-    base = np.asarray(values[name])
-    if base.size > max_elems:
-        return None
-    return central_differences_at(f, values, name, range(base.size)).reshape(base.shape)
-
-
-def fd_shares(sizes: list[int], elements: int) -> list[int]:
-    """How many elements of each tensor to check when `elements` can be checked in all: every element
-    of the small tensors, equal shares of what is left for the bigger ones."""
-    shares = [0] * len(sizes)
-    left = max(0, int(elements))
-    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
-    for j, i in enumerate(order):
-        shares[i] = min(sizes[i], left // (len(order) - j))
-        left -= shares[i]
-    return shares
-
-
-def fd_sample(n: int, k: int) -> np.ndarray:
-    """Which k of n flat element indices to check: all of them, or a fixed pseudo-random sample (sorted),
-    the same on every run."""
-    if k >= n:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, size=k, replace=False))
+def central_differences(f: Callable, values: dict, name: str) -> np.ndarray:
+    """d f / d values[name] (float64, in its shape) for f: {label: ndarray} -> float, a source's f."""
+    return _array_central_differences(lambda v: f({**values, name: v}), values[name])
 
 
 def _close(a, b, tol=FD_TOL, atol: float = 0.0) -> bool:
@@ -424,9 +385,11 @@ def fd_precision(g, eps: float) -> tuple[float, float]:
 
 
 def _checks(src: Source, step_list: list[Step], g,
-            max_evaluations: int = MAX_FD_EVALUATIONS) -> tuple[list[Check], int]:
+            max_evaluations: int = MAX_FD_EVALUATIONS) -> tuple[list[LeafComparison], int]:
     """Each leaf's walked gradient against .backward() and, within `max_evaluations` evaluations of
-    src.f in all, against central differences; returns the checks and the evaluations made."""
+    src.f in all, against central differences (the one finite-difference helper,
+    vizgrad.autograd.gradcheck.sampled_central_differences); returns the comparisons and the
+    evaluations made."""
     walked = final_grads(step_list)
     leaves = {}
     for n, d in g.nodes(data=True):
@@ -436,39 +399,29 @@ def _checks(src: Source, step_list: list[Step], g,
               if t is not None}
     fd_labels = [label for label in leaves if src.f is not None and label in values]
     step, atol = fd_precision(g, src.f_eps) if fd_labels else (0.0, 0.0)
-    shares = dict(zip(fd_labels, fd_shares([values[n].size for n in fd_labels], max(0, max_evaluations) // 2)))
-    calls = [0]
-
-    def f(vals):
-        calls[0] += 1
-        return src.f(vals)
+    with np.errstate(all="ignore"):
+        fd = sampled_central_differences(src.f, values, fd_labels, max_evaluations, min_step=step)
 
     out = []
     for label, d in leaves.items():
         mine = walked.get(label)
         bw = d["grad"]
         numeric, ok_num, checked, total = None, None, 0, 0
-        if label in shares:
+        if label in fd.numeric and label not in fd.errors:  # an error: a perturbed value left f's domain
             total = int(values[label].size)
-            idx = fd_sample(total, shares[label])
+            idx = fd.indices[label]
             if len(idx):
-                try:
-                    with np.errstate(all="ignore"):
-                        at = central_differences_at(f, values, label, idx, min_step=step)
-                    numeric = np.full(values[label].shape, np.nan)
-                    numeric.reshape(-1)[idx] = at
-                    checked = len(idx)
-                except Exception:  # a perturbed value left the function's domain: no check
-                    numeric, total = None, 0
-            if numeric is not None and mine is not None:
-                m = np.asarray(mine, dtype=np.float64)
-                ok_num = m.shape == numeric.shape and _close(m.reshape(-1)[idx], numeric.reshape(-1)[idx], atol=atol)
+                numeric, checked = fd.numeric[label], len(idx)
+                if mine is not None:
+                    m = np.asarray(mine, dtype=np.float64)
+                    ok_num = m.shape == numeric.shape and _close(m.reshape(-1)[idx], numeric.reshape(-1)[idx],
+                                                                 atol=atol)
         ok_bw = (mine is None and bw is None) or (mine is not None and bw is not None and _close(mine, bw, 1e-5))
-        out.append(Check(label, mine, bw, numeric, ok_bw, ok_num, checked, total))
-    return out, calls[0]
+        out.append(LeafComparison(label, mine, bw, numeric, ok_bw, ok_num, checked, total))
+    return out, fd.evaluations
 
 
-def comparison_rows(checks: list[Check]) -> list[dict]:
+def comparison_rows(checks: list[LeafComparison]) -> list[dict]:
     rows = []
     for c in checks:
         fmt = lambda a: "None" if a is None else format_value(np.asarray(a), max_elems=6, sep=" ")  # noqa: E731
@@ -612,15 +565,14 @@ def describe(w: Walk, k: int, escape: Callable[[str], str] = md_literal) -> str:
 
 def sources_menu() -> list[tuple[str, dict]]:
     """(label, query) for every ready-made source: the examples, the network, the lessons' graphs."""
-    from vizgrad import lessons
     out = [(f"Example: {t}", State.from_example(i).to_query()) for i, (t, *_rest) in enumerate(EXAMPLES)]
     out += [(f"Network: {t}", {"net": k}) for k, t in NETWORKS.items()]
     out += [(f"Lesson {lesson.title}", {"lesson": lesson.id}) for lesson in lessons.LESSONS]
     return out
 
 
-__all__ = ["Source", "Walk", "Check", "from_query", "from_state", "from_function", "from_lesson", "from_example",
-           "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
+__all__ = ["Source", "Walk", "LeafComparison", "from_query", "from_state", "from_function", "from_lesson",
+           "from_example", "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
            "running_grads", "step_graph", "step_figure", "describe", "comparison_rows", "central_differences",
-           "central_differences_at", "fd_shares", "fd_sample", "fd_precision", "md_literal", "sources_menu",
+           "fd_shares", "fd_sample", "fd_precision", "md_literal", "sources_menu",
            "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]

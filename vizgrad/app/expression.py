@@ -1,4 +1,5 @@
-"""The Expression Playground's state and computation, kept out of the page (no streamlit here).
+"""The Expression Playground's model (pages/expression.py, at /playground): its state and its
+computation, kept out of the page (no streamlit here).
 
     state = State.from_query({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})
     out = run(state)                 # evaluate, backward, graph, LaTeX, checks, PyTorch code
@@ -12,21 +13,21 @@ column it points at) or one variable; nothing raises out of `run`.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from vizgrad import graph as vgraph
+from vizgrad.autograd.gradcheck import sampled_central_differences
 from vizgrad.expr import FUNCTIONS, CONSTANTS, ExprError, Limits, Variable, evaluate, parse, to_latex, to_torch_code
 from vizgrad.graph import format_value
-from vizgrad.walkthrough import substitute_operands
+from vizgrad.graph.steps import substitute_operands
 
 RESERVED = {"expr", "ng", "step", "node"}   # query keys that are not variables
 MAX_QUERY_VALUE = 4000                       # characters of one URL value we accept
 # The finite-difference gradcheck costs two evaluations of the whole expression per element, so it
 # gets a budget for the whole request, shared by all inputs: beyond it a deterministic sample of
-# elements is checked (and the Check says so). With the largest expressions the limits allow
+# elements is checked (and its GradientCheck says so). With the largest expressions the limits allow
 # (2,000 parts, 64 variables) one evaluation takes about 10 ms; a time cap covers expressions whose
 # tensors are so large that even this many evaluations would be slow.
 MAX_FD_EVALS = 64                            # function evaluations per request, all inputs together
@@ -101,7 +102,7 @@ class State:
 
 
 @dataclass
-class Check:
+class GradientCheck:
     """A numeric gradient check for one input: finite differences against the analytic gradient."""
     ok: bool
     max_error: float
@@ -130,7 +131,7 @@ class Outcome:
     grads: dict = field(default_factory=dict)        # name -> numpy grad or None
     graph: object = None                  # networkx graph after backward
     latex: str | None = None
-    checks: dict = field(default_factory=dict)       # name -> Check
+    checks: dict = field(default_factory=dict)       # name -> GradientCheck
     check_summary: str = ""               # "" if every element was checked, else what was sampled
     code: str = ""
     warnings: list = field(default_factory=list)
@@ -156,97 +157,49 @@ def parse_value(name: str, text: str, limits: Limits | None = None) -> np.ndarra
     return np.asarray(r.output.detach().numpy(), dtype=np.float64)
 
 
-def _sample_plan(sizes: dict, elements: int) -> dict:
-    """Which elements of each input to check, `elements` in all: shared out one at a time in turn,
-    so every input gets a fair share; within an input a fixed-seed sample (the same each time)."""
-    counts = dict.fromkeys(sizes, 0)
-    left = elements
-    while left > 0 and any(counts[n] < sizes[n] for n in sizes):
-        for n in sizes:
-            if left > 0 and counts[n] < sizes[n]:
-                counts[n] += 1
-                left -= 1
-    return {n: (np.arange(sizes[n]) if counts[n] == sizes[n] else
-                np.sort(np.random.default_rng(0).choice(sizes[n], counts[n], replace=False)))
-            for n in sizes}
-
-
 def numeric_checks(expr: str, values: dict, grads: dict, names, limits=None, max_evals: int = MAX_FD_EVALS,
                    max_seconds: float | None = MAX_FD_SECONDS) -> tuple[dict, str]:
     """Central differences of sum(f) against the analytic gradient, for each input in `names`.
 
     At most `max_evals` evaluations of `expr` in all (two per element): when the inputs have more
     elements than that allows, a sample is checked, shared among the inputs; and checking stops
-    once `max_seconds` have passed (after at least one element). -> ({name: Check}, a summary that
-    is "" when every element was checked)."""
-    start = time.perf_counter()
-    checks, todo = {}, {}
-    for n in names:
-        if grads.get(n) is None:
-            checks[n] = Check(True, 0.0, 0, "no gradient (unused or detached)")
-        else:
-            todo[n] = values[n].size
-    plan = _sample_plan(todo, max(0, max_evals) // 2)
-    state = {n: {"worst": 0.0, "ok": True, "checked": 0, "error": None} for n in todo}
+    once `max_seconds` have passed (after at least one element). The differences come from the one
+    finite-difference helper, vizgrad.autograd.gradcheck.sampled_central_differences.
+    -> ({name: GradientCheck}, a summary that is "" when every element was checked)."""
+    checks = {n: GradientCheck(True, 0.0, 0, "no gradient (unused or detached)")
+              for n in names if grads.get(n) is None}
+    todo = [n for n in names if n not in checks]
 
-    def f(name, flat):
-        vals = {k: Variable(v if k != name else flat.reshape(v.shape), False) for k, v in values.items()}
-        out = evaluate(expr, vals, limits).output
+    def f(vals: dict) -> float:
+        out = evaluate(expr, {k: Variable(v, False) for k, v in vals.items()}, limits).output
         return float(np.sum(np.asarray(out.detach().numpy(), dtype=np.float64)))
 
-    timed_out = False
-    last = 0.0  # how long the last element took: do not start one that would end past the deadline
-    for r in range(max((len(ix) for ix in plan.values()), default=0)):
-        for n, idx in plan.items():
-            acc = state[n]
-            if r >= len(idx) or acc["error"] is not None:
-                continue
-            now = time.perf_counter()
-            if max_seconds is not None and any(s["checked"] for s in state.values()) \
-                    and now - start + last > max_seconds:
-                timed_out = True
-                break
-            i = idx[r]
-            flat = values[n].reshape(-1)
-            h = 1e-3 * max(1.0, abs(float(flat[i])))
-            try:
-                fs = []
-                for sgn in (1, -1):
-                    pert = flat.copy()
-                    pert[i] += sgn * h
-                    fs.append(f(n, pert))
-            except ExprError as e:  # a perturbed value left the allowed range
-                acc["error"] = e.message
-                acc["ok"] = False
-                continue
-            finally:
-                last = time.perf_counter() - now
-            num = (fs[0] - fs[1]) / (2 * h)
-            ana = float(np.asarray(grads[n]).reshape(-1)[i])
-            err = abs(num - ana) / max(1.0, abs(ana))
-            acc["worst"] = max(acc["worst"], err)
-            acc["checked"] += 1
-            if not np.isfinite(num) or not np.isfinite(ana) or err > 2e-2:
-                acc["ok"] = False
-        if timed_out:
-            break
-    for n, acc in state.items():
-        if acc["error"] is not None:
-            checks[n] = Check(False, float("nan"), acc["checked"], acc["error"], todo[n])
-        elif acc["checked"] == 0:
-            why = ("the check ran out of time" if timed_out else
+    fd = sampled_central_differences(f, values, todo, max_evals, rel_step=1e-3, max_seconds=max_seconds,
+                                     catch=(ExprError,))  # a perturbed value left the allowed range
+    for n in todo:
+        idx, total = fd.indices[n], int(values[n].size)
+        if n in fd.errors:
+            checks[n] = GradientCheck(False, float("nan"), len(idx), fd.errors[n].message, total)
+            continue
+        if not len(idx):
+            why = ("the check ran out of time" if fd.timed_out else
                    f"its budget of {max_evals} evaluations per request went to the other inputs")
-            checks[n] = Check(True, 0.0, 0, f"not checked: {why}", todo[n])
-        else:
-            note = "" if acc["ok"] else ("finite differences disagree (a kink such as relu/abs at 0, or "
-                                        "float32 rounding)")
-            checks[n] = Check(acc["ok"], acc["worst"], acc["checked"], note, todo[n])
+            checks[n] = GradientCheck(True, 0.0, 0, f"not checked: {why}", total)
+            continue
+        num = fd.numeric[n].reshape(-1)[idx]
+        ana = np.asarray(grads[n], dtype=np.float64).reshape(-1)[idx]
+        with np.errstate(all="ignore"):  # inf - inf: NaN, judged not ok below, no warning
+            err = np.abs(num - ana) / np.maximum(1.0, np.abs(ana))
+        ok = bool(np.all(np.isfinite(num)) and np.all(np.isfinite(ana)) and np.all(err <= 2e-2))
+        note = "" if ok else "finite differences disagree (a kink such as relu/abs at 0, or float32 rounding)"
+        worst = float(np.max(err[~np.isnan(err)], initial=0.0))  # NaN: not finite, so not ok already
+        checks[n] = GradientCheck(ok, worst, len(idx), note, total)
     checks = {n: checks[n] for n in names}
-    done, total = sum(s["checked"] for s in state.values()), sum(todo.values())
+    done, total = sum(len(ix) for ix in fd.indices.values()), sum(int(values[n].size) for n in todo)
     summary = ""
     if done < total:
         summary = (f"Finite differences checked {done:,} of {total:,} elements (a sample: at most {max_evals} "
-                   f"evaluations of the expression per request{', and it ran out of time' if timed_out else ''}).")
+                   f"evaluations of the expression per request{', and it ran out of time' if fd.timed_out else ''}).")
     return checks, summary
 
 
@@ -304,7 +257,7 @@ def results_table(out: Outcome) -> list[dict]:
     return rows
 
 
-def _check_cell(c: Check | None) -> str:
+def _check_cell(c: GradientCheck | None) -> str:
     if c is None:
         return ""
     if c.skipped:
@@ -319,8 +272,7 @@ def partial_latex(out: Outcome) -> list[str]:
     for n, g in out.grads.items():
         if g is None:
             continue
-        tex_name = n if len(n) == 1 else rf"\mathrm{{{n}}}"
-        lines.append(rf"\frac{{\partial f}}{{\partial {tex_name}}} = {_tex_value(g)}")
+        lines.append(rf"\frac{{\partial f}}{{\partial {_tex_name(n)}}} = {_tex_value(g)}")
     return lines
 
 
@@ -375,5 +327,6 @@ def node_details(g, node: str) -> NodeDetails | None:
 
 
 def _tex_name(n: str) -> str:
+    """A variable or tensor label in math mode (the graph wing's LaTeX-name escaper is to replace it)."""
     escaped = n.replace("_", "\\_")
     return n if len(n) == 1 else rf"\mathrm{{{escaped}}}"

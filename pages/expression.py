@@ -1,0 +1,149 @@
+"""Expression Playground: type a formula, see its graph, its value and every gradient.
+
+State lives in st.session_state (per user) and mirrors into the URL (st.query_params), so a
+copied link reopens the same graph. All computation is vizgrad.app.expression.run, done once per
+state: its result is kept in the session, so a display toggle or a node click only redraws.
+"""
+import streamlit as st
+
+from pages._common import ensure_app_navigation, page, plain
+
+ensure_app_navigation()
+
+from vizgrad.app.expression import (EXAMPLES, State, VarSpec, default_value, known_functions, node_details,
+                                    partial_latex, results_table, run)
+from vizgrad.plot import figure, node_at
+
+st.title("Expression Playground")
+st.caption("Type a formula over named variables. vizgrad records the graph as it computes, runs "
+           "`backward()`, and draws every gradient flowing back along the edges.")
+
+
+def load(state: State) -> None:
+    """Put a state into the widgets' session keys (before they are drawn)."""
+    st.session_state.pg_expr = state.expr
+    for name, spec in state.vars.items():
+        st.session_state[f"pg_v_{name}"] = spec.text
+        st.session_state[f"pg_g_{name}"] = spec.requires_grad
+    st.session_state.pg_node = None
+
+
+def pick_example() -> None:
+    if st.session_state.pg_example is not None:
+        load(State.from_example(st.session_state.pg_example))
+
+
+if "pg_expr" not in st.session_state:  # first visit in this session: from the URL, else the first example
+    load(State.from_query(st.query_params))
+
+# ---- input -------------------------------------------------------------------------------------
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.selectbox("Examples", range(len(EXAMPLES)), index=None, format_func=lambda i: EXAMPLES[i][0],
+                 placeholder="Pick an example…", key="pg_example", on_change=pick_example)
+    st.text_input("Expression", key="pg_expr", max_chars=2000,
+                  help="Operators + − * / ** @, parentheses, numbers like 1e-3, lists like [[1, 2], [3, 4]], "
+                       "and the functions " + ", ".join(known_functions()))
+
+    st.markdown("**Show on the graph**")
+    opts = st.columns(4)
+    show_values = opts[0].toggle("values", value=True, key="pg_show_values")
+    show_grads = opts[1].toggle("gradients", value=True, key="pg_show_grads")
+    show_shapes = opts[2].toggle("shapes", value=False, key="pg_show_shapes")
+    dark = opts[3].toggle("dark", value=False, key="pg_dark")
+
+state = State(st.session_state.pg_expr, {n: VarSpec(st.session_state.get(f"pg_v_{n}", default_value(n)),
+                                                    st.session_state.get(f"pg_g_{n}", True))
+                                         for n in (st.session_state.get("pg_names") or [])})
+state.sync()  # variables follow the expression's names
+st.session_state.pg_names = list(state.vars)
+
+with right:
+    st.markdown("**Variables** — a number, a vector `[1, 2]` or a matrix `[[1, 2], [3, 4]]`")
+    for name, spec in state.vars.items():
+        st.session_state.setdefault(f"pg_v_{name}", spec.text)
+        st.session_state.setdefault(f"pg_g_{name}", spec.requires_grad)
+        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+        spec.text = c1.text_input(f"{name} =", key=f"pg_v_{name}", max_chars=4000)
+        spec.requires_grad = c2.checkbox("requires_grad", key=f"pg_g_{name}")
+
+
+def computed(state: State):
+    """run(state), remembered in this session for the last state: a rerun that changes only how
+    things are shown (the toggles, a clicked node) reuses it instead of evaluating again."""
+    key = (state.expr, tuple((n, s.text, bool(s.requires_grad)) for n, s in state.vars.items()))
+    cached = st.session_state.get("pg_computed")
+    if cached is None or cached[0] != key:
+        cached = (key, run(state))
+        st.session_state.pg_computed = cached
+    return cached[1]
+
+
+out = computed(state)
+st.query_params.from_dict(state.to_query())  # shareable: the URL now reopens this graph
+
+# ---- errors, next to the input they are about -----------------------------------------------
+if out.error is not None:
+    with left:
+        st.error(plain(out.error.message), icon=":material/error:")
+        if out.error.col:
+            st.code(out.error.pointer(), language=None)
+for name, msg in out.var_errors.items():
+    with right:
+        st.error(plain(msg), icon=":material/error:")
+for w in out.warnings:
+    st.warning(plain(w), icon=":material/warning:")
+if not out.ok:
+    st.stop()
+
+# ---- the graph: full width, it is the point of the page ---------------------------------------
+if out.graph is None:
+    st.info("Mark a variable `requires_grad` to record a graph.")
+else:
+    selected = st.session_state.get("pg_node")
+    fig = figure(out.graph, show_values=show_values, show_grads=show_grads, show_shapes=show_shapes,
+                 theme="dark" if dark else "light", max_width=900,
+                 highlight_nodes={selected} if selected in out.graph else None)
+    # theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would restyle the boxes' text)
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="pg_graph", theme=None,
+                            width="content")
+    clicked = node_at(event, out.graph)
+    if clicked:
+        st.session_state.pg_node = clicked
+    st.caption("Click a node to inspect its value, gradient and local derivative.")
+
+# ---- results, formulas, checks, and the clicked node ------------------------------------------
+res_col, math_col, node_col = st.columns([5, 4, 4], gap="large")
+with res_col:
+    st.markdown("**Results**")
+    st.table(results_table(out), border="horizontal", hide_index=True)
+    for name, c in out.checks.items():
+        if c.skipped:
+            continue  # listed together below
+        sample = f", {c.coverage}" if c.coverage else ""
+        if c.ok:
+            st.badge(plain(f"gradcheck {name}: ✓ (max rel. error {c.max_error:.1e}{sample})"), color="green")
+        else:
+            st.badge(plain(f"gradcheck {name}: ✗ {c.note}{sample}"), color="orange")
+    if out.check_summary:
+        skipped = [n for n, c in out.checks.items() if c.skipped]
+        st.caption(plain(out.check_summary + (f" Not checked: {', '.join(skipped)}." if skipped else "")))
+with math_col:
+    st.markdown("**The expression and its partial derivatives**")
+    if out.latex:
+        st.latex("f = " + out.latex)
+    for line in partial_latex(out):
+        st.latex(line)
+with node_col:
+    details = node_details(out.graph, st.session_state.get("pg_node"))
+    if details is not None:
+        with st.container(border=True):
+            st.markdown(f"**{plain(details.title)}**")
+            st.table({"": [r[0] for r in details.rows], " ": [r[1] for r in details.rows]})
+            for line in details.latex:
+                st.latex(line)
+
+with st.expander("Show code: the same computation in PyTorch (it also runs on vizgrad)"):
+    st.code(out.code, language="python")
+st.page_link(page("walkthrough").path, label="Step through this backward pass", icon=":material/footprint:",
+             query_params=state.to_query())
