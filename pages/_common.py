@@ -1,5 +1,5 @@
-"""Shared page plumbing (not a page itself): the page registry, the navigation guard, warm-up
-and the markdown escaper.
+"""Shared page plumbing (not a page itself): the page registry, the navigation guard and warm-up.
+(User text shown in markdown goes through vizgrad.app.markdown.plain.)
 
 `PAGES` is the one list of pages: app.py builds st.navigation from it, the home page and the pages
 link through it (`page("walkthrough").path`), the tests open each. Adding a page is its file in
@@ -25,7 +25,6 @@ graphs are cyclic, and a full collection is otherwise rare) and hands freed memo
 """
 import gc
 import importlib
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -114,19 +113,3 @@ def ensure_app_navigation() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
-
-
-# Every character CommonMark lets a backslash escape: with each one escaped, Streamlit's markdown
-# shows the text as typed (no **bold**, [links](…), ![images](…), :red[colour] directives,
-# $LaTeX$, <html> or &entities;).
-_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
-# GitHub-flavoured markdown also turns bare URLs, www. names and e-mail addresses into links, after
-# the escapes are resolved; an invisible word joiner (U+2060) inside each trigger stops it.
-_AUTOLINK = re.compile(r"(:(?=//)|(?<![^\W_])www(?=\.)|@(?=[A-Za-z0-9]))", re.IGNORECASE)
-
-
-def plain(text) -> str:
-    """Markdown that shows `text` literally: for anything a user typed or a URL carried that goes
-    into st.error / st.warning / st.markdown / st.caption. Line breaks become spaces."""
-    text = _AUTOLINK.sub("\\1\u2060", " ".join(str(text).split()))
-    return _MD_SPECIAL.sub(r"\\\1", text)

@@ -6,10 +6,11 @@ state: its result is kept in the session, so a display toggle or a node click on
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation, page, plain
+from pages._common import ensure_app_navigation, page
 
 ensure_app_navigation()
 
+from vizgrad.app.markdown import plain
 from vizgrad.app.expression import (EXAMPLES, State, VarSpec, default_value, known_functions, node_details,
                                     partial_latex, results_table, run)
 from vizgrad.plot import figure, node_at

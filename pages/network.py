@@ -10,7 +10,7 @@ error messages, the file's name and content) goes through plain(), never as mark
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation, plain
+from pages._common import ensure_app_navigation
 
 ensure_app_navigation()
 
@@ -19,6 +19,7 @@ import json
 import os
 
 from vizgrad import net
+from vizgrad.app.markdown import plain
 from vizgrad.graph import collapse, modules
 from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURES, LOSSES, OPTIMIZERS, REGULARIZATIONS, ConfigError, DataError,
                          Limits, NetConfig, Trainer, export_torch_code, export_weights_json, from_query, load_csv,

@@ -13,10 +13,11 @@ user goes into markdown through plain().
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation, page, plain
+from pages._common import ensure_app_navigation, page
 
 ensure_app_navigation()
 
+from vizgrad.app.markdown import plain
 from vizgrad.app import walkthrough as ws
 from vizgrad.app.expression import State, VarSpec
 

@@ -188,7 +188,7 @@ def assert_shown_literally(at) -> list[str]:
 
 @pytest.mark.parametrize("param", list(to_query(NetConfig())))
 def test_url_values_are_shown_as_plain_text(param):
-    from pages._common import plain
+    from vizgrad.app.markdown import plain
     from vizgrad.net.config import ConfigError, from_query
     for payload in PAYLOADS:
         with pytest.raises(ConfigError) as err:
@@ -217,7 +217,7 @@ def open_with_upload(monkeypatch, name: str, data: bytes) -> AppTest:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_an_uploads_name_and_content_are_shown_as_plain_text(monkeypatch, payload):
-    from pages._common import plain
+    from vizgrad.app.markdown import plain
     from vizgrad.net.datasets import DataError
     from vizgrad.net.upload import load_csv
     name = payload + ".csv"

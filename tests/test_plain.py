@@ -1,9 +1,9 @@
-"""pages/_common.plain(): user or URL text shown in Streamlit markdown exactly as typed."""
+"""vizgrad.app.markdown.plain(): user or URL text shown in Streamlit markdown exactly as typed."""
 import re
 
 from hypothesis import given, strategies as st
 
-from pages._common import plain
+from vizgrad.app.markdown import plain
 
 PAYLOADS = [
     ":red[**SECURITY ALERT**] [verify your account](https://evil.example/phish)",

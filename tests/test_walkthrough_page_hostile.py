@@ -8,7 +8,7 @@ import pytest
 from streamlit.runtime import caching
 from streamlit.testing.v1 import AppTest
 
-from pages._common import plain
+from vizgrad.app.markdown import plain
 from vizgrad.graph.format import tex_name
 from vizgrad.app import walkthrough as ws
 

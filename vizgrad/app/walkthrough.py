@@ -25,7 +25,6 @@ engine node and has no reference cycles: dropping it frees its arrays at once.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -37,6 +36,7 @@ from vizgrad.expr import DEFAULT_LIMITS, ExprError, Variable, evaluate
 from vizgrad.graph import format_value
 from vizgrad.app import lessons
 from vizgrad.app.expression import EXAMPLES, State, run
+from vizgrad.app.markdown import plain
 from vizgrad.autograd.gradcheck import central_differences as _array_central_differences
 # the sampling rules the check uses, named here too (this module's API before the fold)
 from vizgrad.autograd.gradcheck import fd_sample, fd_shares, sampled_central_differences  # noqa: F401
@@ -528,16 +528,7 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
                   keep_graph=False)
 
 
-# every character CommonMark lets a backslash escape (as pages/_common.plain, which the page passes in)
-_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
-
-
-def md_literal(text) -> str:
-    """Markdown that shows `text` as typed (no emphasis, links, images, directives, math or HTML)."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def describe(w: Walk, k: int, escape: Callable[[str], str] = md_literal) -> str:
+def describe(w: Walk, k: int, escape: Callable[[str], str] = plain) -> str:
     """One or two plain sentences (markdown) on what step k does; labels and numbers go through
     `escape` (they come from variable names and values a link may carry)."""
     s = w.steps[k]
@@ -574,5 +565,5 @@ def sources_menu() -> list[tuple[str, dict]]:
 __all__ = ["Source", "Walk", "LeafComparison", "from_query", "from_state", "from_function", "from_lesson",
            "from_example", "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
            "running_grads", "step_graph", "step_figure", "describe", "comparison_rows", "central_differences",
-           "fd_shares", "fd_sample", "fd_precision", "md_literal", "sources_menu",
+           "fd_shares", "fd_sample", "fd_precision", "sources_menu",
            "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]
