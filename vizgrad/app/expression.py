@@ -20,6 +20,7 @@ import numpy as np
 from vizgrad import graph as vgraph
 from vizgrad.autograd.gradcheck import sampled_central_differences
 from vizgrad.expr import FUNCTIONS, CONSTANTS, ExprError, Limits, Variable, evaluate, parse, to_latex, to_torch_code
+from vizgrad.expr.latex import latex_name
 from vizgrad.graph import format_value
 from vizgrad.graph.steps import substitute_operands
 
@@ -272,7 +273,7 @@ def partial_latex(out: Outcome) -> list[str]:
     for n, g in out.grads.items():
         if g is None:
             continue
-        lines.append(rf"\frac{{\partial f}}{{\partial {_tex_name(n)}}} = {_tex_value(g)}")
+        lines.append(rf"\frac{{\partial f}}{{\partial {latex_name(n)}}} = {_tex_value(g)}")
     return lines
 
 
@@ -319,14 +320,8 @@ def node_details(g, node: str) -> NodeDetails | None:
         for u, _, e in g.in_edges(node, data=True):
             if e.get("grad") is not None:
                 rows.append((f"gradient sent to {g.nodes[u]['label']}", format_value(e["grad"], max_elems=16)))
-        latex = [rf"\frac{{\partial\,{_tex_name(out_label)}}}{{\partial\,{_tex_name(labels[i])}}} = "
+        latex = [rf"\frac{{\partial\,{latex_name(out_label)}}}{{\partial\,{latex_name(labels[i])}}} = "
                  + substitute_operands(rule, labels) for i, rule in enumerate(d["latex"]) if i < len(labels) and rule]
         return NodeDetails(f"op {d['symbol']}  ({d['op']})", rows, latex)
     return NodeDetails(f"module {d.get('label', node)}", [(k, str(v)) for k, v in d.items()
                                                          if k in ("symbol", "members")], [])
-
-
-def _tex_name(n: str) -> str:
-    """A variable or tensor label in math mode (the graph wing's LaTeX-name escaper is to replace it)."""
-    escaped = n.replace("_", "\\_")
-    return n if len(n) == 1 else rf"\mathrm{{{escaped}}}"

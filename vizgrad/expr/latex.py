@@ -1,8 +1,9 @@
 r"""An expression as LaTeX (`to_latex`): fractions, powers, Greek and subscripted variable
 names, matrices for list literals; a call is written by its row's LaTeX form (functions.py), which
 uses the helpers of `_Latex` (paren, subscript, operand, ...). Every node is emitted once.
-`tex_escape` is the language's one escaper of names inside \mathrm{} and \operatorname{};
-`latex_name` typesets a variable's name (what the page should use wherever it names one).
+Names inside \mathrm{} and \operatorname{} are escaped by the project's one LaTeX-name escaper,
+vizgrad.graph.format.tex_name; `latex_name` typesets a variable's name (what the pages use
+wherever they name one).
 """
 from __future__ import annotations
 
@@ -11,15 +12,11 @@ from typing import Mapping
 from vizgrad.expr.errors import Limits, pointing_into, shielded
 from vizgrad.expr.nodes import BIN_PREC, BinOp, Call, Index, ListLit, Name, Node, Num, Unary, key_text
 from vizgrad.expr.parse import parse
+from vizgrad.graph.format import tex_name
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "mu", "nu",
           "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
           "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "varepsilon", "varphi"}
-
-
-def tex_escape(name: str) -> str:
-    r"""A name (letters, digits, _) as text inside \mathrm{...}: _ is the one character LaTeX reads."""
-    return name.replace("_", r"\_")
 
 
 def _latex_word(w: str) -> str:
@@ -27,7 +24,7 @@ def _latex_word(w: str) -> str:
         return "\\" + w
     if len(w) == 1 or w.isdigit():
         return w
-    return r"\mathrm{" + tex_escape(w) + "}"
+    return r"\mathrm{" + tex_name(w) + "}"
 
 
 def latex_name(name: str) -> str:
@@ -37,7 +34,7 @@ def latex_name(name: str) -> str:
         return r"\pi"
     base, sep, sub = name.partition("_")
     if not base:  # _x
-        return r"\mathrm{" + tex_escape(name) + "}"
+        return r"\mathrm{" + tex_name(name) + "}"
     if not sep and base.rstrip("0123456789") != base and base.rstrip("0123456789").isalpha():
         letters = base.rstrip("0123456789")  # x1 -> x_{1}, W12 -> W_{12}
         return _latex_word(letters) + "_{" + base[len(letters):] + "}"
@@ -135,11 +132,11 @@ class _Latex:
 
     # -- what the rows' LaTeX forms use (functions.py) -------------------------------------------
     def operator_name(self, name: str) -> str:
-        return r"\operatorname{" + tex_escape(name) + "}"
+        return r"\operatorname{" + tex_name(name) + "}"
 
     def subscript(self, node: Call) -> str:
         """The options that differ from their defaults (and a reshape's shape), as _{dim=0, ...}."""
-        extras = [r"\mathrm{" + tex_escape(p) + "}=" + _latex_static(node.args[p])
+        extras = [r"\mathrm{" + tex_name(p) + "}=" + _latex_static(node.args[p])
                   for p, kind, default in node.spec.params if kind != "tensor" and node.args[p] != default]
         if node.spec.varargs:
             extras.append(r"\mathrm{shape}=" + _latex_static(node.args["shape"]))

@@ -10,8 +10,8 @@
 Everything vizgrad.graph (trace, steps) knows about the engine goes through here, on the engine's
 public API: `Tensor.numpy(force=True)`, `.grad`, `.retains_grad`, `grad_fn.view()` (the node as
 torch records it: a fused node shows the nodes it stands for; `next_functions` is built from it)
-and the attributes an op class carries (`elementwise`, `latex_name`), with a fallback for ops and
-custom Functions that carry none.
+and the attributes an op class carries (`elementwise`, `latex_name`; a custom Function's node
+carries neither).
 """
 from __future__ import annotations
 
@@ -55,34 +55,15 @@ def add_grads(a, b):
     return np.asarray(a + b)
 
 
-# Ops whose local derivative is a Jacobian even when their output has the broadcast shape of their
-# inputs (square matrices, keepdim reductions): the fallback for op classes without `elementwise`.
-_NOT_ELEMENTWISE = frozenset((
-    "SumBackward0", "SumBackward1", "MeanBackward0", "MeanBackward1", "SoftmaxBackward0", "LogSoftmaxBackward0",
-    "MaxBackward0", "MaxBackward1", "MinBackward0", "MinBackward1",
-    # products and transposes whose shapes can line up (square matrices)
-    "MmBackward0", "MvBackward0", "DotBackward0", "BmmBackward0", "AddmmBackward0",
-    "TBackward0", "TransposeBackward0", "PermuteBackward0"))
-
-
 def elementwise(fn) -> bool:
     """Whether the op's d out / d input may be computed and shown elementwise (when the output has
-    the broadcast shape of the inputs): its class's `elementwise` attribute (True / False), else
-    every op but the reductions, products and transposes named above. Custom Functions: never."""
+    the broadcast shape of the inputs): its class's `elementwise` attribute. Custom Functions: never."""
     if fn is None or getattr(fn, "custom", False):
         return False
-    flag = getattr(fn, "elementwise", None)
-    if flag is not None:
-        return bool(flag)
-    return fn.name() not in _NOT_ELEMENTWISE
-
-
-# The fallback for op classes without `latex_name`, by their drawn symbol.
-_LATEX_FUNCS = {"σ": r"\sigma", "√": r"\sqrt", "Σ": r"\sum", "|·|": "abs", "ᵀ": "transpose", "‖·‖": "norm"}
+    return bool(getattr(fn, "elementwise", False))
 
 
 def latex_function(fn, symbol: str) -> str:
-    """The LaTeX function name of an op drawn as `symbol`: its class's `latex_name`, else a known
-    symbol's name, else the symbol itself (the caller wraps a name without a backslash in \\operatorname)."""
-    name = getattr(fn, "latex_name", None)
-    return name if name else _LATEX_FUNCS.get(symbol, symbol)
+    """The LaTeX function name of an op drawn as `symbol`: its class's `latex_name`, else the symbol
+    itself (the caller wraps a name without a backslash in \\operatorname)."""
+    return getattr(fn, "latex_name", None) or symbol

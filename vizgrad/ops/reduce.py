@@ -202,6 +202,7 @@ def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
 class Norm(Op):
     """The 2-norm; its gradient a / ‖a‖ is taken as 0 at a = 0, as torch does (not 0/0)."""
     torch_name, symbol, latex, needs_out = "NormBackward1", "‖·‖", (r"\frac{a}{\lVert a \rVert}",), True
+    latex_name = "norm"
 
     def forward(ctx, a, dim, keepdim):
         ctx.in_shape, ctx.axes, ctx.keepdim = np.shape(a), _dims(dim, np.ndim(a)), keepdim

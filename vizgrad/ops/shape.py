@@ -27,6 +27,7 @@ class View(Op):
 
 class Transpose(Op):
     torch_name, symbol, latex, saves = "TransposeBackward0", "ᵀ", ("1",), False
+    latex_name = "transpose"
 
     def forward(ctx, a, dim0, dim1):
         ctx.dims = (dim0, dim1)

@@ -71,6 +71,7 @@ class Sqrt(Op):
 
 class Abs(Op):
     torch_name, symbol, latex = "AbsBackward0", "|·|", (r"\operatorname{sign}(a)",)
+    latex_name = "abs"
     elementwise = True
 
     def forward(ctx, a):
