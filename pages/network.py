@@ -22,14 +22,14 @@ from vizgrad import net
 from vizgrad.app.markdown import plain
 from vizgrad.graph import collapse, modules
 from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURES, LOSSES, OPTIMIZERS, REGULARIZATIONS, ConfigError, DataError,
-                         Limits, NetConfig, Trainer, export_torch_code, export_weights_json, from_query, load_csv,
+                         NetLimits, NetConfig, Trainer, export_torch_code, export_weights_json, from_query, load_csv,
                          loss_curve_csv, to_query)
 from vizgrad.plot import figure
 
 try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
-    LIMITS = Limits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))
+    LIMITS = NetLimits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))
 except (TypeError, ValueError):
-    LIMITS = Limits()
+    LIMITS = NetLimits()
 UPDATE_EVERY = 0.05         # seconds between updates of the live panel while playing
 OUT_HEIGHT, NEURON_HEIGHT, CURVES_HEIGHT = 340, 230, 260   # pixels
 EVAL_EVERY = 5              # steps between points on the loss curves

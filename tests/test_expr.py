@@ -16,7 +16,7 @@ import pytest
 
 import vizgrad as vg
 from vizgrad import expr as E
-from vizgrad.expr import ExprError, Limits, Variable, evaluate, to_latex, to_torch_code
+from vizgrad.expr import ExprError, ExprLimits, Variable, evaluate, to_latex, to_torch_code
 
 # ------------------------------------------------------------------------------------------------
 # shared values: distinct, away from kinks (relu/abs at 0, ties in max)
@@ -620,17 +620,17 @@ def test_right_under_the_work_limit_is_under_a_second(big_values, template):
 
 def test_custom_limits():
     vals = {"x": 1.0, "v": [1.0, 2.0, 3.0]}
-    assert "too long" in err("x + x", vals, Limits(max_source_length=3)).message
-    assert "too deeply nested" in err("((x))", vals, Limits(max_bracket_depth=1)).message
-    assert "too complex" in err("x + x + x", vals, Limits(max_nodes=4)).message
-    assert "too large" in err("x * 20", vals, Limits(max_abs_number=10)).message
-    assert "exponent 3" in err("x ** 3", vals, Limits(max_exponent=2)).message
-    assert "too large" in err("v", vals, Limits(max_elements=2)).message
-    assert "too large" in err("reshape(v, 3, 1) * v", vals, Limits(max_elements=5)).message
-    assert "too much computation" in err("v * v * v", vals, Limits(max_work=5)).message
-    assert "too many variables" in err("x", vals, Limits(max_variables=1)).message
-    assert "too large together" in err("x", vals, Limits(max_input_elements=3)).message
-    assert evaluate("x ** 3", vals, Limits(max_exponent=3)).output.item() == 1.0
+    assert "too long" in err("x + x", vals, ExprLimits(max_source_length=3)).message
+    assert "too deeply nested" in err("((x))", vals, ExprLimits(max_bracket_depth=1)).message
+    assert "too complex" in err("x + x + x", vals, ExprLimits(max_nodes=4)).message
+    assert "too large" in err("x * 20", vals, ExprLimits(max_abs_number=10)).message
+    assert "exponent 3" in err("x ** 3", vals, ExprLimits(max_exponent=2)).message
+    assert "too large" in err("v", vals, ExprLimits(max_elements=2)).message
+    assert "too large" in err("reshape(v, 3, 1) * v", vals, ExprLimits(max_elements=5)).message
+    assert "too much computation" in err("v * v * v", vals, ExprLimits(max_work=5)).message
+    assert "too many variables" in err("x", vals, ExprLimits(max_variables=1)).message
+    assert "too large together" in err("x", vals, ExprLimits(max_input_elements=3)).message
+    assert evaluate("x ** 3", vals, ExprLimits(max_exponent=3)).output.item() == 1.0
 
 
 # ------------------------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def tree_nodes(root) -> int:
             stack += [node.left, node.right]
         elif isinstance(node, E.ListLit):
             stack += node.items
-        elif isinstance(node, E.Index):
+        elif isinstance(node, E.Subscript):
             stack.append(node.value)
         elif isinstance(node, E.Call):
             stack += [a for a in node.args.values() if isinstance(a, E.Node)]

@@ -9,7 +9,7 @@ import pytest
 
 import vizgrad
 from vizgrad import nn
-from vizgrad.net.config import ConfigError, Limits, NetConfig, build_model, from_query, to_query
+from vizgrad.net.config import ConfigError, NetLimits, NetConfig, build_model, from_query, to_query
 from vizgrad.net.export import export_torch_code, export_weights_json, loss_curve_csv
 from vizgrad.autograd.anomaly import find_nonfinite_backward, find_nonfinite_forward
 from vizgrad.net.trainer import Trainer
@@ -224,7 +224,7 @@ def test_callbacks_and_stop():
 
 
 def test_step_limits_and_grid_validation():
-    tr = Trainer(NetConfig(dataset="xor"), limits=Limits(max_steps_per_run=100))
+    tr = Trainer(NetConfig(dataset="xor"), limits=NetLimits(max_steps_per_run=100))
     with pytest.raises(ConfigError, match="at most 100 steps per run"):
         tr.run(101)
     with pytest.raises(ConfigError, match="steps must be"):
@@ -274,7 +274,7 @@ def test_trainer_on_uploaded_csv():
     with pytest.raises(ConfigError, match="needs loss 'mse'"):
         Trainer(NetConfig(dataset="csv"), dataset=load_csv(text.replace(",1\n", ",1.5\n"), kind="regression"))
     with pytest.raises(ConfigError, match="the limit is 100"):
-        Trainer(NetConfig(dataset="csv"), dataset=ds, limits=Limits(max_samples=100))
+        Trainer(NetConfig(dataset="csv"), dataset=ds, limits=NetLimits(max_samples=100))
 
 
 # -- divergence ---------------------------------------------------------------------------------------------
@@ -374,7 +374,7 @@ def test_config_validation(changes, msg):
 
 
 def test_limits_are_configurable():
-    tight = Limits(max_samples=300, max_width=4, max_depth=2)
+    tight = NetLimits(max_samples=300, max_width=4, max_depth=2)
     NetConfig(hidden=(4, 4), n_samples=300).validate(tight)
     with pytest.raises(ConfigError, match="<= 4"):
         NetConfig(hidden=(5,), activation="tanh", n_samples=300).validate(tight)

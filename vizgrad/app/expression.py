@@ -19,7 +19,7 @@ import numpy as np
 
 from vizgrad import graph as vgraph
 from vizgrad.autograd.gradcheck import sampled_central_differences
-from vizgrad.expr import FUNCTIONS, CONSTANTS, ExprError, Limits, Variable, evaluate, parse, to_latex, to_torch_code
+from vizgrad.expr import FUNCTIONS, CONSTANTS, ExprError, ExprLimits, Variable, evaluate, parse, to_latex, to_torch_code
 from vizgrad.expr.latex import latex_name
 from vizgrad.graph import format_value
 from vizgrad.graph.steps import substitute_operands
@@ -146,7 +146,7 @@ class Outcome:
         return None if self.result is None else self.result.output
 
 
-def parse_value(name: str, text: str, limits: Limits | None = None) -> np.ndarray:
+def parse_value(name: str, text: str, limits: ExprLimits | None = None) -> np.ndarray:
     """A variable's typed value as a float array, through the safe expression language."""
     if not text.strip():
         raise ExprError(f"variable '{name}' has no value")
@@ -204,7 +204,7 @@ def numeric_checks(expr: str, values: dict, grads: dict, names, limits=None, max
     return checks, summary
 
 
-def run(state: State, limits: Limits | None = None, checks: bool = True) -> Outcome:
+def run(state: State, limits: ExprLimits | None = None, checks: bool = True) -> Outcome:
     """Evaluate the state's expression, backpropagate, and gather everything the page shows."""
     out = Outcome(state)
     values = {}

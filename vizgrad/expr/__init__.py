@@ -16,14 +16,14 @@ as torch's default.
 Safety: user text is never given to eval/exec/compile. It is checked character by character,
 its bracket depth is measured, then `ast.parse(..., mode="eval")` builds a syntax tree that must
 consist of whitelisted node types only; names must be declared variables, constants or
-whitelisted functions. `Limits` bounds the source length, node count, nesting depth, literal
+whitelisted functions. `ExprLimits` bounds the source length, node count, nesting depth, literal
 magnitude, exponents, tensor sizes (of inputs, literals and every intermediate result, checked
 *before* an op runs wherever the result could grow) and the total amount of arithmetic, so that
 any input finishes (or fails) well within a second. Every failure is an `ExprError` (a ValueError)
 carrying a plain message and the 1-based column it points at.
 
 The rooms, in the order a formula passes through them:
-    errors.py      ExprError, Limits and the wording of messages
+    errors.py      ExprError, ExprLimits and the wording of messages
     nodes.py       the parsed tree, the constants and constant folding
     functions.py   the function table
     parse.py       text -> tree (the safety checks)
@@ -35,16 +35,16 @@ The rooms, in the order a formula passes through them:
 """
 from vizgrad.expr import errors, nodes, functions  # noqa: F401  (the rooms, in reading order)
 from vizgrad.expr import latex, torch_code  # noqa: F401
-from vizgrad.expr.errors import DEFAULT_LIMITS, ExprError, Limits
+from vizgrad.expr.errors import DEFAULT_LIMITS, ExprError, ExprLimits
 from vizgrad.expr.evaluate import Result, Variable, _Evaluator
 from vizgrad.expr.functions import _REQ, FUNCTIONS, Func
 from vizgrad.expr.latex import _Latex, to_latex
-from vizgrad.expr.nodes import CONSTANTS, BinOp, Call, Expression, Index, ListLit, Name, Node, Num, Unary
+from vizgrad.expr.nodes import CONSTANTS, BinOp, Call, Expression, Subscript, ListLit, Name, Node, Num, Unary
 from vizgrad.expr.parse import _Converter
 from vizgrad.expr.torch_code import _Code, to_torch_code
 # last: these names are also the modules' names, and the functions are what users import
 from vizgrad.expr.evaluate import evaluate
 from vizgrad.expr.parse import parse
 
-__all__ = ["ExprError", "Limits", "Variable", "Result", "Expression", "FUNCTIONS", "CONSTANTS",
+__all__ = ["ExprError", "ExprLimits", "Variable", "Result", "Expression", "FUNCTIONS", "CONSTANTS",
            "evaluate", "parse", "to_latex", "to_torch_code"]

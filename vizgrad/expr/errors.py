@@ -1,5 +1,5 @@
 """What can go wrong and how much one expression may ask for: `ExprError` (every failure the
-language reports: a plain message and the 1-based column it points at), `Limits` (the bounds on
+language reports: a plain message and the 1-based column it points at), `ExprLimits` (the bounds on
 source length, tree size, tensor sizes and total arithmetic), and the wording shared by the parser
 and the evaluator. `shielded` wraps the public entry points so that nothing but ExprError escapes.
 """
@@ -48,7 +48,7 @@ class ExprError(ValueError):
 
 
 @dataclass(frozen=True)
-class Limits:
+class ExprLimits:
     """Bounds on what one expression may ask for. The defaults keep any input well under a second."""
     max_source_length: int = 5000      # characters
     max_bracket_depth: int = 32        # ( [ nesting in the raw text, checked before parsing
@@ -64,7 +64,7 @@ class Limits:
     max_name_length: int = 64
 
 
-DEFAULT_LIMITS = Limits()
+DEFAULT_LIMITS = ExprLimits()
 
 
 OP_WORDS = {"+": "addition '+'", "-": "subtraction '-'", "*": "multiplication '*'", "/": "division '/'",

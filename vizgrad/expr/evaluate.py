@@ -14,9 +14,9 @@ import numpy as np
 
 import vizgrad as vg
 from vizgrad.expr import nodes
-from vizgrad.expr.errors import (DEFAULT_LIMITS, OP_WORDS, ExprError, Limits, clean, nonfinite_message,
+from vizgrad.expr.errors import (DEFAULT_LIMITS, OP_WORDS, ExprError, ExprLimits, clean, nonfinite_message,
                                  plural, pointing_into, shielded)
-from vizgrad.expr.nodes import BinOp, Call, Expression, Index, ListLit, Name, Node, Unary, check_exponent, fold_binop
+from vizgrad.expr.nodes import BinOp, Call, Expression, Subscript, ListLit, Name, Node, Unary, check_exponent, fold_binop
 from vizgrad.expr.parse import parse
 from vizgrad.tensor import Tensor
 
@@ -101,7 +101,7 @@ def _variable_spec(name, spec):
     return spec, True
 
 
-def _check_variable_name(name, limits: Limits):
+def _check_variable_name(name, limits: ExprLimits):
     if not isinstance(name, str):
         raise ExprError(f"variable names must be text, not {type(name).__name__}")
     shown = _shortened(name, 20)
@@ -114,7 +114,7 @@ def _check_variable_name(name, limits: Limits):
         raise ExprError(f"'{name}' cannot be a variable name (it is a reserved word or function)")
 
 
-def _variable_array(name, value, limits: Limits) -> np.ndarray:
+def _variable_array(name, value, limits: ExprLimits) -> np.ndarray:
     if isinstance(value, Tensor):
         value = np.asarray(value.detach()._data)
     if isinstance(value, (bool, np.bool_)):
@@ -146,7 +146,7 @@ def _to_float(v) -> float:
     return float(v)
 
 
-def _nested_to_array(name, value, limits: Limits) -> np.ndarray:
+def _nested_to_array(name, value, limits: ExprLimits) -> np.ndarray:
     """Nested lists of numbers -> array, rejecting ragged or non-number input without recursion
     and without ever walking more than max_elements leaves."""
     shape = []
@@ -183,7 +183,7 @@ def _nested_to_array(name, value, limits: Limits) -> np.ndarray:
     return np.array(flat, dtype=np.float64).reshape(shape)
 
 
-def _make_inputs(variables, limits: Limits) -> tuple[dict, dict]:
+def _make_inputs(variables, limits: ExprLimits) -> tuple[dict, dict]:
     """-> (tensors by name, the checked float64 values by name)."""
     if variables is None:
         variables = {}
@@ -213,7 +213,7 @@ class _Evaluator:
     The rows' evaluation forms (functions.py) use `limits`, `err`, `charge`, `check_size`,
     `predict_broadcast`, `predict_matmul` and `guard`."""
 
-    def __init__(self, expr: Expression, inputs: dict, limits: Limits):
+    def __init__(self, expr: Expression, inputs: dict, limits: ExprLimits):
         self.expr, self.inputs, self.limits = expr, inputs, limits
         self.text = expr.text
         self.work = 0.0
@@ -282,7 +282,7 @@ class _Evaluator:
             return self.call(node)
         if isinstance(node, ListLit):
             return self.listlit(node)
-        if isinstance(node, Index):
+        if isinstance(node, Subscript):
             return self.index(node)
         raise self.err("unsupported expression", node.col, node.end_col)  # pragma: no cover
 
@@ -423,7 +423,7 @@ class _Evaluator:
             raise self.err(f"the list has too many dims (the limit is {self.limits.max_dims})", node.col)
         return [p[0] for p in parts], (len(parts),) + first
 
-    def index(self, node: Index):
+    def index(self, node: Subscript):
         v, fin = self.ev(node.value)
         col = node.bracket_col
         if not isinstance(v, Tensor):
@@ -447,7 +447,7 @@ def _data(v):
 
 
 @shielded
-def evaluate(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> Result:
+def evaluate(source: str, variables: Mapping | None = None, limits: ExprLimits | None = None) -> Result:
     """Evaluate `source` over `variables` ({name: value}, {name: {"value": v, "requires_grad": b}} or
     {name: Variable(v, requires_grad)}; a bare value requires grad). Returns a Result; raises only
     ExprError for bad input."""

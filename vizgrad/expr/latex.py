@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from vizgrad.expr.errors import Limits, pointing_into, shielded
-from vizgrad.expr.nodes import BIN_PREC, BinOp, Call, Index, ListLit, Name, Node, Num, Unary, key_text
+from vizgrad.expr.errors import ExprLimits, pointing_into, shielded
+from vizgrad.expr.nodes import BIN_PREC, BinOp, Call, Subscript, ListLit, Name, Node, Num, Unary, key_text
 from vizgrad.expr.parse import parse
 from vizgrad.graph.format import tex_name
 
@@ -83,7 +83,7 @@ class _Latex:
             return self.binop(node)
         if isinstance(node, ListLit):
             return self.matrix(node)
-        if isinstance(node, Index):
+        if isinstance(node, Subscript):
             base = self.emit(node.value)
             if not _latex_atomic(node.value):
                 base = self.paren(base)
@@ -169,7 +169,7 @@ def _latex_static(v) -> str:
 def _latex_atomic(node) -> bool:
     if isinstance(node, Num):
         return node.value >= 0
-    return isinstance(node, (Name, ListLit, Index)) or (isinstance(node, Call) and node.spec.latex_atomic)
+    return isinstance(node, (Name, ListLit, Subscript)) or (isinstance(node, Call) and node.spec.latex_atomic)
 
 
 def _latex_prec(node) -> int:
@@ -183,7 +183,7 @@ def _latex_prec(node) -> int:
 
 
 @shielded
-def to_latex(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> str:
+def to_latex(source: str, variables: Mapping | None = None, limits: ExprLimits | None = None) -> str:
     """The expression as LaTeX (fractions, powers, function names, matrix products)."""
     expr = parse(source, variables, limits)
     with pointing_into(expr.text):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vizgrad.expr.errors import ExprError, Limits, nonfinite_message
+from vizgrad.expr.errors import ExprError, ExprLimits, nonfinite_message
 
 
 class Node:
@@ -91,7 +91,7 @@ class ListLit(Node):
         self.const_list = all(it.const_list if isinstance(it, ListLit) else it.const for it in items)
 
 
-class Index(Node):
+class Subscript(Node):
     """x[key]: key is a tuple of ints and slices (of ints)."""
     __slots__ = ("value", "key", "bracket_col")
 
@@ -136,7 +136,7 @@ def is_const(node: Node) -> bool:
     return node.const
 
 
-def fold(node: Node, limits: Limits, warnings: list | None, memo: dict | None = None):
+def fold(node: Node, limits: ExprLimits, warnings: list | None, memo: dict | None = None):
     """Value of a constant subtree and whether every step stayed finite (so Python's own
     arithmetic gives the same number: used by the code generator).
 
@@ -188,7 +188,7 @@ def fold_binop(node: BinOp, a, b, ok, limits, warnings):
     return r, ok and finite
 
 
-def check_exponent(b, node: BinOp, limits: Limits):
+def check_exponent(b, node: BinOp, limits: ExprLimits):
     if isinstance(b, (int, float)) and not (abs(b) <= limits.max_exponent):
         shown = f"{b:g}" if isinstance(b, float) else (str(b) if abs(b) < 10 ** 15 else f"{float(b):g}")
         raise ExprError(f"the exponent {shown} is too large (the limit is {limits.max_exponent:g})",

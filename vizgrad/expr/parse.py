@@ -13,9 +13,9 @@ import re
 from typing import Any, Mapping
 
 from vizgrad.expr import nodes
-from vizgrad.expr.errors import DEFAULT_LIMITS, ExprError, Limits, plural, pointing_into, shielded
+from vizgrad.expr.errors import DEFAULT_LIMITS, ExprError, ExprLimits, plural, pointing_into, shielded
 from vizgrad.expr.functions import _REQ, FUNCTIONS
-from vizgrad.expr.nodes import (CONSTANTS, BinOp, Call, Expression, Index, ListLit, Name, Node,
+from vizgrad.expr.nodes import (CONSTANTS, BinOp, Call, Expression, Subscript, ListLit, Name, Node,
                                 NotConstant, Num, Unary, check_exponent)
 
 _NODE_WORDS = {
@@ -49,7 +49,7 @@ _LONG_RUN = re.compile(r"[A-Za-z0-9_.]{101}")  # more than 100 letters, digits, 
 _BRACKET = re.compile(r"[()\[\]{}]")
 
 
-def _check_text(source, limits: Limits) -> str:
+def _check_text(source, limits: ExprLimits) -> str:
     """Validate the raw text before the Python parser sees it; return it with whitespace flattened."""
     if not isinstance(source, str):
         raise ExprError(f"the expression must be text, not {type(source).__name__}")
@@ -138,7 +138,7 @@ def _parse_python(text: str) -> ast.Expression:
     return tree
 
 
-def _measure(tree: ast.AST, limits: Limits, text: str) -> None:
+def _measure(tree: ast.AST, limits: ExprLimits, text: str) -> None:
     """Node count and depth, iteratively (the tree may be deep)."""
     count = 0
     stack = [(tree, 0)]
@@ -167,7 +167,7 @@ def _end(node) -> int:
 class _Converter:
     """Python ast -> Node tree, accepting only the whitelist."""
 
-    def __init__(self, text: str, limits: Limits, variables):
+    def __init__(self, text: str, limits: ExprLimits, variables):
         self.text, self.limits = text, limits
         self.variables = variables  # set of declared names, or None (accept any identifier)
         self.names: list[str] = []
@@ -291,7 +291,7 @@ class _Converter:
                 key.append(slice(*bounds))
             else:
                 key.append(self.static_int(p, "an index"))
-        return Index(value, tuple(key), bracket + 1, _col(node), _end(node))
+        return Subscript(value, tuple(key), bracket + 1, _col(node), _end(node))
 
     # -- static (compile-time) arguments ---------------------------------------------------------
     def static_int(self, node, what) -> int:
@@ -414,7 +414,7 @@ class _Converter:
 
 
 @shielded
-def parse(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> Expression:
+def parse(source: str, variables: Mapping | None = None, limits: ExprLimits | None = None) -> Expression:
     """Check and parse `source`. With `variables` (names, or the mapping given to `evaluate`) every
     name must be declared; without, any identifier that is not a function or constant is a variable."""
     limits = limits or DEFAULT_LIMITS

@@ -10,9 +10,9 @@ from typing import Mapping
 import numpy as np
 
 from vizgrad.expr import nodes
-from vizgrad.expr.errors import DEFAULT_LIMITS, Limits, pointing_into, shielded
+from vizgrad.expr.errors import DEFAULT_LIMITS, ExprLimits, pointing_into, shielded
 from vizgrad.expr.evaluate import evaluate
-from vizgrad.expr.nodes import BIN_PREC, BinOp, Call, Index, ListLit, Name, Node, Num, Unary, key_text
+from vizgrad.expr.nodes import BIN_PREC, BinOp, Call, Subscript, ListLit, Name, Node, Num, Unary, key_text
 
 
 def _float_literal(v: float) -> str:
@@ -34,7 +34,7 @@ class _Code:
     """Each node is emitted exactly once and its code reused (see latex._Latex). A call is written
     by its row's code form (functions.py), from its arguments' already emitted code."""
 
-    def __init__(self, limits: Limits, names: dict):
+    def __init__(self, limits: ExprLimits, names: dict):
         self.limits = limits
         self.names = names  # variable -> identifier in the generated code
         self.fold_memo: dict = {}  # see nodes.fold: every constant subtree printed folds the ones below it
@@ -64,7 +64,7 @@ class _Code:
         return self.emit_struct(node)
 
     def emit_struct(self, node: Node) -> tuple[str, int]:
-        """Code of a Unary, BinOp, ListLit, Index or Call from its children's (numbers and names
+        """Code of a Unary, BinOp, ListLit, Subscript or Call from its children's (numbers and names
         are emit's)."""
         if isinstance(node, Unary):
             code, p = self.emit(node.operand)
@@ -88,7 +88,7 @@ class _Code:
             return f"{left} {node.op} {right}", p
         if isinstance(node, ListLit):
             return self.listlit(node), 100
-        if isinstance(node, Index):
+        if isinstance(node, Subscript):
             base, p = self.emit(node.value)
             if p < 100:
                 base = f"({base})"
@@ -125,7 +125,7 @@ def _all_num_leaves(node) -> bool:
 
 
 @shielded
-def to_torch_code(source: str, variables: Mapping | None = None, limits: Limits | None = None) -> str:
+def to_torch_code(source: str, variables: Mapping | None = None, limits: ExprLimits | None = None) -> str:
     """Runnable PyTorch code computing the same value and gradients, printing the output and each
     variable's .grad. (The expression is evaluated first, so bad input raises ExprError.)"""
     limits = limits or DEFAULT_LIMITS

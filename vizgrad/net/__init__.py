@@ -10,7 +10,7 @@ One room per idea; this package re-exports each room's public names:
     features   the input features (x1, x2, x1x2, sin(x1) ...), one row of FEATURES each
     upload     the CSV upload parser (load_csv)
     choices    the activations, losses, optimizers and regularizations, one row each
-    config     NetConfig, its validation and Limits, the model it builds, its URL query
+    config     NetConfig, its validation and NetLimits, the model it builds, its URL query
     export     downloads: PyTorch code, weights JSON, loss curve CSV
     trainer    the steppable Trainer, its bounded History, the first-NaN/inf-op finder
     style      colours, formats and the pieces figures and live images share

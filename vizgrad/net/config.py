@@ -5,7 +5,7 @@
     model = build_model(cfg)                # vizgrad nn.Sequential: Linear, Tanh, Linear, Tanh, Linear
     q = to_query(cfg); from_query(q) == cfg # plain str values, validated on the way back
 
-Limits (dataset size, width, depth, steps per run ...) bound what a hosted demo accepts.
+NetLimits (dataset size, width, depth, steps per run ...) bound what a hosted demo accepts.
 No UI code here.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from vizgrad.net.choices import ACTIVATIONS, LOSSES, OPTIMIZERS, REGULARIZATIONS
 from vizgrad.net.datasets import DATASETS, DataError, find_dataset, multiclass_names
 from vizgrad.net.features import check_features
 
-__all__ = ["NetConfig", "Limits", "DEFAULT_LIMITS", "ConfigError", "build_model", "linear_layers", "output_size",
+__all__ = ["NetConfig", "NetLimits", "DEFAULT_LIMITS", "ConfigError", "build_model", "linear_layers", "output_size",
            "to_query", "from_query"]
 
 
@@ -32,7 +32,7 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class Limits:
+class NetLimits:
     """What a run may ask for (the hosted demo tightens these)."""
     max_samples: int = 2000
     max_width: int = 16
@@ -45,7 +45,7 @@ class Limits:
     max_grid: int = 200            # predict_grid resolution
 
 
-DEFAULT_LIMITS = Limits()
+DEFAULT_LIMITS = NetLimits()
 
 
 @dataclass
@@ -93,7 +93,7 @@ class NetConfig:
             changes["activation"] = (changes["activation"],) * n
         return dataclasses.replace(self, **changes)
 
-    def validate(self, limits: Limits = DEFAULT_LIMITS, dataset_kind: str | None = None,
+    def validate(self, limits: NetLimits = DEFAULT_LIMITS, dataset_kind: str | None = None,
                  n_classes: int | None = None) -> "NetConfig":
         """Raise ConfigError on the first bad field; return self. dataset_kind / n_classes describe
         an uploaded dataset (dataset="csv"), otherwise they come from the named dataset."""
@@ -131,7 +131,7 @@ def _choice(name, v, options):
         raise ConfigError(f"{name} must be one of {', '.join(options)}; got {v!r}")
 
 
-def _validate(c: NetConfig, limits: Limits, dataset_kind=None, n_classes=None):
+def _validate(c: NetConfig, limits: NetLimits, dataset_kind=None, n_classes=None):
     if c.dataset != "csv" and find_dataset(c.dataset) is None:
         raise ConfigError(f"dataset must be one of {', '.join(list(DATASETS) + ['csv'])}; got {c.dataset!r}")
     _num("noise", c.noise, 0.0, 0.5)
@@ -182,7 +182,7 @@ def output_size(config: NetConfig, n_classes: int | None = None) -> int:
 
 
 def build_model(config: NetConfig, n_outputs: int | None = None, validate: bool = True,
-                limits: Limits = DEFAULT_LIMITS) -> nn.Sequential:
+                limits: NetLimits = DEFAULT_LIMITS) -> nn.Sequential:
     """Linear(features -> h1), act, ..., Linear(h_last -> outputs); torch's default init, seeded
     by config.seed (vizgrad's generator). Every hidden layer is two modules (Linear, activation;
     'linear' is nn.Identity), so hidden layer i is model[2 i] and its activation model[2 i + 1]."""
@@ -252,7 +252,7 @@ def _parse_int(key, s):
     return int(s2)
 
 
-def from_query(query: Mapping, limits: Limits = DEFAULT_LIMITS, base: NetConfig | None = None,
+def from_query(query: Mapping, limits: NetLimits = DEFAULT_LIMITS, base: NetConfig | None = None,
                dataset_kind: str | None = None, n_classes: int | None = None) -> NetConfig:
     """Rebuild a config from URL query parameters (values str, or lists of str as some frameworks
     give; the last value wins). Missing keys keep `base`'s values (default NetConfig()); unknown

@@ -26,7 +26,7 @@ import numpy as np
 import vizgrad
 from vizgrad.autograd.anomaly import _finite, first_nonfinite_op
 from vizgrad.net.choices import LOSSES, OPTIMIZERS, REGULARIZATIONS
-from vizgrad.net.config import DEFAULT_LIMITS, ConfigError, Limits, NetConfig, build_model, linear_layers, output_size
+from vizgrad.net.config import DEFAULT_LIMITS, ConfigError, NetLimits, NetConfig, build_model, linear_layers, output_size
 from vizgrad.net.datasets import Dataset, make_dataset
 from vizgrad.net.features import check_features, featurize
 from vizgrad.tensor import Tensor
@@ -150,7 +150,7 @@ class Trainer:
     epoch, i.e. ceil(n_train / batch_size) steps). callbacks: functions fn(trainer, info) or objects
     with on_step(trainer, info), called after every step; one returning False stops run()."""
 
-    def __init__(self, config: NetConfig, dataset: Dataset | None = None, limits: Limits = DEFAULT_LIMITS,
+    def __init__(self, config: NetConfig, dataset: Dataset | None = None, limits: NetLimits = DEFAULT_LIMITS,
                  eval_every: int | None = None, callbacks=()):
         if dataset is None:
             config.validate(limits)
