@@ -200,7 +200,7 @@ EXPRESSIONS = [
     "x**2 + y**3", "tanh(w*x + b)", "sum((W @ v - t[:2])**2)", "a**2 + detach(b)**3",
     "x / y - y / x + 1 / x", "-x + +y - -x", "2 ** x + x ** y ** 2 / 10", "(x + y) ** 2 * 1e-3",
     "exp(x) * log(a) + sqrt(b) - abs(y)", "sin(x) * cos(y) + sigmoid(x - y) + relu(y) + relu(x)",
-    "square(y) + reciprocal(x) + x ** -1.5 + x ** 0.5",
+    "square(y) + reciprocal(x) + x ** -1.5 + x ** 0.5", "tan(x) + tan(u) * v",
     "x * pi + e ** x", "x / (2 * pi)",
     # broadcasting
     "u + x", "u * v + t", "W + v", "W * u - v", "sum(W * reshape(v[:2], 2, 1))", "M / u + x",
@@ -291,6 +291,7 @@ CODE_CASES = [
     ("unsqueeze(u, 0) @ transpose(unsqueeze(u, 0), 0, 1) + squeeze(reshape(u, 1, 2))", {"u": [1.0, -2]}),
     ("x / 0 + (1/0) * x + 0*(-8)**(1/3)", {"x": 1.0}),
     ("out * 2", {"out": 3.0}),
+    ("tan(x) ** 2", {"x": 0.3}),
 ]
 
 

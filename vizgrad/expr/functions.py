@@ -316,6 +316,7 @@ _ROWS = [
     fn("abs", unary(vg.abs), latex=bracket(r"\left|", r"\right|"), doc="absolute value"),
     fn("sin", unary(vg.sin), cost=3, latex=r"\sin", doc="sine"),
     fn("cos", unary(vg.cos), cost=3, latex=r"\cos", doc="cosine"),
+    fn("tan", unary(vg.tan), cost=3, latex=r"\tan", doc="tangent"),
     fn("tanh", unary(vg.tanh), cost=3, latex=r"\tanh", doc="hyperbolic tangent"),
     fn("sigmoid", unary(vg.sigmoid), cost=3, latex=r"\sigma", doc="1 / (1 + exp(-x))"),
     fn("relu", unary(vg.relu), doc="max(x, 0)"),
