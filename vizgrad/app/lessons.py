@@ -484,22 +484,7 @@ def curve_points(curve: list[float]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def curve_figure(curve: list[float], title: str = "loss per step"):
-    """A plotly line of the loss at each step (plotly imported only here: the content stays engine-only)."""
-    import plotly.graph_objects as go
+    """The lesson's loss curve, replayable ('▶ train'): vizgrad.plot.curves.replay_curve."""
+    from vizgrad.plot.curves import replay_curve  # plotly only when drawing: the content stays engine-only
     steps, loss = curve_points(curve)
-    fig = go.Figure(go.Scatter(x=steps, y=loss, mode="lines", line=dict(color="#c2185b", width=2),
-                               name="loss", hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>"))
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=36, b=10), title=dict(text=title, x=0.01, font=dict(size=14)),
-                      xaxis_title="step", yaxis_title="|x·y − 200|", plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
-    fig.update_xaxes(showgrid=True, gridcolor="#eaeef2", range=[0, len(steps) + 1])
-    fig.update_yaxes(showgrid=True, gridcolor="#eaeef2", range=[0, float(np.nanmax(loss)) * 1.05 if len(loss) else 1])
-    # live: "▶ train" replays the run, the curve growing step by step (axes fixed so it doesn't jump)
-    n_frames = min(60, len(steps))
-    cuts = np.unique(np.linspace(1, len(steps), n_frames).astype(int)) if len(steps) else []
-    fig.frames = [go.Frame(data=[go.Scatter(x=steps[:k], y=loss[:k])], name=str(k)) for k in cuts]
-    fig.update_layout(updatemenus=[dict(
-        type="buttons", showactive=False, x=0.5, xanchor="center", y=1.2, yanchor="top",  # clear of the modebar
-        buttons=[dict(label="▶ train", method="animate",
-                      args=[None, dict(frame=dict(duration=40, redraw=False), transition=dict(duration=0),
-                                       fromcurrent=False, mode="immediate")])])])
-    return fig
+    return replay_curve(steps, loss, title=title, y_title="|x·y − 200|")

@@ -16,11 +16,14 @@ The rooms:
     layout.py     layout(): the layered left-to-right layout (Layout), edge routes and the shapes drawn on them
     animation.py  backward_animation()
     events.py     node_at(), edge_at(): what a click or a Streamlit selection points at
+    curves.py     replay_curve(): a value over training steps, replayable
 """
 from vizgrad.plot.animation import backward_animation
+from vizgrad.plot.curves import replay_curve
 from vizgrad.plot.events import edge_at, node_at
 from vizgrad.plot.figure import figure, show
 from vizgrad.plot.layout import Layout, layout
 from vizgrad.plot.style import THEMES, FigureOptions
 
-__all__ = ["figure", "FigureOptions", "layout", "backward_animation", "node_at", "edge_at", "Layout", "THEMES", "show"]
+__all__ = ["figure", "FigureOptions", "layout", "backward_animation", "node_at", "edge_at", "Layout", "THEMES", "show",
+           "replay_curve"]
