@@ -473,3 +473,12 @@ def test_malloc_tuning_is_optional_and_reports_itself(monkeypatch):
     monkeypatch.delenv("VIZGRAD_MALLOC_TUNING")
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
     assert tune_malloc() is False  # the user's own setting wins
+
+
+def test_numpy_array_protocol_copies_like_torch(torch_ref):
+    # np.array(t) copies and np.asarray(t) shares memory, in torch and here
+    for lib in (torch_ref, vizgrad):
+        t = lib.tensor([1.0, 2.0])
+        np.array(t)[0] = 9.0
+        np.asarray(t)[1] = 7.0
+        assert t.tolist() == [1.0, 7.0], lib.__name__

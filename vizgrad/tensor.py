@@ -226,8 +226,11 @@ class Tensor:
         return self._ensure_array()
 
     def __array__(self, dtype=None, copy=None):
+        # numpy 2's protocol, as torch: np.array(t) copies, np.asarray(t) shares the tensor's memory
         a = np.asarray(self._data)
-        return a if dtype is None else a.astype(dtype)
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
 
     def __float__(self):
         return float(self.item())
