@@ -10,7 +10,9 @@ backward per output element (autograd.grad with a one-hot grad_output). They mus
 """
 from __future__ import annotations
 
+import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -188,8 +190,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
 #     d = sampled_central_differences(f, values, ["x", "w"], max_evaluations=64)
 #     d.numeric["x"]      # float64, x's shape, NaN where not computed; d.indices["x"]: where computed
 # =================================================================================================
-import time  # noqa: E402  (with this section: the engine wing keeps the module's top)
-from dataclasses import dataclass  # noqa: E402
 
 
 def fd_shares(sizes, elements: int) -> list[int]:
