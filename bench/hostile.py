@@ -24,7 +24,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.stclient import Session, health, serve  # noqa: E402
+from tests.stclient import Session, at_once, health, serve  # noqa: E402
 
 TTL = 2  # --server.disconnectedSessionTTL: a closed tab's session is dropped after this many seconds
 
@@ -121,18 +121,7 @@ def r4_finite_differences(url):
 
 
 def r5_cold_start(url):
-    links = [("playground", "")] * 8
-    res = [None] * len(links)
-    barrier = threading.Barrier(len(links))
-
-    def visit(i, page, query):
-        with Session(url) as s:
-            barrier.wait()
-            res[i] = s.run(page, query, timeout=120)
-
-    ts = [threading.Thread(target=visit, args=(i, *lk)) for i, lk in enumerate(links)]
-    [t.start() for t in ts]
-    [t.join() for t in ts]
+    res = at_once(url, [("playground", "")] * 8)
     return f"{sum(r.ok and r.navigation for r in res)} of {len(res)} first visitors got the app"
 
 

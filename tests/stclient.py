@@ -268,3 +268,23 @@ class Session:
                     break
         r.seconds = time.perf_counter() - t0
         return r
+
+
+def at_once(url: str, links, timeout: float = 120) -> list[Run]:
+    """Open one session per (page, query) link, all at the same moment (a barrier), run each page
+    once; the runs in the links' order."""
+    import threading
+    results: list = [None] * len(links)
+    barrier = threading.Barrier(len(links))
+
+    def visit(i, page, query):
+        with Session(url) as s:
+            barrier.wait()
+            results[i] = s.run(page, query, timeout=timeout)
+
+    threads = [threading.Thread(target=visit, args=(i, *link)) for i, link in enumerate(links)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

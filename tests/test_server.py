@@ -2,32 +2,12 @@
 (tests/stclient.py), no browser. Assertions are on counts and contents, never on time."""
 from __future__ import annotations
 
-import threading
-
-from tests.stclient import ROOT, Session, serve
+from tests.stclient import ROOT, at_once, serve
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 DEEP_LINKS = [("playground", "expr=x**2%2By**3&v.x=2&v.y=3"), ("walkthrough", ""), ("network", ""),
               ("lessons", ""), ("", ""), ("playground", ""), ("walkthrough", "net=mlp"), ("playground", "ex=2")]
-
-
-def _at_once(url: str, links) -> list:
-    """Open one session per link, all at the same moment (a barrier), and run each page once."""
-    results = [None] * len(links)
-    barrier = threading.Barrier(len(links))
-
-    def visit(i, page, query):
-        with Session(url) as s:
-            barrier.wait()
-            results[i] = s.run(page, query, timeout=120)
-
-    threads = [threading.Thread(target=visit, args=(i, *link)) for i, link in enumerate(links)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_cold_start_concurrent_first_visitors_all_get_the_app():
@@ -36,7 +16,7 @@ def test_cold_start_concurrent_first_visitors_all_get_the_app():
     # most of them raced on plotly's lazy `import pandas` and saw "This app has encountered an error".
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with serve(ARTIFACTS / "server-cold-start.log") as (url, _proc):
-        results = _at_once(url, DEEP_LINKS)
+        results = at_once(url, DEEP_LINKS)
     for (page, query), r in zip(DEEP_LINKS, results):
         assert r.finished, f"/{page}?{query}: the run did not finish"
         assert not r.exceptions, f"/{page}?{query}: {r.exceptions}"
