@@ -387,7 +387,7 @@ def _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shape
             lines, plain = _tensor_lines(d, show_values, show_grads and not anim, show_shapes, th["grad"], th["muted"])
             if anim and d.get("grad") is not None:  # room for the grad line the animation reveals
                 lines.append("\u00a0")
-                plain.append(" " * (5 + len(short_grad(d["grad"]))))
+                plain.append(" " * (5 + d.get("anim_grad_chars", len(short_grad(d["grad"])))))
             texts[i] = "<br>".join(lines)
             w[i] = max(len(x) for x in plain) * CHAR * fs + 16
             h[i] = len(lines) * LINE * fs + 8
