@@ -9,6 +9,7 @@ Playground's URL state or its examples), a small network (a 2-3-1 MLP), or a les
     src = from_query({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})   # or {"lesson": "backward"}, {"net": "mlp"}
     w = prepare(src)             # Walk: the steps, the traced graph, the final comparison
     fig = step_figure(w, k)      # the graph as it stands at step k (current op highlighted)
+    anim = backward_figure(w)    # the whole backward pass, animated edge by edge (plays in the browser)
     running_grads(w, k)          # rows: the gradient each tensor has accumulated so far
     w.comparison                 # rows: walkthrough vs .backward() vs finite differences, ✓/✗
 
@@ -528,6 +529,18 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
                   keep_graph=False)
 
 
+def backward_figure(w: Walk, *, theme: str = "light", show_shapes: bool = False, duration: int = 700):
+    """The whole backward pass as one animated figure (vizgrad.plot.backward_animation): plotly's own
+    play button and slider light the edges one by one in reverse topological order, every node
+    numbered in the backward order, each tensor's grad growing as its contributions arrive (+=).
+    It plays in the browser: no reruns of the page."""
+    from vizgrad.plot import backward_animation  # plotly only when drawing
+
+    # keep_graph=False: as step_figure, the figure must not keep the walk's arrays alive
+    return backward_animation(w.graph, theme=theme, show_shapes=show_shapes, max_height=640, keep_graph=False,
+                              duration=duration)
+
+
 def describe(w: Walk, k: int, escape: Callable[[str], str] = plain) -> str:
     """One or two plain sentences (markdown) on what step k does; labels and numbers go through
     `escape` (they come from variable names and values a link may carry)."""
@@ -564,6 +577,6 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 __all__ = ["Source", "Walk", "LeafComparison", "from_query", "from_state", "from_function", "from_lesson",
            "from_example", "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
-           "running_grads", "step_graph", "step_figure", "describe", "comparison_rows", "central_differences",
+           "running_grads", "step_graph", "step_figure", "backward_figure", "describe", "comparison_rows", "central_differences",
            "fd_shares", "fd_sample", "fd_precision", "sources_menu",
            "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]

@@ -148,14 +148,16 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
             sel = [k for k in lit if bins[k] == b]
             xs, ys = polylines(back, sel)
             out.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=th["edges"][b], width=widths[b],
-                                                                      shape="spline")))
+                                                                      shape="spline"),
+                                  meta=dict(edges=[list(edges[k][:2]) for k in sel])))
         out.append(go.Scatter(x=[hx[k] for k in lit], y=[hy[k] for k in lit], mode="markers",
                               marker=dict(symbol="triangle-right", angle=[float(hang[k]) for k in lit],
                                           size=[9 + 2 * widths[max(bins[k], 0)] for k in lit],
                                           color=[th["edges"][max(bins[k], 0)] for k in lit], line=dict(width=0))))
         cx, cy = polylines(back, cur)
         out.append(go.Scatter(x=cx, y=cy, mode="lines", line=dict(color=th["accent"], width=5 * min(s, 1) + 1,
-                                                                  shape="spline")))
+                                                                  shape="spline"),
+                              meta=dict(edges=[list(edges[k][:2]) for k in cur])))
         out.append(go.Scatter(x=[hx[k] for k in cur], y=[hy[k] for k in cur], mode="markers",
                               marker=dict(symbol="triangle-right", angle=[float(hang[k]) for k in cur], size=14,
                                           color=th["accent"], line=dict(width=0))))
@@ -166,9 +168,11 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
         h, got = hist[f], arrivals[f]
         out.append(go.Scatter(x=lay.x[tix], y=lay.y[tix] + lay.h[tix] / 2 - 11, mode="text",
                               text=[f"grad {esc(short_grad(h[t]))}" if h.get(t) is not None else "" for t in tens],
-                              textfont=dict(color=[th["accent"] if t in got else th["grad"] for t in tens])))
+                              textfont=dict(color=[th["accent"] if t in got else th["grad"] for t in tens]),
+                              meta=dict(ids=tens)))
         out.append(go.Scatter(x=top_right[0], y=top_right[1], mode="text", textposition="middle left",
-                              text=[f"<b>+= {esc(short_grad(got[t]))}</b>" if t in got else "" for t in tens]))
+                              text=[f"<b>+= {esc(short_grad(got[t]))}</b>" if t in got else "" for t in tens],
+                              meta=dict(ids=tens)))
         return out
 
     styles = ([dict(hoverinfo="skip", showlegend=False, name="lit")] * nb

@@ -328,7 +328,8 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                                   clear=8.0 if backflow else 0.0)
             traces.append(Sc(x=lx, y=ly, mode="text",
                              text=[esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
-                             textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads"))
+                             textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads",
+                             meta=dict(edges=[list(lay.edges[k]) for k in sel])))
     # -- the veil over pending nodes (not computed yet, gradient not final yet): above the drawing,
     # under the hover / click targets so they stay clickable
     pend = set(o.pending or ())
