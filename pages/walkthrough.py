@@ -213,8 +213,13 @@ def stepper() -> None:
     whole = opts[3].toggle("Play the whole backward pass", value=False, key="wt_backflow",
                            help="One animated graph: press ▶ play to watch every gradient flow back, edge by edge.")
     if whole:
-        st.plotly_chart(ws.backward_figure(walk, show_shapes=shapes, theme="dark" if dark else "light"),
-                        key="wt_backward_anim")
+        anim = ws.backward_figure(walk, show_shapes=shapes, theme="dark" if dark else "light")
+        # at its natural size (text never shrunk below it), in a box that scrolls sideways when wider
+        st.html("<style>.st-key-wt_anim_box {overflow-x: auto; overflow-y: hidden}"
+                f" .st-key-wt_anim_box [data-testid='stElementContainer'] {{min-width: {int(anim.layout.width)}px}}"
+                "</style>")
+        with st.container(key="wt_anim_box"):
+            st.plotly_chart(anim, key="wt_backward_anim", width="content")
         st.caption("▶ play (or drag the slider): the backward pass edge by edge, in reverse topological order. "
                    "The number on each node is its place in that order (1: the output). Orange: the gradient "
                    "flowing now; **+=** marks a contribution added to a tensor's grad, so a tensor used twice "

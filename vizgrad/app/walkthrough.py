@@ -61,6 +61,7 @@ WALK_LIMITS = replace(DEFAULT_LIMITS, max_work=min(DEFAULT_LIMITS.max_work, MAX_
 # recomputes the whole graph, about GraphSize.forward elements); beyond that, a sample of elements.
 MAX_FD_EVALUATIONS = 512
 MAX_FD_WORK = 20_000_000
+ANIM_MAX_WIDTH, ANIM_MAX_HEIGHT = 4000, 1600   # pixels: the backward animation's largest drawing
 FD_TOL = 1e-2             # relative tolerance of the finite-difference check (float32 analytic grads)
 
 
@@ -537,8 +538,9 @@ def backward_figure(w: Walk, *, theme: str = "light", show_shapes: bool = False,
     from vizgrad.plot import backward_animation  # plotly only when drawing
 
     # keep_graph=False: as step_figure, the figure must not keep the walk's arrays alive
-    return backward_animation(w.graph, theme=theme, show_shapes=show_shapes, max_height=640, keep_graph=False,
-                              duration=duration)
+    # drawn at its natural size (the page puts it in a box that scrolls): text is never scaled down
+    return backward_animation(w.graph, theme=theme, show_shapes=show_shapes, max_width=ANIM_MAX_WIDTH,
+                              max_height=ANIM_MAX_HEIGHT, keep_graph=False, duration=duration)
 
 
 def describe(w: Walk, k: int, escape: Callable[[str], str] = plain) -> str:
