@@ -191,8 +191,9 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
         return tr
 
     # the backward order on every node: a small badge at its top-left corner (static)
-    ox = np.array([lay.x[i] - (lay.w[i] / 2 * (0.7 if lay.shape[i] == "circle" else 1.0)) for i in range(len(ids))])
-    oy = np.array([lay.y[i] - (lay.h[i] / 2 * (0.7 if lay.shape[i] == "circle" else 1.0)) for i in range(len(ids))])
+    circ = np.array([sh == "circle" for sh in lay.shape], bool)
+    ox = np.where(circ, lay.x - (lay.w / 2 + 5) * 0.71, lay.x - lay.w / 2)  # circles: just outside, upper left
+    oy = np.where(circ, lay.y - (lay.h / 2 + 5) * 0.71, lay.y - lay.h / 2)
     badge = go.Scatter(x=ox, y=oy, mode="markers+text", text=[str(plan["order"][n]) for n in ids],
                        textposition="middle center", hoverinfo="skip", showlegend=False, name="backward order",
                        cliponaxis=False,

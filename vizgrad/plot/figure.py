@@ -153,9 +153,12 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
         texts, w, h = _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim)
         show_edge_text = labels and o.edge_labels and show_grads and not anim
         etext = [short_grad(gr) if show_edge_text and gr is not None else "" for gr in grads]
-        label_w = np.array([len(t) * CHAR * efs for t in etext]) if show_edge_text else None
+        # room for the edge text (the animation's too: it shows the same gradients frame by frame)
+        room = labels and o.edge_labels and show_grads
+        label_w = np.array([len(short_grad(gr)) * CHAR * efs if gr is not None else 0.0 for gr in grads]) \
+            if room else None
         # room beside the edges for the gradients' arrows (backflow, below)
-        roomy = o.backflow and show_edge_text and not webgl and any(gr is not None for gr in grads)
+        roomy = o.backflow and room and not webgl and any(gr is not None for gr in grads)
         lay = layout(g, w, h, shape, label_w=label_w, gap=(52.0 if roomy else 36.0) if labels else 24.0,
                      sep=16.0 if labels else 8.0)
         x0, y0, x1, y1 = lay.bbox() if N else (0, 0, 1, 1)
