@@ -77,6 +77,8 @@ def test_play_backward_lights_edges_in_reverse_topological_order(page, query, fi
     # what the page shows now: the last frame's grads drawn as SVG text
     svg = page.evaluate("() => [...document.querySelectorAll('%s svg text')].map(t => t.textContent)" % CHART)
     assert all(t in svg for t in final.values()), svg
+    # the order numbers are drawn on the nodes
+    assert set(map(str, data["order"])) <= set(svg)
     if query == FAN_OUT:
         # a's grad grows: 1 (from the add), then 4, then 7 (the two uses in a*a)
         tid = next(i for i, lbl in label_of.items() if lbl == "a")
