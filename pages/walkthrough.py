@@ -210,11 +210,27 @@ def stepper() -> None:
                            help="Fade everything except the current op and its tensors.")
     shapes = opts[1].toggle("shapes", value=False, key="wt_shapes")
     dark = opts[2].toggle("dark", value=False, key="wt_dark")
-    fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light")
-    st.plotly_chart(fig, key="wt_graph")
-    st.caption("Orange: this step's op and tensors. Faded: "
-               + ("not computed yet." if step.phase == "forward" else "gradient not final yet.")
-               + " Numbers on the edges: the gradient sent back along each edge so far.")
+    whole = opts[3].toggle("Play the whole backward pass", value=False, key="wt_backflow",
+                           help="One animated graph: press ▶ play to watch every gradient flow back, edge by edge.")
+    if whole:
+        anim = ws.backward_figure(walk, show_shapes=shapes, theme="dark" if dark else "light")
+        # at its natural size (text never shrunk below it), in a box that scrolls sideways when wider
+        st.html("<style>.st-key-wt_anim_box {overflow-x: auto; overflow-y: hidden}"
+                f" .st-key-wt_anim_box [data-testid='stElementContainer'] {{min-width: {int(anim.layout.width)}px}}"
+                "</style>")
+        with st.container(key="wt_anim_box"):
+            st.plotly_chart(anim, key="wt_backward_anim", width="content")
+        st.caption("▶ play (or drag the slider): the backward pass edge by edge, in reverse topological order. "
+                   "The number on each node is its place in that order (1: the output). Orange: the gradient "
+                   "flowing now; **+=** marks a contribution added to a tensor's grad, so a tensor used twice "
+                   "shows its grad growing to the sum.")
+    else:
+        fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light")
+        st.plotly_chart(fig, key="wt_graph")
+        st.caption("Orange: this step's op and tensors. Faded: "
+                   + ("not computed yet." if step.phase == "forward" else "gradient not final yet.")
+                   + " The arrows pointing back carry the gradient sent along each edge so far (number beside "
+                     "them; the larger |grad|, the wider and darker).")
 
     st.markdown("**Gradients so far**")
     rows = ws.running_grads(walk, k)

@@ -9,6 +9,7 @@ Playground's URL state or its examples), a small network (a 2-3-1 MLP), or a les
     src = from_query({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})   # or {"lesson": "backward"}, {"net": "mlp"}
     w = prepare(src)             # Walk: the steps, the traced graph, the final comparison
     fig = step_figure(w, k)      # the graph as it stands at step k (current op highlighted)
+    anim = backward_figure(w)    # the whole backward pass, animated edge by edge (plays in the browser)
     running_grads(w, k)          # rows: the gradient each tensor has accumulated so far
     w.comparison                 # rows: walkthrough vs .backward() vs finite differences, ✓/✗
 
@@ -60,6 +61,7 @@ WALK_LIMITS = replace(DEFAULT_LIMITS, max_work=min(DEFAULT_LIMITS.max_work, MAX_
 # recomputes the whole graph, about GraphSize.forward elements); beyond that, a sample of elements.
 MAX_FD_EVALUATIONS = 512
 MAX_FD_WORK = 20_000_000
+ANIM_MAX_WIDTH, ANIM_MAX_HEIGHT = 4000, 1600   # pixels: the backward animation's largest drawing
 FD_TOL = 1e-2             # relative tolerance of the finite-difference check (float32 analytic grads)
 
 
@@ -528,6 +530,19 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
                   keep_graph=False)
 
 
+def backward_figure(w: Walk, *, theme: str = "light", show_shapes: bool = False, duration: int = 700):
+    """The whole backward pass as one animated figure (vizgrad.plot.backward_animation): plotly's own
+    play button and slider light the edges one by one in reverse topological order, every node
+    numbered in the backward order, each tensor's grad growing as its contributions arrive (+=).
+    It plays in the browser: no reruns of the page."""
+    from vizgrad.plot import backward_animation  # plotly only when drawing
+
+    # keep_graph=False: as step_figure, the figure must not keep the walk's arrays alive
+    # drawn at its natural size (the page puts it in a box that scrolls): text is never scaled down
+    return backward_animation(w.graph, theme=theme, show_shapes=show_shapes, max_width=ANIM_MAX_WIDTH,
+                              max_height=ANIM_MAX_HEIGHT, keep_graph=False, duration=duration)
+
+
 def describe(w: Walk, k: int, escape: Callable[[str], str] = plain) -> str:
     """One or two plain sentences (markdown) on what step k does; labels and numbers go through
     `escape` (they come from variable names and values a link may carry)."""
@@ -564,6 +579,6 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 __all__ = ["Source", "Walk", "LeafComparison", "from_query", "from_state", "from_function", "from_lesson",
            "from_example", "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
-           "running_grads", "step_graph", "step_figure", "describe", "comparison_rows", "central_differences",
+           "running_grads", "step_graph", "step_figure", "backward_figure", "describe", "comparison_rows", "central_differences",
            "fd_shares", "fd_sample", "fd_precision", "sources_menu",
            "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]

@@ -23,7 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizgrad.graph import format_number, format_value, grad_norm, trace
-from vizgrad.plot.layout import arrowheads, circles, layout, place_labels, polylines, rounded_rects
+from vizgrad.plot.layout import arrowheads, back_routes, circles, layout, place_labels, polylines, rounded_rects
 from vizgrad.plot.style import (CATEGORY_NAMES, CHAR, LINE, MONO, FigureOptions, bin_name, category, category_rank,
                                 esc, grad_bins, short_grad, theme_colors)
 
@@ -153,8 +153,14 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
         texts, w, h = _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim)
         show_edge_text = labels and o.edge_labels and show_grads and not anim
         etext = [short_grad(gr) if show_edge_text and gr is not None else "" for gr in grads]
-        label_w = np.array([len(t) * CHAR * efs for t in etext]) if show_edge_text else None
-        lay = layout(g, w, h, shape, label_w=label_w, gap=36.0 if labels else 24.0, sep=16.0 if labels else 8.0)
+        # room for the edge text (the animation's too: it shows the same gradients frame by frame)
+        room = labels and o.edge_labels and show_grads
+        label_w = np.array([len(short_grad(gr)) * CHAR * efs if gr is not None else 0.0 for gr in grads]) \
+            if room else None
+        # room beside the edges for the gradients' arrows (backflow, below)
+        roomy = o.backflow and room and not webgl and any(gr is not None for gr in grads)
+        lay = layout(g, w, h, shape, label_w=label_w, gap=(52.0 if roomy else 36.0) if labels else 24.0,
+                     sep=16.0 if labels else 8.0)
         x0, y0, x1, y1 = lay.bbox() if N else (0, 0, 1, 1)
         natw, nath = (x1 - x0) + 2 * pad, (y1 - y0) + 2 * pad
         if o.width is None and o.height is None:
@@ -184,7 +190,9 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
     yr = [cy + ph / s / 2, cy - ph / s / 2]
 
     traces = []
-    # -- edges, binned by |grad|
+    # -- edges, binned by |grad|. With gradients shown (backflow), the forward edges are thin and
+    # neutral, and beside each edge that carries a gradient runs an arrow pointing back, from the
+    # output toward the input, coloured and as wide as its |grad| bin, labelled with the gradient.
     mags = [grad_norm(gr) for gr in grads]
     nb = len(th["edges"])
     bins, rng = grad_bins(mags, nb)
@@ -194,22 +202,29 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
     ehl = np.array([(u, v) in hl_edges for u, v, _ in edges], bool) if E else np.zeros(0, bool)
     arrow = max(4.0, 9.0 * min(s, 1.0) / max(s, 1e-9)) if labels else 7.0 / max(s, 1e-9)
     line_shape = "spline" if (labels and not webgl) else "linear"
-    edge_groups = [(-1, th["no_grad"], 1.2, "no gradient")] + [
-        (b, th["edges"][b], widths[b], bin_name(b, nb, rng)) for b in range(nb)]
+    wscale = max(min(s, 1), 0.5)
+    backflow = bool(o.backflow and show_grads and labels and not webgl and not anim and E and (bins >= 0).any())
+    if backflow:
+        fbins = np.where(bins >= 0, -2, -1)
+        edge_groups = [(-1, th["no_grad"], 1.2, "no gradient"), (-2, th["muted"], 1.0, "forward")]
+    else:
+        fbins = bins
+        edge_groups = [(-1, th["no_grad"], 1.2, "no gradient")] + [
+            (b, th["edges"][b], widths[b], bin_name(b, nb, rng)) for b in range(nb)]
     for b, col, wd, name in edge_groups:
-        base_sel = bins == b
+        base_sel = fbins == b
         for dim, m in (((False, base_sel & ehl), (True, base_sel & ~ehl)) if dimming else ((False, base_sel),)):
             sel = np.nonzero(m)[0]
             if not len(sel):
                 continue
             xs, ys = polylines(lay, sel)
-            op = 0.18 if dim else 1.0
-            traces.append(Sc(x=xs, y=ys, mode="lines", line=dict(color=col, width=wd * max(min(s, 1), 0.5),
+            op = 0.18 if dim else (0.7 if b == -2 else 1.0)
+            traces.append(Sc(x=xs, y=ys, mode="lines", line=dict(color=col, width=wd * wscale,
                                                                  **({} if webgl else {"shape": line_shape})),
                              opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
                              showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
                              legendrank=20 + b))
-            ax, ay, tx, ty, ang = arrowheads(lay, sel, arrow)
+            ax, ay, tx, ty, ang = arrowheads(lay, sel, arrow * (0.8 if b == -2 else 1.0))
             if webgl or not labels:
                 traces.append(Sc(x=tx, y=ty, mode="markers", opacity=op, hoverinfo="skip", showlegend=False,
                                  legendgroup=f"e{b}", marker=dict(symbol="triangle-right", angle=ang,
@@ -218,14 +233,39 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                 traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
                                  line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
                                  legendgroup=f"e{b}"))
+    back = None
+    if backflow:
+        offs = 4.0 + widths[np.maximum(bins, 0)] / 2
+        back = back_routes(lay, offs, shrink=3.0)
+        for b in range(nb):
+            for dim, m in (((False, (bins == b) & ehl), (True, (bins == b) & ~ehl)) if dimming
+                           else ((False, bins == b),)):
+                sel = np.nonzero(m)[0]
+                if not len(sel):
+                    continue
+                col, op = th["edges"][b], 0.18 if dim else 1.0
+                xs, ys = polylines(back, sel)
+                traces.append(Sc(x=xs, y=ys, mode="lines", line=dict(color=col, width=widths[b] * wscale,
+                                                                     shape=line_shape),
+                                 opacity=op, hoverinfo="skip", name=bin_name(b, nb, rng), legendgroup=f"e{b}",
+                                 showlegend=o.legend and not dim, legendrank=20 + b,
+                                 meta=dict(backflow=[list(lay.edges[k]) for k in sel])))
+                ax, ay, *_ = arrowheads(back, sel, arrow + widths[b] * wscale)
+                traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
+                                 line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
+                                 legendgroup=f"e{b}", name="backflow heads"))
     if hl_edges and E:
-        sel = np.nonzero(ehl)[0]
-        if len(sel):
-            xs, ys = polylines(lay, sel)
+        # the highlighted edges in the accent colour: the gradient's arrow where there is one
+        hb = ehl & (bins >= 0) if backflow else np.zeros(E, bool)
+        for routes, m in ((lay, ehl & ~hb), (back, hb)):
+            sel = np.nonzero(m)[0]
+            if not len(sel):
+                continue
+            xs, ys = polylines(routes, sel)
             traces.append(Sc(x=xs, y=ys, mode="lines", hoverinfo="skip", name="highlighted",
                              line=dict(color=th["accent"], width=3.5, **({} if webgl else {"shape": line_shape})),
                              showlegend=False))
-            ax, ay, *_ = arrowheads(lay, sel, arrow)
+            ax, ay, *_ = arrowheads(routes, sel, arrow + (3.5 * wscale if routes is back else 0))
             if not webgl:
                 traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=th["accent"],
                                  line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
@@ -287,10 +327,12 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
         sel = [k for k in range(E) if etext[k]]
         if sel:
             col = [th["muted"] if dimming and not ehl[k] else th["grad"] for k in sel]
-            lx, ly = place_labels(lay, sel, [len(etext[k]) * CHAR * efs for k in sel], efs * 1.25)
+            lx, ly = place_labels(lay, sel, [len(etext[k]) * CHAR * efs for k in sel], efs * 1.25,
+                                  clear=8.0 if backflow else 0.0)
             traces.append(Sc(x=lx, y=ly, mode="text",
                              text=[esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
-                             textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads"))
+                             textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads",
+                             meta=dict(edges=[list(lay.edges[k]) for k in sel])))
     # -- the veil over pending nodes (not computed yet, gradient not final yet): above the drawing,
     # under the hover / click targets so they stay clickable
     pend = set(o.pending or ())
@@ -349,7 +391,7 @@ def _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shape
             lines, plain = _tensor_lines(d, show_values, show_grads and not anim, show_shapes, th["grad"], th["muted"])
             if anim and d.get("grad") is not None:  # room for the grad line the animation reveals
                 lines.append("\u00a0")
-                plain.append(" " * (5 + len(short_grad(d["grad"]))))
+                plain.append(" " * (5 + d.get("anim_grad_chars", len(short_grad(d["grad"])))))
             texts[i] = "<br>".join(lines)
             w[i] = max(len(x) for x in plain) * CHAR * fs + 16
             h[i] = len(lines) * LINE * fs + 8

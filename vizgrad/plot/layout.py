@@ -20,7 +20,7 @@ import math
 import networkx as nx
 import numpy as np
 
-__all__ = ["Layout", "layout", "polylines", "arrowheads", "rounded_rects", "circles", "place_labels"]
+__all__ = ["Layout", "layout", "polylines", "arrowheads", "back_routes", "rounded_rects", "circles", "place_labels"]
 
 
 class Layout:
@@ -371,9 +371,55 @@ def arrowheads(lay, ks, size):
     ang = np.degrees(np.arctan2(dy, dx))
     return X, Y, tx, ty, ang
 
-def place_labels(lay, ks, widths, height):
+def back_routes(lay, offset, shrink: float = 3.0):
+    """The routes of the gradients flowing back: each edge's route reversed (target to source),
+    moved `offset` pixels (scalar or one per edge) to the side its label goes (the upper normal of
+    each segment, as place_labels) and shortened by `shrink` at both ends. Returns an object with
+    ptr, px, py like a Layout's, so polylines and arrowheads draw it (arrowheads then sit at the
+    source: pointing into the input)."""
+    E = len(lay.ptr) - 1
+    ptr = lay.ptr
+    off = np.broadcast_to(np.asarray(offset, float), (E,))
+    n = np.diff(ptr)
+    edge_of = np.repeat(np.arange(E), n)
+    # reversed point order within each route
+    start = np.repeat(ptr[:-1], n)
+    rev = start + (np.repeat(ptr[1:], n) - 1 - np.arange(len(lay.px)))
+    px, py = lay.px[rev].astype(float), lay.py[rev].astype(float)
+    P = len(px)
+    if P == 0:
+        return Layout(ptr=ptr, px=px, py=py)
+    # segment normals (the upper side, as place_labels), averaged at the interior points
+    dx, dy = np.diff(px), np.diff(py)
+    ln = np.hypot(dx, dy).clip(1e-9)
+    nx_, ny_ = -dy / ln, dx / ln            # reversed direction: (-dy', dx') of the forward one
+    flip = ny_ > 0
+    nx_, ny_ = np.where(flip, -nx_, nx_), np.where(flip, -ny_, ny_)
+    valid = np.ones(P - 1, bool)
+    valid[ptr[1:-1] - 1] = False            # the joins between routes are no segments
+    nx_, ny_ = np.where(valid, nx_, 0.0), np.where(valid, ny_, 0.0)
+    ax = np.zeros(P)
+    ay = np.zeros(P)
+    ax[:-1] += nx_
+    ay[:-1] += ny_
+    ax[1:] += nx_
+    ay[1:] += ny_
+    nrm = np.hypot(ax, ay).clip(1e-9)
+    d = off[edge_of]
+    qx, qy = px + ax / nrm * d, py + ay / nrm * d
+    # shorten both ends along their segment
+    a, b = ptr[:-1], ptr[1:] - 1
+    for i, j in ((a, a + 1), (b, b - 1)):
+        ex, ey = qx[j] - qx[i], qy[j] - qy[i]
+        el = np.hypot(ex, ey).clip(1e-9)
+        t = np.minimum(shrink, 0.4 * el) / el
+        qx[i], qy[i] = qx[i] + ex * t, qy[i] + ey * t
+    return Layout(ptr=ptr, px=qx, py=qy)
+
+def place_labels(lay, ks, widths, height, clear: float = 0.0):
     """Centres for edge labels: each sits just above its edge's last segment, at the first of a
-    few points along it (middle first) where it overlaps no node and no label placed before."""
+    few points along it (middle first) where it overlaps no node and no label placed before;
+    `clear`: extra distance from the line (room for the gradient's arrow beside it)."""
     m = 4.0  # keep labels a little off the nodes
     nodes_b = np.stack([lay.x - lay.w / 2 - m, lay.y - lay.h / 2 - m, lay.x + lay.w / 2 + m, lay.y + lay.h / 2 + m], 1)
     placed = np.zeros((0, 4))
@@ -388,7 +434,7 @@ def place_labels(lay, ks, widths, height):
         nx_, ny_ = dy / ln, -dx / ln
         if ny_ > 0:
             nx_, ny_ = -nx_, -ny_
-        dist = abs(nx_) * wd / 2 + abs(ny_) * height / 2 + 1.5
+        dist = abs(nx_) * wd / 2 + abs(ny_) * height / 2 + 1.5 + clear
         for t in (0.5, 0.35, 0.65, 0.2, 0.8, 0.5):
             cx, cy = x0 + t * dx + nx_ * dist, y0 + t * dy + ny_ * dist
             b = np.array([cx - wd / 2 - 2, cy - height / 2, cx + wd / 2 + 2, cy + height / 2])

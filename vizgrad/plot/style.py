@@ -50,6 +50,9 @@ class FigureOptions:
     show_grads: bool = True         # each tensor's .grad (and, with edge_labels, the gradient on each edge)
     show_shapes: bool = True        # the shape beside a tensor's label
     edge_labels: bool = True        # gradient text on the edges
+    backflow: bool = True           # with show_grads: beside each edge that carries a gradient, an arrow
+                                    # pointing back (output toward input), width / colour by |grad|;
+                                    # the forward edges are then drawn thin and neutral
     # emphasis
     highlight_nodes: object = None  # node ids drawn in the accent colour
     highlight_edges: object = None  # (u, v) pairs; None: the edges between two highlighted nodes
