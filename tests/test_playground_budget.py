@@ -154,7 +154,7 @@ def test_display_toggles_and_a_node_click_do_not_recompute(runs, evaluations):
         at.toggle(key=key).set_value(value).run()
         assert not at.exception, at.exception
         assert charts(at), key  # the graph is still drawn, from the kept result
-    at.session_state["pg_node"] = "t0"  # what a click on the graph stores
+    at.session_state["pg_sel"] = "t0"  # what a click on the graph stores
     at.run()
     assert not at.exception and charts(at)
     assert runs["n"] == 1 and evaluations["n"] == before
