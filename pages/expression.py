@@ -112,12 +112,11 @@ def computed(state: State):
 
 out = computed(state)
 history.commit(state)  # after a change; a rerun without one (or Back / Forward landing here) adds nothing
-with nav_slot:
-    nav = st.columns([1, 1, 4])
-    nav[0].button("Back", icon=":material/undo:", disabled=not history.can_back, on_click=step_history,
-                  args=(False,), help="Undo the last change of the expression or a variable", width="stretch")
-    nav[1].button("Forward", icon=":material/redo:", disabled=not history.can_forward, on_click=step_history,
-                  args=(True,), help="Redo the change undone by Back", width="stretch")
+with nav_slot, st.container(horizontal=True):
+    st.button("Back", icon=":material/undo:", disabled=not history.can_back, on_click=step_history,
+              args=(False,), help="Undo the last change of the expression or a variable")
+    st.button("Forward", icon=":material/redo:", disabled=not history.can_forward, on_click=step_history,
+              args=(True,), help="Redo the change undone by Back")
 st.query_params.from_dict(state.to_query())  # shareable: the URL now reopens this graph
 
 # ---- errors, next to the input they are about -----------------------------------------------

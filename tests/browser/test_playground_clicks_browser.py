@@ -59,6 +59,13 @@ def inspector_title(page) -> str | None:
     return " ".join(loc.first.inner_text().split()) if loc.count() else None  # HTML collapses spaces
 
 
+def show_inspector(page):
+    """Scroll so the graph's bottom and the inspector are in view (for the screenshot)."""
+    page.locator('[data-testid="stMarkdownContainer"] strong').filter(
+        has_text=re.compile(r"^(tensor|op|edge) ")).first.evaluate("e => e.scrollIntoView({block: 'center'})")
+    time.sleep(0.3)
+
+
 def click(page, pt):
     page.mouse.move(pt["x"], pt["y"])
     time.sleep(0.15)
@@ -94,6 +101,7 @@ def test_ten_clicks_in_a_row_each_select_the_clicked_node(page):
         assert got == want, f"click {n + 1} on {pt['id']}: inspector shows {got!r}, expected {want!r}"
         assert highlighted_ids(page) == [pt["id"]], (n, pt["id"], highlighted_ids(page))
         if n == 0:
+            show_inspector(page)
             shot(page, "playground_click_desktop")
     no_exception(page)
     assert not page.js_errors, page.js_errors
@@ -106,6 +114,7 @@ def test_clicking_an_edge_shows_its_contribution(page):
     assert inspector_title(page) == "edge x → **2"
     body = page.inner_text("body")
     assert "upstream ∂f/∂t1" in body and "2·x^1 = 4" in body and "sent to x" in body
+    show_inspector(page)
     shot(page, "playground_edge_clicked")
     no_exception(page)
 
@@ -160,5 +169,6 @@ def test_phone_inspector_after_a_click(browser, app_url):
     op = next(p for p in points(page, "nodes") if p["id"] == op["id"])
     click(page, op)
     assert inspector_title(page) == expected_title(op["hover"])
+    show_inspector(page)
     shot(page, "playground_click_phone")
     ctx.close()

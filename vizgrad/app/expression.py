@@ -323,8 +323,13 @@ def node_details(g, node: str) -> NodeDetails | None:
         for u, _, e in g.in_edges(node, data=True):
             if e.get("grad") is not None:
                 rows.append((f"gradient sent to {g.nodes[u]['label']}", format_value(e["grad"], max_elems=16)))
-        latex = [rf"\frac{{\partial\,{latex_name(out_label)}}}{{\partial\,{latex_name(labels[i])}}} = "
-                 + substitute_operands(rule, labels) for i, rule in enumerate(d["latex"]) if i < len(labels) and rule]
+        latex = []
+        for i, rule in enumerate(d["latex"]):
+            if i < len(labels) and rule:
+                num = local_number(g, node, i)  # a scalar op: the number too
+                tail = "" if num is None or format_value(np.float64(num)) == rule else f" = {format_value(np.float64(num))}"
+                latex.append(rf"\frac{{\partial\,{latex_name(out_label)}}}{{\partial\,{latex_name(labels[i])}}} = "
+                             + substitute_operands(rule, labels) + tail)
         return NodeDetails(f"op {d['symbol']}  ({d['op']})", rows, latex)
     return NodeDetails(f"module {d.get('label', node)}", [(k, str(v)) for k, v in d.items()
                                                          if k in ("symbol", "members")], [])
@@ -411,15 +416,16 @@ def edge_details(g, edge) -> NodeDetails | None:
         rows.append((f"local ∂{out_label}/∂{du['label']}{where}", local))
         rows.append((f"sent to {du['label']}{where}", _val(sent)))
         head = rf"\frac{{\partial f}}{{\partial {o}}}\cdot\frac{{\partial {o}}}{{\partial {x}}}"
+        # short lines: the inspector is a narrow column
         if num is not None and up is not None and sent is not None:
-            latex.append(head + rf" = {format_value(up)} \cdot ({local_tex}) = {format_value(up)} \cdot "
-                         rf"{format_value(np.float64(num))} = {format_value(sent)}")
+            latex += [head, rf"= {format_value(up)} \cdot ({local_tex})",
+                      rf"= {format_value(up)} \cdot {format_value(np.float64(num))} = {format_value(sent)}"]
         elif "g" in re.findall(r"(?<![\\A-Za-z])g(?![A-Za-z])", rule):  # the rule already is the vector-Jacobian product
-            latex.append(head + rf" = {local_tex},\quad g = \frac{{\partial f}}{{\partial {o}}} = {_tex_value(up)}")
-            latex.append(rf"= {_tex_value(sent)}")
+            latex += [head + rf" = {local_tex}", rf"g = \frac{{\partial f}}{{\partial {o}}} = {_tex_value(up)}",
+                      rf"= {_tex_value(sent)}"]
         else:
-            latex.append(head + rf" = g \cdot ({local_tex}),\quad g = {_tex_value(up)}")
-            latex.append(rf"= {_tex_value(sent)}")
+            latex += [head + rf" = g \cdot ({local_tex})", rf"g = \frac{{\partial f}}{{\partial {o}}} = {_tex_value(up)}",
+                      rf"= {_tex_value(sent)}"]
     if len(idx) > 1:
         rows.append(("total along this edge", _val(e.get("grad"))))
     return NodeDetails(f"edge {du['label']} → {dv['symbol']}", rows, latex)
