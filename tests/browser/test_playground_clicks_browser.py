@@ -103,6 +103,12 @@ def test_ten_clicks_in_a_row_each_select_the_clicked_node(page):
         if n == 0:
             show_inspector(page)
             shot(page, "playground_click_desktop")
+    # the same node twice (plotly toggles its own selection off), then another: still exact
+    for pt in (order[9], order[9], order[0]):
+        pt = next(p for p in points(page, "nodes") if p["id"] == pt["id"])
+        click(page, pt)
+        assert inspector_title(page) == expected_title(pt["hover"]), pt["id"]
+        assert highlighted_ids(page) == [pt["id"]]
     no_exception(page)
     assert not page.js_errors, page.js_errors
 
@@ -116,6 +122,15 @@ def test_clicking_an_edge_shows_its_contribution(page):
     assert "upstream ∂f/∂t1" in body and "2·x^1 = 4" in body and "sent to x" in body
     show_inspector(page)
     shot(page, "playground_edge_clicked")
+    # a tensor edge: shapes and small values, the rule, no made-up number
+    open_page(page, "?expr=sum(tanh(W+%40+v+%2B+b)**2)&v.W=[[1,2],[3,4],[5,6]]&v.v=[1,-1]&v.b=[0,1,0]")
+    edge = next(p for p in points(page, "edges") if p["hover"].startswith("W → @"))
+    click(page, edge)
+    assert inspector_title(page) == "edge W → @"
+    body = page.inner_text("body")
+    assert "sent to W" in body and "shape [3, 2]" in body and "g·vᵀ" in body
+    show_inspector(page)
+    shot(page, "playground_edge_clicked_tensor")
     no_exception(page)
 
 

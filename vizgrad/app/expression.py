@@ -420,12 +420,15 @@ def edge_details(g, edge) -> NodeDetails | None:
         if num is not None and up is not None and sent is not None:
             latex += [head, rf"= {format_value(up)} \cdot ({local_tex})",
                       rf"= {format_value(up)} \cdot {format_value(np.float64(num))} = {format_value(sent)}"]
-        elif "g" in re.findall(r"(?<![\\A-Za-z])g(?![A-Za-z])", rule):  # the rule already is the vector-Jacobian product
-            latex += [head + rf" = {local_tex}", rf"g = \frac{{\partial f}}{{\partial {o}}} = {_tex_value(up)}",
-                      rf"= {_tex_value(sent)}"]
-        else:
-            latex += [head + rf" = g \cdot ({local_tex})", rf"g = \frac{{\partial f}}{{\partial {o}}} = {_tex_value(up)}",
-                      rf"= {_tex_value(sent)}"]
+        else:  # tensors: the rule in LaTeX; the shapes and values are in the rows above
+            vjp = "g" in re.findall(r"(?<![\\A-Za-z])g(?![A-Za-z])", rule)  # the rule is already g times the Jacobian
+            latex += [head + (rf" = {local_tex}" if vjp else rf" = g \odot ({local_tex})"),
+                      rf"g = \frac{{\partial f}}{{\partial {o}}}\ \text{{(upstream)}}"]
+            if not vjp and up is not None and sent is not None and np.shape(up) != np.shape(sent):
+                su, ss = list(np.shape(up)), list(np.shape(sent))
+                rows.append(("note", f"broadcast: g ⊙ local has shape {su}, summed back to {du['label']}'s "
+                                     f"shape {ss}" if np.size(up) > np.size(sent) else
+                                     f"g (shape {su}) is spread over {du['label']}'s shape {ss}"))
     if len(idx) > 1:
         rows.append(("total along this edge", _val(e.get("grad"))))
     return NodeDetails(f"edge {du['label']} → {dv['symbol']}", rows, latex)
