@@ -5,8 +5,17 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from vizgrad.app.expression import (History, State, VarSpec, clicked, edge_details, keeps_selection, run,
-                                    selection_details, selection_in)
+from vizgrad.app.expression import (
+    History,
+    State,
+    VarSpec,
+    clicked,
+    edge_details,
+    keeps_selection,
+    run,
+    selection_details,
+    selection_in,
+)
 from vizgrad.plot import figure
 from vizgrad.plot.figure import local_number, plain_rule
 
@@ -202,3 +211,12 @@ def test_page_back_and_forward_restore_each_expression():
     at.text_input(key="pg_v_x").set_value("7").run()  # a new change after Back: no Forward any more
     assert next(b for b in at.button if b.label == "Forward").disabled
     assert back is not None and not at.exception
+
+
+def test_edge_details_say_when_broadcasting_sums_the_gradient_back():
+    g = run(State("sum(a * b)", {"a": VarSpec("[[1], [2]]"), "b": VarSpec("[10, 20, 30]")})).graph
+    a = next(n for n in g if g.nodes[n].get("label") == "a")
+    rows = dict(edge_details(g, (a, next(iter(g.successors(a))))).rows)
+    assert rows["note"] == "broadcast: g ⊙ local has shape [2, 3], summed back to a's shape [2, 1]"
+    assert rows["sent to a"].startswith("shape [2, 1]: ")
+    assert np.isclose(float(g.nodes[a]["grad"].sum()), 2 * 60)
