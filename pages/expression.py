@@ -145,11 +145,10 @@ else:
     # theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would restyle the boxes' text)
     st.plotly_chart(fig, on_select=on_graph_click, selection_mode="points", key="pg_graph", theme=None,
                     width="content")
-    st.caption("Click a node to inspect its value, gradient and local derivative, or the middle of an "
-               "edge for the gradient it carries back (upstream × local derivative).")
 
-# ---- results, formulas, checks, and the clicked node ------------------------------------------
-res_col, math_col, node_col = st.columns([5, 4, 4], gap="large")
+# ---- the clicked node or edge (first: on a phone the columns stack, and it belongs under the graph),
+# results, formulas, checks -------------------------------------------------------------------------
+node_col, res_col, math_col = st.columns([4, 5, 4], gap="large")
 with res_col:
     st.markdown("**Results**")
     st.table(results_table(out), border="horizontal", hide_index=True)
@@ -178,6 +177,11 @@ with node_col:
             st.table({"": [r[0] for r in details.rows], " ": [r[1] for r in details.rows]})
             for line in details.latex:
                 st.latex(line)
+    elif out.graph is not None:
+        with st.container(border=True):
+            st.markdown("**Inspector**")
+            st.caption("Click a node to inspect its value, gradient and local derivative, or the middle of an "
+                       "edge for the gradient it carries back (upstream × local derivative).")
 
 with st.expander("Show code: the same computation in PyTorch (it also runs on vizgrad)"):
     st.code(out.code, language="python")
