@@ -187,3 +187,13 @@ def test_phone_inspector_after_a_click(browser, app_url):
     show_inspector(page)
     shot(page, "playground_click_phone")
     ctx.close()
+
+
+def test_hover_on_an_op_shows_its_local_derivative_with_numbers(page):
+    open_page(page, "?expr=x**2+%2B+y**3&v.x=2&v.y=3")
+    op = next(p for p in points(page, "nodes") if p["hover"].startswith("<b>**3</b>"))
+    page.mouse.move(op["x"], op["y"])
+    label = page.locator(".hoverlayer .hovertext")
+    label.first.wait_for()
+    text = " ".join(label.first.text_content().split())  # SVG text: no innerText
+    assert "∂out/∂y = 3·y^2 = 27 (at y = 3)" in text, text
