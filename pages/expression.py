@@ -3,7 +3,15 @@
 State lives in st.session_state (per user) and mirrors into the URL (st.query_params), so a
 copied link reopens the same graph. All computation is vizgrad.app.expression.run, done once per
 state: its result is kept in the session, so a display toggle or a node click only redraws.
+
+A click on the graph is handled in the chart's on_select callback, before the script runs, so the
+run that follows draws the highlight and the inspector of the node (or edge) just clicked. (Read
+after the chart instead, the click would reach the highlight one run late; and as the highlighted
+figure is a new chart to Streamlit, with an empty selection, every other click was lost.)
+Back / Forward step through the committed changes (vizgrad.app.expression.History).
 """
+import copy
+
 import streamlit as st
 
 from pages._common import ensure_app_navigation, page
@@ -11,9 +19,10 @@ from pages._common import ensure_app_navigation, page
 ensure_app_navigation()
 
 from vizgrad.app.markdown import plain
-from vizgrad.app.expression import (EXAMPLES, State, VarSpec, default_value, known_functions, node_details,
-                                    partial_latex, results_table, run)
-from vizgrad.plot import figure, node_at
+from vizgrad.app.expression import (EXAMPLES, History, State, VarSpec, clicked, default_value, keeps_selection,
+                                    known_functions, partial_latex, results_table, run, selection_details,
+                                    selection_in)
+from vizgrad.plot import figure
 
 st.title("Expression Playground")
 st.caption("Type a formula over named variables. vizgrad records the graph as it computes, runs "
@@ -26,7 +35,22 @@ def load(state: State) -> None:
     for name, spec in state.vars.items():
         st.session_state[f"pg_v_{name}"] = spec.text
         st.session_state[f"pg_g_{name}"] = spec.requires_grad
-    st.session_state.pg_node = None
+    st.session_state.pg_sel = None
+
+
+def step_history(forward: bool) -> None:
+    """Back / Forward: load the previous or next committed state (before the widgets are drawn)."""
+    hist = st.session_state.pg_history
+    state = hist.forward() if forward else hist.back()
+    if state is not None:
+        load(state)
+
+
+def on_graph_click() -> None:
+    """The chart's on_select: select the clicked node or edge of the graph that was clicked on."""
+    cached = st.session_state.get("pg_computed")
+    g = cached[1].graph if cached else None
+    st.session_state.pg_sel = clicked(st.session_state.get("pg_graph"), g, st.session_state.get("pg_sel"))
 
 
 def pick_example() -> None:
@@ -36,10 +60,14 @@ def pick_example() -> None:
 
 if "pg_expr" not in st.session_state:  # first visit in this session: from the URL, else the first example
     load(State.from_query(st.query_params))
+if "pg_history" not in st.session_state:
+    st.session_state.pg_history = History()
+history = st.session_state.pg_history
 
 # ---- input -------------------------------------------------------------------------------------
 left, right = st.columns([3, 2], gap="large")
 with left:
+    nav_slot = st.container()  # Back / Forward, drawn once this run's change is in the history
     st.selectbox("Examples", range(len(EXAMPLES)), index=None, format_func=lambda i: EXAMPLES[i][0],
                  placeholder="Pick an example…", key="pg_example", on_change=pick_example)
     st.text_input("Expression", key="pg_expr", max_chars=2000,
@@ -75,12 +103,20 @@ def computed(state: State):
     key = (state.expr, tuple((n, s.text, bool(s.requires_grad)) for n, s in state.vars.items()))
     cached = st.session_state.get("pg_computed")
     if cached is None or cached[0] != key:
-        cached = (key, run(state))
+        if cached is None or not keeps_selection(cached[2], state):
+            st.session_state.pg_sel = None  # a new graph: the old ids would describe unrelated nodes
+        cached = (key, run(state), copy.deepcopy(state))
         st.session_state.pg_computed = cached
     return cached[1]
 
 
 out = computed(state)
+history.commit(state)  # after a change; a rerun without one (or Back / Forward landing here) adds nothing
+with nav_slot, st.container(horizontal=True):
+    st.button("Back", icon=":material/undo:", disabled=not history.can_back, on_click=step_history,
+              args=(False,), help="Undo the last change of the expression or a variable")
+    st.button("Forward", icon=":material/redo:", disabled=not history.can_forward, on_click=step_history,
+              args=(True,), help="Redo the change undone by Back")
 st.query_params.from_dict(state.to_query())  # shareable: the URL now reopens this graph
 
 # ---- errors, next to the input they are about -----------------------------------------------
@@ -101,20 +137,18 @@ if not out.ok:
 if out.graph is None:
     st.info("Mark a variable `requires_grad` to record a graph.")
 else:
-    selected = st.session_state.get("pg_node")
+    selected = selection_in(out.graph, st.session_state.get("pg_sel"))
     fig = figure(out.graph, show_values=show_values, show_grads=show_grads, show_shapes=show_shapes,
                  theme="dark" if dark else "light", max_width=900,
-                 highlight_nodes={selected} if selected in out.graph else None)
+                 highlight_nodes={selected} if isinstance(selected, str) else None,
+                 highlight_edges={selected} if isinstance(selected, tuple) else None)
     # theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would restyle the boxes' text)
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="pg_graph", theme=None,
-                            width="content")
-    clicked = node_at(event, out.graph)
-    if clicked:
-        st.session_state.pg_node = clicked
-    st.caption("Click a node to inspect its value, gradient and local derivative.")
+    st.plotly_chart(fig, on_select=on_graph_click, selection_mode="points", key="pg_graph", theme=None,
+                    width="content")
 
-# ---- results, formulas, checks, and the clicked node ------------------------------------------
-res_col, math_col, node_col = st.columns([5, 4, 4], gap="large")
+# ---- the clicked node or edge (first: on a phone the columns stack, and it belongs under the graph),
+# results, formulas, checks -------------------------------------------------------------------------
+node_col, res_col, math_col = st.columns([4, 5, 4], gap="large")
 with res_col:
     st.markdown("**Results**")
     st.table(results_table(out), border="horizontal", hide_index=True)
@@ -136,13 +170,18 @@ with math_col:
     for line in partial_latex(out):
         st.latex(line)
 with node_col:
-    details = node_details(out.graph, st.session_state.get("pg_node"))
+    details = selection_details(out.graph, st.session_state.get("pg_sel"))
     if details is not None:
         with st.container(border=True):
             st.markdown(f"**{plain(details.title)}**")
             st.table({"": [r[0] for r in details.rows], " ": [r[1] for r in details.rows]})
             for line in details.latex:
                 st.latex(line)
+    elif out.graph is not None:
+        with st.container(border=True):
+            st.markdown("**Inspector**")
+            st.caption("Click a node to inspect its value, gradient and local derivative, or the middle of an "
+                       "edge for the gradient it carries back (upstream × local derivative).")
 
 with st.expander("Show code: the same computation in PyTorch (it also runs on vizgrad)"):
     st.code(out.code, language="python")

@@ -154,12 +154,13 @@ def test_display_toggles_and_a_node_click_do_not_recompute(runs, evaluations):
         at.toggle(key=key).set_value(value).run()
         assert not at.exception, at.exception
         assert charts(at), key  # the graph is still drawn, from the kept result
-    at.session_state["pg_node"] = "t0"  # what a click on the graph stores
+    at.session_state["pg_sel"] = "t0"  # what a click on the graph stores
     at.run()
     assert not at.exception and charts(at)
     assert runs["n"] == 1 and evaluations["n"] == before
     assert any("Finite differences checked" in c.value for c in at.caption)  # 129 elements: a sample
-    grads = at.table[0].value.set_index("tensor")["gradcheck"]
+    results = next(t for t in at.table if "tensor" in t.value.columns)  # the inspector's table comes first
+    grads = results.value.set_index("tensor")["gradcheck"]
     assert grads["w"].endswith(" of 64)") and grads["b"] in ("✓ matches", "✗ differs")
 
 

@@ -13,6 +13,7 @@ column it points at) or one variable; nothing raises out of `run`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,8 @@ from vizgrad.expr import FUNCTIONS, CONSTANTS, ExprError, ExprLimits, Variable, 
 from vizgrad.expr.latex import latex_name
 from vizgrad.graph import format_value
 from vizgrad.graph.steps import substitute_operands
+from vizgrad.plot.events import target_at
+from vizgrad.plot.figure import local_number, plain_rule
 
 RESERVED = {"expr", "ng", "step", "node"}   # query keys that are not variables
 MAX_QUERY_VALUE = 4000                       # characters of one URL value we accept
@@ -320,8 +323,163 @@ def node_details(g, node: str) -> NodeDetails | None:
         for u, _, e in g.in_edges(node, data=True):
             if e.get("grad") is not None:
                 rows.append((f"gradient sent to {g.nodes[u]['label']}", format_value(e["grad"], max_elems=16)))
-        latex = [rf"\frac{{\partial\,{latex_name(out_label)}}}{{\partial\,{latex_name(labels[i])}}} = "
-                 + substitute_operands(rule, labels) for i, rule in enumerate(d["latex"]) if i < len(labels) and rule]
+        latex = []
+        for i, rule in enumerate(d["latex"]):
+            if i < len(labels) and rule:
+                num = local_number(g, node, i)  # a scalar op: the number too
+                tail = "" if num is None or format_value(np.float64(num)) == rule else f" = {format_value(np.float64(num))}"
+                latex.append(rf"\frac{{\partial\,{latex_name(out_label)}}}{{\partial\,{latex_name(labels[i])}}} = "
+                             + substitute_operands(rule, labels) + tail)
         return NodeDetails(f"op {d['symbol']}  ({d['op']})", rows, latex)
     return NodeDetails(f"module {d.get('label', node)}", [(k, str(v)) for k, v in d.items()
                                                          if k in ("symbol", "members")], [])
+
+
+# ---- what is selected on the graph, and the history of committed changes ------------------------
+# A selection is a node id ("t3", "op0"), an edge (source, target), or None.
+
+def clicked(event, g, current=None):
+    """The selection after a click on the graph: the node or edge the click's point carries (its
+    customdata), else the current selection (a click that deselects in plotly, e.g. on an already
+    selected point, sends no point: keep what is shown rather than blank the inspector)."""
+    target = target_at(event, g) if g is not None else None
+    return target if target is not None else current
+
+
+def selection_in(g, sel):
+    """sel if it still names a node or edge of g, else None."""
+    if g is None or sel is None:
+        return None
+    if isinstance(sel, (tuple, list)):
+        return tuple(sel) if len(sel) == 2 and g.has_edge(sel[0], sel[1]) else None
+    return sel if sel in g else None
+
+
+def keeps_selection(old: State | None, new: State) -> bool:
+    """Whether a selection survives a change of state: a new value keeps the same graph (the same
+    ids mean the same nodes, with new numbers); a new expression or requires_grad flag is a new
+    graph, whose ids would describe unrelated nodes."""
+    if old is None:
+        return False
+    return old.expr == new.expr and {n: s.requires_grad for n, s in old.vars.items()} == \
+        {n: s.requires_grad for n, s in new.vars.items()}
+
+
+def _upstream(g, op):
+    out = g.nodes[op].get("output")
+    return out, (g.nodes[out].get("grad") if out in g else None)
+
+
+def _val(a, max_elems=16) -> str:
+    if a is None:
+        return "None"
+    a = np.asarray(a)
+    return format_value(a, max_elems=max_elems) if a.ndim == 0 else f"shape {list(a.shape)}: " + format_value(
+        a, max_elems=max_elems, shape=False, sep=" ")
+
+
+def edge_details(g, edge) -> NodeDetails | None:
+    """The inspector's view of one edge: the gradient it carries back and where it comes from.
+    An input edge (tensor -> op) carries upstream × local derivative, the op's share of the tensor's
+    grad: the numbers for scalars, the shapes and (small) values for tensors, and the rule."""
+    edge = selection_in(g, edge)
+    if not isinstance(edge, tuple):
+        return None
+    u, v = edge
+    e, du, dv = g.edges[u, v], g.nodes[u], g.nodes[v]
+    if e.get("kind") != "input" or dv.get("kind") != "op":
+        # op -> its output: the output's gradient arrives here and is the op's upstream
+        src = du.get("symbol", du.get("label", u))
+        rows = [("from", f"op {src} ({du.get('op', '')})"), ("to", dv.get("label", v)),
+                ("gradient carried back", _val(e.get("grad")))]
+        return NodeDetails(f"edge {src} → {dv.get('label', v)}", rows,
+                           [rf"\text{{upstream of }} {_tex_label(src)}:\ \frac{{\partial f}}{{\partial\,{latex_name(dv.get('label', v))}}} = "
+                            + _tex_value(e.get("grad"))] if e.get("grad") is not None else [])
+    labels = [g.nodes[i]["label"] for i in dv["inputs"]]
+    out, up = _upstream(g, v)
+    out_label = g.nodes[out]["label"] if out in g else "out"
+    rows = [("from", f"tensor {du['label']}"), ("to", f"op {dv['symbol']} ({dv['op']})"),
+            (f"upstream ∂f/∂{out_label}", _val(up))]
+    latex = []
+    idx = list(e.get("indices") or (e.get("index", 0),))
+    gs = list(e.get("grads") or (e.get("grad"),))
+    x, o = latex_name(du["label"]), latex_name(out_label)
+    for k, i in enumerate(idx):
+        rule = dv["latex"][i] if i < len(dv["latex"]) else ""
+        sent = gs[k] if k < len(gs) else None
+        local_tex = substitute_operands(rule, labels) if rule else r"\,?"
+        num = local_number(g, v, i)
+        where = f" (operand {i})" if len(idx) > 1 else ""
+        local = plain_rule(rule, labels)
+        if num is not None and format_value(np.float64(num)) != local:
+            local += f" = {format_value(np.float64(num))}"
+        rows.append((f"local ∂{out_label}/∂{du['label']}{where}", local))
+        rows.append((f"sent to {du['label']}{where}", _val(sent)))
+        head = rf"\frac{{\partial f}}{{\partial {o}}}\cdot\frac{{\partial {o}}}{{\partial {x}}}"
+        # short lines: the inspector is a narrow column
+        if num is not None and up is not None and sent is not None:
+            latex += [head, rf"= {format_value(up)} \cdot ({local_tex})",
+                      rf"= {format_value(up)} \cdot {format_value(np.float64(num))} = {format_value(sent)}"]
+        else:  # tensors: the rule in LaTeX; the shapes and values are in the rows above
+            vjp = "g" in re.findall(r"(?<![\\A-Za-z])g(?![A-Za-z])", rule)  # the rule is already g times the Jacobian
+            latex += [head + (rf" = {local_tex}" if vjp else rf" = g \odot ({local_tex})"),
+                      rf"g = \frac{{\partial f}}{{\partial {o}}}\ \text{{(upstream)}}"]
+            if not vjp and up is not None and sent is not None and np.shape(up) != np.shape(sent):
+                su, ss = list(np.shape(up)), list(np.shape(sent))
+                rows.append(("note", f"broadcast: g ⊙ local has shape {su}, summed back to {du['label']}'s "
+                                     f"shape {ss}" if np.size(up) > np.size(sent) else
+                                     f"g (shape {su}) is spread over {du['label']}'s shape {ss}"))
+    if len(idx) > 1:
+        rows.append(("total along this edge", _val(e.get("grad"))))
+    return NodeDetails(f"edge {du['label']} → {dv['symbol']}", rows, latex)
+
+
+def _tex_label(s: str) -> str:
+    return r"\text{" + re.sub(r"[\\{}$^_&%#~]", "", s) + "}"
+
+
+def selection_details(g, sel) -> NodeDetails | None:
+    """node_details or edge_details, whichever sel is."""
+    sel = selection_in(g, sel)
+    if sel is None:
+        return None
+    return edge_details(g, sel) if isinstance(sel, tuple) else node_details(g, sel)
+
+
+@dataclass
+class History:
+    """The user's committed changes (expression and variable edits) as URL states, for Back /
+    Forward: commit() after each change, back()/forward() move along and return the state to load."""
+    states: list = field(default_factory=list)   # State.to_query() dicts
+    at: int = -1
+    limit: int = 100
+
+    def commit(self, state: State) -> None:
+        q = state.to_query()
+        if 0 <= self.at < len(self.states) and self.states[self.at] == q:
+            return  # a rerun without a change (a toggle, a click, Back landing here)
+        del self.states[self.at + 1:]   # a new change after going back drops the old future
+        self.states.append(q)
+        if len(self.states) > self.limit:
+            del self.states[0]
+        self.at = len(self.states) - 1
+
+    @property
+    def can_back(self) -> bool:
+        return self.at > 0
+
+    @property
+    def can_forward(self) -> bool:
+        return self.at < len(self.states) - 1
+
+    def back(self) -> State | None:
+        if not self.can_back:
+            return None
+        self.at -= 1
+        return State.from_query(self.states[self.at])
+
+    def forward(self) -> State | None:
+        if not self.can_forward:
+            return None
+        self.at += 1
+        return State.from_query(self.states[self.at])

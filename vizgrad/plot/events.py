@@ -3,6 +3,7 @@
     ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points")
     node = vp.node_at(ev)                    # e.g. "t3", or None
     edge = vp.edge_at(fig, ev)               # ("t0", "op0"), checked against the figure's graph
+    target = vp.target_at(fig, ev)           # the first of either: "t3", ("t0", "op0") or None
 
 Every node point of a figure carries customdata = the graph node id, every edge point customdata =
 [source id, target id] (the invisible hover targets drawn last by vizgrad.plot.figure).
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-__all__ = ["node_at", "edge_at"]
+__all__ = ["node_at", "edge_at", "target_at"]
 
 
 def _is_event(obj) -> bool:
@@ -66,6 +67,19 @@ def edge_at(*args):
     g = _graph_of(graph)
     for p in _points(event):
         cd = _customdata(p)
+        if isinstance(cd, (list, tuple)) and len(cd) == 2 and (g is None or g.has_edge(cd[0], cd[1])):
+            return (str(cd[0]), str(cd[1]))
+    return None
+
+def target_at(*args):
+    """What a click points at, node or edge, whichever its first point is: a node id (str), a
+    (source, target) pair, or None (no point, or ids that are not in the given graph)."""
+    event, graph = _split_args(args)
+    g = _graph_of(graph)
+    for p in _points(event):
+        cd = _customdata(p)
+        if isinstance(cd, str) and (g is None or cd in g):
+            return cd
         if isinstance(cd, (list, tuple)) and len(cd) == 2 and (g is None or g.has_edge(cd[0], cd[1])):
             return (str(cd[0]), str(cd[1]))
     return None

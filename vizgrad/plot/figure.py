@@ -16,6 +16,7 @@ layout and the scale, for vizgrad.plot.events, the animation and tests.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import networkx as nx
@@ -27,7 +28,7 @@ from vizgrad.plot.layout import arrowheads, back_routes, circles, layout, place_
 from vizgrad.plot.style import (CATEGORY_NAMES, CHAR, LINE, MONO, FigureOptions, bin_name, category, category_rank,
                                 esc, grad_bins, short_grad, theme_colors)
 
-__all__ = ["figure", "show", "as_graph"]
+__all__ = ["figure", "show", "as_graph", "plain_rule", "local_number"]
 
 
 def _nb(s: str) -> str:
@@ -80,13 +81,69 @@ def _hover(n, d, g) -> str:
     ins = d.get("inputs") or []
     lat = d.get("latex") or ()
     parts = [f"<b>{esc(d['symbol'])}</b>  {d['op']} ({n})"]
-    for i, u in enumerate(ins):
-        lbl = g.nodes[u]["label"] if u in g else u
-        rule = lat[i] if i < len(lat) else ""
-        parts.append(f"∂out/∂{esc(lbl)} = {esc(rule)}")
+    labels = [g.nodes[u]["label"] if u in g else u for u in ins]
+    for i, lbl in enumerate(labels):
+        rule = plain_rule(lat[i], labels) if i < len(lat) and lat[i] else "?"
+        num = local_number(g, n, i)
+        line = f"∂out/∂{esc(lbl)} = {esc(rule)}"
+        if num is not None:  # a scalar: the number, and the operand values it was computed at
+            at = [f"{esc(lb)} = {format_number(float(np.asarray(g.nodes[u]['value']).reshape(())), 4)}"
+                  for u, lb in zip(ins, labels) if re.search(rf"(?<!\w){re.escape(lb)}(?!\w)", rule)
+                  and np.size(g.nodes[u].get("value")) == 1]
+            num_s = format_number(num, 4)
+            line += (f" = {num_s}" if num_s != rule.strip() else "") + (f"  (at {', '.join(dict.fromkeys(at))})" if at else "")
+        elif g.has_edge(ins[i], n) and g.edges[ins[i], n].get("grad") is not None:
+            line += f"  → sends {esc(short_grad(g.edges[ins[i], n]['grad']))}"
+        parts.append(line)
     if d.get("scope"):
         parts.append("in " + esc(" / ".join(d["scope"])))
     return "<br>".join(parts)
+
+_PLAIN_TEX = [(r"\,", "·"), (r"\cdot", "·"), (r"\times", "×"), (r"\top", "ᵀ"), (r"\odot", "⊙"),
+              (r"\left", ""), (r"\right", ""), (r"\operatorname", ""), (r"\textstyle", ""), (r"\sum", "Σ"),
+              (r"\lVert", "‖"), (r"\rVert", "‖"), (r"\lnot", "¬"), (r"\le", "≤"), (r"\ge", "≥"), ("\\", "")]
+_ARG = r"\{((?:[^{}]|\{[^{}]*\})*)\}"   # a {...} argument, with at most one level of braces inside
+
+def _group(t: str) -> str:
+    bare = t.replace("\x00", "").replace("\x01", "")
+    return t if len(bare) <= 1 or re.fullmatch(r"[\w.]+|\x00[^\x01]*\x01", t) else f"({t})"
+
+def plain_rule(rule: str, labels) -> str:
+    """A local-derivative rule (LaTeX over placeholders a, b, c; g the upstream gradient) as short
+    plain text with the operand labels in: '2\\,a^{1}' -> '2·x^1', '-\\frac{a}{b^{2}}' -> '-x/y^2'."""
+    rule = rule.replace(r"^{\top}", "ᵀ").replace(r"}\ln", r"}\,\ln")
+    for ph, lab in zip("abc", labels):
+        rule = re.sub(rf"(?<![\\A-Za-z]){ph}(?![A-Za-z])", lambda m, lab=lab: "\x00" + lab + "\x01", rule)
+    rule = re.sub(r"\\t?frac" + _ARG + _ARG, lambda m: _group(m[1]) + "/" + _group(m[2]), rule)
+    rule = re.sub(r"\\sqrt" + _ARG, r"sqrt(\1)", rule)
+    rule = re.sub(r"\^" + _ARG, lambda m: "^" + _group(m[1]), rule)
+    for a, b in _PLAIN_TEX:
+        rule = rule.replace(a, b)
+    rule = rule.replace("{", "").replace("}", "")
+    rule = re.sub(r"([A-Za-z0-9])\x00", r"\1 ", rule)
+    return rule.replace("\x00", "").replace("\x01", "").strip()
+
+def local_number(g, op, i):
+    """The number ∂out/∂input_i of a scalar op (output and that input both scalars), read off the
+    graph: the gradient sent to the input is upstream × local, so local = sent / upstream. None for
+    tensors (a Jacobian, not a number) and when the upstream gradient is 0 or missing."""
+    d = g.nodes[op]
+    ins, out = d.get("inputs") or [], d.get("output")
+    if i >= len(ins) or out not in g:
+        return None
+    up = g.nodes[out].get("grad")
+    e = g.edges[ins[i], op] if g.has_edge(ins[i], op) else None
+    if up is None or e is None or np.size(up) != 1 or g.nodes[ins[i]].get("kind") != "tensor":
+        return None
+    if len(g.nodes[ins[i]].get("shape") or ()) or len(g.nodes[out].get("shape") or ()):
+        return None
+    idx = list(e.get("indices") or (e.get("index", 0),))
+    gs = e.get("grads") or (e.get("grad"),)
+    sent = gs[idx.index(i)] if i in idx and idx.index(i) < len(gs) else None
+    u = float(np.asarray(up).reshape(()))
+    if sent is None or u == 0.0 or not np.isfinite(u):
+        return None
+    return float(np.asarray(sent, dtype=np.float64).reshape(())) / u
 
 def _edge_hover(u, v, e, nodes) -> str:
     su, sv = nodes[u], nodes[v]
@@ -359,6 +416,7 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                      customdata=np.array(ids, dtype=str), hovertext=np.array([_hover(n, d, g) for n, d in zip(ids, nodes)]),
                      hoverinfo="text"))
 
+    _no_selection_fade(traces)
     fig = go.Figure(data=traces)
     ax = dict(visible=False, showgrid=False, zeroline=False, fixedrange=False)
     fig.update_layout(
@@ -375,6 +433,27 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
     # cycles, does not keep the graph's arrays alive until a garbage collection
     fig._vizgrad = dict(graph=g if o.keep_graph else None, layout=lay, scale=s)
     return fig
+
+
+def _no_selection_fade(traces) -> None:
+    """A click selects a point (Streamlit's on_select), and plotly then fades every unselected
+    marker and text of every trace: the graph would go pale and the highlight with it. Selected
+    and unselected points look exactly as drawn instead; the selection shows as vizgrad's highlight."""
+    for t in traces:
+        mode = t.mode or ""
+        look = {}
+        if "text" in mode:
+            col = t.textfont.color
+            if not isinstance(col, str) and col is not None and len(set(col)) == 1:
+                col = col[0]
+            if isinstance(col, str):
+                look["textfont"] = dict(color=col)
+        if "markers" in mode:
+            op = t.marker.opacity
+            if op is None or isinstance(op, (int, float)):  # an array (dimmed points) stays as drawn
+                look["marker"] = dict(opacity=1.0 if op is None else op)
+        if look:
+            t.selected, t.unselected = look, look
 
 
 def _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim):
