@@ -22,7 +22,7 @@ from vizgrad.app.markdown import plain
 from vizgrad.app.expression import (EXAMPLES, History, State, VarSpec, clicked, default_value, keeps_selection,
                                     known_functions, partial_latex, results_table, run, selection_details,
                                     selection_in)
-from vizgrad.plot import figure
+from vizgrad.plot import backward_animation, figure
 
 st.title("Expression Playground")
 st.caption("Type a formula over named variables. vizgrad records the graph as it computes, runs "
@@ -145,6 +145,13 @@ else:
     # theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would restyle the boxes' text)
     st.plotly_chart(fig, on_select=on_graph_click, selection_mode="points", key="pg_graph", theme=None,
                     width="content")
+    if st.toggle("Play the whole backward pass", key="pg_backflow",
+                 help="▶ play: the gradients flow back edge by edge, in the order backward() runs (the numbers "
+                      "on the nodes), and a tensor used twice gets its gradient one contribution at a time (+=)."):
+        # the animation runs in the browser (plotly frames): no server rerun per frame
+        st.plotly_chart(backward_animation(out.graph, theme="dark" if dark else "light", show_values=show_values,
+                                           show_shapes=show_shapes, max_width=4000, keep_graph=False),
+                        key="pg_backward_anim", theme=None, width="content")
 
 # ---- the clicked node or edge (first: on a phone the columns stack, and it belongs under the graph),
 # results, formulas, checks -------------------------------------------------------------------------

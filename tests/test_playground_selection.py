@@ -220,3 +220,21 @@ def test_edge_details_say_when_broadcasting_sums_the_gradient_back():
     assert rows["note"] == "broadcast: g ⊙ local has shape [2, 3], summed back to a's shape [2, 1]"
     assert rows["sent to a"].startswith("shape [2, 1]: ")
     assert np.isclose(float(g.nodes[a]["grad"].sum()), 2 * 60)
+
+
+def test_backward_animation_toggle_draws_the_animated_graph():
+    import json
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.query_params.update({"expr": "a*a + a", "v.a": "3"})
+    at.run()
+    at.switch_page("pages/expression.py").run()
+    assert len(at.get("plotly_chart")) == 1
+    at.toggle(key="pg_backflow").set_value(True).run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2
+    anim = json.loads(charts[1].proto.spec)
+    assert len(anim["frames"]) >= 4   # one per backward edge (a is used three times)
