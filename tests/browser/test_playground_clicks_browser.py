@@ -152,8 +152,8 @@ def test_back_and_forward_step_through_the_edits(page):
         set_text(page, "Expression", e)
     set_text(page, "x =", "0.5")
     history_entries = page.evaluate("() => history.length")
-    back = page.get_by_role("button", name="Back")
-    fwd = page.get_by_role("button", name="Forward")
+    back = page.get_by_role("button", name="Back", exact=True)
+    fwd = page.get_by_role("button", name="Forward", exact=True)
     for want_expr, want_x in [("tanh(x)", "1"), ("x*y", None), ("x*3", None), ("x*2", "1")]:
         back.click()
         wait_idle(page, 0.4)
