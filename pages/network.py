@@ -32,6 +32,8 @@ except (TypeError, ValueError):
     LIMITS = NetLimits()
 UPDATE_EVERY = 0.05         # seconds between updates of the live panel while playing
 OUT_HEIGHT, NEURON_HEIGHT, CURVES_HEIGHT = 340, 230, 260   # pixels
+GRAPH_MAX_WIDTH = 4000      # the step graph's widest drawing (pixels); wider than the page, it scrolls
+GRAPH_FONT = 13             # its node text (edge text 2 less): at least 10 px on every screen
 EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -327,8 +329,13 @@ else:
               disabled=not S.nw_lod_back, help="Close the box opened last.")
     b2.button("Collapse all", key="nw_lod_reset", on_click=lod_reset, icon=":material/unfold_less:",
               width="stretch", disabled=S.nw_lod_open is None, help="Back to the view the graph opened with.")
-    st.plotly_chart(figure(view, max_width=1600), key="nw_graph", width="stretch", on_select=lod_open,
-                    selection_mode="points")
+    # drawn at its natural size (text never shrunk below it) in a box that scrolls sideways when wider
+    fig = figure(view, max_width=GRAPH_MAX_WIDTH, font_size=GRAPH_FONT)
+    st.html("<style>.st-key-nw_graph_box {overflow-x: auto; overflow-y: hidden}"
+            f" .st-key-nw_graph_box [data-testid='stElementContainer'] {{min-width: {int(fig.layout.width)}px}}"
+            "</style>")
+    with st.container(key="nw_graph_box"):
+        st.plotly_chart(fig, key="nw_graph", width="content", on_select=lod_open, selection_mode="points")
 
 st.subheader("Export")
 st.caption("The URL holds the configuration and seed: copy it to reproduce this run.")
