@@ -94,10 +94,11 @@ def test_expanding_a_layer_shows_its_ops_and_back(mlp):
 
 def test_repeats_find_the_per_sample_chains(scalar):
     grp = lod.groups(scalar)
-    (rep,) = [G for G in grp.values() if G.kind == "repeat"]
-    n_samples = len(rep.children)
-    assert n_samples == 40 and rep.label == "repeat ×40"
-    copies = [grp[c] for c in rep.children]
+    (rep,) = [G for G in grp.values() if G.kind == "repeat" and G.parent is None]
+    assert rep.label == "repeat ×40"
+    copies = [G for G in grp.values() if G.kind == "copy"]
+    n_samples = len(copies)
+    assert n_samples == 40 and all(set(c.members) <= set(rep.members) for c in copies)
     ops = [sorted(scalar.nodes[n]["symbol"] for n in c.members if scalar.nodes[n]["kind"] == "op") for c in copies]
     assert all(o == ops[0] for o in ops) and len(ops[0]) >= 20
     assert ops[0].count("tanh") == 4 and "**2" in ops[0]
@@ -115,13 +116,17 @@ def test_repeats_find_the_per_sample_chains(scalar):
 def test_the_scalar_graph_opens_level_by_level(scalar):
     v = lod.default_view(scalar)
     assert set(boxes(v)) == {"g:repeat0", "g:chain0"}
-    w = lod.expand_group(v, "g:repeat0")          # the 40 copies, each still one box
-    assert {f"g:repeat0.{i}" for i in range(40)} <= set(boxes(w))
+    w = lod.expand_group(v, "g:repeat0")          # the first copy, and the other 39 in two boxes
+    assert {"g:repeat0.0", "g:repeat0.r1-20", "g:repeat0.r21-39"} <= set(boxes(w))
+    assert w.nodes["g:repeat0.r1-20"]["label"] == "×20" and w.number_of_nodes() <= lod.THRESHOLD
     check_view(w, scalar)
-    x = lod.expand_group(w, "g:repeat0.3")        # one sample's ops
-    assert "g:repeat0.3" not in x and x.number_of_nodes() > w.number_of_nodes()
-    assert {"g:repeat0.2", "g:repeat0.4"} <= set(boxes(x))
+    x = lod.expand_group(w, "g:repeat0.0")        # one sample's ops
+    assert "g:repeat0.0" not in x and x.number_of_nodes() > w.number_of_nodes()
+    assert sum(1 for n in x if x.nodes[n]["kind"] == "op") >= 24
     check_view(x, scalar)
+    y = lod.expand_group(x, "g:repeat0.r1-20")    # the next level of copies, still boxes
+    assert {"g:repeat0.1", "g:repeat0.r2-11", "g:repeat0.r12-20"} <= set(boxes(y))
+    check_view(y, scalar)
     # collapse back: the copies close again with their parent
     assert set(lod.collapse_group(x, "g:repeat0").nodes) == set(v.nodes)
     assert set(lod.default_view(x).nodes) == set(v.nodes)

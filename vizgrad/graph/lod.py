@@ -11,7 +11,8 @@ The groups, outermost first:
 - nn module calls (vizgrad.graph.collapse: the outermost module, then its children, ...);
 - repeated sub-expressions outside modules: structurally identical subgraphs (same ops in the
   same order over leaves of the same shape, e.g. the per-sample chains of a scalar MLP) as one
-  box "×N", which opens into its N copies, each one box of its ops;
+  box "repeat ×N", which opens into its first copy and the others in two boxes "×k" (opening
+  the same way), each copy one box of its ops;
 - chains of one op (the running sum `loss = loss + sample` of a scalar MLP) as one box.
 A view is the full graph with every group that is not open drawn as one node (kind='module', so
 vizgrad.plot draws it as a labelled box; attributes `group`, `label`, `symbol`, `members`). Which
@@ -163,11 +164,30 @@ def _repeat_groups(full, out, home):
             out[rid] = Group(rid, f"repeat ×{len(cones)}", f"{n_ops} ops each", "repeat")
         for i, c in enumerate(cones):
             cid = f"{rid}.{i}"
-            out[cid] = Group(cid, f"copy {i + 1}/{len(cones)}", f"{len(c)} nodes", "copy", rid if merged else None)
-            if merged:
-                out[rid].children.append(cid)
+            out[cid] = Group(cid, f"copy {i + 1}/{len(cones)}", f"{len(c)} nodes", "copy")
             for x in c:
                 home[x] = cid
+        if merged:
+            _nest_copies(out, rid, [f"{rid}.{i}" for i in range(len(cones))], 0)
+
+
+def _nest_copies(out, parent, copies, first, root=None):
+    """The copies under `parent` a few at a time: the first one, then the others in two boxes
+    "×k" (each opening the same way), so every level draws at most three boxes."""
+    root = root or parent
+    parts = [[c] for c in copies] if len(copies) <= 3 else [
+        copies[:1], copies[1:(len(copies) + 2) // 2], copies[(len(copies) + 2) // 2:]]
+    start = first
+    for part in parts:
+        kid = part[0]
+        if len(part) > 1:
+            kid = f"{root}.r{start}-{start + len(part) - 1}"
+            out[kid] = Group(kid, f"×{len(part)}", f"copies {start + 1}–{start + len(part)}", "repeat")
+        out[kid].parent = parent
+        out[parent].children.append(kid)
+        if len(part) > 1:
+            _nest_copies(out, kid, part, start, root)
+        start += len(part)
 
 
 def _acyclic_merge(full, cones) -> bool:
