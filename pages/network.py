@@ -321,16 +321,18 @@ else:
         S.nw_lod_key, S.nw_lod_open, S.nw_lod_back = S.nw_key, None, []
     view = default_view(graph) if S.nw_lod_open is None else view_of(graph, S.nw_lod_open)
     S.nw_lod_shown = (visible_groups(view), view.graph.get("open", frozenset(lod_groups(graph))))
+    # drawn at its natural size (text never shrunk below it) in a box that scrolls sideways when wider
+    fig = figure(view, max_width=GRAPH_MAX_WIDTH, font_size=GRAPH_FONT)
     st.caption(f"Forward and `loss.backward()` on the first {tr.batch_size} training points at the current "
                "weights; edges carry the gradients flowing back. "
-               + ("Green boxes are layers (nn modules): click one to open it, Back closes it again." if S.nw_lod_shown[0] else ""))
+               + ("Green boxes are layers (nn modules): click one to open it, Back closes it again. "
+                  if S.nw_lod_shown[0] else "")
+               + ("Scroll sideways to follow the graph." if fig.layout.width > 700 else ""))
     b1, b2, _ = st.columns([1, 1, 4])
     b1.button("Back", key="nw_lod_undo", on_click=lod_back, icon=":material/undo:", width="stretch",
               disabled=not S.nw_lod_back, help="Close the box opened last.")
     b2.button("Collapse all", key="nw_lod_reset", on_click=lod_reset, icon=":material/unfold_less:",
               width="stretch", disabled=S.nw_lod_open is None, help="Back to the view the graph opened with.")
-    # drawn at its natural size (text never shrunk below it) in a box that scrolls sideways when wider
-    fig = figure(view, max_width=GRAPH_MAX_WIDTH, font_size=GRAPH_FONT)
     st.html("<style>.st-key-nw_graph_box {overflow-x: auto; overflow-y: hidden}"
             f" .st-key-nw_graph_box [data-testid='stElementContainer'] {{min-width: {int(fig.layout.width)}px}}"
             "</style>")
