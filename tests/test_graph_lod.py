@@ -45,6 +45,8 @@ def boxes(v):
 def check_view(v, full):
     """A view: acyclic, every box labelled, and every full node drawn exactly once (itself or in a box)."""
     assert nx.is_directed_acyclic_graph(v)
+    pos = {n: i for i, n in enumerate(v.nodes)}
+    assert all(pos[a] < pos[b] for a, b in v.edges), "node order is not topological"
     drawn = set()
     for n, d in v.nodes(data=True):
         if d.get("group"):

@@ -304,6 +304,14 @@ def view_of(g, open_groups=()) -> nx.DiGraph:
                 h.nodes[U]["output"] = V
             h.add_edge(U, V, kind=e.get("kind", "input"), index=e.get("index", 0), indices=e.get("indices", (0,)),
                        grads=tuple(e.get("grads", (e.get("grad"),))), grad=e.get("grad"))
+    # node order stays topological (a box sits where its first member was; its inputs may come later)
+    pos = {n: i for i, n in enumerate(h.nodes)}
+    if any(pos[u] > pos[v] for u, v in h.edges):
+        h2 = nx.DiGraph()
+        h2.graph.update(h.graph)
+        h2.add_nodes_from((n, h.nodes[n]) for n in nx.lexicographical_topological_sort(h, key=pos.get))
+        h2.add_edges_from(h.edges(data=True))
+        h = h2
     return h
 
 
