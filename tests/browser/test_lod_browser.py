@@ -6,10 +6,13 @@ from browser_utils import no_exception, shot, wait_idle
 
 CHART = ".st-key-nw_graph .js-plotly-plot"
 
-# every visible text in the chart's SVG: its box and font size, in CSS pixels
-TEXTS = """(sel) => {
+# every visible text in the chart's SVG: its box and font size, in CSS pixels (skip: a trace name to leave out)
+TEXTS = """([sel, skip]) => {
   const gd = document.querySelector(sel);
-  return Array.from(gd.querySelectorAll('svg text')).filter(t => t.textContent.trim()).map(t => {
+  const traces = Array.from(gd.querySelectorAll('.scatterlayer .trace'));
+  const skipped = new Set(gd.data.map((t, i) => t.name === skip ? traces[i] : null).filter(Boolean));
+  return Array.from(gd.querySelectorAll('svg text')).filter(t => t.textContent.trim())
+      .filter(t => !skipped.has(t.closest('.trace'))).map(t => {
     const r = t.getBoundingClientRect();
     return {text: t.textContent, x: r.x, y: r.y, w: r.width, h: r.height,
             size: parseFloat(getComputedStyle(t).fontSize)};
@@ -36,7 +39,7 @@ def node_ids(page) -> list:
 
 
 def check_labels(page):
-    texts = page.evaluate(TEXTS, CHART)
+    texts = page.evaluate(TEXTS, [CHART, None])
     assert texts, "no text in the step graph"
     small = [t for t in texts if t["size"] < 10]
     assert not small, f"labels under 10 px: {small[:5]}"
@@ -91,3 +94,47 @@ def test_step_graph_opens_collapsed_and_a_click_opens_a_layer(page, size):
     assert sorted(node_ids(page)) == sorted(before)
     no_exception(page)
     assert not page.js_errors, page.js_errors
+
+
+def test_a_2000_node_graph_opens_collapsed_and_readable(browser):
+    """bench/render.py's scalar MLP (about 2,100 nodes) as its default view, drawn by plotly.js in
+    Chromium: a few labelled boxes, labels at least 10 px, none overlapping; then its repeat box opened."""
+    import json
+    import os
+    import sys
+    from pathlib import Path
+
+    import plotly
+
+    import vizgrad.graph as vg
+    import vizgrad.plot as vp
+    from vizgrad.graph import lod
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from render import scalar_mlp
+
+    g = vg.trace(scalar_mlp(1000))
+    v = lod.default_view(g)
+    js = Path(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js").read_text()
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        pg = ctx.new_page()
+        for name, view in (("scalar2000_collapsed", v), ("scalar2000_repeat_opened", lod.expand_group(v, "g:repeat0"))):
+            fig = vp.figure(view, font_size=13, max_width=4000, max_height=4000)  # natural size, as the page
+            pg.set_content(f'<html><head><script>{js}</script></head><body style="margin:0">'
+                           f'<div id="g" class="js-plotly-plot"></div></body></html>')
+            pg.evaluate("f => Plotly.newPlot('g', f.data, f.layout)", json.loads(fig.to_json()))
+            pg.wait_for_selector("#g svg text")
+            shot(pg, f"lod_{name}")
+            # the opened level: 39 edges meet at three boxes, and their gradient labels (vizgrad.plot's
+            # placement) crowd there; the box and node labels must not
+            texts = pg.evaluate(TEXTS, ["#g", None if name.endswith("collapsed") else "edge grads"])
+            labels = " ".join(t["text"] for t in texts)
+            assert "repeat ×40" in labels or "×20" in labels, labels[:300]
+            small = [t for t in texts if t["size"] < 10]
+            assert not small, f"labels under 10 px: {small[:5]}"
+            overlaps = [(a["text"], b["text"]) for i, a in enumerate(texts) for b in texts[i + 1:]
+                        if min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"]) > 1
+                        and min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"]) > 1]
+            assert not overlaps, f"{name}: overlapping labels: {overlaps[:6]}"
+    finally:
+        ctx.close()
