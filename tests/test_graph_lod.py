@@ -158,3 +158,10 @@ def test_views_draw(scalar, mlp):
     for v in (lod.default_view(scalar), lod.default_view(mlp)):
         fig = vp.figure(v)
         assert set(fig.data[-1].customdata) >= set(boxes(v))
+
+
+def test_a_view_exports_like_any_graph(mlp):
+    v = lod.default_view(mlp)
+    back = vg.from_json(vg.to_json(v))
+    assert set(back.nodes) == set(v.nodes) and back.nodes["m:0"]["label"] == "0"
+    vg.to_json(mlp)  # the full graph carries no level-of-detail state that JSON cannot hold

@@ -2,7 +2,7 @@
 
     from vizgrad.graph.lod import default_view, expand_group, collapse_group
     v = default_view(g)                # at most about THRESHOLD visible nodes (g itself when it fits)
-    v.graph["groups"]                  # {group id: Group}: the hierarchy, outermost first
+    groups(v)                          # {group id: Group}: the hierarchy, outermost first
     v2 = expand_group(v, "m:0")        # that box opened: its children visible, still collapsed below
     collapse_group(v2, "m:0")          # back (its inner groups close again)
     default_view(v2)                   # "collapse all": the default view of the same full graph
@@ -16,11 +16,14 @@ The groups, outermost first:
 - chains of one op (the running sum `loss = loss + sample` of a scalar MLP) as one box.
 A view is the full graph with every group that is not open drawn as one node (kind='module', so
 vizgrad.plot draws it as a labelled box; attributes `group`, `label`, `symbol`, `members`). Which
-groups are open is v.graph["open"]; the default opens groups outermost first while the view stays
-within the threshold. Pure functions: a new graph each time, the full one is g.graph["full"].
+groups are open is v.graph["open"] (a sorted tuple); the default opens module calls outermost
+first while the view stays within the threshold. Pure functions: a new graph each time, the full
+one in v.graph["full"]; the hierarchy is remembered per full graph object (not in its attributes,
+so to_json works on views as on any graph).
 """
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -36,6 +39,7 @@ THRESHOLD = 60      # visible nodes a default view keeps to (about: fewer boxes 
 MATRIX_THRESHOLD = 16  # the same for graphs of vectors and matrices: their boxes are larger
 MIN_REPEAT_OPS = 3  # a repeated sub-expression has at least this many ops
 MIN_CHAIN = 4       # a chain of one op is grouped from this length on
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # full graph -> (groups, innermost group per node)
 
 
 @dataclass
@@ -55,10 +59,14 @@ def _full(g):
 
 
 def groups(g) -> dict:
-    """The group hierarchy of g's full graph: {id: Group}, parents before children (kept in the
-    full graph's .graph["lod_groups"] once built)."""
+    """The group hierarchy of g's full graph: {id: Group}, parents before children (remembered
+    for that graph object while it lives)."""
+    return _hierarchy(g)[0]
+
+
+def _hierarchy(g):
     full = _full(g)
-    cached = full.graph.get("lod_groups")
+    cached = _CACHE.get(full)
     if cached is not None:
         return cached
     home: dict = {}   # full node -> innermost group
@@ -73,9 +81,8 @@ def groups(g) -> dict:
             while gid is not None:
                 out[gid].members.append(n)
                 gid = out[gid].parent
-    full.graph["lod_groups"] = out
-    full.graph["lod_home"] = home
-    return out
+    _CACHE[full] = out, home
+    return out, home
 
 
 def _module_groups(full, out, home):
@@ -259,8 +266,7 @@ def view_of(g, open_groups=()) -> nx.DiGraph:
     """The full graph behind g with every group not in open_groups (and every group inside a
     closed one) drawn as one node."""
     full = _full(g)
-    grp = groups(full)
-    home = full.graph["lod_home"]
+    grp, home = _hierarchy(full)
     opened = frozenset(x for x in open_groups if x in grp)
     if all(x in opened for x in grp):
         return full
@@ -276,7 +282,7 @@ def view_of(g, open_groups=()) -> nx.DiGraph:
         rep[n] = r
     h = nx.DiGraph()
     h.graph.update(full.graph)
-    h.graph.update(full=full, open=opened, groups=grp, collapsed=())
+    h.graph.update(full=full, open=tuple(sorted(opened)), collapsed=())
     for n, d in full.nodes(data=True):
         r = rep[n]
         if r == n:
