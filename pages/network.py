@@ -32,7 +32,7 @@ except (TypeError, ValueError):
     LIMITS = NetLimits()
 UPDATE_EVERY = 0.05         # seconds between updates of the live panel while playing
 OUT_HEIGHT, NEURON_HEIGHT, CURVES_HEIGHT = 340, 230, 260   # pixels
-GRAPH_MAX_WIDTH = 4000      # the step graph's widest drawing (pixels); wider than the page, it scrolls
+GRAPH_MAX_WIDTH = 8000      # the step graph's widest drawing (pixels); wider than the page, it scrolls
 GRAPH_FONT = 13             # its node text (edge text 2 less): at least 10 px on every screen
 EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]

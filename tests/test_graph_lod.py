@@ -165,3 +165,16 @@ def test_a_view_exports_like_any_graph(mlp):
     back = vg.from_json(vg.to_json(v))
     assert set(back.nodes) == set(v.nodes) and back.nodes["m:0"]["label"] == "0"
     vg.to_json(mlp)  # the full graph carries no level-of-detail state that JSON cannot hold
+
+
+def test_a_lone_model_box_opens_a_level():
+    """Six layers do not fit the threshold as layers, but one "Sequential" box would say nothing."""
+    vizgrad.manual_seed(0)
+    layers = [nn.Linear(2, 8), nn.Tanh()] + [m for _ in range(5) for m in (nn.Linear(8, 8), nn.Tanh())] + [nn.Linear(8, 1)]
+    model = nn.Sequential(*layers)
+    loss = nn.MSELoss()(model(vizgrad.tensor(np.ones((4, 2), np.float32))), vizgrad.tensor(np.zeros((4, 1), np.float32)))
+    loss.backward()
+    g = vg.trace(loss)
+    v = lod.default_view(g)
+    assert "m:Sequential" not in v and {"m:0", "m:12"} <= set(boxes(v))
+    check_view(v, g)

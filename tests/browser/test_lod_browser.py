@@ -26,9 +26,9 @@ NODE_IDS = """(sel) => {
 }"""
 
 
-def open_step_graph(page, width: int, height: int):
+def open_step_graph(page, width: int, height: int, query: str = ""):
     page.set_viewport_size({"width": width, "height": height})
-    page.goto(f"{page.app_url}/network")
+    page.goto(f"{page.app_url}/network{query}")
     page.wait_for_selector(CHART, timeout=60_000)
     wait_idle(page)
     page.locator(CHART).scroll_into_view_if_needed()
@@ -66,10 +66,14 @@ def click_node(page, node_id: str):
     page.mouse.click(x, y)
 
 
-@pytest.mark.parametrize("size", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
-def test_step_graph_opens_collapsed_and_a_click_opens_a_layer(page, size):
-    open_step_graph(page, *size)
-    name = "desktop" if size[0] > 1000 else "phone"
+DEEP = "?hidden=8,8,8,8,8,8&act=tanh,tanh,tanh,tanh,tanh,tanh"
+
+
+@pytest.mark.parametrize("size, query", [((1400, 900), ""), ((390, 844), ""), ((1400, 900), DEEP)],
+                         ids=["desktop", "phone", "deep"])
+def test_step_graph_opens_collapsed_and_a_click_opens_a_layer(page, size, query):
+    open_step_graph(page, *size, query)
+    name = ("desktop" if size[0] > 1000 else "phone") + ("_deep" if query else "")
     before = node_ids(page)
     assert {"m:0", "m:2", "m:4"} <= set(before), before      # the Linear layers are boxes
     shot(page, f"lod_{name}_collapsed")

@@ -324,7 +324,7 @@ def view_of(g, open_groups=()) -> nx.DiGraph:
 def default_view(g, threshold: int | None = None) -> nx.DiGraph:
     """g's full graph if it has at most `threshold` nodes; else every group collapsed, then module
     calls opened outermost first (in order) while the view keeps within the threshold (repeats
-    and chains stay one box each). threshold None: THRESHOLD, or MATRIX_THRESHOLD when most
+    and chains stay one box each); a module box left alone is opened a level anyway. threshold None: THRESHOLD, or MATRIX_THRESHOLD when most
     tensors are vectors or matrices (drawn as larger boxes)."""
     full = _full(g)
     if threshold is None:
@@ -344,6 +344,12 @@ def default_view(g, threshold: int | None = None) -> nx.DiGraph:
             opened.add(x)
             count += more
             queue.extend(G.children)
+    # one box alone says little (a Sequential holding the whole model): open it a level anyway
+    while True:
+        closed = [x for x in grp if x not in opened and (grp[x].parent is None or grp[x].parent in opened)]
+        if len(closed) != 1 or grp[closed[0]].kind != "module" or not grp[closed[0]].children:
+            break
+        opened.add(closed[0])
     return view_of(full, opened)
 
 
