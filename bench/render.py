@@ -6,8 +6,13 @@ The graphs are scalar (micrograd-style) MLPs on a few samples - the wide, crossi
 graph learners draw - built with vizgrad ops and backpropagated. For each size it times
 vizgrad.graph.trace, vizgrad.plot.layout and vizgrad.plot.figure (which lays out again, so
 "total" is trace + figure), and Graphviz `dot -Tplain` on vizgrad.graph.to_dot of the same graph
-when `dot` is installed. Targets: total(1,000) <= 0.25 x dot(1,000), and cost growing no faster
+when `dot` is installed, waiting at most DOT_CAP (60 s) for it: a run cut off there is printed as
+"> 60" (a lower bound). Targets: total(1,000) <= 0.25 x dot(1,000), and cost growing no faster
 than about N log N: time(5,000) / time(1,000) compared with 5 * log(5,000) / log(1,000).
+
+--browser also draws the full 5,000-op figure (WebGL) in Debian's Chromium (Playwright) and prints
+the time from Plotly.newPlot to the first frame after it, beside the 2 s target; and the level of
+detail's default view of the same graph (vizgrad.graph.lod), the size and time of what the pages draw.
 """
 from __future__ import annotations
 
@@ -24,11 +29,16 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import numpy as np  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
 
 import vizgrad  # noqa: E402
 import vizgrad.graph as vg  # noqa: E402
 from vizgrad.graph import view  # noqa: E402
 import vizgrad.plot as vp  # noqa: E402
+from vizgrad.graph import lod  # noqa: E402
+
+DOT_CAP = 60.0       # seconds: the longest we wait for Graphviz dot
+DRAW_TARGET = 2.0    # seconds: a 5,000-op WebGL figure drawn in the browser
 
 
 def scalar_mlp(n_ops: int, seed: int = 0):
@@ -83,7 +93,8 @@ def timed(fn, repeat=3):
     return best, out
 
 
-def dot_time(g) -> float | None:
+def dot_time(g):
+    """(seconds, capped): dot -Tplain on to_dot(g), waiting at most DOT_CAP; None without dot."""
     if not shutil.which("dot"):
         return None
     with tempfile.NamedTemporaryFile("w", suffix=".dot", delete=False) as f:
@@ -91,17 +102,67 @@ def dot_time(g) -> float | None:
         path = f.name
     try:
         t = time.perf_counter()
-        subprocess.run(["dot", "-Tplain", path, "-o", os.devnull], check=True, timeout=600)
-        return time.perf_counter() - t
+        try:
+            subprocess.run(["dot", "-Tplain", path, "-o", os.devnull], check=True, timeout=DOT_CAP)
+        except subprocess.TimeoutExpired:
+            return DOT_CAP, True
+        return time.perf_counter() - t, False
     finally:
         os.unlink(path)
+
+
+DRAW = """async () => {
+  const t0 = performance.now();
+  await Plotly.newPlot("g", window.FIG.data, window.FIG.layout);
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return [(performance.now() - t0) / 1000, document.querySelectorAll("#g canvas.gl-canvas").length > 0];
+}"""
+
+
+def browser_draw(fig, repeat=3):
+    """Best of `repeat` draws of fig in Chromium (seconds from Plotly.newPlot to the second frame after
+    it; the figure's JSON loaded beforehand), and whether WebGL drew it; None without Playwright or
+    Chromium. Chromium here has no GPU: WebGL runs on its software renderer (SwiftShader)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        return None
+    import plotly
+    js = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+    tmp = tempfile.mkdtemp()
+    try:
+        with open(os.path.join(tmp, "fig.js"), "w") as f:
+            f.write("window.FIG = " + fig.to_json() + ";")
+        with open(os.path.join(tmp, "page.html"), "w") as f:
+            f.write(f'<!doctype html><html><head><meta charset="utf-8"><script src="file://{js}"></script>'
+                    '<script src="fig.js"></script></head><body style="margin:0"><div id="g"></div></body></html>')
+        best, gl = float("inf"), False
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=chromium, headless=True,
+                                  args=["--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
+                                        "--disable-background-networking", "--disable-component-update",
+                                        "--disable-sync", "--disable-dev-shm-usage", "--enable-unsafe-swiftshader"])
+            for _ in range(repeat):
+                page = b.new_page(viewport={"width": 1400, "height": 900})
+                page.goto("file://" + os.path.join(tmp, "page.html"), timeout=120_000)
+                t, gl = page.evaluate(DRAW)
+                best = min(best, t)
+                page.close()
+            b.close()
+        return best, gl
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="sizes 100 and 1,000 only")
     ap.add_argument("--no-dot", action="store_true")
-    ap.add_argument("--dot-max", type=int, default=1000, help="run dot on graphs up to this size (default 1000)")
+    ap.add_argument("--dot-max", type=int, default=5000, help="run dot on graphs up to this size (default 5000)")
+    ap.add_argument("--browser", action="store_true", help="time the 5,000-op WebGL figure's draw in Chromium")
     args = ap.parse_args()
     sizes = [100, 1000] if args.quick else [100, 1000, 5000]
     rows = []
@@ -112,22 +173,30 @@ def main():
         t_fig, fig = timed(lambda: vp.figure(g))
         ops = sum(1 for _, k in g.nodes(data="kind") if k == "op")
         td = None if args.no_dot or n > args.dot_max else dot_time(g)
+        t_lod, v = timed(lambda: lod.default_view(vg.trace(loss)))
+        t_lodfig, _ = timed(lambda: vp.figure(v))
         rows.append(dict(n=n, ops=ops, nodes=g.number_of_nodes(), edges=g.number_of_edges(), trace=t_trace,
-                         layout=t_layout, figure=t_fig, total=t_trace + t_fig, dot=td,
-                         gl=type(fig.data[0]).__name__ == "Scattergl"))
+                         layout=t_layout, figure=t_fig, total=t_trace + t_fig, dot=td and td[0],
+                         capped=bool(td and td[1]), gl=type(fig.data[0]).__name__ == "Scattergl",
+                         lod_nodes=v.number_of_nodes(), lod=t_lod + t_lodfig, fig_obj=fig))
     print(f"{'ops':>6} {'nodes':>6} {'edges':>6} | {'trace':>7} {'layout':>7} {'figure':>7} {'total':>7} | "
-          f"{'dot':>7} {'total/dot':>9}  webgl")
+          f"{'dot':>7} {'total/dot':>9}  webgl | {'lod view':>8} {'lod s':>6}")
     for r in rows:
-        dot = f"{r['dot']:7.3f}" if r["dot"] is not None else "      -"
-        ratio = f"{r['total'] / r['dot']:9.3f}" if r["dot"] else "        -"
+        cap = ">" if r["capped"] else " "
+        dot = f"{cap}{r['dot']:6.3f}" if r["dot"] is not None else "      -"
+        ratio = f"{'<' if r['capped'] else ' '}{r['total'] / r['dot']:8.3f}" if r["dot"] else "        -"
         print(f"{r['ops']:>6} {r['nodes']:>6} {r['edges']:>6} | {r['trace']:7.3f} {r['layout']:7.3f} "
-              f"{r['figure']:7.3f} {r['total']:7.3f} | {dot} {ratio}  {'yes' if r['gl'] else 'no'}")
-    print("(seconds; figure includes its own layout; total = trace + figure; dot = `dot -Tplain` on to_dot)")
+              f"{r['figure']:7.3f} {r['total']:7.3f} | {dot} {ratio}  {'yes' if r['gl'] else 'no ':>5} | "
+              f"{r['lod_nodes']:>8} {r['lod']:6.3f}")
+    print(f"(seconds; figure includes its own layout; total = trace + figure; dot = `dot -Tplain` on to_dot, "
+          f"waiting at most {DOT_CAP:.0f} s: '>' marks a run cut off there; lod view = nodes of the default "
+          f"level-of-detail view, lod s = trace + default_view + its figure)")
     by = {r["n"]: r for r in rows}
     if 1000 in by and by[1000]["dot"]:
         ok = by[1000]["total"] <= 0.25 * by[1000]["dot"]
         print(f"target total(1000) <= 0.25 x dot(1000): {by[1000]['total']:.3f} s vs {0.25 * by[1000]['dot']:.3f} s "
-              f"-> {'OK' if ok else 'MISSED'}")
+              f"-> {'OK' if ok else 'MISSED'}" + (" (dot cut off at the cap: its time is a lower bound)"
+                                                   if by[1000]["capped"] else ""))
     if 5000 in by and 1000 in by:
         a, b = by[1000], by[5000]
         nlogn = (b["ops"] * math.log(b["ops"])) / (a["ops"] * math.log(a["ops"]))
@@ -136,6 +205,26 @@ def main():
             print(f"growth {k:>6}: time(5000)/time(1000) = {r:5.2f}   N log N ratio = {nlogn:5.2f}   "
                   f"-> {'OK' if r <= nlogn * 1.25 else 'faster than N log N'}")
 
+    if args.browser and 5000 in by:
+        r = by[5000]
+        d = browser_draw(r["fig_obj"])
+        if d is None:
+            print("browser draw: skipped (needs playwright and Debian's chromium)")
+            return
+        print(f"browser draw of the full {r['ops']}-op figure ({r['nodes']} nodes, {'WebGL' if d[1] else 'SVG'}, "
+              f"Chromium without GPU): {d[0]:.3f} s   target <= {DRAW_TARGET:.0f} s -> "
+              f"{'OK' if d[0] <= DRAW_TARGET else 'MISSED'}")
+        # where the time goes: the same figure with its arrowhead markers' per-point angles left out
+        flat = go.Figure(r["fig_obj"])
+        for t in flat.data:
+            if t.mode == "markers" and t.marker.angle is not None and not isinstance(t.marker.angle, (int, float)):
+                t.marker.angle = None
+        d2 = browser_draw(flat)
+        print(f"  the same without the arrowheads' per-point marker angles: {d2[0]:.3f} s")
+        v = lod.default_view(vg.trace(scalar_mlp(5000)))
+        d3 = browser_draw(vp.figure(v))
+        print(f"  its default level-of-detail view ({v.number_of_nodes()} nodes, {'WebGL' if d3[1] else 'SVG'}): "
+              f"{d3[0]:.3f} s")
 
 if __name__ == "__main__":
     main()

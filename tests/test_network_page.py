@@ -234,3 +234,28 @@ def test_an_uploads_name_and_content_are_shown_as_plain_text(monkeypatch, payloa
     at = open_with_upload(monkeypatch, name, good)
     assert not at.error and at.session_state["nw_trainer"].config.dataset == "csv"
     assert_shown_literally(at)
+
+
+def step_graph_nodes(at) -> list:
+    """The node ids drawn in the step graph (its trace "nodes" carries them as customdata)."""
+    import json
+    for chart in at.get("plotly_chart"):
+        for t in json.loads(chart.proto.spec)["data"]:
+            if t.get("name") == "nodes":
+                return list(t["customdata"])
+    raise AssertionError("no step graph on the page")
+
+
+def test_the_step_graph_opens_at_its_layers_and_a_box_opens():
+    at = open_page()
+    nodes = step_graph_nodes(at)
+    assert {"m:0", "m:2", "m:4"} <= set(nodes)                 # the three Linear layers as boxes
+    assert at.button(key="nw_lod_undo").disabled and at.button(key="nw_lod_reset").disabled
+    # a click on a box (the callback's effect: the browser test clicks it for real)
+    at.session_state["nw_lod_back"] = [None]
+    at.session_state["nw_lod_open"] = frozenset(at.session_state["nw_lod_shown"][1]) | {"m:0"}
+    at.run()
+    opened = step_graph_nodes(at)
+    assert "m:0" not in opened and len(opened) > len(nodes) and "m:2" in opened
+    at.button(key="nw_lod_undo").click().run()
+    assert step_graph_nodes(at) == nodes and not at.exception
