@@ -65,8 +65,8 @@ def page(url_path: str) -> PageInfo:
 # vizgrad/app/ is one, found by its file (importing vizgrad here would import it outside warm_up's lock)
 _MODELS = sorted(f"vizgrad.app.{p.stem}" for p in (Path(__file__).resolve().parents[1] / "vizgrad" / "app").glob("*.py")
                  if p.stem != "__init__")
-WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.io", "vizgrad", "vizgrad.graph", "vizgrad.plot",
-                "vizgrad.expr", "vizgrad.net", "vizgrad.app", *_MODELS)
+WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.io", "vizgrad", "vizgrad.graph", "vizgrad.graph.lod",
+                "vizgrad.plot", "vizgrad.expr", "vizgrad.net", "vizgrad.app", *_MODELS)
 _warm_lock = threading.Lock()
 _warmed = False
 
