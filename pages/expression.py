@@ -152,9 +152,11 @@ else:
                  help="▶ play: the gradients flow back edge by edge, in the order backward() runs (the numbers "
                       "on the nodes), and a tensor used twice gets its gradient one contribution at a time (+=)."):
         # the animation runs in the browser (plotly frames): no server rerun per frame
-        st.plotly_chart(backward_animation(out.graph, theme="dark" if dark else "light", show_values=show_values,
-                                           show_shapes=show_shapes, max_width=4000, keep_graph=False),
-                        key="pg_backward_anim", theme=None, width="content")
+        anim = backward_animation(out.graph, theme="dark" if dark else "light", show_values=show_values,
+                                  show_shapes=show_shapes, max_width=4000, keep_graph=False)
+        st.html(scroll_css("pg_anim_box", anim))  # at its size, in a box that scrolls sideways
+        with st.container(key="pg_anim_box"):
+            st.plotly_chart(anim, key="pg_backward_anim", theme=None, width="content")
 
 # ---- the clicked node or edge (first: on a phone the columns stack, and it belongs under the graph),
 # results, formulas, checks -------------------------------------------------------------------------
