@@ -22,7 +22,7 @@ from vizgrad.app.markdown import plain
 from vizgrad.app.expression import (EXAMPLES, History, State, VarSpec, clicked, default_value, keeps_selection,
                                     known_functions, partial_latex, results_table, run, selection_details,
                                     selection_in)
-from vizgrad.plot import backward_animation, figure
+from vizgrad.plot import backward_animation, screen_figure, scroll_css
 
 st.title("Expression Playground")
 st.caption("Type a formula over named variables. vizgrad records the graph as it computes, runs "
@@ -138,20 +138,25 @@ if out.graph is None:
     st.info("Mark a variable `requires_grad` to record a graph.")
 else:
     selected = selection_in(out.graph, st.session_state.get("pg_sel"))
-    fig = figure(out.graph, show_values=show_values, show_grads=show_grads, show_shapes=show_shapes,
-                 theme="dark" if dark else "light", max_width=900,
-                 highlight_nodes={selected} if isinstance(selected, str) else None,
-                 highlight_edges={selected} if isinstance(selected, tuple) else None)
-    # theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would restyle the boxes' text)
-    st.plotly_chart(fig, on_select=on_graph_click, selection_mode="points", key="pg_graph", theme=None,
-                    width="content")
+    fig = screen_figure(out.graph, st.context.headers, show_values=show_values, show_grads=show_grads,
+                        show_shapes=show_shapes, theme="dark" if dark else "light",
+                        highlight_nodes={selected} if isinstance(selected, str) else None,
+                        highlight_edges={selected} if isinstance(selected, tuple) else None)
+    # at its natural size, laid out for this screen, in a box that scrolls; theme=None keeps vizgrad's
+    # fonts and sizes (Streamlit's theme would restyle the boxes' text)
+    st.html(scroll_css("pg_graph_box", fig))
+    with st.container(key="pg_graph_box"):
+        st.plotly_chart(fig, on_select=on_graph_click, selection_mode="points", key="pg_graph", theme=None,
+                        width="content")
     if st.toggle("Play the whole backward pass", key="pg_backflow",
                  help="▶ play: the gradients flow back edge by edge, in the order backward() runs (the numbers "
                       "on the nodes), and a tensor used twice gets its gradient one contribution at a time (+=)."):
         # the animation runs in the browser (plotly frames): no server rerun per frame
-        st.plotly_chart(backward_animation(out.graph, theme="dark" if dark else "light", show_values=show_values,
-                                           show_shapes=show_shapes, max_width=4000, keep_graph=False),
-                        key="pg_backward_anim", theme=None, width="content")
+        anim = backward_animation(out.graph, theme="dark" if dark else "light", show_values=show_values,
+                                  show_shapes=show_shapes, max_width=4000, keep_graph=False)
+        st.html(scroll_css("pg_anim_box", anim))  # at its size, in a box that scrolls sideways
+        with st.container(key="pg_anim_box"):
+            st.plotly_chart(anim, key="pg_backward_anim", theme=None, width="content")
 
 # ---- the clicked node or edge (first: on a phone the columns stack, and it belongs under the graph),
 # results, formulas, checks -------------------------------------------------------------------------

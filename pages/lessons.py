@@ -11,7 +11,7 @@ from pages._common import ensure_app_navigation, page
 ensure_app_navigation()
 
 from vizgrad.app.lessons import LESSONS, curve_figure, run
-from vizgrad.plot import figure
+from vizgrad.plot import screen_figure, scroll_css
 
 st.title("Lessons")
 st.caption(f"A guided tour of autograd in {len(LESSONS)} short lessons. Every code block is real PyTorch: it runs "
@@ -44,7 +44,10 @@ for tab, lesson in zip(tabs, LESSONS):
                                 config={"displayModeBar": False})  # the "▶ train" replay button sits there
         if r.tensors:
             st.markdown("**The graph it built**")
-            st.plotly_chart(figure(r.tensors[0], show_shapes=False, max_height=420), key=f"lesson_graph_{lesson.id}")
+            fig = screen_figure(r.tensors[0], st.context.headers, show_shapes=False)  # natural size; box scrolls
+            st.html(scroll_css(f"lesson_graph_box_{lesson.id}", fig))
+            with st.container(key=f"lesson_graph_box_{lesson.id}"):
+                st.plotly_chart(fig, key=f"lesson_graph_{lesson.id}", theme=None, width="content")
             if lesson.takeaway:
                 st.caption(lesson.takeaway)
         st.page_link(page("walkthrough").path, label="Open this graph in the walkthrough", icon=":material/footprint:",

@@ -20,6 +20,7 @@ ensure_app_navigation()
 from vizgrad.app.markdown import plain
 from vizgrad.app import walkthrough as ws
 from vizgrad.app.expression import State, VarSpec
+from vizgrad.plot import screen_width, scroll_css
 
 PLAY_SECONDS = 1.5
 
@@ -225,8 +226,11 @@ def stepper() -> None:
                    "flowing now; **+=** marks a contribution added to a tensor's grad, so a tensor used twice "
                    "shows its grad growing to the sum.")
     else:
-        fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light")
-        st.plotly_chart(fig, key="wt_graph")
+        fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light",
+                             fit_width=screen_width(st.context.headers))  # natural size, laid out for this screen
+        st.html(scroll_css("wt_graph_box", fig))
+        with st.container(key="wt_graph_box"):
+            st.plotly_chart(fig, key="wt_graph", theme=None, width="content")
         st.caption("Orange: this step's op and tensors. Faded: "
                    + ("not computed yet." if step.phase == "forward" else "gradient not final yet.")
                    + " The arrows pointing back carry the gradient sent along each edge so far (number beside "

@@ -513,9 +513,13 @@ def step_graph(w: Walk, k: int):
     return g
 
 
-def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", show_shapes: bool = False):
+def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", show_shapes: bool = False,
+                fit_width: int | None = None):
     """The graph at step k: the step's nodes and edges highlighted, what is not yet computed (forward)
-    or whose gradient is not final yet (backward) veiled; focus=True also dims the rest."""
+    or whose gradient is not final yet (backward) veiled; focus=True also dims the rest.
+    fit_width (the screen's width, vizgrad.plot.screen_width): drawn at its natural size, left to
+    right if that fits, else top to bottom if that overflows the screen less (the page puts it in a box
+    that scrolls)."""
     from vizgrad.plot import figure  # plotly only when drawing
 
     step = w.steps[k]
@@ -524,10 +528,11 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
     pending = [n for n in g if n not in done and n not in step.highlight_nodes]
     # keep_graph=False: a plotly figure is a web of reference cycles; it must not keep the step's graph
     # (and through it the walk's arrays) alive after the page has drawn it, until a garbage collection
+    size = dict(natural=True, direction="auto", fit_width=fit_width, fit_height=640) if fit_width else {}
     return figure(g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges,
                   dim_others=focus, theme=theme, show_shapes=show_shapes, max_height=640, pending=pending,
                   pending_label="not computed yet" if step.phase == "forward" else "gradient not final yet",
-                  keep_graph=False)
+                  keep_graph=False, **size)
 
 
 def backward_figure(w: Walk, *, theme: str = "light", show_shapes: bool = False, duration: int = 700):

@@ -216,10 +216,14 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
             if room else None
         # room beside the edges for the gradients' arrows (backflow, below)
         roomy = o.backflow and room and not webgl and any(gr is not None for gr in grads)
-        lay = layout(g, w, h, shape, label_w=label_w, gap=(52.0 if roomy else 36.0) if labels else 24.0,
-                     sep=16.0 if labels else 8.0)
+        lay = _layout(g, w, h, shape, o, label_w, roomy, labels, pad)
         x0, y0, x1, y1 = lay.bbox() if N else (0, 0, 1, 1)
         natw, nath = (x1 - x0) + 2 * pad, (y1 - y0) + 2 * pad
+        if o.natural and o.width is None and o.height is None:
+            s = 1.0  # text at its size, boxes sized to it: the page scrolls, nothing is shrunk
+            W = max(int(natw) + 44, 320)  # 20 of margins, 12 clear at each side
+            H = max(int(nath) + mt + mb, 200)
+            break
         if o.width is None and o.height is None:
             s = min(1.0, o.max_width / natw, (o.max_height - mt - mb) / nath)
             if s >= 1.0:  # small graphs are drawn larger, up to min_width wide
@@ -433,6 +437,32 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
     # cycles, does not keep the graph's arrays alive until a garbage collection
     fig._vizgrad = dict(graph=g if o.keep_graph else None, layout=lay, scale=s)
     return fig
+
+
+def _layout(g, w, h, shape, o, label_w, roomy, labels, pad):
+    """The layout in o.direction; "auto": left to right unless that is wider than o.fit_width and
+    top to bottom overflows the screen (o.fit_width x o.fit_height) less."""
+    def lay_in(direction):
+        tb = direction == "TB"
+        gap = (52.0 if roomy else 36.0) if labels else 24.0
+        # top to bottom, the edge labels sit beside the edges: more room across, the rows as usual
+        sep = (28.0 if tb and label_w is not None else 16.0) if labels else 8.0
+        return layout(g, w, h, shape, label_w=label_w, gap=gap, sep=sep, direction=direction)
+
+    if o.direction != "auto":
+        return lay_in(o.direction)
+    lr = lay_in("LR")
+    if not o.fit_width or not len(lr.x):
+        return lr
+    def overflow(lay):
+        x0, y0, x1, y1 = lay.bbox()
+        return (max(0.0, x1 - x0 + 2 * pad + 44 - o.fit_width), max(0.0, y1 - y0 + 2 * pad + 80 - o.fit_height))
+
+    over = overflow(lr)
+    if over[0] == 0:
+        return lr
+    tb = lay_in("TB")
+    return tb if sum(overflow(tb)) < sum(over) else lr
 
 
 def _no_selection_fade(traces) -> None:

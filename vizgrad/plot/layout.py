@@ -4,7 +4,7 @@
     lay = vp.layout(g)                  # Layout: node centres and sizes, edge routes, in pixels at scale 1
     lay.x, lay.y, lay.points(0)         # node 0's centre; edge 0's route (xs, ys)
 
-Layered, left to right (Sugiyama style): longest-path layers with leaves pulled next to their first
+Layered, left to right or top to bottom (Sugiyama style): longest-path layers with leaves pulled next to their first
 consumer, dummy nodes on long edges, barycenter sweeps to reduce crossings, then y coordinates by a
 few vectorized rounds of "move to the mean of your neighbours, then keep the order and the spacing"
 (so chains are straight and nothing overlaps). Everything after the layer assignment is numpy over
@@ -49,10 +49,11 @@ def _topo(g, ids, index, src, dst):
     return np.array([index[n] for n in nx.lexicographical_topological_sort(g, key=index.get)])
 
 def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, sep: float = 16.0,
-           sweeps: int = 4, rounds: int = 12, max_dummies: int | None = None) -> Layout:
-    """Layered left-to-right layout of g. w, h: node sizes (arrays in g's node order, default
-    40 x 24); shape: 'box' / 'circle' per node (from the node kind by default); label_w: width of
-    each edge's label (array in g's edge order) so the gap before the target leaves room for it.
+           sweeps: int = 4, rounds: int = 12, max_dummies: int | None = None, direction: str = "LR") -> Layout:
+    """Layered layout of g, left to right (direction="LR") or top to bottom ("TB"). w, h: node
+    sizes (arrays in g's node order, default 40 x 24); shape: 'box' / 'circle' per node (from the
+    node kind by default); label_w: width of each edge's label (array in g's edge order) so the gap
+    before the target leaves room for it (LR only: top to bottom, labels sit beside the edges).
     max_dummies: bend points for long edges (default 2 (N + E)); beyond it the longest edges are straight."""
     ids = list(g.nodes)
     N = len(ids)
@@ -63,6 +64,12 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
     if h is None:
         h = np.full(N, 24.0)
     w, h = np.asarray(w, float), np.asarray(h, float)
+    tb = direction == "TB"
+    if direction not in ("LR", "TB"):
+        raise ValueError(f"direction must be 'LR' or 'TB', not {direction!r}")
+    if tb:  # the same layered layout with the axes swapped: layers are rows, the order runs across
+        w, h = h, w
+        label_w = None
     if shape is None:
         shape = ["circle" if k == "op" else "box" for k in (g.nodes[n]["kind"] for n in ids)]
     edges = list(g.edges)
@@ -227,6 +234,8 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
     Y -= Y.min() - ha[np.argmin(Y)] / 2 if M else 0
     top = float(np.min(Y[:N] - h / 2))
     Y -= top
+    if tb:
+        X, Y, w, h = Y, X, h, w
 
     # -- 6. routes: source border -> dummies -> target border
     px, py, ptr = _routes(X, Y, w, h, shape, src, dst, nd_e, d_id, first, longe, E)
@@ -235,7 +244,7 @@ def layout(g, w=None, h=None, shape=None, *, label_w=None, gap: float = 36.0, se
     label_xy = np.stack([(px[end] + px[end - 1]) / 2, (py[end] + py[end - 1]) / 2], 1) if E else np.zeros((0, 2))
     return Layout(ids=ids, index=index, x=X[:N], y=Y[:N], w=w, h=h, shape=shape, layer=layer, edges=edges,
                   src=src, dst=dst, px=px, py=py, ptr=ptr, label_xy=label_xy, n_dummies=D, n_layers=L,
-                  crossings=int(best))
+                  crossings=int(best), direction=direction)
 
 def _crossings(frac, lay_all, seg_src, seg_dst) -> int:
     """Crossings between segments joining the same pair of layers (with dummies, all of them):
@@ -424,6 +433,7 @@ def place_labels(lay, ks, widths, height, clear: float = 0.0):
     nodes_b = np.stack([lay.x - lay.w / 2 - m, lay.y - lay.h / 2 - m, lay.x + lay.w / 2 + m, lay.y + lay.h / 2 + m], 1)
     placed = np.zeros((0, 4))
     out_x, out_y = [], []
+    across = getattr(lay, "direction", "LR") == "TB"
     for k, wd in zip(ks, widths):
         e = lay.ptr[k + 1] - 1
         x0, y0, x1, y1 = lay.px[e - 1], lay.py[e - 1], lay.px[e], lay.py[e]
@@ -435,8 +445,16 @@ def place_labels(lay, ks, widths, height, clear: float = 0.0):
         if ny_ > 0:
             nx_, ny_ = -nx_, -ny_
         dist = abs(nx_) * wd / 2 + abs(ny_) * height / 2 + 1.5 + clear
-        for t in (0.5, 0.35, 0.65, 0.2, 0.8, 0.5):
-            cx, cy = x0 + t * dx + nx_ * dist, y0 + t * dy + ny_ * dist
+        offs = [(nx_ * dist, ny_ * dist)]
+        if across and abs(dy) > 0.3 * abs(dx):
+            # top to bottom: the label beside its edge, level, on the gradient's arrow side first (the
+            # upper normal's), else the other side, just far enough sideways to clear the line;
+            # then along the normal as left to right
+            side = 1.0 if nx_ >= 0 else -1.0
+            hx = wd / 2 + height / 2 * abs(dx / dy) + 1.5 + clear
+            offs = [(side * hx, 0.0), (-side * (hx - clear), 0.0)] + offs
+        for t, (ox, oy) in [(t, o) for t in (0.5, 0.35, 0.65, 0.2, 0.8) for o in offs] + [(0.5, offs[0])]:
+            cx, cy = x0 + t * dx + ox, y0 + t * dy + oy
             b = np.array([cx - wd / 2 - 2, cy - height / 2, cx + wd / 2 + 2, cy + height / 2])
             hit = False
             for arr in (nodes_b, placed):
@@ -447,7 +465,7 @@ def place_labels(lay, ks, widths, height, clear: float = 0.0):
                 best = (cx, cy, b)
                 break
         if best is None:
-            best = (x0 + 0.5 * dx + nx_ * dist, y0 + 0.5 * dy + ny_ * dist, None)
+            best = (x0 + 0.5 * dx + offs[0][0], y0 + 0.5 * dy + offs[0][1], None)
         out_x.append(best[0])
         out_y.append(best[1])
         if best[2] is not None:

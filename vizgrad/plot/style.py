@@ -65,7 +65,16 @@ class FigureOptions:
     title: str | None = None
     font_size: float = 12.0         # node text at scale 1 (edge text is 2 smaller)
     legend: bool = True
-    # size: the graph's natural size, at most max_width x max_height, unless width / height are given
+    # direction: "LR" (left to right), "TB" (top to bottom), or "auto": left to right, unless that is
+    # wider than fit_width (the width the page has for the figure) and top to bottom overflows the
+    # screen (fit_width x fit_height) by fewer pixels, sideways and down together
+    direction: str = "LR"
+    fit_width: int | None = None
+    fit_height: int = 800
+    # size: natural=True draws the graph at its natural size, text at font_size and the boxes sized
+    # to it, never shrunk (the page shows it in a box that scrolls); otherwise the natural size,
+    # at most max_width x max_height, unless width / height are given
+    natural: bool = False
     width: int | None = None
     height: int | None = None
     max_width: int = 1400

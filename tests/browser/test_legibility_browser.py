@@ -1,0 +1,108 @@
+"""Every graph reads at a desktop size (1400x900) and a phone size (390x844): measured on the labels
+the browser drew (the chart's `svg text` boxes, getBoundingClientRect), not on the figure's JSON.
+
+For each graph: no two labels overlap, none is under 10 px tall, none is cut off (outside the
+chart's drawing, or outside the window unless it sits in a box that scrolls), and every node is
+labelled (the node-text points drawn vs the graph's node count, read off the figure's click
+targets). Screenshots: tests/artifacts/legibility_<graph>_<size>.png.
+"""
+from urllib.parse import urlencode
+
+import pytest
+
+from browser_utils import ARTIFACTS, no_exception, wait_idle
+
+SIZES = {"desktop": dict(viewport={"width": 1400, "height": 900}),
+         # a phone says so in its user agent (the page lays the graph out for a narrow screen)
+         "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True, has_touch=True,
+                       user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                                  "Chrome/130.0.0.0 Mobile Safari/537.36")}
+
+E45 = ("tanh(x*y + sin(x) - exp(-y/3)) * (x**2 + y**2) / (1 + x*x) + log(1 + y**2) - sqrt(x*x + 1) * cos(y) "
+       "+ (x - y)**3 / 7 + sin(x*y)*cos(x-y) + exp(-x*x) * y + x/(1+y*y) + x")   # 45 ops, 98 nodes
+GRAPHS = {
+    "seed": ("/", "home_graph_box"),
+    "tanh_matrix": ("/playground?" + urlencode({"expr": "sum(tanh(W @ v + b)**2)", "v.W": "[[0.5, -1.0], [0.3, 0.8], [-0.6, 0.2]]",
+                                               "v.v": "[1.0, 2.0]", "v.b": "[0.1, -0.2, 0.3]"}), "pg_graph_box"),
+    "expr45": ("/playground?" + urlencode({"expr": E45, "v.x": "0.5", "v.y": "1.5"}), "pg_graph_box"),
+    "mlp_last_step": ("/walkthrough?net=mlp", "wt_graph_box"),
+    "lesson1": ("/lessons", "lesson_graph_box_"),
+}
+
+MEASURE = """(box) => {
+  const host = [...document.querySelectorAll(`[class*="st-key-${box}"]`)].find(e => e.getBoundingClientRect().width > 0);
+  const gd = host.querySelector('.js-plotly-plot');
+  const svg = gd.querySelector('.main-svg').getBoundingClientRect();
+  const sx = window.scrollX, sy = window.scrollY;
+  const r = x => ({l: x.left + sx, t: x.top + sy, r: x.right + sx, b: x.bottom + sy, w: x.width, h: x.height});
+  const labels = [...gd.querySelectorAll('svg text')].filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0)
+    .map(t => ({text: t.textContent.trim(), ...r(t.getBoundingClientRect()),
+                scroller: (() => { for (let e = t.parentElement; e; e = e.parentElement) {
+                  const o = getComputedStyle(e).overflowX;
+                  if ((o === 'auto' || o === 'scroll') && e.scrollWidth > e.clientWidth) return r(e.getBoundingClientRect());
+                } return null; })()}));
+  // the node labels: the text traces without a name (vizgrad's node text), and the graph's node count
+  const traces = gd.querySelectorAll('.scatterlayer .trace');
+  let nodeLabels = 0;
+  gd.data.forEach((d, i) => { if (d.mode === 'text' && !d.name && traces[i])
+    nodeLabels += [...traces[i].querySelectorAll('.textpoint text')].filter(t => t.textContent.trim()).length; });
+  const nodes = gd.data.find(d => d.name === 'nodes');
+  return {labels, svg: r(svg), nodeLabels, nodeCount: nodes ? nodes.customdata.length : -1,
+          page: {w: document.documentElement.clientWidth, h: document.documentElement.scrollHeight},
+          figWidth: gd.layout.width};
+}"""
+
+
+def open_graph(page, url, name):
+    page.goto(page.app_url + url)
+    wait_idle(page)
+    if name == "mlp_last_step":  # the last step: n read off the page ("Step 1 of n")
+        page.wait_for_function("() => /Step \\d+ of \\d+/.test(document.body.innerText)")
+        n = int(page.inner_text("body").split("Step ", 1)[1].split(" of ", 1)[1].split()[0])
+        page.goto(f"{page.app_url}{url}&step={n}")
+        wait_idle(page)
+        page.wait_for_function(f"() => document.body.innerText.includes('Step {n} of {n}')")
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot .scatterlayer')
+    wait_idle(page)
+
+
+def overlaps(a, b, tol=1.0):
+    return min(a["r"], b["r"]) - max(a["l"], b["l"]) > tol and min(a["b"], b["b"]) - max(a["t"], b["t"]) > tol
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", GRAPHS)
+def test_every_label_readable(browser, app_url, name, size):
+    ctx = browser.new_context(**SIZES[size])
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    page.app_url = app_url
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        url, box = GRAPHS[name]
+        open_graph(page, url, name)
+        no_exception(page)
+        host = page.locator(f'[class*="st-key-{box}"]').first
+        host.scroll_into_view_if_needed()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"legibility_{name}_{size}.png"), full_page=True)
+        m = page.evaluate(MEASURE, box)
+        labels = m["labels"]
+        assert labels, "no text drawn"
+        small = [(x["text"], round(x["h"], 1)) for x in labels if x["h"] < 10]
+        assert not small, f"labels under 10 px: {small[:5]}"
+        bad = [(a["text"], b["text"]) for i, a in enumerate(labels) for b in labels[i + 1:] if overlaps(a, b)]
+        assert not bad, f"{len(bad)} overlapping labels, e.g. {bad[:4]}"
+        s = m["svg"]
+        out_of_chart = [x["text"] for x in labels if x["l"] < s["l"] - 1 or x["r"] > s["r"] + 1
+                        or x["t"] < s["t"] - 1 or x["b"] > s["b"] + 1]
+        assert not out_of_chart, f"labels cut off by the chart's edge: {out_of_chart[:5]}"
+        # outside the window sideways only inside a box that scrolls (and within that box's reach)
+        cut = [x["text"] for x in labels if (x["l"] < -1 or x["r"] > m["page"]["w"] + 1) and x["scroller"] is None]
+        assert not cut, f"labels outside the window, not in a scrolling box: {cut[:5]}"
+        # every node labelled (the issue asks it up to ~60 nodes; the 45-op graph has 98 and keeps them too)
+        assert m["nodeCount"] > 0 and m["nodeLabels"] == m["nodeCount"], (m["nodeLabels"], m["nodeCount"])
+        assert not errors, errors
+    finally:
+        ctx.close()
