@@ -178,10 +178,11 @@ def stepper() -> None:
     step = walk.steps[k]
 
     prev_col, next_col, play_col, slider_col = st.columns([1.3, 1.1, 1.1, 5], vertical_alignment="bottom")
+    # the arrow keys step too (Streamlit ignores shortcuts while a text box has the focus)
     prev_col.button("Previous", icon=":material/arrow_back:", on_click=go_to, args=(k - 1,), disabled=k == 0,
-                    width="stretch", key="wt_prev")
+                    width="stretch", key="wt_prev", shortcut="Left")
     next_col.button("Next", icon=":material/arrow_forward:", on_click=go_to, args=(k + 1,),
-                    disabled=k == walk.n - 1, width="stretch", key="wt_next", type="primary")
+                    disabled=k == walk.n - 1, width="stretch", key="wt_next", type="primary", shortcut="Right")
     if st.session_state.get("wt_playing"):
         if play_col.button("Pause", icon=":material/pause:", width="stretch", key="wt_pause"):
             st.session_state.wt_playing = False

@@ -47,3 +47,26 @@ def test_bad_expression_shows_a_message(page):
     page.wait_for_selector('[data-testid="stAlert"]')
     assert "can't be evaluated" in page.locator('[data-testid="stAlert"]').first.inner_text()
     no_exception(page)
+
+
+def test_arrow_keys_step_but_not_while_typing(page):
+    page.goto(f"{page.app_url}/walkthrough?expr=x**2+%2B+y**3&v.x=2&v.y=3&step=3")
+    wait_idle(page)
+    page.wait_for_function("() => document.body.innerText.includes('Step 3 of 6')")
+    page.mouse.click(700, 20)     # an empty spot: the focus is on no text box
+    page.keyboard.press("ArrowRight")
+    wait_idle(page)
+    page.wait_for_function("() => document.body.innerText.includes('Step 4 of 6')")
+    page.keyboard.press("ArrowLeft")
+    wait_idle(page)
+    page.keyboard.press("ArrowLeft")
+    wait_idle(page)
+    page.wait_for_function("() => document.body.innerText.includes('Step 2 of 6')")
+    assert "step=2" in page.url
+    box = page.get_by_role("textbox", name="… or type an expression")
+    box.click()
+    box.press("ArrowLeft")        # moves the caret in the text box: no step
+    box.press("ArrowLeft")
+    wait_idle(page)
+    assert "Step 2 of 6" in page.inner_text("body")
+    no_exception(page)
