@@ -38,10 +38,13 @@ class _AliasLoader(importlib.abc.Loader):
         self.module = module
 
     def create_module(self, spec):
+        self.own = (self.module.__spec__, getattr(self.module, "__loader__", None))
         return self.module
 
     def exec_module(self, module):
-        pass  # the vizgrad module ran when it was imported under its own name
+        # Nothing to run (the module ran when imported as vizgrad.*), but the import system has just
+        # set its __spec__/__loader__ to the alias's: give the module back its own identity.
+        module.__spec__, module.__loader__ = self.own
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):
