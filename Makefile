@@ -1,6 +1,7 @@
 # vizgrad: the two commands a fresh machine needs.
 #   make run   - create .venv, install vizgrad, start the app (streamlit run app.py)
 #   make test  - create .venv with the dev extra, run the whole test suite
+#   make deploy R=2 - R replicas behind nginx on loopback (deploy/serve.py; needs Debian's nginx)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -12,7 +13,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 # +60 MB kept with the default, +14 MB with 2). Read at process start only, so it is set here.
 export MALLOC_ARENA_MAX ?= 2
 
-.PHONY: run test install install-dev bench clean
+.PHONY: run test install install-dev bench deploy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,9 @@ run: install
 
 test: install-dev
 	$(PY) -m pytest
+
+deploy: install
+	$(PY) deploy/serve.py --replicas $(or $(R),2) --port $(or $(DEPLOY_PORT),8500)
 
 bench: install
 	$(PY) bench/engine.py

@@ -116,11 +116,16 @@ def _element(el) -> tuple[str, str]:
 class Session:
     """One browser tab's worth of server session."""
 
-    def __init__(self, base_url: str, open_timeout: float = 30):
+    def __init__(self, base_url: str, open_timeout: float = 30, cookie: str = ""):
+        """cookie: the browser's cookies from before ("a=1; b=2"), e.g. a balancer's affinity cookie
+        when a tab reconnects; the server's Set-Cookie answers replace same-named ones."""
         self.base_url = base_url.rstrip("/")
         # the XSRF cookie (set by the health endpoint, which the page polls); uploads echo it in a header
-        with urllib.request.urlopen(self.base_url + "/_stcore/health", timeout=open_timeout) as resp:
-            cookies = [c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") or []]
+        jar = dict(c.strip().split("=", 1) for c in cookie.split(";") if "=" in c)
+        req = urllib.request.Request(self.base_url + "/_stcore/health", headers={"Cookie": cookie} if cookie else {})
+        with urllib.request.urlopen(req, timeout=open_timeout) as resp:
+            jar.update(c.split(";", 1)[0].split("=", 1) for c in resp.headers.get_all("Set-Cookie") or [])
+        cookies = [f"{k}={v}" for k, v in jar.items()]
         self.cookie = "; ".join(cookies)
         self.xsrf = next((c.split("=", 1)[1] for c in cookies if c.startswith("_streamlit_xsrf=")), "")
         ws_url = self.base_url.replace("http://", "ws://") + "/_stcore/stream"

@@ -1,0 +1,172 @@
+"""R vizgrad replicas behind nginx on loopback, with session affinity and health checks.
+
+    .venv/bin/python deploy/serve.py --replicas 2 --port 8500      # or: make deploy R=2
+    # -> http://127.0.0.1:8500  (replicas on 8501.., each a `streamlit run app.py`)
+
+What it does, and how it maps to a real host (README "Deploying"):
+- starts R Streamlit processes (the replicas) on loopback ports, all with one shared cookie
+  secret, so that a page served by one replica passes the XSRF check of another;
+- writes deploy/nginx.conf.template into a run directory and starts Debian's nginx on it: the
+  load balancer, hashing every request on an affinity cookie so that a session's websocket and its
+  uploads all reach one replica (see the template for why a cookie, not the client address);
+- health: nginx marks a replica that refuses connections as down for a few seconds and sends the
+  request to the next one (passive checks: open-source nginx has no active ones); this script
+  polls every replica's /_stcore/health each second and restarts a replica whose process died.
+On a real host the same split holds: a process manager or container platform runs R replicas
+(`streamlit run app.py --server.port ...`, one STREAMLIT_SERVER_COOKIE_SECRET for all), nginx in front with this
+template, and the platform's health check on /_stcore/health.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = Path(__file__).with_name("nginx.conf.template")
+UPLOAD_MB = 2  # nginx's body limit: the app's own maxUploadSize (1 MB) plus the multipart envelope
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        return urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout).read() == b"ok"
+    except OSError:
+        return False
+
+
+@dataclass
+class Replica:
+    port: int
+    log: Path
+    proc: subprocess.Popen | None = None
+    restarts: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
+class Deployment:
+    """A context manager: the replicas and the balancer, up (and healthy) inside the `with`."""
+    replicas: int = 2
+    port: int = 8500
+    hosted: bool = False
+    run_dir: Path | None = None
+    extra_args: tuple = ()
+    env: dict = field(default_factory=dict)
+    nodes: list = field(default_factory=list)
+    nginx: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Deployment":
+        if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+            raise RuntimeError("nginx is not installed (Debian: apt-get install nginx)")
+        self.run_dir = Path(self.run_dir or tempfile.mkdtemp(prefix="vizgrad-deploy-"))
+        self.secret = secrets.token_hex(16)
+        self.nodes = [Replica(self.port + 1 + i, self.run_dir / f"replica-{i}.log") for i in range(self.replicas)]
+        try:
+            for node in self.nodes:
+                self._start(node)
+            self._write_nginx_conf()
+            self.nginx = subprocess.Popen(
+                [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(self.run_dir), "-c", "nginx.conf",
+                 "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=open(self.run_dir / "nginx.out", "w"))
+            self.wait_healthy()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        procs = [n.proc for n in self.nodes if n.proc] + ([self.nginx] if self.nginx else [])
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    def _start(self, node: Replica) -> None:
+        # the secret goes in the environment: Streamlit refuses it on the command line (it would
+        # show in `ps`)
+        env = {**os.environ, "MALLOC_ARENA_MAX": "2", "STREAMLIT_SERVER_COOKIE_SECRET": self.secret, **self.env}
+        if self.hosted:
+            env["VIZGRAD_HOSTED"] = "1"
+        node.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(node.port),
+             "--browser.gatherUsageStats", "false", *self.extra_args],
+            cwd=ROOT, env=env, stdout=open(node.log, "a"), stderr=subprocess.STDOUT)
+
+    def _write_nginx_conf(self) -> None:
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.run_dir / sub).mkdir(exist_ok=True)
+        servers = "\n".join(f"        server 127.0.0.1:{n.port} max_fails=1 fail_timeout=3s;" for n in self.nodes)
+        text = (TEMPLATE.read_text().replace("@RUN@", str(self.run_dir)).replace("@PORT@", str(self.port))
+                .replace("@UPLOAD_MB@", str(UPLOAD_MB)).replace("@SERVERS@", servers))
+        (self.run_dir / "nginx.conf").write_text(text)
+
+    def wait_healthy(self, timeout: float = 90) -> None:
+        deadline = time.time() + timeout
+        while not (all(healthy(n.url) for n in self.nodes) and healthy(self.url)):
+            dead = [n for n in self.nodes if n.proc.poll() is not None]
+            if dead or (self.nginx and self.nginx.poll() is not None) or time.time() > deadline:
+                what = f"replica on port {dead[0].port} (log {dead[0].log})" if dead else \
+                    f"nginx (log {self.run_dir / 'error.log'})"
+                raise RuntimeError(f"deploy did not come up: {what}")
+            time.sleep(0.2)
+
+    def check(self) -> list[str]:
+        """One round of the health loop: restart replicas whose process ended. Returns what it did."""
+        done = []
+        for node in self.nodes:
+            code = node.proc.poll()
+            if code is not None:
+                node.restarts += 1
+                self._start(node)
+                done.append(f"replica on port {node.port} had exited ({code}); restarted")
+        return done
+
+    def replica_of(self, upstream_addr: str) -> int:
+        """Index of the replica nginx named in an X-Vizgrad-Replica header ('127.0.0.1:8502')."""
+        port = int(upstream_addr.rsplit(":", 1)[1].split(",")[0])
+        return [n.port for n in self.nodes].index(port)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--replicas", "-r", type=int, default=2)
+    ap.add_argument("--port", type=int, default=8500, help="the balancer's port; replicas take the next R")
+    ap.add_argument("--hosted", action="store_true", help="hosted mode (VIZGRAD_HOSTED=1) on every replica")
+    args = ap.parse_args()
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    with Deployment(replicas=args.replicas, port=args.port, hosted=args.hosted) as d:
+        print(f"vizgrad: {d.url}  ({args.replicas} replicas on ports "
+              f"{d.nodes[0].port}-{d.nodes[-1].port}; logs in {d.run_dir})", flush=True)
+        try:
+            while not stop:
+                for line in d.check():
+                    print(line, flush=True)
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""deploy/: R replicas behind Debian's nginx with session affinity, and what happens when one dies.
+
+Each test starts the real thing (deploy/serve.py's Deployment: `streamlit run app.py` replicas +
+nginx on loopback) and talks to it at the protocol level (tests/stclient.py), as a browser tab does.
+nginx names the replica that answered in an X-Vizgrad-Replica header; that is how the tests see
+where a session's websocket and its HTTP requests went. Needs nginx (.ci/run installs it).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.stclient import Session, at_once, free_port
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
+from serve import Deployment  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
+                                reason="nginx is not installed (apt-get install nginx; .ci/run does)")
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    with Deployment(replicas=2, port=free_port(), extra_args=("--server.disconnectedSessionTTL", "2")) as d:
+        yield d
+
+
+def replica(d: Deployment, s: Session) -> int:
+    """The replica that took this session's websocket."""
+    return d.replica_of(s.ws.response.headers["X-Vizgrad-Replica"])
+
+
+def replica_of_request(d: Deployment, s: Session, path: str = "/_stcore/health") -> int:
+    req = urllib.request.Request(d.url + path, headers={"Cookie": s.cookie})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return d.replica_of(resp.headers["X-Vizgrad-Replica"])
+
+
+def test_sessions_are_spread_and_every_request_of_a_session_reaches_its_replica(deployment):
+    d = deployment
+    where = []
+    for _ in range(12):
+        with Session(d.url) as s:
+            r = s.run("playground", "expr=x**2%2By**3")
+            assert r.ok and r.navigation, r.exceptions
+            assert {replica_of_request(d, s) for _ in range(3)} == {replica(d, s)}  # never moved
+            where.append(replica(d, s))
+    assert set(where) == {0, 1}, where  # 12 random cookies on 2 replicas: both get sessions
+
+
+def test_an_upload_goes_through_the_balancer_to_the_sessions_replica(deployment):
+    good = b"x1,x2,label\n" + b"".join(f"{i / 10},{-i / 10},{i % 2}\n".encode() for i in range(40))
+    with Session(deployment.url) as s:
+        s.run("network", "data=csv")
+        r = s.upload("CSV with rows", "points.csv", good)
+    assert r.ok, r.exceptions
+    assert not r.texts("error") and not any("cannot be used" in t for t in r.texts("info"))
+
+
+def test_a_replica_killed_mid_session_the_others_keep_serving_and_the_url_restores_the_page(deployment):
+    d = deployment
+    query = "expr=" + quote("sin(x)*x") + "&v.x=0.5"
+    sessions = {}
+    while len(sessions) < 2:  # one open session on each replica
+        s = Session(d.url)
+        if replica(d, s) in sessions:
+            s.close()
+            continue
+        assert s.run("playground", query).ok
+        sessions[replica(d, s)] = s
+    victim = d.nodes[0].proc
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    try:
+        # the other replica's visitor goes on as if nothing happened
+        assert sessions[1].run("playground", "expr=x**3").ok
+        # the killed replica's visitor: the page reconnects (a new websocket, same affinity cookie)
+        # and reruns its URL; nginx sends it to the live replica, and the URL alone restores the page
+        with Session(d.url, cookie=sessions[0].cookie) as again:
+            assert again.cookie.split("vizgrad_replica=")[1] == sessions[0].cookie.split("vizgrad_replica=")[1]
+            r = again.run("playground", query)
+            assert r.ok and r.navigation, r.exceptions
+            assert replica(d, again) == 1
+            assert any("sin" in t for t in r.texts("markdown") + r.texts("code")), r.elements[:10]
+    finally:
+        for s in sessions.values():
+            s.close()
+        # the health loop restarts the dead replica
+        assert d.check() == [f"replica on port {d.nodes[0].port} had exited (-9); restarted"]
+        d.wait_healthy()
+
+
+def test_thirty_visitors_opening_one_deep_link_at_once_all_get_the_app(deployment):
+    runs = at_once(deployment.url, [("walkthrough", "expr=x**2%2By**3&step=2")] * 30)
+    assert all(r.ok for r in runs), [r.exceptions for r in runs if not r.ok][:3]
+    assert all(r.navigation for r in runs)
