@@ -113,6 +113,43 @@ def _element(el) -> tuple[str, str]:
     return kind or "", text
 
 
+def _held_value(kind: str, w):
+    """The WidgetState a browser holds for a widget it has just drawn (the value the server set,
+    else the widget's default), or None for widgets that hold nothing (buttons) or are unknown.
+    A browser sends every widget's value on every rerun, fragment reruns included: a client that
+    did not would lose keyed widgets outside a fragment (Streamlit drops what the page omits)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    st_ = WidgetState(id=w.id)
+    if kind == "checkbox":  # st.checkbox and st.toggle
+        st_.bool_value = w.value if w.set_value else w.default
+    elif kind == "slider":  # st.slider (numbers) and st.select_slider (options, sent as their text)
+        picked = list(w.value) if w.set_value else list(w.default)
+        if w.options:
+            st_.string_array_value.data.extend(w.options[int(i)] for i in picked)
+        else:
+            st_.double_array_value.data.extend(picked)
+    elif kind in ("selectbox", "radio"):
+        if w.set_value and w.HasField("raw_value"):
+            st_.string_value = w.raw_value
+        elif w.HasField("default"):
+            st_.string_value = w.options[w.default]
+        else:
+            return None
+    elif kind == "button_group":  # st.segmented_control / st.pills
+        st_.string_array_value.data.extend(list(w.raw_values) if w.set_value else
+                                           [w.options[i].content for i in w.default])
+    elif kind in ("text_input", "text_area"):
+        if w.set_value or w.HasField("default"):
+            st_.string_value = w.value if w.set_value else w.default
+        else:
+            return None
+    elif kind == "number_input":
+        st_.double_value = w.value if w.set_value else w.default
+    else:
+        return None
+    return st_
+
+
 class Session:
     """One browser tab's worth of server session."""
 
@@ -264,7 +301,11 @@ class Session:
                 if t == "exception":
                     r.exceptions.append((el.exception.type, el.exception.message))
                 elif t in _WIDGETS and getattr(el, t).id:
-                    r.widgets[getattr(el, t).label] = (t, getattr(el, t).id)
+                    w = getattr(el, t)
+                    r.widgets[w.label] = (t, w.id)
+                    held = _held_value(t, w)
+                    if held is not None and (getattr(w, "set_value", False) or w.id not in self.values):
+                        self.values[w.id] = held
                 r.elements.append(_element(el))
             elif kind == "script_finished":
                 # 0 finished ok, 1 with an error, 2 stopped for a rerun; a fragment run is 3

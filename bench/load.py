@@ -1,0 +1,190 @@
+"""A class of visitors on the hosted demo: a protocol-level load generator (no browsers).
+
+    .venv/bin/python bench/load.py                         # 50 sessions, 5 training, 2 replicas, 60 s
+    .venv/bin/python bench/load.py --replicas 1 --sessions 20 --think 4 --seconds 30
+    .venv/bin/python bench/load.py --sweep                 # highest rate held at p95 < 1 s, R = 1 and 2
+
+Each session is a thread speaking Streamlit's websocket protocol (tests/stclient.py) through the
+nginx balancer of deploy/serve.py (R replicas; R = 1 is still behind nginx, so the two compare).
+A session acts every `--think` seconds on average (exponential gaps, like independent people),
+doing its journey's next action:
+  edit   the Expression Playground with a new expression (a rerun with a new URL, as typing does)
+  step   the Backprop Walkthrough's Next button
+  train  the Network Playground on Play: the page's own fragment reruns, back to back as a tab
+         does (these sessions count separately: their updates are the load, not actions)
+Printed per journey: actions, errors, p50/p95/max seconds from the action to its finished rerun;
+the action rate achieved; server RSS (all replicas) before, at the peak and after the sessions
+closed; and how many sessions' requests ever reached a replica other than their websocket's.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "deploy"))
+
+from serve import Deployment  # noqa: E402
+from tests.stclient import Session, free_port  # noqa: E402
+
+EXPRESSIONS = ["x**2 + y**3", "sin(x) * exp(-y)", "tanh(x*y + 1)", "log(1 + x**2) / (1 + y**2)",
+               "relu(x - y) * sigmoid(x)", "(x + y) * (y + 1)", "sqrt(x**2 + y**2)", "x**3 - 3*x*y"]
+WALKS = ["expr=x**2%2By**3", "expr=(x%2By)*(y%2B1)", "expr=sin(x)*x"]
+
+
+def rss_mb(pids) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
+
+
+class Visitor(threading.Thread):
+    def __init__(self, d: Deployment, journey: str, think: float, until: float, seed: int):
+        super().__init__(daemon=True)
+        self.d, self.journey, self.think, self.until = d, journey, think, until
+        self.rng = random.Random(seed)
+        self.times: list[float] = []
+        self.errors: list[str] = []
+        self.moved = False
+
+    def record(self, r) -> None:
+        if r.ok:
+            self.times.append(r.seconds)
+        else:
+            self.errors.append(f"{self.journey}: finished={r.finished} {r.exceptions[:1]}")
+
+    def run(self) -> None:
+        try:
+            with Session(self.d.url) as s:
+                mine = s.ws.response.headers.get("X-Vizgrad-Replica")
+                getattr(self, self.journey)(s)
+                req = urllib.request.Request(self.d.url + "/_stcore/health", headers={"Cookie": s.cookie})
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    self.moved = resp.headers.get("X-Vizgrad-Replica") != mine
+        except Exception as e:  # a refused or dropped connection is an error of the run, not a crash
+            self.errors.append(f"{self.journey}: {type(e).__name__}: {e}")
+
+    def wait(self) -> bool:
+        time.sleep(min(self.rng.expovariate(1 / self.think), max(0.0, self.until - time.time())))
+        return time.time() < self.until
+
+    def edit(self, s: Session) -> None:
+        s.run("playground", "expr=x**2")
+        while self.wait():
+            expr = self.rng.choice(EXPRESSIONS).replace("+", "%2B")
+            self.record(s.run("playground", f"expr={expr}&v.x={self.rng.randint(1, 9) / 4}", timeout=30))
+
+    def step(self, s: Session) -> None:
+        s.run("walkthrough", self.rng.choice(WALKS))
+        while self.wait():
+            r = s.click("Next", timeout=30)
+            self.record(r)
+            if "Next" not in s.last.widgets:  # the last step: start the walk again
+                s.run("walkthrough", self.rng.choice(WALKS))
+
+    def train(self, s: Session) -> None:
+        s.run("network", "")
+        s.click("Play")
+        while time.time() < self.until:
+            for r in s.play(min(2.0, self.until - time.time())):
+                self.record(r)
+
+
+def pct(xs, q) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def one_run(replicas: int, sessions: int, trainers: int, think: float, seconds: float, quiet=False) -> dict:
+    with Deployment(replicas=replicas, port=free_port()) as d:
+        pids = [n.proc.pid for n in d.nodes]
+        before = rss_mb(pids)
+        until = time.time() + seconds
+        journeys = ["train"] * trainers + [("edit", "step")[i % 2] for i in range(sessions - trainers)]
+        visitors = [Visitor(d, j, think, until, seed=i) for i, j in enumerate(journeys)]
+        t0 = time.time()
+        for v in visitors:
+            v.start()
+            time.sleep(0.02)  # a class arriving over a second, not in one packet
+        peak = before
+        while any(v.is_alive() for v in visitors):
+            peak = max(peak, rss_mb(pids))
+            time.sleep(0.5)
+        elapsed = time.time() - t0
+        time.sleep(4)  # past the disconnected-session TTL the app's janitor trims
+        after = rss_mb(pids)
+    out = {"replicas": replicas, "sessions": sessions, "trainers": trainers, "think": think,
+           "rss": (before, peak, after), "moved": sum(v.moved for v in visitors), "journeys": {}}
+    for j in ("edit", "step", "train"):
+        vs = [v for v in visitors if v.journey == j]
+        times = [t for v in vs for t in v.times]
+        errors = [e for v in vs for e in v.errors]
+        out["journeys"][j] = {"n": len(times), "errors": errors, "p50": pct(times, 0.5), "p95": pct(times, 0.95),
+                              "max": max(times, default=float("nan"))}
+    acts = out["journeys"]["edit"]["n"] + out["journeys"]["step"]["n"]
+    out["rate"] = acts / elapsed
+    if not quiet:
+        report(out)
+    return out
+
+
+def report(o: dict) -> None:
+    print(f"\n{o['replicas']} replica(s), {o['sessions']} sessions ({o['trainers']} training), one action per "
+          f"{o['think']:.1f} s each: {o['rate']:.1f} actions/s")
+    print(f"  {'journey':8} {'actions':>8} {'errors':>7} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
+    for j, r in o["journeys"].items():
+        print(f"  {j:8} {r['n']:8d} {len(r['errors']):7d} {r['p50']:7.3f} {r['p95']:7.3f} {r['max']:7.3f}")
+        for e in r["errors"][:3]:
+            print(f"      {e[:160]}")
+    b, p, a = o["rss"]
+    print(f"  server RSS (all replicas): {b:.0f} MB before, {p:.0f} MB peak, {a:.0f} MB after; "
+          f"sessions moved between replicas: {o['moved']}")
+
+
+def sweep(seconds: float) -> None:
+    """(b): the highest action rate whose edit and step p95 both stay under 1 s."""
+    for replicas in (1, 2):
+        best = None
+        for rate in (2, 4, 6, 8, 10, 13, 16, 20):
+            sessions = 20
+            o = one_run(replicas, sessions, 0, think=sessions / rate, seconds=seconds, quiet=True)
+            p95 = max(o["journeys"]["edit"]["p95"], o["journeys"]["step"]["p95"])
+            errs = sum(len(r["errors"]) for r in o["journeys"].values())
+            print(f"  R={replicas} offered {rate:>2}/s: achieved {o['rate']:.1f}/s, p95 {p95:.3f} s, errors {errs}",
+                  flush=True)
+            if p95 >= 1.0 or errs:
+                break
+            best = o["rate"]
+        print(f"R={replicas}: highest rate held at p95 < 1 s: {best or 0:.1f} actions/s", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--replicas", type=int, default=2)
+    ap.add_argument("--sessions", type=int, default=50)
+    ap.add_argument("--trainers", type=int, default=5)
+    ap.add_argument("--think", type=float, default=10.0, help="mean seconds between one session's actions")
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--sweep", action="store_true")
+    a = ap.parse_args()
+    if a.sweep:
+        sweep(min(a.seconds, 20.0))
+    else:
+        one_run(a.replicas, a.sessions, a.trainers, a.think, a.seconds)
+
+
+if __name__ == "__main__":
+    main()
