@@ -5,6 +5,8 @@
 The entry script only sets up navigation from the page registry (pages/_common.PAGES); each page
 is one short file in pages/ that describes its UI and calls vizgrad for everything else.
 """
+from pathlib import Path
+
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
@@ -14,8 +16,12 @@ from pages._common import HOME, PAGES, warm_up
 # default thread pool on a busy 2-core host, a 1000x64 matmul spin-waits and runs ~10x slower.
 threadpool_limits(1, user_api="blas")
 
+ASSETS = Path(__file__).parent / "assets"
 warm_up()  # before any page runs: see pages/_common.py
-st.set_page_config(page_title="vizgrad", page_icon=":material/account_tree:", layout="wide")
+# The favicon is our own file, served by the app: a ":material/...:" page icon makes every browser
+# fetch it from fonts.gstatic.com, and a public page asks no third-party host for anything
+# (tests/browser/test_no_third_party_browser.py).
+st.set_page_config(page_title="vizgrad", page_icon=str(ASSETS / "favicon.png"), layout="wide")
 
 st.navigation([st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME, url_path=p.url_path or None)
                for p in PAGES]).run()
