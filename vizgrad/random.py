@@ -192,11 +192,26 @@ def _unit(g: Generator, n: int, op) -> np.ndarray:
     return (g._mt.words(n) & np.uint32(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
 
 
+def _fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
+    """float64 a*b + c rounded once (torch's compiler fuses it), from error-free transformations:
+    a*b = p + e exactly (Dekker's split), p + c = s + t exactly (Knuth's two-sum), then s + (t + e)."""
+    split = 134217729.0  # 2^27 + 1
+    p = a * b
+    ca, cb = split * a, split * b
+    ah, bh = ca - (ca - a), cb - (cb - b)
+    al, bl = a - ah, b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    z = s - p
+    t = (p - (s - z)) + (c - z)
+    return s + (t + e)
+
+
 def _uniform(g: Generator, n: int, np_dtype, low: float, high: float) -> np.ndarray:
     op = _opmath(np_dtype)
     lo, hi = op(low), op(high)
     x = _unit(g, n, op)
-    v = (x * (hi - lo) + lo) if op is np.float64 else _fma32(x, hi - lo, lo)
+    v = _fma64(x, hi - lo, lo) if op is np.float64 else _fma32(x, hi - lo, lo)
     v = v.astype(np_dtype, copy=False)
     # a value that rounded up to `high` (in the computation or the cast) becomes `low`, as in torch's kernel
     return np.where(v == np_dtype.type(high), np_dtype.type(low), v)
@@ -213,7 +228,7 @@ def _box_muller16(u: np.ndarray, mean: float, std: float) -> np.ndarray:
     else:
         radius = np.sqrt(-2.0 * np.log(1.0 - b[:, 0]))
         theta = 2 * math.pi * b[:, 1]
-        out = np.stack([radius * np.cos(theta) * std + mean, radius * np.sin(theta) * std + mean], 1)
+        out = np.stack([_fma64(radius * np.cos(theta), std, mean), _fma64(radius * np.sin(theta), std, mean)], 1)
     return out.reshape(-1)
 
 
