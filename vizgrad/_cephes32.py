@@ -19,7 +19,9 @@ _F64 = np.float64
 def fma(a, b, c):
     """float32 a*b + c with one rounding: the float64 product of two float32 values is exact, and the
     float64 sum's rounding is undone by the final float32 rounding except in rare double-rounding ties."""
-    return (np.asarray(a, _F64) * _F64(b) + np.asarray(c, _F64)).astype(_F)
+    t = np.multiply(a, b, dtype=_F64)
+    t += c
+    return t.astype(_F)
 
 
 def _horner(x, coefs):

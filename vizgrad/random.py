@@ -211,8 +211,9 @@ def _uniform(g: Generator, n: int, np_dtype, low: float, high: float) -> np.ndar
     op = _opmath(np_dtype)
     lo, hi = op(low), op(high)
     x = _unit(g, n, op)
-    v = _fma64(x, hi - lo, lo) if op is np.float64 else _fma32(x, hi - lo, lo)
-    v = v.astype(np_dtype, copy=False)
+    if lo != 0 or hi != 1:  # x * 1 + 0 is x
+        x = _fma64(x, hi - lo, lo) if op is np.float64 else _fma32(x, hi - lo, lo)
+    v = x.astype(np_dtype, copy=False)
     # a value that rounded up to `high` (in the computation or the cast) becomes `low`, as in torch's kernel
     return np.where(v == np_dtype.type(high), np_dtype.type(low), v)
 
@@ -224,12 +225,19 @@ def _box_muller16(u: np.ndarray, mean: float, std: float) -> np.ndarray:
         f = np.float32
         radius = np.sqrt(f(-2) * _log32(f(1) - b[:, 0]))
         s, c = _sincos32(f(2 * math.pi) * b[:, 1])
-        out = np.stack([_fma32(radius * c, f(std), f(mean)), _fma32(radius * s, f(std), f(mean))], 1)
+        z = (radius * c, radius * s)
+        fused = _fma32
     else:
         radius = np.sqrt(-2.0 * np.log(1.0 - b[:, 0]))
         theta = 2 * math.pi * b[:, 1]
-        out = np.stack([_fma64(radius * np.cos(theta), std, mean), _fma64(radius * np.sin(theta), std, mean)], 1)
-    return out.reshape(-1)
+        z = (radius * np.cos(theta), radius * np.sin(theta))
+        fused = _fma64
+    if std != 1.0 or mean != 0.0:  # fma(z, 1, 0) is z
+        z = tuple(fused(v, u.dtype.type(std), u.dtype.type(mean)) for v in z)
+    return np.stack(z, 1).reshape(-1)
+
+
+_CHUNK = 1 << 16  # uniforms per Box-Muller pass: the temporaries then stay in the CPU cache
 
 
 def _normal_fill(g: Generator, n: int, np_dtype, mean: float, std: float) -> np.ndarray:
@@ -239,7 +247,9 @@ def _normal_fill(g: Generator, n: int, np_dtype, mean: float, std: float) -> np.
     # 16 per block into a float32 buffer
     u = _unit(g, n if np_dtype != np.float16 else 16 * blocks, op)
     out = np.empty(n, np_dtype)
-    out[:16 * blocks] = _box_muller16(u[:16 * blocks], mean, std)
+    for i in range(0, 16 * blocks, _CHUNK):
+        j = min(i + _CHUNK, 16 * blocks)
+        out[i:j] = _box_muller16(u[i:j], mean, std)
     if ragged:
         out[n - 16:] = _box_muller16(_unit(g, 16, op), mean, std)
     return out
