@@ -4,7 +4,7 @@ polynomials, in the order of Julien Pommier's avx_mathfun, with the multiply-add
 fuses into FMA instructions. Matching them is what makes randn(16 or more) equal to torch's bit for
 bit; numpy's own float32 log/cos differ in the last bit for about one value in seven.
 
-    log(x)        # x: float32 array > 0
+    log(x)        # x: float32 array of normal positive numbers
     sincos(x)     # (sin x, cos x), x: float32 array in [0, 2 pi)
     fma(a, b, c)  # a * b + c rounded once
 """
@@ -35,18 +35,17 @@ def _horner(x, coefs):
 _LOG_P = (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
           -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1)
 _LOG_Q1, _LOG_Q2 = _F(-2.12194440e-4), _F(0.693359375)  # ln 2 split in two parts
-_MIN_NORMAL = np.array(0x00800000, np.int32).view(_F)
 
 
 def log(x: np.ndarray) -> np.ndarray:
-    """Natural log: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m from a degree-9 polynomial."""
-    x = np.maximum(x, _MIN_NORMAL)
+    """Natural log of normal positive floats: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m from a
+    degree-9 polynomial. (Selections are bit masks and products by 0/1: np.where is slower.)"""
     bits = x.view(np.int32)
     e = ((bits >> 23) - 0x7F).astype(_F) + _F(1)
     m = ((bits & ~0x7F800000) | 0x3F000000).view(_F)  # mantissa in [0.5, 1)
-    small = m < _F(0.707106781186547524)
-    e = e - small.astype(_F)
-    m = (m - _F(1)) + np.where(small, m, _F(0))       # m - 1, or 2m - 1 below sqrt(1/2)
+    small = (m < _F(0.707106781186547524)).astype(_F)
+    e -= small
+    m = (m - _F(1)) + m * small                        # m - 1, or 2m - 1 below sqrt(1/2)
     z = m * m
     y = _horner(m, _LOG_P) * m
     y = fma(y, z, e * _LOG_Q1)
@@ -58,23 +57,25 @@ _FOPI = _F(1.27323954473516)  # 4 / pi
 _DP = (_F(-0.78515625), _F(-2.4187564849853515625e-4), _F(-3.77489497744594108e-8))  # -pi/4 in three parts
 _COS_P = (2.443315711809948E-005, -1.388731625493765E-003, 4.166664568298827E-002)
 _SIN_P = (-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1)
+_SIGN = np.int32(-0x80000000)
 
 
 def sincos(x: np.ndarray):
-    """(sin x, cos x): reduce by multiples of pi/4 (octant j even), then one of two polynomials."""
-    negative = np.signbit(x)
+    """(sin x, cos x): reduce by multiples of pi/4 (octant j even), then one of two polynomials,
+    selected and signed with integer bit operations as the SIMD code does."""
+    sign = x.view(np.int32) & _SIGN
     x = np.abs(x)
     j = ((x * _FOPI).astype(np.int32) + 1) & ~1
     y = j.astype(_F)
-    for dp in _DP:                        # x - j pi/4 in extended precision
+    for dp in _DP:                                    # x - j pi/4 in extended precision
         x = fma(y, dp, x)
-    sin_negative = negative ^ ((j & 4) != 0)
-    cos_negative = (~(j - 2) & 4) != 0
-    use_sin_poly = (j & 2) == 0           # for the sine; the cosine takes the other polynomial
+    sin_sign = sign ^ ((j & 4) << 29)
+    cos_sign = (~(j - 2) & 4) << 29
+    sin_poly = ((j & 2) >> 1) - 1                     # all ones where the sine takes the sine polynomial
     z = x * x
     yc = _horner(z, _COS_P) * z
-    yc = fma(yc, z, -(z * _F(0.5))) + _F(1)
-    ys = fma(_horner(z, _SIN_P) * z, x, x)
-    s = np.where(use_sin_poly, ys, yc)
-    c = np.where(use_sin_poly, yc, ys)
-    return np.where(sin_negative, -s, s), np.where(cos_negative, -c, c)
+    yc = (fma(yc, z, -(z * _F(0.5))) + _F(1)).view(np.int32)
+    ys = fma(_horner(z, _SIN_P) * z, x, x).view(np.int32)
+    s = (ys & sin_poly) | (yc & ~sin_poly)
+    c = (yc & sin_poly) | (ys & ~sin_poly)
+    return (s ^ sin_sign).view(_F), (c ^ cos_sign).view(_F)

@@ -8,7 +8,7 @@ and read raw words from it (`random_raw`), so a million words cost about a milli
 engine state is the 624-word key plus a read position, as torch keeps it (see `torch_position`).
 
     eng = MT19937(0)
-    eng.words(3)      # uint32 words, the stream torch.manual_seed(0) starts
+    eng.words(3)      # 32-bit words (as uint64), the stream torch.manual_seed(0) starts
     eng.words64(2)    # uint64 words (hi << 32) | lo, as torch's random64()
 """
 from __future__ import annotations
@@ -48,14 +48,16 @@ class MT19937:
         self._bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": int(pos)}}
 
     def words(self, n: int) -> np.ndarray:
-        """The next n 32-bit words, (n,) uint32."""
+        """The next n 32-bit words, (n,) uint64 (numpy's raw type: no conversion pass)."""
         self._fresh = False
-        return self._bits.random_raw(int(n)).astype(np.uint32)
+        return self._bits.random_raw(int(n))
 
     def words64(self, n: int) -> np.ndarray:
         """The next n 64-bit words, (n,) uint64: two 32-bit words each, the first one high."""
-        w = self.words(2 * int(n)).astype(np.uint64)
-        return (w[0::2] << np.uint64(32)) | w[1::2]
+        w = self.words(2 * int(n))
+        hi = w[0::2] << np.uint64(32)
+        hi |= w[1::2]
+        return hi
 
     # -- torch's (left, next) bookkeeping ---------------------------------------------------------
     def torch_position(self) -> tuple[np.ndarray, int, int]:

@@ -189,7 +189,7 @@ def _unit(g: Generator, n: int, op) -> np.ndarray:
     """n uniforms in [0, 1) as torch's uniform_real_distribution of type op (float32 or float64)."""
     if op is np.float64:
         return (g._mt.words64(n) & _M53).astype(np.float64) * 2.0 ** -53
-    return (g._mt.words(n) & np.uint32(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
+    return (g._mt.words(n) & np.uint64(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
 
 
 def _fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
@@ -286,7 +286,7 @@ def _unit64(g: Generator, n: int) -> np.ndarray:
 
 def _random_from_to(g: Generator, n: int, span: int, base: int) -> np.ndarray:
     """(word % span) + base as int64 (uint64 arithmetic, wrapping), a 64-bit word once span >= 2^28."""
-    w = g._mt.words64(n) if span >= 1 << 28 else g._mt.words(n).astype(np.uint64)
+    w = g._mt.words64(n) if span >= 1 << 28 else g._mt.words(n)
     return (w % np.uint64(span) + np.uint64(base % _U64)).view(np.int64)
 
 
@@ -302,7 +302,7 @@ def _random_values(g: Generator, n: int, np_dtype, frm=None, to=None) -> np.ndar
     """Tensor.random_(), random_(to), random_(from, to), random_(from, None), as torch."""
     if frm is None:
         wide, mod = _RANDOM_RANGE[np.dtype(np_dtype)]
-        w = g._mt.words64(n) if wide else g._mt.words(n).astype(np.uint64)
+        w = g._mt.words64(n) if wide else g._mt.words(n)
         return (w % np.uint64(mod)).astype(np_dtype)
     frm = int(frm)
     info = _bounds(np_dtype)
@@ -473,7 +473,7 @@ def randperm(n: int, generator=None, dtype=None, device=None, requires_grad=Fals
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     g = _gen(generator)
     if n < 0xFFFFFFFF // 20:
-        swap = (g._mt.words(max(n - 1, 0)) % np.arange(n, 1, -1, dtype=np.uint32)).tolist()
+        swap = (g._mt.words(max(n - 1, 0)) % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
         a = list(range(n))
         for i, z in enumerate(swap):
             j = i + z
