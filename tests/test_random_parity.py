@@ -226,6 +226,24 @@ def test_exponential(seed):
     _check(lambda t: t.empty(40, dtype=t.float64).exponential_(0.5), seed, normal=True)  # libm's last bit
 
 
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_cauchy_log_normal_geometric(seed):
+    _check(lambda t: (t.empty(20).cauchy_(), t.empty(3, 3, dtype=t.float64).cauchy_(1.0, 0.5),
+                      t.empty(7).log_normal_(), t.empty(20, dtype=t.float64).log_normal_(0.0, 0.25),
+                      t.empty(30).geometric_(0.3), t.empty(9, dtype=t.int64).geometric_(0.05)), seed, normal=True)
+
+
+def test_non_contiguous_fills_go_in_memory_order():
+    # a transposed view: torch fills it in memory order, and takes the scalar normal path (not contiguous)
+    def fn(t):
+        a, b, c = t.zeros(4, 5), t.zeros(4, 20), t.zeros(3, 6)
+        a.t().normal_()
+        b.t().uniform_()
+        c.t().random_(0, 1000)
+        return a, b, c
+    _check(fn, 0, normal=True)
+
+
 # -- normal's overloads, multinomial ----------------------------------------------------------
 @pytest.mark.parametrize("seed", SEEDS[:2])
 def test_normal_overloads(seed):

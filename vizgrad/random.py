@@ -691,3 +691,36 @@ def _exponential_(self, lambd=1.0, *, generator=None):
     if not lambd > 0.0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_num(lambd)}")
     return _write(self, _exponential(_gen(generator), self.numel(), float(lambd)).astype(np_dtype))
+
+
+@bind("cauchy_")
+def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """median + sigma tan(pi (u - 1/2)), u a double uniform."""
+    np_dtype = np.asarray(self._data).dtype
+    if not sigma > 0.0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_num(sigma)}")
+    if not np.issubdtype(np_dtype, np.floating):
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a floating "
+                           f"point but you specified {_TORCH_NAMES[np_dtype.name]}")
+    u = _unit64(_gen(generator), self.numel())
+    return _write(self, (median + sigma * np.tan(math.pi * (u - 0.5))).astype(np_dtype))
+
+
+@bind("log_normal_")
+def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """exp of the scalar-path normal draw (one value at a time, with its cached second sample)."""
+    np_dtype = np.asarray(self._data).dtype
+    if not std > 0.0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_num(std)}")
+    _need_float(np_dtype, "log_normal_cpu")
+    z = _normal_scalar(_gen(generator), self.numel(), float(mean), float(std))
+    return _write(self, np.exp(z).astype(np_dtype))
+
+
+@bind("geometric_")
+def _geometric_(self, p, *, generator=None):
+    """ceil(log u / log(1 - p)), u a double uniform: the number of trials to the first success."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
+    u = _unit64(_gen(generator), self.numel())
+    return _write(self, np.ceil(np.log(u) / np.log1p(-p)).astype(np.asarray(self._data).dtype))
