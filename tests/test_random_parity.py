@@ -339,8 +339,11 @@ def test_dropout_masks(seed):
         x = t.arange(1.0, 41.0).reshape(5, 8)
         drop = nn.Dropout(0.2)
         evaluated = nn.Dropout(0.5).eval()(x)
+        inplace = x.clone()
+        F.dropout(inplace, 0.3, inplace=True)
         return (F.dropout(x), F.dropout(x, 0.1), F.dropout(x, 0.9), F.dropout(x, 0.0), F.dropout(x, 1.0),
-                F.dropout(x, 0.5, training=False), drop(x), drop(t.ones(3, 3, dtype=t.float64)), evaluated, t.rand(3))
+                F.dropout(x, 0.5, training=False), drop(x), drop(t.ones(3, 3, dtype=t.float64)), evaluated, inplace,
+                t.rand(3))
     _check(fn, seed)
 
 
@@ -366,6 +369,8 @@ ERRORS = [
     lambda t: t.multinomial(t.tensor([1, 2]), 1),
     lambda t: t.multinomial(t.ones(2, 2, 2), 1),
     lambda t: t.randperm(-1),
+    lambda t: t.rand(2, -1),
+    lambda t: t.randn(-3),
     lambda t: t.randint(3, (2,), requires_grad=True),
     lambda t: t.manual_seed(2 ** 64),
     lambda t: t.ones(3, requires_grad=True).uniform_(),

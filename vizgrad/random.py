@@ -1,6 +1,7 @@
 """Random numbers, as torch's API and torch's numbers: after `manual_seed(s)` every draw here equals
-torch 2.13's on the CPU (integer and uniform draws bit for bit, normal draws to the last bit on
-x86-64 with AVX2, else within a float32 ulp), because we run its generator and its transforms:
+torch 2.13's on the CPU (integer and uniform draws bit for bit; float32 normal draws too, as
+torch's AVX2 kernel computes them on x86-64; float64 ones up to libm's last bit), because we run
+its generator and its transforms:
 
     import vizgrad as torch
     torch.manual_seed(0)
@@ -406,11 +407,15 @@ def _factory_size(name: str, size, kwargs) -> tuple:
         size = (kwargs.pop("size"),)
     for k in ("layout", "pin_memory", "memory_format"):  # accepted, meaningless on numpy
         kwargs.pop(k, None)
-    if kwargs.get("out", 1) is None:
-        del kwargs["out"]
+    if kwargs.pop("out", None) is not None:
+        raise TypeError(f"{name}(): out= is not supported by vizgrad; assign the result instead")
     if kwargs:
         raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
-    return _size(size)
+    shape = _size(size)
+    if any(d < 0 for d in shape):
+        bad = next(d for d in shape if d < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {list(shape)}")
+    return shape
 
 
 def _write(t: Tensor, flat: np.ndarray) -> Tensor:

@@ -89,7 +89,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     dt = np.asarray(input._data).dtype
     if p == 1.0:
-        return input * Tensor._make(np.zeros(input.shape, dtype=dt))
-    keep = _random._bernoulli_scalar(_random.default_generator, input.numel(), 1.0 - p)
-    mask = keep.reshape(input.shape).astype(dt) / dt.type(1.0 - p)
-    return input * Tensor._make(mask)
+        mask = np.zeros(input.shape, dtype=dt)
+    else:
+        keep = _random._bernoulli_scalar(_random.default_generator, input.numel(), 1.0 - p)
+        mask = keep.reshape(input.shape).astype(dt) / dt.type(1.0 - p)
+    return input.mul_(Tensor._make(mask)) if inplace else input * Tensor._make(mask)
