@@ -193,6 +193,15 @@ def _unit(g: Generator, n: int, op) -> np.ndarray:
     return (g._mt.words(n) & np.uint64(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
 
 
+def _libm(np_fn, math_fn, x: np.ndarray) -> np.ndarray:
+    """np_fn(x) for float64 x, through the C library's function (math_fn, which torch's kernels call)
+    when x is small: numpy's own float64 log and log1p differ from it in the last bit for about 0.3%
+    and 8% of arguments. Large arrays keep numpy's speed (a last-bit difference, within tolerance)."""
+    if x.size > 4096:
+        return np_fn(x)
+    return np.fromiter(map(math_fn, x.reshape(-1).tolist()), np.float64, x.size).reshape(x.shape)
+
+
 def _fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
     """float64 a*b + c rounded once (torch's compiler fuses it), from error-free transformations:
     a*b = p + e exactly (Dekker's split), p + c = s + t exactly (Knuth's two-sum), then s + (t + e)."""
@@ -229,7 +238,7 @@ def _box_muller16(u: np.ndarray, mean: float, std: float) -> np.ndarray:
         z = (radius * c, radius * s)
         fused = _fma32
     else:
-        radius = np.sqrt(-2.0 * np.log(1.0 - b[:, 0]))
+        radius = np.sqrt(-2.0 * _libm(np.log, math.log, 1.0 - b[:, 0]))
         theta = 2 * math.pi * b[:, 1]
         z = (radius * np.cos(theta), radius * np.sin(theta))
         fused = _fma64
@@ -266,13 +275,13 @@ def _normal_scalar(g: Generator, n: int, mean: float, std: float) -> np.ndarray:
     pairs = (n - i + 1) // 2
     if pairs:
         u = _unit(g, 2 * pairs, np.float64).reshape(pairs, 2)
-        r = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+        r = np.sqrt(-2.0 * _libm(np.log1p, math.log1p, -u[:, 1]))
         theta = 2 * math.pi * u[:, 0]
         z = np.stack([r * np.cos(theta), r * np.sin(theta)], 1).reshape(-1)
         out[i:] = z[:n - i]
         if (n - i) % 2:
             g._normal = float(z[-1])
-    return out * std + mean
+    return out if std == 1.0 and mean == 0.0 else _fma64(out, std, mean)
 
 
 def _normal(g: Generator, n: int, np_dtype, mean: float, std: float, contiguous: bool = True) -> np.ndarray:
@@ -379,7 +388,7 @@ def _bernoulli_scalar(g: Generator, n: int, p: float) -> np.ndarray:
 
 def _exponential(g: Generator, n: int, lambd: float) -> np.ndarray:
     """(n,) float64: -1/lambda * log1p(-u), u a double uniform."""
-    return (-1.0 / lambd) * np.log1p(-_unit64(g, n))
+    return (-1.0 / lambd) * _libm(np.log1p, math.log1p, -_unit64(g, n))
 
 
 # ============================================================================================
@@ -708,7 +717,7 @@ def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a floating "
                            f"point but you specified {_TORCH_NAMES[np_dtype.name]}")
     u = _unit64(_gen(generator), self.numel())
-    return _write(self, (median + sigma * np.tan(math.pi * (u - 0.5))).astype(np_dtype))
+    return _write(self, (median + sigma * _libm(np.tan, math.tan, math.pi * (u - 0.5))).astype(np_dtype))
 
 
 @bind("log_normal_")
@@ -719,7 +728,7 @@ def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_num(std)}")
     _need_float(np_dtype, "log_normal_cpu")
     z = _normal_scalar(_gen(generator), self.numel(), float(mean), float(std))
-    return _write(self, np.exp(z).astype(np_dtype))
+    return _write(self, _libm(np.exp, math.exp, z).astype(np_dtype))
 
 
 @bind("geometric_")
@@ -728,4 +737,4 @@ def _geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
     u = _unit64(_gen(generator), self.numel())
-    return _write(self, np.ceil(np.log(u) / np.log1p(-p)).astype(np.asarray(self._data).dtype))
+    return _write(self, np.ceil(_libm(np.log, math.log, u) / math.log1p(-p)).astype(np.asarray(self._data).dtype))
