@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import vizgrad
 
@@ -138,6 +139,27 @@ def test_fork_rng_restores_the_state():
     after = _np(vizgrad.rand(3))
     vizgrad.manual_seed(4)
     np.testing.assert_array_equal(after, _np(vizgrad.rand(3)))
+
+
+_DRAWS = {
+    "rand": lambda t, n: t.rand(n),
+    "randn": lambda t, n: t.randn(n),
+    "randn64": lambda t, n: t.randn(n, dtype=t.float64),
+    "uniform_": lambda t, n: t.empty(n).uniform_(-1.5, 2.5),
+    "normal_": lambda t, n: t.empty(n, dtype=t.float64).normal_(0.5, 2.0),
+    "randint": lambda t, n: t.randint(-7, 3 * n + 1, (n,)),
+    "randperm": lambda t, n: t.randperm(n),
+    "bernoulli_": lambda t, n: t.empty(n).bernoulli_(0.3),
+    "dropout": lambda t, n: t.nn.functional.dropout(t.ones(n), 0.4),
+    "multinomial": lambda t, n: t.multinomial(t.arange(1.0, n + 1.0), min(n, 4)),
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(-(2 ** 63), 2 ** 64 - 1),
+       calls=st.lists(st.tuples(st.sampled_from(sorted(_DRAWS)), st.integers(1, 70)), min_size=1, max_size=6))
+def test_any_seed_any_sequence_of_draws(seed, calls):
+    _check(lambda t: tuple(_DRAWS[name](t, n) for name, n in calls), seed, normal=True)
 
 
 # -- factories ---------------------------------------------------------------------------------
