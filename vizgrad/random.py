@@ -1,7 +1,7 @@
 """Random numbers, as torch's API and torch's numbers: after `manual_seed(s)` every draw here equals
 torch 2.13's on the CPU (integer and uniform draws bit for bit; float32 normal draws too, as
-torch's AVX2 kernel computes them on x86-64; float64 ones up to libm's last bit), because we run
-its generator and its transforms:
+torch's AVX2 kernel computes them on x86-64; float64 normal draws too up to 4096 values, beyond
+that within a few float64 ulps: see _libm), because we run its generator and its transforms:
 
     import vizgrad as torch
     torch.manual_seed(0)
