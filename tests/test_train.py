@@ -53,7 +53,7 @@ def test_multiclass_blobs_and_regression():
     tr = Trainer(NetConfig(dataset="sine", loss="mse", features=("x1",), hidden=(16, 16), activation="tanh",
                            optimizer="adam", lr=0.01, batch_size=20))
     first = tr.history.test_loss[0]
-    tr.run(1500)
+    tr.run(3000)  # at 1500 steps the fit's ends (x = +-6) are still 0.3 off from torch's initial weights
     assert tr.evaluate()["test_loss"] < 0.1 * first
     assert math.isnan(tr.history.test_acc[-1])
     g = tr.predict_grid(30, 6.0)

@@ -25,8 +25,9 @@ from vizgrad._printing import get_printoptions, set_printoptions
 from vizgrad.tensor import Size, Tensor, device
 from vizgrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                               ones_like, tensor, zeros, zeros_like)
-from vizgrad.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, normal, rand,
-                            rand_like, randint, randn, randn_like, randperm, seed, set_rng_state)
+from vizgrad.random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed,
+                            multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+                            seed, set_rng_state)
 from vizgrad.ops.base import PUBLIC as _PUBLIC
 
 globals().update(_PUBLIC)  # every op's public function, registered beside it (vizgrad/ops/base.py: public)

@@ -12,7 +12,7 @@ from vizgrad.ops import LinearAddmm, gelu, leaky_relu as _leaky_relu, log_softma
 from vizgrad.ops import sigmoid, softmax as _softmax, tanh
 from vizgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,
                               mse_loss, nll_loss)
-from vizgrad.random import _rng
+from vizgrad import random as _random
 from vizgrad.tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout",
@@ -81,12 +81,16 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 # -- dropout ---------------------------------------------------------------------------------------
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """input * mask / (1 - p), the mask torch draws: bernoulli_(1 - p) on an empty tensor like input
+    (one double uniform per element, in order, from the default generator), divided by 1 - p."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
+    dt = np.asarray(input._data).dtype
     if p == 1.0:
-        return input * Tensor._make(np.zeros(input.shape, dtype=input._data.dtype))
-    keep = _rng().random(input.shape) >= p
-    mask = (keep / (1.0 - p)).astype(input._data.dtype)
-    return input * Tensor._make(mask)
+        mask = np.zeros(input.shape, dtype=dt)
+    else:
+        keep = _random._bernoulli_scalar(_random.default_generator, input.numel(), 1.0 - p)
+        mask = keep.reshape(input.shape).astype(dt) / dt.type(1.0 - p)
+    return input.mul_(Tensor._make(mask)) if inplace else input * Tensor._make(mask)
