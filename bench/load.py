@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py                         # 50 sessions, 5 training, 2 replicas, 60 s
     .venv/bin/python bench/load.py --replicas 1 --sessions 20 --think 4 --seconds 30
     .venv/bin/python bench/load.py --sweep                 # highest rate held at p95 < 1 s, R = 1 and 2
+    .venv/bin/python bench/load.py --memory                # RSS after rounds of 50 sessions come and go
 
 Each session is a thread speaking Streamlit's websocket protocol (tests/stclient.py) through the
 nginx balancer of deploy/serve.py (R replicas; R = 1 is still behind nginx, so the two compare).
@@ -171,6 +172,41 @@ def sweep(seconds: float) -> None:
         print(f"R={replicas}: highest rate held at p95 < 1 s: {best or 0:.1f} actions/s", flush=True)
 
 
+def memory(rounds: int = 3, ttl: int = 2) -> None:
+    """Does a server give back what 50 sessions took? One replica with a short disconnected-session
+    TTL; RSS once one visitor has come and gone, then after each round of 50 visitors at once
+    (target: within 50 MB of the one-visitor figure)."""
+    def visit(url: str, i: int) -> None:
+        with Session(url) as s:
+            s.run("playground", f"expr=x**{i % 5 + 2}%2By**3&v.x=1.5")
+            s.run("walkthrough", "expr=x**2%2By**3")
+            s.click("Next")
+            s.run("network", "")
+            s.click("Play")
+            s.play(1.0)
+
+    settle = ttl + 10  # the TTL, then the janitor's 5-s round (gc + malloc_trim)
+    with Deployment(replicas=1, port=free_port(), extra_args=("--server.disconnectedSessionTTL", str(ttl))) as d:
+        pid = [d.nodes[0].proc.pid]
+        print(f"bare server: {rss_mb(pid):.0f} MB", flush=True)
+        visit(d.url, 0)
+        time.sleep(settle)
+        one = rss_mb(pid)
+        print(f"after one visitor came and went: {one:.0f} MB", flush=True)
+        for k in range(rounds):
+            threads = [threading.Thread(target=visit, args=(d.url, i)) for i in range(50)]
+            for t in threads:
+                t.start()
+            peak = rss_mb(pid)
+            while any(t.is_alive() for t in threads):
+                peak = max(peak, rss_mb(pid))
+                time.sleep(0.2)
+            time.sleep(settle)
+            after = rss_mb(pid)
+            print(f"round {k + 1}: 50 visitors, peak {peak:.0f} MB, {settle:.0f} s after they left {after:.0f} MB "
+                  f"({after - one:+.0f} MB vs one visitor; target within 50)", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replicas", type=int, default=2)
@@ -179,8 +215,11 @@ def main() -> None:
     ap.add_argument("--think", type=float, default=10.0, help="mean seconds between one session's actions")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--memory", action="store_true")
     a = ap.parse_args()
-    if a.sweep:
+    if a.memory:
+        memory()
+    elif a.sweep:
         sweep(min(a.seconds, 20.0))
     else:
         one_run(a.replicas, a.sessions, a.trainers, a.think, a.seconds)

@@ -101,3 +101,25 @@ def test_thirty_visitors_opening_one_deep_link_at_once_all_get_the_app(deploymen
     runs = at_once(deployment.url, [("walkthrough", "expr=x**2%2By**3&step=2")] * 30)
     assert all(r.ok for r in runs), [r.exceptions for r in runs if not r.ok][:3]
     assert all(r.navigation for r in runs)
+
+
+def test_after_a_restart_of_every_replica_each_shared_url_reopens_its_page(deployment):
+    d = deployment
+    links = [("playground", "expr=" + quote("tanh(x*y)") + "&v.x=0.5"), ("walkthrough", "expr=x**2%2By**3&step=3"),
+             ("network", "hidden=2&depth=2")]
+    before = []
+    for page, query in links:
+        with Session(d.url) as s:
+            r = s.run(page, query)
+            assert r.ok, r.exceptions
+            before.append(sorted(t for t in r.texts("markdown") + r.texts("heading") if t))
+    for node in d.nodes:
+        os.kill(node.proc.pid, signal.SIGKILL)
+        node.proc.wait(10)
+    assert len(d.check()) == 2
+    d.wait_healthy()
+    for (page, query), seen in zip(links, before):
+        with Session(d.url) as s:
+            r = s.run(page, query)
+            assert r.ok and r.navigation, r.exceptions
+            assert sorted(t for t in r.texts("markdown") + r.texts("heading") if t) == seen  # the same page
