@@ -409,3 +409,9 @@ def test_errors_match_torch(case):
     assert isinstance(got.value, type(want.value)) or type(want.value).__name__ == "TypeError", (got, want)
     if not isinstance(want.value, TypeError):  # torch's argument-parser texts are its own
         assert str(got.value).splitlines()[0] == str(want.value).splitlines()[0]
+
+
+def test_an_empty_draw_right_after_seeding_leaves_the_state_as_seeded():
+    # found by the property test above: randperm(1) and randperm(0) draw no word
+    for fn in (lambda t: t.randperm(1), lambda t: t.randperm(0), lambda t: t.rand(0)):
+        _check(fn)

@@ -49,7 +49,8 @@ class MT19937:
 
     def words(self, n: int) -> np.ndarray:
         """The next n 32-bit words, (n,) uint64 (numpy's raw type: no conversion pass)."""
-        self._fresh = False
+        if n > 0:  # an empty draw (randperm(1)) leaves a just-seeded engine just-seeded, as in torch
+            self._fresh = False
         return self._bits.random_raw(int(n))
 
     def words64(self, n: int) -> np.ndarray:
