@@ -203,7 +203,7 @@ def stepper() -> None:
         head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
                    icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
         title.markdown(plain(step.title))
-        for line in step.equation.split(r" \\ "):
+        for line in step.lines:
             st.latex(line)          # labels are LaTeX-escaped by vizgrad.graph.steps
         st.markdown(ws.describe(walk, k, escape=plain))
 

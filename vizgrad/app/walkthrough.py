@@ -339,7 +339,7 @@ def prepare(src: Source) -> Walk:
     g = None
     try:
         with np.errstate(all="ignore"):
-            g = vwalk.traced(src.root, params=src.params)
+            g = vwalk.traced(src.root, params=src.params, root_name="f" if src.kind == "expr" else "L")
             w.steps = vwalk.walk_graph(g)
         w.graph = vwalk.detached(g)
     except Exception as e:  # an engine failure is a message, never a crash
@@ -492,16 +492,23 @@ def _plural(n: int, word: str) -> str:
 
 
 def step_graph(w: Walk, k: int):
-    """A copy of the graph as it stands after step k: no gradients during the forward pass; during
-    the backward pass each tensor shows the gradient accumulated so far and each edge the
-    gradient already sent along it."""
+    """A copy of the graph as it stands after step k. Forward: only what has been computed by then
+    has a value (the others hold NaN, drawn under the "not computed yet" veil), and nothing has a
+    gradient. Backward: each tensor shows the gradient accumulated so far, each edge the gradient
+    already sent along it, and each op its place in the backward order (① the first)."""
     g = w.graph.copy()
     step = w.steps[k]
     acc = running(w, k)
     done = step.done_nodes
+    order = {s.node: s.order for s in w.steps if s.phase == "backward"}
     for n, d in g.nodes(data=True):
         if d["kind"] == "tensor":
             d["grad"] = acc.get(n) if step.phase == "backward" else None
+            if step.phase == "forward" and n not in done:
+                d = g.nodes[n]
+                g.nodes[n].update(value=np.full(np.shape(d["value"]), np.nan), computed=False)
+        elif d["kind"] == "op" and step.phase == "backward" and n in order:
+            g.nodes[n].update(symbol=f"{order_mark(order[n])} {d['symbol']}", backward_order=order[n])
     for u, v, e in g.edges(data=True):
         if e.get("kind") == "input":      # tensor -> op: carries what the op's backward sent
             sent = step.phase == "backward" and v in done
@@ -511,6 +518,11 @@ def step_graph(w: Walk, k: int):
         else:                             # op -> tensor: the output's gradient, once it has one
             e["grad"] = g.nodes[v]["grad"] if step.phase == "backward" and v in acc else None
     return g
+
+
+def order_mark(k: int) -> str:
+    """A backward-order number as drawn on an op: ① ... ⑳, then #21."""
+    return chr(0x2460 + k - 1) if 1 <= k <= 20 else f"#{k}"
 
 
 def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", show_shapes: bool = False,
