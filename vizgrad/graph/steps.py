@@ -416,11 +416,14 @@ def walk_graph(g) -> list[Step]:
         k = len(out)
         done_at.setdefault(op, k)
         done_at.setdefault(o, k)
+        shown = tex_array(value)
+        eq = (rf"{tex_name(labels[o])} = {_tex_expr(d['symbol'], args, fns.get(op))} = {shown}" if shown is not None
+              else rf"{tex_name(labels[o])} = {_tex_expr(d['symbol'], args, fns.get(op))} \in {tex_shape(np.shape(value))}")
         out.append(Step(
             index=k, phase="forward", node=op, op=d["op"], symbol=d["symbol"],
             custom=bool(getattr(fns.get(op), "custom", False)), output=o, output_label=labels[o],
             title=f"{labels[o]} = {_expr(d['symbol'], args)} = {_num(value)}",
-            equation=rf"{tex_name(labels[o])} = {_tex_expr(d['symbol'], args, fns.get(op))} = {_num(value)}",
+            equation=eq, lines=[eq],
             value=value, highlight_nodes={op, o, *d["inputs"]},
             highlight_edges={(i, op) for i in d["inputs"]} | {(op, o)}, done_at=done_at))
 
