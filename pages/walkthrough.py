@@ -255,6 +255,8 @@ def stepper() -> None:
             st.error("✗ Some gradients differ (a kink such as relu or abs at 0 can fool finite differences).",
                      icon=":material/cancel:")
         st.table(literal(walk.comparison), border="horizontal", hide_index=True)
+        for note in walk.check_notes:
+            st.info(plain(note), icon=":material/all_inclusive:")
         if walk.fd_note:
             st.caption(walk.fd_note)
 

@@ -41,6 +41,7 @@ from vizgrad.app.markdown import plain
 from vizgrad.autograd.gradcheck import central_differences as _array_central_differences
 # the sampling rules the check uses, named here too (this module's API before the fold)
 from vizgrad.autograd.gradcheck import fd_sample, fd_shares, sampled_central_differences  # noqa: F401
+from vizgrad.autograd.gradcheck import INFINITE_NOTE, fd_agrees, fd_step_and_tolerance, magnitude
 from vizgrad.tensor import Tensor
 from vizgrad.graph import steps as vwalk
 from vizgrad.graph.steps import Step, final_grads, steps  # noqa: F401  (steps: part of this module's API)
@@ -255,6 +256,7 @@ class LeafComparison:
     matches_numeric: bool | None                 # None: no finite-difference check possible
     fd_checked: int = 0                          # elements compared with finite differences
     fd_elements: int = 0                         # the tensor's elements
+    note: str = ""                               # why finite differences could not judge (an infinite slope)
 
     @property
     def sampled(self) -> bool:
@@ -289,6 +291,11 @@ class Walk:
     @property
     def all_match(self) -> bool:
         return all(c.matches_backward and c.matches_numeric is not False for c in self.checks)
+
+    @property
+    def check_notes(self) -> list[str]:
+        """Why some gradients could not be checked by finite differences, one sentence per tensor."""
+        return [f"{c.label}: {c.note}." for c in self.checks if c.note]
 
     @property
     def fd_note(self) -> str:
@@ -368,22 +375,9 @@ def _close(a, b, tol=FD_TOL, atol: float = 0.0) -> bool:
 
 def fd_precision(g, eps: float) -> tuple[float, float]:
     """(step, atol) for central differences of a function computed with relative precision `eps`
-    whose graph is `g`: its rounding error is about eps times the biggest sum of magnitudes a tensor
-    of the graph holds (what a sum() over it adds up), so a difference quotient with step h is off by
-    about that / h. The step balances this against the truncation error (h ~ its cube root); atol
-    is the rounding part of the quotient's error. For float64 functions on small values the step is
-    the usual 1e-4 and atol negligible; for float32 expressions over many elements both grow."""
-    scale = 1.0
-    for _, d in g.nodes(data=True):
-        v = d.get("value") if d["kind"] == "tensor" else None
-        if v is not None and np.size(v):
-            with np.errstate(all="ignore"):
-                m = float(np.sum(np.abs(np.asarray(v, dtype=np.float64))))
-            if np.isfinite(m):
-                scale = max(scale, m)
-    noise = 4 * eps * scale
-    step = float(np.cbrt(noise))
-    return step, noise / step
+    whose graph is `g` (vizgrad.autograd.gradcheck.fd_step_and_tolerance at the graph's magnitude)."""
+    values = (d.get("value") for _, d in g.nodes(data=True) if d["kind"] == "tensor")
+    return fd_step_and_tolerance(magnitude(values), eps)
 
 
 def _checks(src: Source, step_list: list[Step], g,
@@ -408,7 +402,7 @@ def _checks(src: Source, step_list: list[Step], g,
     for label, d in leaves.items():
         mine = walked.get(label)
         bw = d["grad"]
-        numeric, ok_num, checked, total = None, None, 0, 0
+        numeric, ok_num, checked, total, note = None, None, 0, 0, ""
         if label in fd.numeric and label not in fd.errors:  # an error: a perturbed value left f's domain
             total = int(values[label].size)
             idx = fd.indices[label]
@@ -416,10 +410,13 @@ def _checks(src: Source, step_list: list[Step], g,
                 numeric, checked = fd.numeric[label], len(idx)
                 if mine is not None:
                     m = np.asarray(mine, dtype=np.float64)
-                    ok_num = m.shape == numeric.shape and _close(m.reshape(-1)[idx], numeric.reshape(-1)[idx],
-                                                                 atol=atol)
+                    if m.shape == numeric.shape and np.any(np.isinf(m.reshape(-1)[idx])):
+                        note = INFINITE_NOTE   # not a failure: nothing finite can check an infinite slope
+                    else:
+                        ok_num = m.shape == numeric.shape and _close(m.reshape(-1)[idx], numeric.reshape(-1)[idx],
+                                                                     atol=atol)
         ok_bw = (mine is None and bw is None) or (mine is not None and bw is not None and _close(mine, bw, 1e-5))
-        out.append(LeafComparison(label, mine, bw, numeric, ok_bw, ok_num, checked, total))
+        out.append(LeafComparison(label, mine, bw, numeric, ok_bw, ok_num, checked, total, note))
     return out, fd.evaluations
 
 
@@ -439,7 +436,8 @@ def comparison_rows(checks: list[LeafComparison]) -> list[dict]:
             ".backward() → .grad": fmt(c.backward),
             "finite differences": fd,
             "vs .backward()": "✓" if c.matches_backward else "✗",
-            "vs finite diff.": "—" if c.matches_numeric is None else ("✓" if c.matches_numeric else "✗"),
+            "vs finite diff.": ("∞ (not checkable)" if c.note else "—") if c.matches_numeric is None
+                               else ("✓" if c.matches_numeric else "✗"),
         })
     return rows
 
