@@ -42,7 +42,7 @@ from vizgrad.graph.trace import op_nodes, trace
 from vizgrad.tensor import Tensor
 
 __all__ = ["Step", "Contribution", "steps", "walk_graph", "traced", "final_grads", "substitute_operands",
-           "substitute_values", "simplify_rule", "name_nodes", "simplify_rules", "differentiated", "combine", "tex_array", "SMALL",
+           "substitute_values", "simplify_rule", "name_nodes", "simplify_rules", "differentiated", "chain_rule", "plain_name", "combine", "tex_array", "SMALL",
            "GraphSize", "graph_size", "PlainDiGraph", "dispose", "detached"]
 
 INFIX = {"+", "−", "×", "÷", "@", "**"}
@@ -490,6 +490,14 @@ def walk_graph(g) -> list[Step]:
             if all(position[c] >= position[op] for c in g.successors(i)):
                 final_at.setdefault(i, k)
         final_at.setdefault(op, k)
+        for i in dict.fromkeys(d["inputs"]):     # a leaf's gradient just became final: the chain rule whole
+            tin = g.nodes[i]
+            if final_at.get(i) == k and tin["is_leaf"] and tin["requires_grad"] and i in running:
+                composed = chain_rule(g, i)
+                if composed is not None:
+                    x = tex_name(labels[i])
+                    eq_lines.append(rf"\frac{{\partial {R}}}{{\partial {x}}} = {composed[0]} = {composed[1]}"
+                                    rf" = {tex_array(running[i])}\quad\text{{(every path from {x} to {R}, summed)}}")
         parts = [f"{c.label} gets {_num(c.contribution)}" + (" (accumulated)" if c.accumulates else "")
                  for c in contribs if c.contribution is not None]
         lines = eq_lines or [r"\text{no input requires grad}"]
@@ -567,6 +575,11 @@ def _factors(op: str, fn, pos: int, upstream, lv, c, in_values, shape) -> tuple[
     return cand
 
 
+def _paren(t: str | None) -> str | None:
+    """A negative number as a factor: (-0.25), so that 1 · (-0.25) does not read as a subtraction."""
+    return f"({t})" if t is not None and t.startswith("-") else t
+
+
 def _rhs(kind, factors, c, rule, raw_rule, in_values, upstream_tex, shape, custom=False) -> str:
     """The right-hand side of one chain-rule line: the rule in symbols, then the numbers written out
     (tensors of up to SMALL elements) that multiply out to the contribution; for bigger tensors the
@@ -576,7 +589,7 @@ def _rhs(kind, factors, c, rule, raw_rule, in_values, upstream_tex, shape, custo
     if kind == "elementwise":
         u, loc = factors
         symbolic = rule if rule and not re.search(r"(?<![\\A-Za-z])g(?![A-Za-z])", rule) else None
-        un, ln = tex_array(u), tex_array(loc)
+        un, ln = _paren(tex_array(u)), _paren(tex_array(loc))
         scalar = u.size == 1 and loc.size == 1
         dot = r"\cdot" if scalar or u.size == 1 or loc.size == 1 else r"\odot"
         s = rf" = {upstream_tex} {dot} \left({symbolic}\right)" if symbolic else ""
@@ -612,6 +625,82 @@ def _rhs(kind, factors, c, rule, raw_rule, in_values, upstream_tex, shape, custo
                     else into)
     what = r"\text{custom backward}" if custom else rf"J^{{\top}} {upstream_tex}"
     return rf" = {what}{into}"
+
+
+# ---- the chain rule composed, as a teacher writes it ----------------------------------------------
+MAX_PATHS = 8       # a derivative that is a sum over more paths is not written out
+
+
+def _factor(rule: str) -> str:
+    """A rule as a factor of a product: parenthesised when it is a sum or starts with a sign."""
+    r = rule.strip()
+    bare = re.sub(r"\{[^{}]*\}|\\left\(.*?\\right\)|\([^()]*\)", "", r)
+    return rf"\left({r}\right)" if re.search(r"[+\-]", bare) else r
+
+
+def _product(rules: list[str]) -> str:
+    """Factors multiplied, a teacher's way: 1s dropped, a -1 turned into a sign."""
+    sign, keep = 1, []
+    for r in rules:
+        r = r.strip()
+        if r in ("1", "{1}"):
+            continue
+        if r in ("-1", "{-1}"):
+            sign = -sign
+            continue
+        if r.startswith("-") and not re.search(r"[+\-]", re.sub(r"\{[^{}]*\}", "", r[1:])):
+            sign, r = -sign, r[1:].strip()        # -a/b² : the sign goes in front of the product
+        keep.append(_factor(r))
+    body = r" \cdot ".join(keep) if keep else "1"
+    return ("-" if sign < 0 else "") + body
+
+
+def chain_rule(g, leaf: str) -> tuple[str, str] | None:
+    """∂root/∂leaf composed from the ops' local derivatives by the chain rule: the product of the
+    local derivatives along each path from the leaf to the root, summed over the paths (a node
+    that fans out adds a path). -> (the rule in symbols, the same with the numbers in), e.g.
+    ('2\\,{x}', '2\\cdot {2}') for f = x**2 + y**3 at x = 2; None when it cannot be written
+    simply: a tensor that is not a scalar, a local derivative that needs the upstream gradient
+    (a matrix product), a custom backward, or more than MAX_PATHS paths."""
+    root = g.graph["roots"][0]
+    labels = {n: d["label"] for n, d in g.nodes(data=True)}
+    if any(d["kind"] == "tensor" and np.size(d["value"]) != 1 for _, d in g.nodes(data=True)):
+        return None
+    paths = []                       # each: [(op, operand position), ...] from the leaf up to the root
+
+    def walk(t, path):
+        if len(paths) > MAX_PATHS:
+            return
+        if t == root:
+            paths.append(list(path))
+            return
+        for op in g.successors(t):
+            d = g.nodes[op]
+            if d["kind"] != "op":
+                continue
+            for pos, i in enumerate(d["inputs"]):
+                if i == t:
+                    walk(d["output"], path + [(op, pos)])
+
+    walk(leaf, [])
+    if not paths or len(paths) > MAX_PATHS:
+        return None
+    sym, num = [], []
+    for path in paths:
+        rs, ns = [], []
+        for op, pos in path:
+            d = g.nodes[op]
+            raw = d["latex"][pos] if pos < len(d["latex"]) else ""
+            vals = [g.nodes[i]["value"] for i in d["inputs"]]
+            at = substitute_values(raw, vals) if raw else None
+            if not raw or at is None or "custom" in raw:
+                return None
+            rs.append(substitute_operands(raw, [labels[i] for i in d["inputs"]]))
+            ns.append(at)
+        sym.append(_product(rs))
+        num.append(_product(ns))
+    join = lambda parts: " + ".join(parts).replace("+ -", "- ")  # noqa: E731
+    return join(sym), join(num)
 
 
 def final_grads(step_list: list[Step]) -> dict[str, np.ndarray]:
