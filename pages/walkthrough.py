@@ -20,7 +20,7 @@ ensure_app_navigation()
 from vizgrad.app.markdown import plain
 from vizgrad.app import walkthrough as ws
 from vizgrad.app.expression import State, VarSpec
-from vizgrad.plot import screen_width, scroll_css
+from vizgrad.plot import screen_width
 
 PLAY_SECONDS = 1.5
 
@@ -198,23 +198,16 @@ def stepper() -> None:
                       help=f"Steps 1–{n_forward}: forward pass. Steps {n_forward + 1}–{walk.n}: backward pass.")
 
     phase = "Forward pass" if step.phase == "forward" else "Backward pass"
-    with st.container(border=True):
-        head, title = st.columns([1, 3], vertical_alignment="center")
-        head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
-                   icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
-        title.markdown(plain(step.title))
-        for line in step.lines:
-            st.latex(line)          # labels are LaTeX-escaped by vizgrad.graph.steps
-        st.markdown(ws.describe(walk, k, escape=plain))
+    head, title = st.columns([1, 3], vertical_alignment="center")
+    head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
+               icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
+    title.markdown(plain(step.title))
 
-    opts = st.columns([1, 1, 1, 4])
-    focus = opts[0].toggle("focus", value=False, key="wt_focus",
-                           help="Fade everything except the current op and its tensors.")
-    shapes = opts[1].toggle("shapes", value=False, key="wt_shapes")
-    dark = opts[2].toggle("dark", value=False, key="wt_dark")
-    whole = opts[3].toggle("Play the whole backward pass", value=False, key="wt_backflow",
-                           help="One animated graph: press ▶ play to watch every gradient flow back, edge by edge.")
-    if whole:
+    # the graph right under the buttons, in a window that fits the screen with them (Play stays in view)
+    focus = st.session_state.get("wt_focus", False)
+    shapes = st.session_state.get("wt_shapes", False)
+    dark = st.session_state.get("wt_dark", False)
+    if st.session_state.get("wt_backflow", False):
         anim = ws.backward_figure(walk, show_shapes=shapes, theme="dark" if dark else "light")
         # at its natural size (text never shrunk below it), in a box that scrolls sideways when wider
         st.html("<style>.st-key-wt_anim_box {overflow-x: auto; overflow-y: hidden}"
@@ -228,21 +221,37 @@ def stepper() -> None:
                    "shows its grad growing to the sum.")
     else:
         fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light",
-                             fit_width=screen_width(st.context.headers))  # natural size, laid out for this screen
-        st.html(scroll_css("wt_graph_box", fig))
+                             fit_width=screen_width(st.context.headers))  # natural size, a window on this screen
         with st.container(key="wt_graph_box"):
-            st.plotly_chart(fig, key="wt_graph", theme=None, width="content")
+            st.plotly_chart(fig, key="wt_graph", theme=None, width="content", config={"scrollZoom": True})
         st.caption("Orange: this step's op and tensors. Faded: "
-                   + ("not computed yet." if step.phase == "forward" else "gradient not final yet.")
-                   + " The arrows pointing back carry the gradient sent along each edge so far (number beside "
-                     "them; the larger |grad|, the wider and darker).")
+                   + ("not computed yet." if step.phase == "forward" else "gradient not final yet; ① ② …: "
+                      "the order in which backward visits the ops.")
+                   + " Drag to pan, scroll to zoom. The arrows pointing back carry the gradient sent along each "
+                     "edge so far (the larger |grad|, the wider and darker).")
+    opts = st.columns([1, 1, 1, 4])
+    opts[0].toggle("focus", value=False, key="wt_focus", help="Fade everything except the current op and its tensors.")
+    opts[1].toggle("shapes", value=False, key="wt_shapes")
+    opts[2].toggle("dark", value=False, key="wt_dark")
+    opts[3].toggle("Play the whole backward pass", value=False, key="wt_backflow",
+                   help="One animated graph: press ▶ play to watch every gradient flow back, edge by edge.")
+
+    # the chain rule of this step, each line scrolling sideways when it is wider than the page
+    st.html("<style>.st-key-wt_equation .katex-display {overflow-x: auto; overflow-y: hidden;"
+            " padding: 2px 0}</style>")
+    with st.container(border=True, key="wt_equation"):
+        for line in step.lines:
+            st.latex(line)          # labels are LaTeX-escaped by vizgrad.graph.steps
+        st.markdown(ws.describe(walk, k, escape=plain))
 
     st.markdown("**Gradients so far**")
     rows = ws.running_grads(walk, k)
     if rows:
         st.table(literal(rows), border="horizontal", hide_index=True)
     else:
-        st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂L/∂L = 1 at the output L.")
+        out = plain(ws.output_name(walk))
+        st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂{out}/∂{out} = 1 at the "
+                   f"output {out}.")
     if k < walk.n - 1:
         st.caption("At the last step the result is checked against `.backward()` and finite differences.")
 

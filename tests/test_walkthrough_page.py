@@ -63,7 +63,7 @@ def test_running_grads_accumulate_on_fan_out():
     w = ws.prepare(ws.from_query({"expr": "x*x + x", "v.x": "3"}))
     rows = [ws.running_grads(w, k) for k in range(w.n)]
     xs = [next(r for r in rs if r["tensor"].startswith("x ")) for rs in rows if any(r["tensor"].startswith("x ") for r in rs)]
-    assert [r["∂L/∂tensor"] for r in xs] == ["1", "7"] and xs[-1]["status"] == "✓ final"
+    assert [r["∂f/∂tensor"] for r in xs] == ["1", "7"] and xs[-1]["status"] == "✓ final"
 
 
 def test_step_from_query_clamps():

@@ -479,7 +479,7 @@ def running_grads(w: Walk, k: int) -> list[dict]:
         d = g.nodes[n]
         kind = "leaf" if d["is_leaf"] else ("output" if d.get("root") else "intermediate")
         rows.append({"tensor": f"{d['label']} ({kind})",
-                     "∂L/∂tensor": format_value(acc[n], max_elems=6, sep=" "),
+                     f"∂{vwalk.plain_name(g)}/∂tensor": vwalk.plain_value(acc[n]),
                      "from": "seed" if n == g.graph["roots"][0] else _plural(counts.get(n, 0), "edge"),
                      "status": "✓ final" if n in step.done_nodes else "… accumulating"})
     return rows
@@ -518,18 +518,27 @@ def step_graph(w: Walk, k: int):
     return g
 
 
+def output_name(w: Walk) -> str:
+    """The output's one name on the page (f for an expression, L for a loss), as the graph shows it."""
+    return w.graph.nodes[w.graph.graph["roots"][0]]["label"]
+
+
 def order_mark(k: int) -> str:
     """A backward-order number as drawn on an op: ① ... ⑳, then #21."""
     return chr(0x2460 + k - 1) if 1 <= k <= 20 else f"#{k}"
 
 
+GRAPH_HEIGHT = 440         # pixels: the step graph's window, so that it and the step buttons share one screen
+
+
 def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", show_shapes: bool = False,
-                fit_width: int | None = None):
+                fit_width: int | None = None, fit_height: int = GRAPH_HEIGHT):
     """The graph at step k: the step's nodes and edges highlighted, what is not yet computed (forward)
     or whose gradient is not final yet (backward) veiled; focus=True also dims the rest.
-    fit_width (the screen's width, vizgrad.plot.screen_width): drawn at its natural size, left to
-    right if that fits, else top to bottom if that overflows the screen less (the page puts it in a box
-    that scrolls)."""
+    fit_width (the screen's width, vizgrad.plot.screen_width): drawn at its natural size (text never
+    shrunk), left to right unless top to bottom fits the screen better, and shown through a window of
+    at most fit_width x fit_height pixels centred on the step's op (window()): the graph pans and
+    zooms inside it, and the page does not grow taller than the screen with the graph."""
     from vizgrad.plot import figure  # plotly only when drawing
 
     step = w.steps[k]
@@ -538,11 +547,45 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
     pending = [n for n in g if n not in done and n not in step.highlight_nodes]
     # keep_graph=False: a plotly figure is a web of reference cycles; it must not keep the step's graph
     # (and through it the walk's arrays) alive after the page has drawn it, until a garbage collection
-    size = dict(natural=True, direction="auto", fit_width=fit_width, fit_height=640) if fit_width else {}
-    return figure(g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges,
-                  dim_others=focus, theme=theme, show_shapes=show_shapes, max_height=640, pending=pending,
-                  pending_label="not computed yet" if step.phase == "forward" else "gradient not final yet",
-                  keep_graph=False, **size)
+    draw = lambda **size: figure(  # noqa: E731
+        g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges, dim_others=focus,
+        theme=theme, show_shapes=show_shapes, max_height=640, pending=pending,
+        pending_label="not computed yet" if step.phase == "forward" else "gradient not final yet",
+        keep_graph=False, **size)
+    if not fit_width:
+        return draw()
+    # left to right when that is no taller than the window (the window then pans sideways along the
+    # pass, the way it runs); else whichever direction overflows the screen less
+    fig = draw(natural=True, direction="LR")
+    if fig.layout.height > fit_height:
+        fig = draw(natural=True, direction="auto", fit_width=fit_width, fit_height=fit_height)
+    if fit_width:
+        window(fig, [step.node, step.output], fit_width, fit_height)
+    return fig
+
+
+def window(fig, centre_on, width: int, height: int):
+    """Show a natural-size figure through a window of at most width x height pixels, centred on the
+    nodes `centre_on` (kept inside the drawing): the scale stays, so the text keeps its size, and the
+    rest of the graph is a drag (pan) away. Changes fig in place and returns it."""
+    meta = getattr(fig, "_vizgrad", None) or {}
+    lay, s = meta.get("layout"), float(meta.get("scale") or 1.0)
+    W, H = int(fig.layout.width), int(fig.layout.height)
+    if lay is None or not len(lay.x) or (W <= width and H <= height):
+        return fig
+    m = fig.layout.margin
+    W2, H2 = min(W, int(width)), min(H, int(height))
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range     # y runs downwards: y0 > y1
+    idx = [lay.index[n] for n in centre_on if n in lay.index]
+    cx = float(np.mean(lay.x[idx])) if idx else (x0 + x1) / 2
+    cy = float(np.mean(lay.y[idx])) if idx else (y0 + y1) / 2
+    hx = (W2 - (m.l or 0) - (m.r or 0)) / s / 2
+    hy = (H2 - (m.t or 0) - (m.b or 0)) / s / 2
+    cx = min(max(cx, x0 + hx), x1 - hx) if x1 - x0 > 2 * hx else (x0 + x1) / 2
+    lo, hi = min(y0, y1), max(y0, y1)
+    cy = min(max(cy, lo + hy), hi - hy) if hi - lo > 2 * hy else (lo + hi) / 2
+    fig.update_layout(width=W2, height=H2, xaxis_range=[cx - hx, cx + hx], yaxis_range=[cy + hy, cy - hy])
+    return fig
 
 
 def backward_figure(w: Walk, *, theme: str = "light", show_shapes: bool = False, duration: int = 700):
@@ -566,9 +609,10 @@ def describe(w: Walk, k: int, escape: Callable[[str], str] = plain) -> str:
     if s.phase == "forward":
         return (f"**Forward pass.** `{s.op}` computes **{e(s.output_label)}** from its inputs. Autograd records "
                 f"this op in the graph (and keeps what its backward will need).")
-    ups = format_value(np.asarray(s.upstream), max_elems=4, sep=" ") if s.upstream is not None else "?"
+    ups = vwalk.plain_value(s.upstream)
+    R = vwalk.plain_name(w.graph)
     parts = [f"**Backward pass** through `{s.op}`{' (a custom Function)' if s.custom else ''}. "
-             f"The upstream gradient ∂L/∂{e(s.output_label)} = {e(ups)} is multiplied by each local derivative "
+             f"The upstream gradient ∂{e(R)}/∂{e(s.output_label)} = {e(ups)} is multiplied by each local derivative "
              f"(the chain rule) and sent to the op's inputs."]
     acc = [e(c.label) for c in s.inputs if c.accumulates]
     if acc:
@@ -594,6 +638,6 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 __all__ = ["Source", "Walk", "LeafComparison", "from_query", "from_state", "from_function", "from_lesson",
            "from_example", "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
-           "running_grads", "step_graph", "step_figure", "backward_figure", "describe", "comparison_rows", "central_differences",
+           "running_grads", "step_graph", "step_figure", "window", "GRAPH_HEIGHT", "output_name", "order_mark", "backward_figure", "describe", "comparison_rows", "central_differences",
            "fd_shares", "fd_sample", "fd_precision", "sources_menu",
            "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]

@@ -42,7 +42,7 @@ from vizgrad.graph.trace import op_nodes, trace
 from vizgrad.tensor import Tensor
 
 __all__ = ["Step", "Contribution", "steps", "walk_graph", "traced", "final_grads", "substitute_operands",
-           "substitute_values", "simplify_rule", "name_nodes", "simplify_rules", "differentiated", "chain_rule", "plain_name", "combine", "tex_array", "SMALL",
+           "substitute_values", "simplify_rule", "name_nodes", "simplify_rules", "differentiated", "chain_rule", "plain_name", "plain_value", "combine", "tex_array", "SMALL",
            "GraphSize", "graph_size", "PlainDiGraph", "dispose", "detached"]
 
 INFIX = {"+", "−", "×", "÷", "@", "**"}
@@ -112,6 +112,9 @@ def _num(a, digits: int = 4) -> str:
     if a.size > SMALL or a.ndim > 2:
         return "a " + "×".join(map(str, a.shape)) + " tensor"
     return format_value(a, max_elems=SMALL, digits=digits, sep=" ").replace("\n", " ")
+
+
+plain_value = _num   # the public name: a value as the steps' titles write it
 
 
 def tex_number(v, digits: int = 4) -> str:
