@@ -197,12 +197,6 @@ def stepper() -> None:
     slider_col.slider("Step", 1, walk.n, key="wt_slider", on_change=slider_moved,
                       help=f"Steps 1–{n_forward}: forward pass. Steps {n_forward + 1}–{walk.n}: backward pass.")
 
-    phase = "Forward pass" if step.phase == "forward" else "Backward pass"
-    head, title = st.columns([1, 3], vertical_alignment="center")
-    head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
-               icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
-    title.markdown(plain(step.title))
-
     # the graph right under the buttons, in a window that fits the screen with them (Play stays in view)
     focus = st.session_state.get("wt_focus", False)
     shapes = st.session_state.get("wt_shapes", False)
@@ -229,6 +223,12 @@ def stepper() -> None:
                       "the order in which backward visits the ops.")
                    + " Drag to pan, scroll to zoom. The arrows pointing back carry the gradient sent along each "
                      "edge so far (the larger |grad|, the wider and darker).")
+    phase = "Forward pass" if step.phase == "forward" else "Backward pass"
+    head, title = st.columns([1, 3], vertical_alignment="center")
+    head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
+               icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
+    title.markdown(plain(step.title))
+
     opts = st.columns([1, 1, 1, 4])
     opts[0].toggle("focus", value=False, key="wt_focus", help="Fade everything except the current op and its tensors.")
     opts[1].toggle("shapes", value=False, key="wt_shapes")
