@@ -271,7 +271,30 @@ def stepper() -> None:
 
 
 stepper()
-del walk  # see current_walk()
+
+modes = ws.modes(walk)   # a small scalar graph: both ways of getting its derivatives
+if modes is not None:
+    with st.expander("Forward mode beside reverse mode: the same edge derivatives, summed two ways"):
+        m = ws.modes_rows(modes)
+        st.markdown("**The derivative on each edge** (computed once, used by both):")
+        st.table(literal(m["edges"]), border="horizontal", hide_index=True)
+        left, right = st.columns(2, gap="large")
+        with left:
+            st.markdown(f"**Forward mode: {modes.forward_passes} pass{'es' if modes.forward_passes != 1 else ''}, "
+                        "one per input.** Seed the input with 1, push forward: each tensor's derivative is the sum "
+                        "over its incoming edges of edge derivative × the derivative of where the edge comes from.")
+            st.table(literal(m["forward"]), border="horizontal", hide_index=True)
+        with right:
+            st.markdown(f"**Reverse mode (backprop): {modes.reverse_passes} pass, one per output.** Seed "
+                        f"{plain(modes.output)} with 1, push back: each tensor's derivative is the sum over its "
+                        "outgoing edges of edge derivative × the derivative where the edge goes.")
+            st.table(literal(m["reverse"]), border="horizontal", hide_index=True)
+        st.markdown("**Both are the sum over paths** of the product of the edge derivatives along each path:")
+        for line in m["paths"]:
+            st.markdown("- " + plain(line))
+        st.caption("Many inputs and one output (a loss and its parameters): reverse mode needs one pass where "
+                   "forward mode needs one per parameter. That is why training uses backprop.")
+del walk, modes  # see current_walk()
 
 if source.kind == "expr":
     st.page_link(page("playground").path, label="Edit this expression in the Expression Playground",

@@ -53,6 +53,8 @@ EXAMPLES = [
      ("x1", "x2")),
     ("Softmax cross-entropy", "-log_softmax(z, dim=0)[1]", {"z": "[2.0, 1.0, 0.1]"}, ()),
     ("Broadcasting: row + column", "sum(a * b)", {"a": "[[1], [2]]", "b": "[10, 20, 30]"}, ()),
+    # colah's "Calculus on Computational Graphs": c = a + b, d = b + 1, e = c·d; b reaches e by two paths
+    ("colah: e = (a+b)·(b+1)", "(a + b)*(b + 1)", {"a": "2", "b": "1"}, ()),
 ]
 
 

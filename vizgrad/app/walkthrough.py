@@ -601,6 +601,111 @@ def backward_figure(w: Walk, *, theme: str = "light", show_shapes: bool = False,
                               max_height=ANIM_MAX_HEIGHT, keep_graph=False, duration=duration)
 
 
+# ---- forward mode beside reverse mode (colah's "Calculus on Computational Graphs") -------------------
+MAX_MODE_INPUTS = 6        # forward mode makes one pass per input: beyond this many the table says little
+
+
+@dataclass
+class Modes:
+    """Both ways of getting the derivatives of a small scalar graph from the same edge derivatives.
+
+    edges: (from, to, ∂to/∂from) once per use of a tensor by an op (a*a gives two edges);
+    forward: {input: [(tensor, ∂tensor/∂input)] in the forward order}: one pass per input, seeded
+    with ∂input/∂input = 1, each tensor's tangent the sum over its in-edges of derivative × tangent;
+    reverse: [(tensor, ∂out/∂tensor)] in the backward order: one pass for the one output, seeded with
+    ∂out/∂out = 1, each tensor's adjoint the sum over its out-edges of derivative × adjoint;
+    paths: {input: [(the tensors along the path, the product of its edge derivatives)]}, whose sum is
+    the derivative both passes give."""
+    output: str
+    inputs: list
+    edges: list
+    forward: dict
+    reverse: list
+    paths: dict
+
+    @property
+    def forward_passes(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def reverse_passes(self) -> int:
+        return 1
+
+
+def modes(w: Walk) -> Modes | None:
+    """Forward and reverse mode for a walk whose tensors are all scalars (None otherwise, or with more
+    than MAX_MODE_INPUTS inputs): the edge derivatives are the numeric local derivatives of the
+    walk's backward steps, and both passes and the path sums are computed from them alone."""
+    g = w.graph
+    if not w.ok or any(d["kind"] == "tensor" and np.size(d["value"]) != 1 for _, d in g.nodes(data=True)):
+        return None
+    root = g.graph["roots"][0]
+    lab = {n: d["label"] for n, d in g.nodes(data=True)}
+    inputs = [n for n, d in g.nodes(data=True) if d["kind"] == "tensor" and d["is_leaf"] and d["requires_grad"]]
+    if not inputs or len(inputs) > MAX_MODE_INPUTS:
+        return None
+    edges = []                                   # (from id, to id, derivative)
+    for s in reversed([s for s in w.steps if s.phase == "backward"]):    # in the forward order
+        for c in s.inputs:
+            if c.local is None and c.contribution is not None:
+                return None                      # a derivative only the op's backward knows: no edge value
+            if c.local is not None and c.requires_grad:
+                edges.append((c.tensor, s.output, float(np.asarray(c.local, dtype=np.float64).reshape(()))))
+    order = [s.output for s in w.steps if s.phase == "forward"]
+    forward = {}
+    for x in inputs:                            # one pass per input
+        tangent = {n: 0.0 for n in lab if g.nodes[n]["kind"] == "tensor"}
+        tangent[x] = 1.0
+        for t in order:
+            tangent[t] = sum(dv * tangent[u] for u, v, dv in edges if v == t)
+        forward[lab[x]] = [(lab[x], 1.0)] + [(lab[t], tangent[t]) for t in order]
+    adjoint = {root: 1.0}                       # one pass for the output
+    for t in [root] + [u for u in reversed(order) if u != root]:
+        for u, v, dv in edges:
+            if v == t:
+                adjoint[u] = adjoint.get(u, 0.0) + dv * adjoint.get(t, 0.0)
+    rev = [(lab[root], 1.0)] + [(lab[t], adjoint.get(t, 0.0)) for t in reversed(order) if t != root]
+    rev += [(lab[x], adjoint.get(x, 0.0)) for x in inputs]
+    paths = {}
+    for x in inputs:
+        found, todo = [], [([x], 1.0)]
+        while todo and len(found) <= 64:
+            path, prod = todo.pop()
+            if path[-1] == root:
+                found.append(([lab[n] for n in path], prod))
+                continue
+            todo += [(path + [v], prod * dv) for u, v, dv in edges if u == path[-1]]
+        paths[lab[x]] = found[::-1]
+    return Modes(lab[root], [lab[x] for x in inputs], [(lab[u], lab[v], dv) for u, v, dv in edges], forward, rev,
+                 paths)
+
+
+def modes_rows(m: Modes) -> dict:
+    """The Modes as the page's tables and sentences: edges (each derivative once), forward (a column
+    per input pass), reverse (one column), paths (one sentence per input: the path sum)."""
+    num = lambda v: format_value(np.float64(v))  # noqa: E731
+    edges = [{"edge": f"{u} → {v}", "derivative on the edge": f"∂{v}/∂{u} = {num(dv)}"} for u, v, dv in m.edges]
+    names = [t for t, _ in next(iter(m.forward.values()))][1:]
+    forward = [{"tensor": t, **{f"pass {i + 1}: ∂·/∂{x}": num(dict(m.forward[x])[t]) if t in dict(m.forward[x])
+                                else "0" for i, x in enumerate(m.inputs)}}
+               for t in list(dict.fromkeys(m.inputs + names))]
+    reverse = [{"tensor": t, f"the one pass: ∂{m.output}/∂·": num(v)} for t, v in m.reverse]
+    paths = []
+    for x, ps in m.paths.items():
+        terms = [" → ".join(p) + f" ({' · '.join(num(dv) for dv in _path_edges(m, p))} = {num(prod)})" for p, prod in ps]
+        total = sum(prod for _, prod in ps)
+        paths.append(f"∂{m.output}/∂{x} = " + " + ".join(terms) + f" = {num(total)}")
+    return dict(edges=edges, forward=forward, reverse=reverse, paths=paths)
+
+
+def _path_edges(m: Modes, path: list) -> list:
+    """The edge derivatives along a path of labels (the first edge between each pair)."""
+    out = []
+    for u, v in zip(path, path[1:]):
+        out.append(next(dv for a, b, dv in m.edges if a == u and b == v))
+    return out
+
+
 def describe(w: Walk, k: int, escape: Callable[[str], str] = plain) -> str:
     """One or two plain sentences (markdown) on what step k does; labels and numbers go through
     `escape` (they come from variable names and values a link may carry)."""
@@ -638,6 +743,6 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 __all__ = ["Source", "Walk", "LeafComparison", "from_query", "from_state", "from_function", "from_lesson",
            "from_example", "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
-           "running_grads", "step_graph", "step_figure", "window", "GRAPH_HEIGHT", "output_name", "order_mark", "backward_figure", "describe", "comparison_rows", "central_differences",
+           "running_grads", "step_graph", "step_figure", "window", "GRAPH_HEIGHT", "output_name", "order_mark", "Modes", "modes", "modes_rows", "backward_figure", "describe", "comparison_rows", "central_differences",
            "fd_shares", "fd_sample", "fd_precision", "sources_menu",
            "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]
