@@ -15,6 +15,15 @@ broadcasting reduction shown when shapes differ) and each input's running gradie
 step, so fan-out accumulation appears as separate, visible additions. Node ids are those of
 `vizgrad.graph.trace`, so a page can highlight the step in `vizgrad.plot.figure`.
 
+Every number in a step's equation (`Step.lines`, one LaTeX line each) adds up: a tensor of up to
+SMALL elements is written out in full, and the factors shown (`Contribution.factors`) multiply out
+to the contribution by `combine(kind, factors, shape)` (upstream ⊙ local, summed back over
+broadcast axes; a matrix product G·Bᵀ or Aᵀ·G; a transpose; a reshape); a bigger tensor gets the
+rule in matrix form with its shape, never a bare norm. An accumulation gets its own line (before
++ this = after), and when a leaf's gradient is final, the chain rule composed over every path
+(`chain_rule`: ∂f/∂x = 2x = 2·2 = 4). The graph's tensors have one name each (`name_nodes`:
+t1, t2, ... in the order computed, the root f or L) and its rules read as written (2x, not 2x¹).
+
 If `root` has not been backpropagated yet, `steps` calls `root.backward(retain_graph=True)`
 first (a non-scalar root needs `gradient=`).
 
