@@ -194,3 +194,48 @@ def test_fan_out_grad_grows_one_contribution_at_a_time():
     running = [float(c.running_grad) for c in uses]
     assert running[-1] == 13.0 and running == sorted(running)
     assert format_value(np.float32(13.0)) == "13"
+
+
+# ---- the same over drawn expressions --------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+UNARY = ["sin({})", "tanh({})", "exp({})", "({})**2", "({})**3", "-({})", "2*({})", "({}) / 3"]
+BINARY = ["({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (({})**2 + 1)"]
+SHAPES = {"scalar": "0.5", "vector": "[0.5, -1.0, 2.0]", "matrix": "[[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]"}
+
+
+@st.composite
+def expressions(draw, depth=3):
+    if depth == 0 or draw(st.booleans()):
+        return draw(st.sampled_from(["x", "y", "x", "y", "1.5"]))
+    if draw(st.booleans()):
+        return draw(st.sampled_from(UNARY)).format(draw(expressions(depth - 1)))
+    return draw(st.sampled_from(BINARY)).format(draw(expressions(depth - 1)), draw(expressions(depth - 1)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=expressions(), sx=st.sampled_from(list(SHAPES)), sy=st.sampled_from(list(SHAPES)),
+       reduce=st.sampled_from(["sum({})", "mean({})", "sum(({}) @ transpose(W, 0, 1))"]))
+def test_drawn_expressions_multiply_out_and_sum_to_the_grads(body, sx, sy, reduce):
+    if {sx, sy} == {"vector", "matrix"} or "x" not in body:
+        sx = sy                                      # shapes that broadcast together; x always used
+    expr = reduce.format(f"({body}) + x")
+    q = {"expr": expr, "v.x": SHAPES[sx], "v.y": SHAPES[sy]}
+    if "@" in expr:
+        q["v.W"] = "[[1, 2, 3], [4, 5, 6]]"
+    w = ws.prepare(ws.from_query(q))
+    if not w.ok:                                     # e.g. (3,) @ (3, 2) shapes do not fit: nothing to walk
+        return
+    sent: dict = {}
+    for s in w.steps:
+        for c in s.inputs:
+            if c.contribution is None:
+                continue
+            assert c.kind != "vjp", (expr, s.op, c.label)
+            assert np.allclose(combine(c.kind, c.factors, c.shape), c.contribution, rtol=1e-4, atol=1e-6)
+            sent.setdefault(c.tensor, []).append(np.asarray(c.contribution, dtype=np.float64))
+        assert not any("‖" in line for line in s.lines)
+    for n, d in w.graph.nodes(data=True):
+        if d["kind"] == "tensor" and d["is_leaf"] and d["requires_grad"]:
+            assert np.allclose(np.sum(sent[n], axis=0), d["grad"], rtol=1e-4, atol=1e-5), (expr, d["label"])

@@ -475,7 +475,7 @@ def walk_graph(g) -> list[Step]:
                 running[i] = running[i] + c if had else np.asarray(c)
             kind, factors = ("vjp", ())
             if c is not None:
-                kind, factors = _factors(d["op"], fn, pos, upstream, lv, c, in_values, tin["shape"])
+                kind, factors = _factors(d["op"], fn, pos, upstream, lv, c, in_values, tin["shape"], d["symbol"])
             contribs.append(Contribution(
                 tensor=i, label=labels[i], index=pos, local_latex=latex[pos], local=lv, contribution=c,
                 reduced_from=reduced_from, running_grad=running.get(i),
@@ -555,16 +555,27 @@ _RESHAPES = {"ViewBackward0", "ReshapeAliasBackward0", "UnsqueezeBackward0", "Sq
 _BROADCASTS = {"SumBackward0": False, "MeanBackward0": True, "ExpandBackward0": False}   # op: divides by n
 
 
-def _factors(op: str, fn, pos: int, upstream, lv, c, in_values, shape) -> tuple[str, tuple]:
+def _matmul_factors(pos: int, g, a, b) -> tuple[str, tuple]:
+    """out = a @ b: ∂L/∂a = g bᵀ and ∂L/∂b = aᵀ g, with a vector operand written as a row (a @ B)
+    or a column (A @ b), so that the factors' product has the operand's own shape."""
+    if a.ndim == 2 and b.ndim == 2:
+        return "matmul", ((g, b.T) if pos == 0 else (a.T, g))
+    if a.ndim == 1 and b.ndim == 2:                   # (n,) @ (n, m) -> (m,)
+        return "matmul", ((g, b.T) if pos == 0 else (a[:, None], g[None, :]))
+    if a.ndim == 2 and b.ndim == 1:                   # (k, n) @ (n,) -> (k,)
+        return "matmul", ((g[:, None], b[None, :]) if pos == 0 else (a.T, g))
+    return "elementwise", ((g, b) if pos == 0 else (g, a))   # a dot product: g times the other vector
+
+
+def _factors(op: str, fn, pos: int, upstream, lv, c, in_values, shape, symbol: str = "") -> tuple[str, tuple]:
     """How this contribution is upstream times the local derivative, as factors that multiply out to
     it (Contribution.kind); ("vjp", ()) when the op's backward is not one of these products."""
     u = np.asarray(upstream)
     cand = ("vjp", ())
     if lv is not None:
         cand = ("elementwise", (u, np.asarray(lv)))
-    elif op == "MmBackward0" and len(in_values) == 2 and all(np.ndim(v) == 2 for v in in_values) and u.ndim == 2:
-        a, b = (np.asarray(v) for v in in_values)
-        cand = ("matmul", (u, b.T) if pos == 0 else (a.T, u))
+    elif symbol == "@" and len(in_values) == 2 and all(1 <= np.ndim(v) <= 2 for v in in_values):
+        cand = _matmul_factors(pos, u, *(np.asarray(v) for v in in_values))
     elif op in _TRANSPOSES and u.ndim == 2:
         cand = ("transpose", (u,))
     elif op in _RESHAPES and u.size == int(np.prod(shape)):
@@ -620,7 +631,7 @@ def _rhs(kind, factors, c, rule, raw_rule, in_values, upstream_tex, shape, custo
         return s + rf"\quad\left(\text{{elementwise, }} {tex_shape(np.broadcast_shapes(u.shape, loc.shape))}{red}\right)"
     if kind == "matmul":
         a, b = factors
-        sym = rule.replace("g", upstream_tex) if rule else ""
+        sym = re.sub(r"(?<![\\A-Za-z{])g(?![A-Za-z}])", lambda m: upstream_tex, rule) if rule else ""
         s = rf" = {sym}" if sym else ""
         an, bn = tex_array(a), tex_array(b)
         if an is not None and bn is not None and cn is not None:
