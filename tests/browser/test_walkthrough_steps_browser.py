@@ -220,6 +220,12 @@ def test_buttons_and_graph_fit_one_desktop_screen(page, name, step):
     for b in boxes + [graph]:
         assert b["y"] >= 0 and b["y"] + b["height"] <= 900, (name, step, b)
         assert b["x"] >= 0 and b["x"] + b["width"] <= 1400, (name, step, b)
-    # the step's op is inside the graph's window: its highlighted box is drawn within the chart
+    # every equation line is either within the page's column or scrolls sideways: never clipped
+    lines = page.evaluate("""() => [...document.querySelectorAll('.st-key-wt_equation .katex-display')].map(d => ({
+        overflow: getComputedStyle(d).overflowX, scroll: d.scrollWidth, client: d.clientWidth,
+        right: d.getBoundingClientRect().right}))""")
+    assert lines, (name, step)
+    for ln in lines:
+        assert ln["right"] <= 1400 and (ln["scroll"] <= ln["client"] + 1 or ln["overflow"] == "auto"), ln
     shot(page, f"walkthrough_fit_{name}_{step}")
     no_exception(page)
