@@ -239,3 +239,22 @@ def test_drawn_expressions_multiply_out_and_sum_to_the_grads(body, sx, sy, reduc
     for n, d in w.graph.nodes(data=True):
         if d["kind"] == "tensor" and d["is_leaf"] and d["requires_grad"]:
             assert np.allclose(np.sum(sent[n], axis=0), d["grad"], rtol=1e-4, atol=1e-5), (expr, d["label"])
+
+
+@pytest.mark.parametrize("label,query", ws.sources_menu())
+def test_every_ready_made_source_adds_up(label, query):
+    w = ws.prepare(ws.from_query(query))
+    assert w.ok, (label, w.error)
+    sent: dict = {}
+    for s in w.steps:
+        for c in s.inputs:
+            if c.contribution is None:
+                continue
+            if c.kind == "vjp":   # only ops whose backward is no simple product: a custom Function, softmax...
+                assert s.custom or s.op in {"LogSoftmaxBackward0", "SoftmaxBackward0", "IndexBackward0", "SelectBackward0"}, (label, s.op)
+            else:
+                assert np.allclose(combine(c.kind, c.factors, c.shape), c.contribution, rtol=1e-4, atol=1e-6)
+            sent.setdefault(c.tensor, []).append(np.asarray(c.contribution, dtype=np.float64))
+    for n, d in w.graph.nodes(data=True):
+        if d["kind"] == "tensor" and d["is_leaf"] and d["requires_grad"] and d["grad"] is not None:
+            assert np.allclose(np.sum(sent[n], axis=0), d["grad"], rtol=1e-4, atol=1e-5), (label, d["label"])

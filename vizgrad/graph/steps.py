@@ -199,6 +199,8 @@ def substitute_values(rule: str, values: list) -> str | None:
         num = tex_number(np.asarray(v).reshape(()).item())
         num = f"({num})" if num.startswith("-") else num
         rule = re.sub(rf"(?<![\\A-Za-z]){ph}(?![A-Za-z])", lambda m, num=num: "{" + num + "}", rule)
+    if re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+|e(?=\^)", "", rule)):   # (e^{...}: Euler's e)
+        return None      # a symbol that is not an operand (n, x, y of a loss's rule): no numbers to put in
     return rule
 
 
@@ -576,6 +578,14 @@ def _factors(op: str, fn, pos: int, upstream, lv, c, in_values, shape, symbol: s
         cand = ("elementwise", (u, np.asarray(lv)))
     elif symbol == "@" and len(in_values) == 2 and all(1 <= np.ndim(v) <= 2 for v in in_values):
         cand = _matmul_factors(pos, u, *(np.asarray(v) for v in in_values))
+    elif op == "AddmmBackward0" and len(in_values) == 3 and u.ndim == 2:   # bias + x @ w (nn.Linear)
+        bias, x, wt = (np.asarray(v) for v in in_values)
+        cand = (("elementwise", (u, np.ones_like(u))) if pos == 0 else
+                _matmul_factors(pos - 1, u, x, wt) if x.ndim == 2 and wt.ndim == 2 else ("vjp", ()))
+    elif op == "MseLossBackward0" and len(in_values) == 2 and u.size == 1:   # mean((x - y)²): 2/n (x - y)
+        x, y = (np.asarray(v, dtype=np.float64) for v in in_values)
+        norm = 2.0 / max(1, x.size) if getattr(fn, "reduction", "mean") == "mean" else 2.0
+        cand = ("elementwise", (u, norm * (x - y) * (1 if pos == 0 else -1)))
     elif op in _TRANSPOSES and u.ndim == 2:
         cand = ("transpose", (u,))
     elif op in _RESHAPES and u.size == int(np.prod(shape)):
