@@ -20,7 +20,7 @@ ensure_app_navigation()
 from vizgrad.app.markdown import plain
 from vizgrad.app import walkthrough as ws
 from vizgrad.app.expression import State, VarSpec
-from vizgrad.plot import screen_width
+from vizgrad.plot import screen_width, scroll_css
 
 PLAY_SECONDS = 1.5
 
@@ -216,6 +216,7 @@ def stepper() -> None:
     else:
         fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light",
                              fit_width=screen_width(st.context.headers))  # natural size, a window on this screen
+        st.html(scroll_css("wt_graph_box", fig))   # never squeezed to a narrower column: it would shrink the boxes
         with st.container(key="wt_graph_box"):
             st.plotly_chart(fig, key="wt_graph", theme=None, width="content", config={"scrollZoom": True})
         st.caption("Orange: this step's op and tensors. Faded: "

@@ -423,6 +423,8 @@ def op_text(g, op: str) -> str:
         expr = f"{args[0]} {sym} {args[1]}"
     elif sym == "−" and len(args) == 1:
         expr = f"−{args[0]}"
+    elif sym == "ᵀ" and len(args) == 1:
+        expr = f"{args[0]}ᵀ"
     else:
         expr = f"{sym}({', '.join(args)})"
     out = d.get("output")

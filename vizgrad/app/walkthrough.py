@@ -529,6 +529,7 @@ def order_mark(k: int) -> str:
 
 
 GRAPH_HEIGHT = 440         # pixels: the step graph's window, so that it and the step buttons share one screen
+GRAPH_WIDTH = 900          # and at most this wide: the page's column beside the sidebar at 1400 px is ~940
 
 
 def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", show_shapes: bool = False,
@@ -559,8 +560,7 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
     fig = draw(natural=True, direction="LR")
     if fig.layout.height > fit_height:
         fig = draw(natural=True, direction="auto", fit_width=fit_width, fit_height=fit_height)
-    if fit_width:
-        window(fig, [step.node, step.output], fit_width, fit_height)
+    window(fig, [step.node, step.output], min(GRAPH_WIDTH, fit_width - 20), fit_height)
     return fig
 
 
@@ -743,6 +743,6 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 __all__ = ["Source", "Walk", "LeafComparison", "from_query", "from_state", "from_function", "from_lesson",
            "from_example", "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
-           "running_grads", "step_graph", "step_figure", "window", "GRAPH_HEIGHT", "output_name", "order_mark", "Modes", "modes", "modes_rows", "backward_figure", "describe", "comparison_rows", "central_differences",
+           "running_grads", "step_graph", "step_figure", "window", "GRAPH_HEIGHT", "GRAPH_WIDTH", "output_name", "order_mark", "Modes", "modes", "modes_rows", "backward_figure", "describe", "comparison_rows", "central_differences",
            "fd_shares", "fd_sample", "fd_precision", "sources_menu",
            "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]

@@ -211,6 +211,8 @@ def _expr(symbol: str, args: list[str]) -> str:
         return f"{args[0]}{symbol}"
     if symbol == "−" and len(args) == 1:
         return f"−{args[0]}"
+    if symbol == "ᵀ" and len(args) == 1:
+        return f"{args[0]}ᵀ"
     return f"{symbol}({', '.join(args)})"
 
 
@@ -228,6 +230,8 @@ def _tex_expr(symbol: str, args: list[str], fn=None) -> str:
         return f"{{{a[0]}}}^{{{symbol[2:]}}}"
     if symbol == "−" and len(a) == 1:
         return f"-{a[0]}"
+    if symbol == "ᵀ" and len(a) == 1:
+        return f"{{{a[0]}}}^{{\top}}"
     name = view.latex_function(fn, symbol)
     if not name.startswith("\\"):
         name = rf"\operatorname{{{tex_name(name)}}}"
