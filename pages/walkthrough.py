@@ -197,24 +197,11 @@ def stepper() -> None:
     slider_col.slider("Step", 1, walk.n, key="wt_slider", on_change=slider_moved,
                       help=f"Steps 1–{n_forward}: forward pass. Steps {n_forward + 1}–{walk.n}: backward pass.")
 
-    phase = "Forward pass" if step.phase == "forward" else "Backward pass"
-    with st.container(border=True):
-        head, title = st.columns([1, 3], vertical_alignment="center")
-        head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
-                   icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
-        title.markdown(plain(step.title))
-        for line in step.equation.split(r" \\ "):
-            st.latex(line)          # labels are LaTeX-escaped by vizgrad.graph.steps
-        st.markdown(ws.describe(walk, k, escape=plain))
-
-    opts = st.columns([1, 1, 1, 4])
-    focus = opts[0].toggle("focus", value=False, key="wt_focus",
-                           help="Fade everything except the current op and its tensors.")
-    shapes = opts[1].toggle("shapes", value=False, key="wt_shapes")
-    dark = opts[2].toggle("dark", value=False, key="wt_dark")
-    whole = opts[3].toggle("Play the whole backward pass", value=False, key="wt_backflow",
-                           help="One animated graph: press ▶ play to watch every gradient flow back, edge by edge.")
-    if whole:
+    # the graph right under the buttons, in a window that fits the screen with them (Play stays in view)
+    focus = st.session_state.get("wt_focus", False)
+    shapes = st.session_state.get("wt_shapes", False)
+    dark = st.session_state.get("wt_dark", False)
+    if st.session_state.get("wt_backflow", False):
         anim = ws.backward_figure(walk, show_shapes=shapes, theme="dark" if dark else "light")
         # at its natural size (text never shrunk below it), in a box that scrolls sideways when wider
         st.html("<style>.st-key-wt_anim_box {overflow-x: auto; overflow-y: hidden}"
@@ -228,39 +215,89 @@ def stepper() -> None:
                    "shows its grad growing to the sum.")
     else:
         fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light",
-                             fit_width=screen_width(st.context.headers))  # natural size, laid out for this screen
-        st.html(scroll_css("wt_graph_box", fig))
+                             fit_width=screen_width(st.context.headers))  # natural size, a window on this screen
+        st.html(scroll_css("wt_graph_box", fig))   # never squeezed to a narrower column: it would shrink the boxes
         with st.container(key="wt_graph_box"):
-            st.plotly_chart(fig, key="wt_graph", theme=None, width="content")
+            st.plotly_chart(fig, key="wt_graph", theme=None, width="content", config={"scrollZoom": True})
         st.caption("Orange: this step's op and tensors. Faded: "
-                   + ("not computed yet." if step.phase == "forward" else "gradient not final yet.")
-                   + " The arrows pointing back carry the gradient sent along each edge so far (number beside "
-                     "them; the larger |grad|, the wider and darker).")
+                   + ("not computed yet." if step.phase == "forward" else "gradient not final yet; ① ② …: "
+                      "the order in which backward visits the ops.")
+                   + " Drag to pan, scroll to zoom. The arrows pointing back carry the gradient sent along each "
+                     "edge so far (the larger |grad|, the wider and darker).")
+    phase = "Forward pass" if step.phase == "forward" else "Backward pass"
+    head, title = st.columns([1, 3], vertical_alignment="center")
+    head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
+               icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
+    title.markdown(plain(step.title))
+
+    opts = st.columns([1, 1, 1, 4])
+    opts[0].toggle("focus", value=False, key="wt_focus", help="Fade everything except the current op and its tensors.")
+    opts[1].toggle("shapes", value=False, key="wt_shapes")
+    opts[2].toggle("dark", value=False, key="wt_dark")
+    opts[3].toggle("Play the whole backward pass", value=False, key="wt_backflow",
+                   help="One animated graph: press ▶ play to watch every gradient flow back, edge by edge.")
+
+    # the chain rule of this step, each line scrolling sideways when it is wider than the page
+    st.html("<style>.st-key-wt_equation .katex-display {overflow-x: auto; overflow-y: hidden;"
+            " padding: 2px 0}</style>")
+    with st.container(border=True, key="wt_equation"):
+        for line in step.lines:
+            st.latex(line)          # labels are LaTeX-escaped by vizgrad.graph.steps
+        st.markdown(ws.describe(walk, k, escape=plain))
 
     st.markdown("**Gradients so far**")
     rows = ws.running_grads(walk, k)
     if rows:
         st.table(literal(rows), border="horizontal", hide_index=True)
     else:
-        st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂L/∂L = 1 at the output L.")
+        out = plain(ws.output_name(walk))
+        st.caption(f"None yet: `backward()` starts at step {n_forward + 1}, seeded with ∂{out}/∂{out} = 1 at the "
+                   f"output {out}.")
     if k < walk.n - 1:
         st.caption("At the last step the result is checked against `.backward()` and finite differences.")
 
     if k == walk.n - 1:
         st.subheader("Check: the walkthrough against `.backward()` and finite differences")
         if walk.all_match:
-            st.success("✓ Every gradient the walkthrough accumulated equals what `.backward()` put in `.grad`, "
-                       "and agrees with central finite differences.", icon=":material/check_circle:")
+            fd = ("agrees with central finite differences wherever they can check it (see below)" if walk.check_notes
+                  else "agrees with central finite differences")
+            st.success(f"✓ Every gradient the walkthrough accumulated equals what `.backward()` put in `.grad`, "
+                       f"and {fd}.", icon=":material/check_circle:")
         else:
             st.error("✗ Some gradients differ (a kink such as relu or abs at 0 can fool finite differences).",
                      icon=":material/cancel:")
         st.table(literal(walk.comparison), border="horizontal", hide_index=True)
+        for note in walk.check_notes:
+            st.info(plain(note), icon=":material/all_inclusive:")
         if walk.fd_note:
             st.caption(walk.fd_note)
 
 
 stepper()
-del walk  # see current_walk()
+
+modes = ws.modes(walk)   # a small scalar graph: both ways of getting its derivatives
+if modes is not None:
+    with st.expander("Forward mode beside reverse mode: the same edge derivatives, summed two ways"):
+        m = ws.modes_rows(modes)
+        st.markdown("**The derivative on each edge** (computed once, used by both):")
+        st.table(literal(m["edges"]), border="horizontal", hide_index=True)
+        left, right = st.columns(2, gap="large")
+        with left:
+            st.markdown(f"**Forward mode: {modes.forward_passes} pass{'es' if modes.forward_passes != 1 else ''}, "
+                        "one per input.** Seed the input with 1, push forward: each tensor's derivative is the sum "
+                        "over its incoming edges of edge derivative × the derivative of where the edge comes from.")
+            st.table(literal(m["forward"]), border="horizontal", hide_index=True)
+        with right:
+            st.markdown(f"**Reverse mode (backprop): {modes.reverse_passes} pass, one per output.** Seed "
+                        f"{plain(modes.output)} with 1, push back: each tensor's derivative is the sum over its "
+                        "outgoing edges of edge derivative × the derivative where the edge goes.")
+            st.table(literal(m["reverse"]), border="horizontal", hide_index=True)
+        st.markdown("**Both are the sum over paths** of the product of the edge derivatives along each path:")
+        for line in m["paths"]:
+            st.markdown("- " + plain(line))
+        st.caption("Many inputs and one output (a loss and its parameters): reverse mode needs one pass where "
+                   "forward mode needs one per parameter. That is why training uses backprop.")
+del walk, modes  # see current_walk()
 
 if source.kind == "expr":
     st.page_link(page("playground").path, label="Edit this expression in the Expression Playground",

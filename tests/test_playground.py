@@ -101,10 +101,10 @@ def table(at):
 def test_page_shows_seed_results_and_updates_when_a_variable_changes():
     at = open_playground()
     rows = table(at)
-    assert rows["output"]["value"] == "31" and rows["x"]["grad"] == "4" and rows["y"]["grad"] == "27"
+    assert rows["f (output)"]["value"] == "31" and rows["x"]["grad"] == "4" and rows["y"]["grad"] == "27"
     at.text_input(key="pg_v_x").set_value("5").run()
     rows = table(at)
-    assert rows["x"]["grad"] == "10" and rows["output"]["value"] == "52"
+    assert rows["x"]["grad"] == "10" and rows["f (output)"]["value"] == "52"
     assert at.query_params["v.x"] == ["5"] or at.query_params["v.x"] == "5"
 
 
@@ -137,7 +137,7 @@ def test_page_example_picker_loads_an_example():
 def test_page_opens_from_a_shared_url():
     at = open_playground({"expr": "a*b + b", "v.a": "3", "v.b": "4"})
     rows = table(at)
-    assert rows["a"]["grad"] == "4" and rows["b"]["grad"] == "4" and rows["output"]["value"] == "16"
+    assert rows["a"]["grad"] == "4" and rows["b"]["grad"] == "4" and rows["f (output)"]["value"] == "16"
 
 
 def test_page_hostile_url_is_an_error_message_not_a_crash():

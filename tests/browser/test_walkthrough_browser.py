@@ -17,7 +17,7 @@ def test_step_to_the_end_and_compare(page):
     check = page.get_by_text("Check: the walkthrough against").first
     check.scroll_into_view_if_needed()
     rows = {}
-    trs = page.locator('[data-testid="stTable"]').last.locator("tbody tr")
+    trs = page.locator('[data-testid="stTable"]', has_text="vs .backward()").first.locator("tbody tr")
     for i in range(trs.count()):
         cells = [c.strip() for c in trs.nth(i).locator("td, th").all_inner_texts()]
         rows[cells[0]] = cells

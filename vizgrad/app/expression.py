@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vizgrad import graph as vgraph
-from vizgrad.autograd.gradcheck import sampled_central_differences
+from vizgrad.autograd.gradcheck import (INFINITE_NOTE, fd_agrees, fd_step_and_tolerance, magnitude,
+                                        sampled_central_differences)
 from vizgrad.expr import FUNCTIONS, CONSTANTS, ExprError, ExprLimits, Variable, evaluate, parse, to_latex, to_torch_code
 from vizgrad.expr.latex import latex_name
 from vizgrad.graph import format_value
-from vizgrad.graph.steps import substitute_operands
+from vizgrad.graph.steps import (chain_rule, differentiated, name_nodes, plain_name, simplify_rules,
+                                 substitute_operands)
 from vizgrad.plot.events import target_at
 from vizgrad.plot.figure import local_number, plain_rule
 
@@ -51,6 +53,8 @@ EXAMPLES = [
      ("x1", "x2")),
     ("Softmax cross-entropy", "-log_softmax(z, dim=0)[1]", {"z": "[2.0, 1.0, 0.1]"}, ()),
     ("Broadcasting: row + column", "sum(a * b)", {"a": "[[1], [2]]", "b": "[10, 20, 30]"}, ()),
+    # colah's "Calculus on Computational Graphs": c = a + b, d = b + 1, e = c·d; b reaches e by two paths
+    ("colah: e = (a+b)·(b+1)", "(a + b)*(b + 1)", {"a": "2", "b": "1"}, ()),
 ]
 
 
@@ -113,6 +117,7 @@ class GradientCheck:
     checked: int          # elements checked (a sample when the request's budget is too small for all)
     note: str = ""
     total: int = 0        # elements of the input (0: nothing to check, e.g. no gradient)
+    infinite: bool = False  # the analytic gradient is infinite there (sqrt at 0): right, but not checkable
 
     @property
     def skipped(self) -> bool:
@@ -162,8 +167,13 @@ def parse_value(name: str, text: str, limits: ExprLimits | None = None) -> np.nd
 
 
 def numeric_checks(expr: str, values: dict, grads: dict, names, limits=None, max_evals: int = MAX_FD_EVALS,
-                   max_seconds: float | None = MAX_FD_SECONDS) -> tuple[dict, str]:
+                   max_seconds: float | None = MAX_FD_SECONDS, scale: float = 1.0) -> tuple[dict, str]:
     """Central differences of sum(f) against the analytic gradient, for each input in `names`.
+
+    The expression computes in float32: its rounding error grows with `scale`, the biggest sum of
+    magnitudes among its tensors (gradcheck.magnitude), so the step and the tolerance grow with it
+    (gradcheck.fd_step_and_tolerance) and an exact gradient is never judged wrong by rounding. An
+    infinite analytic gradient (sqrt at 0) gets its own note: nothing finite can check it.
 
     At most `max_evals` evaluations of `expr` in all (two per element): when the inputs have more
     elements than that allows, a sample is checked, shared among the inputs; and checking stops
@@ -178,8 +188,9 @@ def numeric_checks(expr: str, values: dict, grads: dict, names, limits=None, max
         out = evaluate(expr, {k: Variable(v, False) for k, v in vals.items()}, limits).output
         return float(np.sum(np.asarray(out.detach().numpy(), dtype=np.float64)))
 
-    fd = sampled_central_differences(f, values, todo, max_evals, rel_step=1e-3, max_seconds=max_seconds,
-                                     catch=(ExprError,))  # a perturbed value left the allowed range
+    step, atol = fd_step_and_tolerance(scale, float(np.finfo(np.float32).eps))
+    fd = sampled_central_differences(f, values, todo, max_evals, rel_step=1e-3, min_step=step,
+                                     max_seconds=max_seconds, catch=(ExprError,))  # a perturbed value left the range
     for n in todo:
         idx, total = fd.indices[n], int(values[n].size)
         if n in fd.errors:
@@ -194,8 +205,11 @@ def numeric_checks(expr: str, values: dict, grads: dict, names, limits=None, max
         ana = np.asarray(grads[n], dtype=np.float64).reshape(-1)[idx]
         with np.errstate(all="ignore"):  # inf - inf: NaN, judged not ok below, no warning
             err = np.abs(num - ana) / np.maximum(1.0, np.abs(ana))
-        ok = bool(np.all(np.isfinite(num)) and np.all(np.isfinite(ana)) and np.all(err <= 2e-2))
-        note = "" if ok else "finite differences disagree (a kink such as relu/abs at 0, or float32 rounding)"
+        if np.any(np.isinf(ana)):
+            checks[n] = GradientCheck(False, float("inf"), len(idx), INFINITE_NOTE, total, infinite=True)
+            continue
+        ok = bool(np.all(fd_agrees(num, ana, atol)))
+        note = "" if ok else "finite differences disagree (a kink such as relu or abs at 0)"
         worst = float(np.max(err[~np.isnan(err)], initial=0.0))  # NaN: not finite, so not ok already
         checks[n] = GradientCheck(ok, worst, len(idx), note, total)
     checks = {n: checks[n] for n in names}
@@ -240,16 +254,18 @@ def run(state: State, limits: ExprLimits | None = None, checks: bool = True) -> 
         out.result = None
         return out
     if res.output.requires_grad:
-        out.graph = vgraph.trace(res.output)
+        # one name per node on the page: the output is f (as in the LaTeX), intermediates t1, t2, ...
+        out.graph = simplify_rules(name_nodes(vgraph.trace(res.output), "f"))
     if checks:
         names = [n for n in state.vars if state.vars[n].requires_grad]
-        out.checks, out.check_summary = numeric_checks(state.expr, values, out.grads, names, limits)
+        scale = magnitude(d.get("value") for _, d in out.graph.nodes(data=True)) if out.graph is not None else 1.0
+        out.checks, out.check_summary = numeric_checks(state.expr, values, out.grads, names, limits, scale=scale)
     return out
 
 
 def results_table(out: Outcome) -> list[dict]:
     """Rows for the results table: the output, then each input with its value and .grad."""
-    rows = [{"tensor": "output", "value": format_value(out.output.detach().numpy(), sep=" "),
+    rows = [{"tensor": "f (output)", "value": format_value(out.output.detach().numpy(), sep=" "),
              "grad": "", "requires grad": "", "gradcheck": ""}]
     for n, v in out.values.items():
         g = out.grads.get(n)
@@ -266,17 +282,41 @@ def _check_cell(c: GradientCheck | None) -> str:
         return ""
     if c.skipped:
         return "not checked"
+    if c.infinite:
+        return "∞ slope: not checkable"
     verdict = "✓ matches" if c.ok else "✗ differs"
     return f"{verdict} ({c.checked:,} of {c.total:,})" if c.coverage else verdict
 
 
+def differentiated_name(out: Outcome) -> str:
+    """What the partial derivatives are of, in LaTeX: f for a scalar output; for a tensor output its
+    sum, (Σf), which is what backward() of a non-scalar differentiates here (torch asks for a
+    `gradient` argument there; the playground seeds it with ones)."""
+    if out.graph is not None:
+        return differentiated(out.graph)
+    return "f" if out.output is None or out.output.numel() == 1 else r"\left(\textstyle\sum f\right)"
+
+
 def partial_latex(out: Outcome) -> list[str]:
-    r"""One LaTeX line per input: \partial f/\partial x = value."""
+    r"""One LaTeX line per input: \partial f/\partial x, the derivative composed by the chain rule from
+    the ops' local derivatives (summed over the paths when a node fans out) with the numbers put
+    in, then its value: \frac{\partial f}{\partial x} = 2\,{x} = 2\cdot {2} = 4. For tensors (or
+    rules that are matrix products) the value alone. A non-scalar output says it is differentiating
+    its sum, ∂(Σf)/∂x."""
     lines = []
+    R = differentiated_name(out)
+    leaves = {}
+    if out.graph is not None:
+        leaves = {d["label"]: n for n, d in out.graph.nodes(data=True) if d["kind"] == "tensor" and d["is_leaf"]}
     for n, g in out.grads.items():
         if g is None:
             continue
-        lines.append(rf"\frac{{\partial f}}{{\partial {latex_name(n)}}} = {_tex_value(g)}")
+        composed = chain_rule(out.graph, leaves[n]) if n in leaves else None
+        middle = f"{composed[0]} = {composed[1]} = " if composed is not None else ""
+        lines.append(rf"\frac{{\partial {R}}}{{\partial {latex_name(n)}}} = {middle}{_tex_value(g)}")
+    if R != "f":
+        lines.append(r"\text{the output is a tensor: backward differentiates its sum } \textstyle\sum f"
+                     r"\text{ (a seed of ones)}")
     return lines
 
 
@@ -330,7 +370,7 @@ def node_details(g, node: str) -> NodeDetails | None:
                 tail = "" if num is None or format_value(np.float64(num)) == rule else f" = {format_value(np.float64(num))}"
                 latex.append(rf"\frac{{\partial\,{latex_name(out_label)}}}{{\partial\,{latex_name(labels[i])}}} = "
                              + substitute_operands(rule, labels) + tail)
-        return NodeDetails(f"op {d['symbol']}  ({d['op']})", rows, latex)
+        return NodeDetails(f"op {op_text(g, node)}  ({d['op']})", rows, latex)
     return NodeDetails(f"module {d.get('label', node)}", [(k, str(v)) for k, v in d.items()
                                                          if k in ("symbol", "members")], [])
 
@@ -365,6 +405,32 @@ def keeps_selection(old: State | None, new: State) -> bool:
         {n: s.requires_grad for n, s in new.vars.items()}
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def op_text(g, op: str) -> str:
+    """An op as its forward formula in plain text, for titles: 't1 = x²', 'f = t1 + t2', 't3 = tanh(t2)'
+    (the op symbol alone, **2, reads as markdown bold where titles are shown)."""
+    d = g.nodes[op]
+    args = [g.nodes[i]["label"] for i in d.get("inputs") or ()]
+    sym = d["symbol"]
+    if sym.startswith("**") and len(args) == 1:
+        e = sym[2:]
+        expr = args[0] + (e.translate(_SUPERSCRIPT) if re.fullmatch(r"-?\d+", e) else f"^{e}")
+    elif sym == "**" and len(args) == 2:
+        expr = f"{args[0]}^{args[1]}"
+    elif sym in ("+", "−", "×", "÷", "@") and len(args) == 2:
+        expr = f"{args[0]} {sym} {args[1]}"
+    elif sym == "−" and len(args) == 1:
+        expr = f"−{args[0]}"
+    elif sym == "ᵀ" and len(args) == 1:
+        expr = f"{args[0]}ᵀ"
+    else:
+        expr = f"{sym}({', '.join(args)})"
+    out = d.get("output")
+    return f"{g.nodes[out]['label']} = {expr}" if out in g else expr
+
+
 def _upstream(g, op):
     out = g.nodes[op].get("output")
     return out, (g.nodes[out].get("grad") if out in g else None)
@@ -387,19 +453,20 @@ def edge_details(g, edge) -> NodeDetails | None:
         return None
     u, v = edge
     e, du, dv = g.edges[u, v], g.nodes[u], g.nodes[v]
+    R, Rp = differentiated(g), plain_name(g)     # f, or (Σf) for a tensor output
     if e.get("kind") != "input" or dv.get("kind") != "op":
         # op -> its output: the output's gradient arrives here and is the op's upstream
         src = du.get("symbol", du.get("label", u))
         rows = [("from", f"op {src} ({du.get('op', '')})"), ("to", dv.get("label", v)),
                 ("gradient carried back", _val(e.get("grad")))]
         return NodeDetails(f"edge {src} → {dv.get('label', v)}", rows,
-                           [rf"\text{{upstream of }} {_tex_label(src)}:\ \frac{{\partial f}}{{\partial\,{latex_name(dv.get('label', v))}}} = "
+                           [rf"\text{{upstream of }} {_tex_label(src)}:\ \frac{{\partial {R}}}{{\partial\,{latex_name(dv.get('label', v))}}} = "
                             + _tex_value(e.get("grad"))] if e.get("grad") is not None else [])
     labels = [g.nodes[i]["label"] for i in dv["inputs"]]
     out, up = _upstream(g, v)
     out_label = g.nodes[out]["label"] if out in g else "out"
     rows = [("from", f"tensor {du['label']}"), ("to", f"op {dv['symbol']} ({dv['op']})"),
-            (f"upstream ∂f/∂{out_label}", _val(up))]
+            (f"upstream ∂{Rp}/∂{out_label}", _val(up))]
     latex = []
     idx = list(e.get("indices") or (e.get("index", 0),))
     gs = list(e.get("grads") or (e.get("grad"),))
@@ -415,7 +482,7 @@ def edge_details(g, edge) -> NodeDetails | None:
             local += f" = {format_value(np.float64(num))}"
         rows.append((f"local ∂{out_label}/∂{du['label']}{where}", local))
         rows.append((f"sent to {du['label']}{where}", _val(sent)))
-        head = rf"\frac{{\partial f}}{{\partial {o}}}\cdot\frac{{\partial {o}}}{{\partial {x}}}"
+        head = rf"\frac{{\partial {R}}}{{\partial {o}}}\cdot\frac{{\partial {o}}}{{\partial {x}}}"
         # short lines: the inspector is a narrow column
         if num is not None and up is not None and sent is not None:
             latex += [head, rf"= {format_value(up)} \cdot ({local_tex})",
@@ -423,7 +490,7 @@ def edge_details(g, edge) -> NodeDetails | None:
         else:  # tensors: the rule in LaTeX; the shapes and values are in the rows above
             vjp = "g" in re.findall(r"(?<![\\A-Za-z])g(?![A-Za-z])", rule)  # the rule is already g times the Jacobian
             latex += [head + (rf" = {local_tex}" if vjp else rf" = g \odot ({local_tex})"),
-                      rf"g = \frac{{\partial f}}{{\partial {o}}}\ \text{{(upstream)}}"]
+                      rf"g = \frac{{\partial {R}}}{{\partial {o}}}\ \text{{(upstream)}}"]
             if not vjp and up is not None and sent is not None and np.shape(up) != np.shape(sent):
                 su, ss = list(np.shape(up)), list(np.shape(sent))
                 rows.append(("note", f"broadcast: g ⊙ local has shape {su}, summed back to {du['label']}'s "
@@ -431,7 +498,7 @@ def edge_details(g, edge) -> NodeDetails | None:
                                      f"g (shape {su}) is spread over {du['label']}'s shape {ss}"))
     if len(idx) > 1:
         rows.append(("total along this edge", _val(e.get("grad"))))
-    return NodeDetails(f"edge {du['label']} → {dv['symbol']}", rows, latex)
+    return NodeDetails(f"edge {du['label']} → {op_text(g, v)}", rows, latex)
 
 
 def _tex_label(s: str) -> str:

@@ -41,6 +41,7 @@ from vizgrad.app.markdown import plain
 from vizgrad.autograd.gradcheck import central_differences as _array_central_differences
 # the sampling rules the check uses, named here too (this module's API before the fold)
 from vizgrad.autograd.gradcheck import fd_sample, fd_shares, sampled_central_differences  # noqa: F401
+from vizgrad.autograd.gradcheck import INFINITE_NOTE, fd_agrees, fd_step_and_tolerance, magnitude
 from vizgrad.tensor import Tensor
 from vizgrad.graph import steps as vwalk
 from vizgrad.graph.steps import Step, final_grads, steps  # noqa: F401  (steps: part of this module's API)
@@ -255,6 +256,7 @@ class LeafComparison:
     matches_numeric: bool | None                 # None: no finite-difference check possible
     fd_checked: int = 0                          # elements compared with finite differences
     fd_elements: int = 0                         # the tensor's elements
+    note: str = ""                               # why finite differences could not judge (an infinite slope)
 
     @property
     def sampled(self) -> bool:
@@ -289,6 +291,11 @@ class Walk:
     @property
     def all_match(self) -> bool:
         return all(c.matches_backward and c.matches_numeric is not False for c in self.checks)
+
+    @property
+    def check_notes(self) -> list[str]:
+        """Why some gradients could not be checked by finite differences, one sentence per tensor."""
+        return [f"{c.label}: {c.note}." for c in self.checks if c.note]
 
     @property
     def fd_note(self) -> str:
@@ -339,7 +346,7 @@ def prepare(src: Source) -> Walk:
     g = None
     try:
         with np.errstate(all="ignore"):
-            g = vwalk.traced(src.root, params=src.params)
+            g = vwalk.traced(src.root, params=src.params, root_name="f" if src.kind == "expr" else "L")
             w.steps = vwalk.walk_graph(g)
         w.graph = vwalk.detached(g)
     except Exception as e:  # an engine failure is a message, never a crash
@@ -368,22 +375,9 @@ def _close(a, b, tol=FD_TOL, atol: float = 0.0) -> bool:
 
 def fd_precision(g, eps: float) -> tuple[float, float]:
     """(step, atol) for central differences of a function computed with relative precision `eps`
-    whose graph is `g`: its rounding error is about eps times the biggest sum of magnitudes a tensor
-    of the graph holds (what a sum() over it adds up), so a difference quotient with step h is off by
-    about that / h. The step balances this against the truncation error (h ~ its cube root); atol
-    is the rounding part of the quotient's error. For float64 functions on small values the step is
-    the usual 1e-4 and atol negligible; for float32 expressions over many elements both grow."""
-    scale = 1.0
-    for _, d in g.nodes(data=True):
-        v = d.get("value") if d["kind"] == "tensor" else None
-        if v is not None and np.size(v):
-            with np.errstate(all="ignore"):
-                m = float(np.sum(np.abs(np.asarray(v, dtype=np.float64))))
-            if np.isfinite(m):
-                scale = max(scale, m)
-    noise = 4 * eps * scale
-    step = float(np.cbrt(noise))
-    return step, noise / step
+    whose graph is `g` (vizgrad.autograd.gradcheck.fd_step_and_tolerance at the graph's magnitude)."""
+    values = (d.get("value") for _, d in g.nodes(data=True) if d["kind"] == "tensor")
+    return fd_step_and_tolerance(magnitude(values), eps)
 
 
 def _checks(src: Source, step_list: list[Step], g,
@@ -408,7 +402,7 @@ def _checks(src: Source, step_list: list[Step], g,
     for label, d in leaves.items():
         mine = walked.get(label)
         bw = d["grad"]
-        numeric, ok_num, checked, total = None, None, 0, 0
+        numeric, ok_num, checked, total, note = None, None, 0, 0, ""
         if label in fd.numeric and label not in fd.errors:  # an error: a perturbed value left f's domain
             total = int(values[label].size)
             idx = fd.indices[label]
@@ -416,10 +410,13 @@ def _checks(src: Source, step_list: list[Step], g,
                 numeric, checked = fd.numeric[label], len(idx)
                 if mine is not None:
                     m = np.asarray(mine, dtype=np.float64)
-                    ok_num = m.shape == numeric.shape and _close(m.reshape(-1)[idx], numeric.reshape(-1)[idx],
-                                                                 atol=atol)
+                    if m.shape == numeric.shape and np.any(np.isinf(m.reshape(-1)[idx])):
+                        note = INFINITE_NOTE   # not a failure: nothing finite can check an infinite slope
+                    else:
+                        ok_num = m.shape == numeric.shape and _close(m.reshape(-1)[idx], numeric.reshape(-1)[idx],
+                                                                     atol=atol)
         ok_bw = (mine is None and bw is None) or (mine is not None and bw is not None and _close(mine, bw, 1e-5))
-        out.append(LeafComparison(label, mine, bw, numeric, ok_bw, ok_num, checked, total))
+        out.append(LeafComparison(label, mine, bw, numeric, ok_bw, ok_num, checked, total, note))
     return out, fd.evaluations
 
 
@@ -439,7 +436,8 @@ def comparison_rows(checks: list[LeafComparison]) -> list[dict]:
             ".backward() → .grad": fmt(c.backward),
             "finite differences": fd,
             "vs .backward()": "✓" if c.matches_backward else "✗",
-            "vs finite diff.": "—" if c.matches_numeric is None else ("✓" if c.matches_numeric else "✗"),
+            "vs finite diff.": ("∞ (not checkable)" if c.note else "—") if c.matches_numeric is None
+                               else ("✓" if c.matches_numeric else "✗"),
         })
     return rows
 
@@ -481,7 +479,7 @@ def running_grads(w: Walk, k: int) -> list[dict]:
         d = g.nodes[n]
         kind = "leaf" if d["is_leaf"] else ("output" if d.get("root") else "intermediate")
         rows.append({"tensor": f"{d['label']} ({kind})",
-                     "∂L/∂tensor": format_value(acc[n], max_elems=6, sep=" "),
+                     f"∂{vwalk.plain_name(g)}/∂tensor": vwalk.plain_value(acc[n]),
                      "from": "seed" if n == g.graph["roots"][0] else _plural(counts.get(n, 0), "edge"),
                      "status": "✓ final" if n in step.done_nodes else "… accumulating"})
     return rows
@@ -492,16 +490,23 @@ def _plural(n: int, word: str) -> str:
 
 
 def step_graph(w: Walk, k: int):
-    """A copy of the graph as it stands after step k: no gradients during the forward pass; during
-    the backward pass each tensor shows the gradient accumulated so far and each edge the
-    gradient already sent along it."""
+    """A copy of the graph as it stands after step k. Forward: only what has been computed by then
+    has a value (the others hold NaN, drawn under the "not computed yet" veil), and nothing has a
+    gradient. Backward: each tensor shows the gradient accumulated so far, each edge the gradient
+    already sent along it, and each op its place in the backward order (① the first)."""
     g = w.graph.copy()
     step = w.steps[k]
     acc = running(w, k)
     done = step.done_nodes
+    order = {s.node: s.order for s in w.steps if s.phase == "backward"}
     for n, d in g.nodes(data=True):
         if d["kind"] == "tensor":
             d["grad"] = acc.get(n) if step.phase == "backward" else None
+            if step.phase == "forward" and n not in done:
+                d = g.nodes[n]
+                g.nodes[n].update(value=np.full(np.shape(d["value"]), np.nan), computed=False)
+        elif d["kind"] == "op" and step.phase == "backward" and n in order:
+            g.nodes[n].update(symbol=f"{order_mark(order[n])} {d['symbol']}", backward_order=order[n])
     for u, v, e in g.edges(data=True):
         if e.get("kind") == "input":      # tensor -> op: carries what the op's backward sent
             sent = step.phase == "backward" and v in done
@@ -513,13 +518,28 @@ def step_graph(w: Walk, k: int):
     return g
 
 
+def output_name(w: Walk) -> str:
+    """The output's one name on the page (f for an expression, L for a loss), as the graph shows it."""
+    return w.graph.nodes[w.graph.graph["roots"][0]]["label"]
+
+
+def order_mark(k: int) -> str:
+    """A backward-order number as drawn on an op: ① ... ⑳, then #21."""
+    return chr(0x2460 + k - 1) if 1 <= k <= 20 else f"#{k}"
+
+
+GRAPH_HEIGHT = 440         # pixels: the step graph's window, so that it and the step buttons share one screen
+GRAPH_WIDTH = 900          # and at most this wide: the page's column beside the sidebar at 1400 px is ~940
+
+
 def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", show_shapes: bool = False,
-                fit_width: int | None = None):
+                fit_width: int | None = None, fit_height: int = GRAPH_HEIGHT):
     """The graph at step k: the step's nodes and edges highlighted, what is not yet computed (forward)
     or whose gradient is not final yet (backward) veiled; focus=True also dims the rest.
-    fit_width (the screen's width, vizgrad.plot.screen_width): drawn at its natural size, left to
-    right if that fits, else top to bottom if that overflows the screen less (the page puts it in a box
-    that scrolls)."""
+    fit_width (the screen's width, vizgrad.plot.screen_width): drawn at its natural size (text never
+    shrunk), left to right unless top to bottom fits the screen better, and shown through a window of
+    at most fit_width x fit_height pixels centred on the step's op (window()): the graph pans and
+    zooms inside it, and the page does not grow taller than the screen with the graph."""
     from vizgrad.plot import figure  # plotly only when drawing
 
     step = w.steps[k]
@@ -528,11 +548,44 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
     pending = [n for n in g if n not in done and n not in step.highlight_nodes]
     # keep_graph=False: a plotly figure is a web of reference cycles; it must not keep the step's graph
     # (and through it the walk's arrays) alive after the page has drawn it, until a garbage collection
-    size = dict(natural=True, direction="auto", fit_width=fit_width, fit_height=640) if fit_width else {}
-    return figure(g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges,
-                  dim_others=focus, theme=theme, show_shapes=show_shapes, max_height=640, pending=pending,
-                  pending_label="not computed yet" if step.phase == "forward" else "gradient not final yet",
-                  keep_graph=False, **size)
+    draw = lambda **size: figure(  # noqa: E731
+        g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges, dim_others=focus,
+        theme=theme, show_shapes=show_shapes, max_height=640, pending=pending,
+        pending_label="not computed yet" if step.phase == "forward" else "gradient not final yet",
+        keep_graph=False, **size)
+    if not fit_width:
+        return draw()
+    # left to right when that is no taller than the window (the window then pans sideways along the
+    # pass, the way it runs); else whichever direction overflows the screen less
+    fig = draw(natural=True, direction="LR")
+    if fig.layout.height > fit_height:
+        fig = draw(natural=True, direction="auto", fit_width=fit_width, fit_height=fit_height)
+    window(fig, [step.node, step.output], min(GRAPH_WIDTH, fit_width - 20), fit_height)
+    return fig
+
+
+def window(fig, centre_on, width: int, height: int):
+    """Show a natural-size figure through a window of at most width x height pixels, centred on the
+    nodes `centre_on` (kept inside the drawing): the scale stays, so the text keeps its size, and the
+    rest of the graph is a drag (pan) away. Changes fig in place and returns it."""
+    meta = getattr(fig, "_vizgrad", None) or {}
+    lay, s = meta.get("layout"), float(meta.get("scale") or 1.0)
+    W, H = int(fig.layout.width), int(fig.layout.height)
+    if lay is None or not len(lay.x) or (W <= width and H <= height):
+        return fig
+    m = fig.layout.margin
+    W2, H2 = min(W, int(width)), min(H, int(height))
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range     # y runs downwards: y0 > y1
+    idx = [lay.index[n] for n in centre_on if n in lay.index]
+    cx = float(np.mean(lay.x[idx])) if idx else (x0 + x1) / 2
+    cy = float(np.mean(lay.y[idx])) if idx else (y0 + y1) / 2
+    hx = (W2 - (m.l or 0) - (m.r or 0)) / s / 2
+    hy = (H2 - (m.t or 0) - (m.b or 0)) / s / 2
+    cx = min(max(cx, x0 + hx), x1 - hx) if x1 - x0 > 2 * hx else (x0 + x1) / 2
+    lo, hi = min(y0, y1), max(y0, y1)
+    cy = min(max(cy, lo + hy), hi - hy) if hi - lo > 2 * hy else (lo + hi) / 2
+    fig.update_layout(width=W2, height=H2, xaxis_range=[cx - hx, cx + hx], yaxis_range=[cy + hy, cy - hy])
+    return fig
 
 
 def backward_figure(w: Walk, *, theme: str = "light", show_shapes: bool = False, duration: int = 700):
@@ -548,6 +601,111 @@ def backward_figure(w: Walk, *, theme: str = "light", show_shapes: bool = False,
                               max_height=ANIM_MAX_HEIGHT, keep_graph=False, duration=duration)
 
 
+# ---- forward mode beside reverse mode (colah's "Calculus on Computational Graphs") -------------------
+MAX_MODE_INPUTS = 6        # forward mode makes one pass per input: beyond this many the table says little
+
+
+@dataclass
+class Modes:
+    """Both ways of getting the derivatives of a small scalar graph from the same edge derivatives.
+
+    edges: (from, to, ∂to/∂from) once per use of a tensor by an op (a*a gives two edges);
+    forward: {input: [(tensor, ∂tensor/∂input)] in the forward order}: one pass per input, seeded
+    with ∂input/∂input = 1, each tensor's tangent the sum over its in-edges of derivative × tangent;
+    reverse: [(tensor, ∂out/∂tensor)] in the backward order: one pass for the one output, seeded with
+    ∂out/∂out = 1, each tensor's adjoint the sum over its out-edges of derivative × adjoint;
+    paths: {input: [(the tensors along the path, the product of its edge derivatives)]}, whose sum is
+    the derivative both passes give."""
+    output: str
+    inputs: list
+    edges: list
+    forward: dict
+    reverse: list
+    paths: dict
+
+    @property
+    def forward_passes(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def reverse_passes(self) -> int:
+        return 1
+
+
+def modes(w: Walk) -> Modes | None:
+    """Forward and reverse mode for a walk whose tensors are all scalars (None otherwise, or with more
+    than MAX_MODE_INPUTS inputs): the edge derivatives are the numeric local derivatives of the
+    walk's backward steps, and both passes and the path sums are computed from them alone."""
+    g = w.graph
+    if not w.ok or any(d["kind"] == "tensor" and np.size(d["value"]) != 1 for _, d in g.nodes(data=True)):
+        return None
+    root = g.graph["roots"][0]
+    lab = {n: d["label"] for n, d in g.nodes(data=True)}
+    inputs = [n for n, d in g.nodes(data=True) if d["kind"] == "tensor" and d["is_leaf"] and d["requires_grad"]]
+    if not inputs or len(inputs) > MAX_MODE_INPUTS:
+        return None
+    edges = []                                   # (from id, to id, derivative)
+    for s in reversed([s for s in w.steps if s.phase == "backward"]):    # in the forward order
+        for c in s.inputs:
+            if c.local is None and c.contribution is not None:
+                return None                      # a derivative only the op's backward knows: no edge value
+            if c.local is not None and c.requires_grad:
+                edges.append((c.tensor, s.output, float(np.asarray(c.local, dtype=np.float64).reshape(()))))
+    order = [s.output for s in w.steps if s.phase == "forward"]
+    forward = {}
+    for x in inputs:                            # one pass per input
+        tangent = {n: 0.0 for n in lab if g.nodes[n]["kind"] == "tensor"}
+        tangent[x] = 1.0
+        for t in order:
+            tangent[t] = sum(dv * tangent[u] for u, v, dv in edges if v == t)
+        forward[lab[x]] = [(lab[x], 1.0)] + [(lab[t], tangent[t]) for t in order]
+    adjoint = {root: 1.0}                       # one pass for the output
+    for t in [root] + [u for u in reversed(order) if u != root]:
+        for u, v, dv in edges:
+            if v == t:
+                adjoint[u] = adjoint.get(u, 0.0) + dv * adjoint.get(t, 0.0)
+    rev = [(lab[root], 1.0)] + [(lab[t], adjoint.get(t, 0.0)) for t in reversed(order) if t != root]
+    rev += [(lab[x], adjoint.get(x, 0.0)) for x in inputs]
+    paths = {}
+    for x in inputs:
+        found, todo = [], [([x], 1.0)]
+        while todo and len(found) <= 64:
+            path, prod = todo.pop()
+            if path[-1] == root:
+                found.append(([lab[n] for n in path], prod))
+                continue
+            todo += [(path + [v], prod * dv) for u, v, dv in edges if u == path[-1]]
+        paths[lab[x]] = found[::-1]
+    return Modes(lab[root], [lab[x] for x in inputs], [(lab[u], lab[v], dv) for u, v, dv in edges], forward, rev,
+                 paths)
+
+
+def modes_rows(m: Modes) -> dict:
+    """The Modes as the page's tables and sentences: edges (each derivative once), forward (a column
+    per input pass), reverse (one column), paths (one sentence per input: the path sum)."""
+    num = lambda v: format_value(np.float64(v))  # noqa: E731
+    edges = [{"edge": f"{u} → {v}", "derivative on the edge": f"∂{v}/∂{u} = {num(dv)}"} for u, v, dv in m.edges]
+    names = [t for t, _ in next(iter(m.forward.values()))][1:]
+    forward = [{"tensor": t, **{f"pass {i + 1}: ∂·/∂{x}": num(dict(m.forward[x])[t]) if t in dict(m.forward[x])
+                                else "0" for i, x in enumerate(m.inputs)}}
+               for t in list(dict.fromkeys(m.inputs + names))]
+    reverse = [{"tensor": t, f"the one pass: ∂{m.output}/∂·": num(v)} for t, v in m.reverse]
+    paths = []
+    for x, ps in m.paths.items():
+        terms = [" → ".join(p) + f" ({' · '.join(num(dv) for dv in _path_edges(m, p))} = {num(prod)})" for p, prod in ps]
+        total = sum(prod for _, prod in ps)
+        paths.append(f"∂{m.output}/∂{x} = " + " + ".join(terms) + f" = {num(total)}")
+    return dict(edges=edges, forward=forward, reverse=reverse, paths=paths)
+
+
+def _path_edges(m: Modes, path: list) -> list:
+    """The edge derivatives along a path of labels (the first edge between each pair)."""
+    out = []
+    for u, v in zip(path, path[1:]):
+        out.append(next(dv for a, b, dv in m.edges if a == u and b == v))
+    return out
+
+
 def describe(w: Walk, k: int, escape: Callable[[str], str] = plain) -> str:
     """One or two plain sentences (markdown) on what step k does; labels and numbers go through
     `escape` (they come from variable names and values a link may carry)."""
@@ -556,9 +714,10 @@ def describe(w: Walk, k: int, escape: Callable[[str], str] = plain) -> str:
     if s.phase == "forward":
         return (f"**Forward pass.** `{s.op}` computes **{e(s.output_label)}** from its inputs. Autograd records "
                 f"this op in the graph (and keeps what its backward will need).")
-    ups = format_value(np.asarray(s.upstream), max_elems=4, sep=" ") if s.upstream is not None else "?"
+    ups = vwalk.plain_value(s.upstream)
+    R = vwalk.plain_name(w.graph)
     parts = [f"**Backward pass** through `{s.op}`{' (a custom Function)' if s.custom else ''}. "
-             f"The upstream gradient ∂L/∂{e(s.output_label)} = {e(ups)} is multiplied by each local derivative "
+             f"The upstream gradient ∂{e(R)}/∂{e(s.output_label)} = {e(ups)} is multiplied by each local derivative "
              f"(the chain rule) and sent to the op's inputs."]
     acc = [e(c.label) for c in s.inputs if c.accumulates]
     if acc:
@@ -584,6 +743,6 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 __all__ = ["Source", "Walk", "LeafComparison", "from_query", "from_state", "from_function", "from_lesson",
            "from_example", "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
-           "running_grads", "step_graph", "step_figure", "backward_figure", "describe", "comparison_rows", "central_differences",
+           "running_grads", "step_graph", "step_figure", "window", "GRAPH_HEIGHT", "GRAPH_WIDTH", "output_name", "order_mark", "Modes", "modes", "modes_rows", "backward_figure", "describe", "comparison_rows", "central_differences",
            "fd_shares", "fd_sample", "fd_precision", "sources_menu",
            "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]

@@ -21,7 +21,8 @@ from vizgrad._printing import format_tensor
 from vizgrad.autograd import grad  # defined before vizgrad.autograd imports this module
 from vizgrad.tensor import Tensor
 
-__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "central_difference", "central_differences"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "central_difference", "central_differences",
+           "magnitude", "fd_step_and_tolerance", "fd_agrees", "INFINITE_NOTE", "sampled_central_differences"]
 
 
 def central_difference(f, flat: np.ndarray, i: int, rel: float = 1e-4) -> float:
@@ -224,6 +225,45 @@ def fd_sample(n: int, k: int) -> np.ndarray:
 def fd_plan(sizes: dict, elements: int) -> dict:
     """{name: the flat indices to check} for inputs of these sizes, `elements` in all (fd_shares, fd_sample)."""
     return {name: fd_sample(n, k) for (name, n), k in zip(sizes.items(), fd_shares(list(sizes.values()), elements))}
+
+
+def magnitude(arrays) -> float:
+    """The biggest sum of magnitudes among these arrays (a function's tensors): about what its
+    largest sum() adds up, and so the scale of its rounding error (at least 1)."""
+    scale = 1.0
+    for v in arrays:
+        if v is not None and np.size(v):
+            with np.errstate(all="ignore"):
+                m = float(np.sum(np.abs(np.asarray(v, dtype=np.float64))))
+            if np.isfinite(m):
+                scale = max(scale, m)
+    return scale
+
+
+def fd_step_and_tolerance(scale: float, eps: float) -> tuple[float, float]:
+    """(step, atol) for central differences of a function computed with relative precision `eps`
+    whose intermediate sums reach `scale` (magnitude()): each evaluation is off by about
+    eps * scale, so a difference quotient with step h is off by about that / h. The step balances
+    this against the truncation error (h ~ its cube root), and atol, the quotient's error, covers
+    both: rounding (noise / h) and truncation of a cubic term (h^2; a central difference is exact
+    for quadratics). For float64 on small values the step is about 1e-5 and atol negligible; a float32
+    sum over 500 elements of size 10 gets a step of about 0.1 and atol about 0.03, so that an exact
+    gradient is never judged wrong by the check's own rounding."""
+    noise = 4 * eps * max(1.0, float(scale))
+    step = float(np.cbrt(noise))
+    return step, noise / step + step * step
+
+
+def fd_agrees(numeric, analytic, atol: float = 0.0, rtol: float = 2e-2) -> np.ndarray:
+    """Elementwise: a finite difference agrees with the analytic gradient (both finite, within
+    rtol * max(1, |analytic|) + atol)."""
+    num, ana = np.asarray(numeric, dtype=np.float64), np.asarray(analytic, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return np.isfinite(num) & np.isfinite(ana) & (np.abs(num - ana) <= rtol * np.maximum(1.0, np.abs(ana)) + atol)
+
+
+INFINITE_NOTE = ("the derivative is infinite here (as √x or log x at 0, whose slope grows without bound): "
+                 "the gradient inf is right, and finite differences cannot check an infinite slope")
 
 
 @dataclass
