@@ -14,7 +14,9 @@ IDS = [lesson.id for lesson in LESSONS]
 
 def test_the_tour_covers_the_seed_chapters():
     assert IDS == ["graph", "backward", "detach", "accumulate", "training", "xy200", "higher_order",
-                   "custom_function"]
+                   "custom_function", "fan_out", "retain_grad", "backward_twice", "forward_reverse"]
+    assert [lesson.short.split(" · ")[0] for lesson in LESSONS] == [str(k) for k in range(1, len(LESSONS) + 1)]
+    assert all(lesson.title.startswith(f"{k}. ") for k, lesson in enumerate(LESSONS, 1))
     assert get("backward") is LESSONS[1] and get("nope") is None
 
 
