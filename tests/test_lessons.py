@@ -9,6 +9,9 @@ from tests.conftest import need_torch
 from vizgrad.app import lessons
 from vizgrad.app.lessons import LESSONS, get, missing_lines, run, source_of
 
+# the retain_grad lesson reads an intermediate's .grad on purpose: PyTorch and vizgrad warn
+pytestmark = pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf:UserWarning")
+
 IDS = [lesson.id for lesson in LESSONS]
 
 

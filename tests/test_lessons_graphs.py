@@ -24,6 +24,9 @@ from vizgrad.app import walkthrough
 from vizgrad.app.lessons import LESSONS, drawn_graph, get, run
 from vizgrad.graph import trace
 
+# the retain_grad lesson reads an intermediate's .grad on purpose: PyTorch and vizgrad warn
+pytestmark = pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf:UserWarning")
+
 IDS = [lesson.id for lesson in LESSONS]
 
 
