@@ -358,7 +358,8 @@ def _xy_graph(x, y):
     expect=("x: tensor([", "y: tensor([", "output: tensor([", "requires_grad=True)", "x.grad: tensor(["),
     graph=LessonGraph(_xy_graph, leaves_of("xy200"), "loss = |x·y − 200| at the final x, y"),
     seed="Chapter 5: The Code That Brought Dracula's Story to Life",
-    takeaway="The curve is the loss at each of the 1000 steps, each measured before its step's update. The graph "
+    takeaway="The curve is the loss at each of the 1000 steps, each measured before its step's update (3.1 at "
+             "step 1000). The graph "
              "is the loss where the updates left x and y: x·y just above 200, so ∂loss/∂x = y and ∂loss/∂y = x.")
 def lesson_xy200():
     x = torch.tensor([5.0], requires_grad=True)
@@ -377,7 +378,7 @@ def lesson_xy200():
         optimizer.step()                     # update x and y
         optimizer.zero_grad()                # zero gradients
         losses.append(loss.item())
-    print("loss at step 1000 (before its update):", round(losses[-1], 2))
+    print("loss at step 1000:", round(losses[-1], 2))
 
     # Where the updates left x and y: the loss, its gradients
     output = x * y
@@ -627,7 +628,8 @@ def lesson_forward_reverse():
     def forward_pass(da, db):
         dc = 1 * da + 1 * db   # dc/da = 1, dc/db = 1
         dd = 1 * db            # dd/db = 1
-        return d.item() * dc + c.item() * dd  # de/dc = d, de/dd = c
+        # de/dc = d, de/dd = c
+        return d.item() * dc + c.item() * dd
 
     print("forward, seed a: de/da =", forward_pass(1.0, 0.0))
     print("forward, seed b: de/db =", forward_pass(0.0, 1.0))
@@ -637,7 +639,7 @@ def lesson_forward_reverse():
         return (a + b) * (b + 1)
 
     seed_b = (torch.tensor(0.0), torch.tensor(1.0))
-    _, de_db = torch.autograd.functional.jvp(f, (a.detach(), b.detach()), seed_b)
+    _, de_db = torch.autograd.functional.jvp(f, (a, b), seed_b)
     print("jvp:", de_db)
     return e
 
