@@ -11,7 +11,7 @@ from pages._common import ensure_app_navigation, page
 
 ensure_app_navigation()
 
-from vizgrad.app.lessons import LESSONS, curve_figure, drawn_graph, run
+from vizgrad.app.lessons import LESSONS, curve_figure, drawn_graph, highlighted, run
 from vizgrad.plot import screen_figure, scroll_css
 
 st.title("Lessons")
@@ -47,7 +47,9 @@ for tab, lesson in zip(tabs, LESSONS):
                                 config={"displayModeBar": False})  # the "▶ train" replay button sits there
         if r.tensors:
             st.markdown(f"**The graph it built**, {lesson.moment}")  # one moment: its values and grads agree
-            fig = screen_figure(drawn_graph(r), st.context.headers, show_shapes=False)  # natural size; box scrolls
+            g = drawn_graph(r)
+            fig = screen_figure(g, st.context.headers, show_shapes=False,  # natural size; the box scrolls
+                                highlight_nodes=highlighted(lesson, g))
             st.html(scroll_css(f"lesson_graph_box_{lesson.id}", fig))
             with st.container(key=f"lesson_graph_box_{lesson.id}"):
                 st.plotly_chart(fig, key=f"lesson_graph_{lesson.id}", theme=None, width="content")

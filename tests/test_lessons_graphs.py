@@ -197,3 +197,13 @@ def test_lesson_one_opens_the_loop_it_drew():
     by = {d["label"]: d for d in _tensors(g).values()}
     assert by["w"]["value"].item() == 124.0 and by["z"]["value"].item() == 31.0
     assert by["x"]["grad"].item() == 4 * 2 * 2.0 and by["y"]["grad"].item() == 4 * 3 * 9.0  # w = 4z
+
+
+@pytest.mark.parametrize("lesson_id", [i for i in IDS if get(i).highlight])
+def test_what_a_takeaway_points_at_is_in_the_graph(lesson_id):
+    from vizgrad.app.lessons import highlighted
+    lesson = get(lesson_id)
+    g = _drawn(lesson_id)
+    marked = highlighted(lesson, g)
+    names = {g.nodes[n]["label"] for n in marked} | {g.nodes[n].get("op") for n in marked}
+    assert set(lesson.highlight) <= names, (lesson.highlight, names)

@@ -85,6 +85,7 @@ class Lesson:
     seed: str = ""               # where the example comes from
     takeaway: str = ""
     moment: str = ""             # which moment the drawn graph shows: "after backward", "after step 3" ...
+    highlight: tuple = ()        # node labels or op names (e.g. "PowBackward0") the takeaway points at
 
     @property
     def source(self) -> str:
@@ -95,10 +96,11 @@ LESSONS: list[Lesson] = []       # in the order of the blocks below
 
 
 def define_lesson(id: str, short: str, title: str, text: str, *, moment: str, expect: tuple = (),
-                  graph: LessonGraph | None = None, seed: str = "", takeaway: str = "") -> Callable:
+                  graph: LessonGraph | None = None, seed: str = "", takeaway: str = "",
+                  highlight: tuple = ()) -> Callable:
     """Decorator: the function below is this lesson's code (see the module docstring)."""
     def add(code: Callable) -> Callable:
-        LESSONS.append(Lesson(id, short, title, text, code, expect, graph, seed, takeaway, moment))
+        LESSONS.append(Lesson(id, short, title, text, code, expect, graph, seed, takeaway, moment, highlight))
         return code
     return add
 
@@ -488,8 +490,9 @@ def lesson_custom_function():
     expect=("b = 6.0", "a.grad = tensor(2.)", "with += : 2.0", "with =  : 1.0"),
     graph=LessonGraph(lambda a: _named(a + a, "b"), {"a": 3.0}, "b = a + a"),
     seed="micrograd lecture (Karpathy): the b = a + a accumulation bug",
-    takeaway="Two edges leave a, both into +: in the walkthrough a.grad gets 1 from the first, then 1 more "
-             "(+=) from the second. With `=` the second would overwrite the first.")
+    highlight=("a",),
+    takeaway="Two edges leave a (highlighted), both into +: in the walkthrough a.grad gets 1 from the first, "
+             "then 1 more (+=) from the second. With `=` the second would overwrite the first.")
 def lesson_fan_out():
     a = torch.tensor(3.0, requires_grad=True)
     b = a + a       # a is used twice: two edges into +
@@ -530,8 +533,9 @@ def _retain_graph(x):
     expect=("h.is_leaf: False", "h.grad = tensor(12.)", "x.grad = tensor(36.)", "without retain_grad: None"),
     graph=LessonGraph(_retain_graph, {"x": 2.0}, "y = h², h = 3x"),
     seed="PyTorch autograd: Tensor.retain_grad",
-    takeaway="The graph shows the gradient reaching every node, h's included: that is what backward computes. "
-             "Only with retain_grad() does h.grad keep it after backward.")
+    highlight=("h",),
+    takeaway="The graph shows the gradient reaching every node, h's (highlighted) included: that is what backward "
+             "computes on its way to x. Only with retain_grad() does h.grad keep it after backward.")
 def lesson_retain_grad():
     x = torch.tensor(2.0, requires_grad=True)
     h = x * 3           # an intermediate: not a leaf
@@ -563,8 +567,9 @@ def lesson_retain_grad():
             "Specify retain_graph=True", "w.grad = tensor(12.)"),
     graph=LessonGraph(lambda x: _named(x ** 2, "y"), {"x": 3.0}, "y = x²"),
     seed="PyTorch autograd: retain_graph",
-    takeaway="The op node PowBackward0 held the saved x it needs for 2x = 6. The first backward used it and freed "
-             "it; the second found it gone. The gradients drawn are the first pass's.")
+    highlight=("PowBackward0",),
+    takeaway="The highlighted op node, PowBackward0 (**2), held the saved x it needs for 2x = 6. The first "
+             "backward used it and freed it; the second found it gone. The gradients drawn are the first pass's.")
 def lesson_backward_twice():
     x = torch.tensor(3.0, requires_grad=True)
     y = x ** 2      # PowBackward0 saves x (dy/dx = 2x)
@@ -757,6 +762,11 @@ def curve_figure(curve: list[float], title: str = "loss per step"):
     from vizgrad.plot.curves import replay_curve  # plotly only when drawing: the content stays engine-only
     steps, loss = curve_points(curve)
     return replay_curve(steps, loss, title=title, y_title="|x·y − 200|")
+
+
+def highlighted(lesson: Lesson, g) -> set:
+    """The node ids of graph g that the lesson's `highlight` names (by label, or by op name)."""
+    return {n for n, d in g.nodes(data=True) if d["label"] in lesson.highlight or d.get("op") in lesson.highlight}
 
 
 def drawn_graph(r: LessonRun):
