@@ -769,7 +769,20 @@ def highlighted(lesson: Lesson, g) -> set:
     return {n for n, d in g.nodes(data=True) if d["label"] in lesson.highlight or d.get("op") in lesson.highlight}
 
 
+try:  # the walkthrough's one name per node (unnamed intermediates t1, t2, ... in computed order)
+    from vizgrad.graph.steps import name_nodes as _name_nodes
+except ImportError:  # a graph wing without it: the walkthrough labels them by trace's node ids, as trace does
+    _name_nodes = None
+
+
+def graph_of(root):
+    """The graph behind a tensor as it stands now (vizgrad.graph.trace), its nodes named as the
+    walkthrough names them."""
+    g = trace(root)
+    return _name_nodes(g, None) if _name_nodes is not None else g
+
+
 def drawn_graph(r: LessonRun):
-    """The graph the page draws for a run: the one behind the first tensor the lesson returns, as it
-    stands now (vizgrad.graph.trace), at the lesson's moment. None when the lesson drew nothing."""
-    return trace(r.tensors[0]) if r.tensors else None
+    """The graph the page draws for a run: the one behind the first tensor the lesson returns, at
+    the lesson's moment (graph_of). None when the lesson drew nothing."""
+    return graph_of(r.tensors[0]) if r.tensors else None
