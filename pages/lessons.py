@@ -33,7 +33,7 @@ for tab, lesson in zip(tabs, LESSONS):
         with code_col:
             st.markdown("**Code**")
             st.code(lesson.source, language="python", wrap_lines=True)  # long lines wrap inside the box
-            st.caption(f"From the seed chapter: {lesson.seed}")
+            st.caption(f"After: {lesson.seed}")  # a seed chapter, or the lecture or docs the example follows
         with out_col:
             st.markdown("**Output**")
             if r.ok:

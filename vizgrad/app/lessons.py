@@ -82,7 +82,7 @@ class Lesson:
     code: Callable               # the lesson's code (see module docstring)
     expect: tuple = ()           # lines (or fragments) the seed chapter shows in the output
     graph: LessonGraph | None = None
-    seed: str = ""               # where the example comes from
+    seed: str = ""               # where the example comes from: a seed chapter, a lecture, PyTorch's docs
     takeaway: str = ""
     moment: str = ""             # which moment the drawn graph shows: "after backward", "after step 3" ...
     highlight: tuple = ()        # node labels or op names (e.g. "PowBackward0") the takeaway points at
@@ -707,7 +707,9 @@ def run(lesson: Lesson) -> LessonRun:
         if event == "return" and frame.f_code is lesson.code.__code__:
             seen.update(frame.f_locals)
 
-    with _RUN_LOCK:  # stdout redirection is process-wide: one lesson at a time across sessions
+    # stdout redirection and the warning filters are process-wide: one lesson at a time across sessions
+    # (a warning another session's thread raises meanwhile may land in this lesson's list)
+    with _RUN_LOCK:
         ret = _call(lesson, buf, out, keep_locals)
     _name_tensors(seen)
     out.output = buf.getvalue()
