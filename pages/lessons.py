@@ -1,8 +1,9 @@
 """Lessons: a guided tour of autograd, from requires_grad to custom Functions.
 
 Each lesson is a short text, its PyTorch code (run here on vizgrad; it runs unchanged on
-PyTorch), what it printed, and the graph it built, with a link that opens that graph in the
-Backprop Walkthrough. The content and the running live in vizgrad.app.lessons.
+PyTorch), what it printed, and the graph it built at one named moment ("after backward"...), with
+a link that opens that same graph in the Backprop Walkthrough. The content and the running live
+in vizgrad.app.lessons.
 """
 import streamlit as st
 
@@ -10,7 +11,7 @@ from pages._common import ensure_app_navigation, page
 
 ensure_app_navigation()
 
-from vizgrad.app.lessons import LESSONS, curve_figure, run
+from vizgrad.app.lessons import LESSONS, curve_figure, drawn_graph, highlighted, run
 from vizgrad.plot import screen_figure, scroll_css
 
 st.title("Lessons")
@@ -31,24 +32,29 @@ for tab, lesson in zip(tabs, LESSONS):
         code_col, out_col = st.columns([3, 2], gap="large")
         with code_col:
             st.markdown("**Code**")
-            st.code(lesson.source, language="python")
-            st.caption(f"From the seed chapter: {lesson.seed}")
+            st.code(lesson.source, language="python", wrap_lines=True)  # long lines wrap inside the box
+            st.caption(f"After: {lesson.seed}")  # a seed chapter, or the lecture or docs the example follows
         with out_col:
             st.markdown("**Output**")
             if r.ok:
                 st.code(r.output, language=None, wrap_lines=True)
+                for warning in r.warnings:  # what PyTorch would print to stderr
+                    st.caption(f"Warned: {warning}")
             else:
                 st.error(f"The lesson's code failed: {r.error}", icon=":material/error:")
             if r.curve:
                 st.plotly_chart(curve_figure(r.curve), key=f"lesson_curve_{lesson.id}", width="stretch",
                                 config={"displayModeBar": False})  # the "▶ train" replay button sits there
         if r.tensors:
-            st.markdown("**The graph it built**")
-            fig = screen_figure(r.tensors[0], st.context.headers, show_shapes=False)  # natural size; box scrolls
+            st.markdown(f"**The graph it built**, {lesson.moment}")  # one moment: its values and grads agree
+            g = drawn_graph(r)
+            fig = screen_figure(g, st.context.headers, show_shapes=False,  # natural size; the box scrolls
+                                highlight_nodes=highlighted(lesson, g))
             st.html(scroll_css(f"lesson_graph_box_{lesson.id}", fig))
             with st.container(key=f"lesson_graph_box_{lesson.id}"):
                 st.plotly_chart(fig, key=f"lesson_graph_{lesson.id}", theme=None, width="content")
             if lesson.takeaway:
                 st.caption(lesson.takeaway)
+        # the walkthrough rebuilds exactly this graph (tests/test_lessons_graphs.py)
         st.page_link(page("walkthrough").path, label="Open this graph in the walkthrough", icon=":material/footprint:",
                      query_params={"lesson": lesson.id})

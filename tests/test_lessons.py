@@ -9,12 +9,17 @@ from tests.conftest import need_torch
 from vizgrad.app import lessons
 from vizgrad.app.lessons import LESSONS, get, missing_lines, run, source_of
 
+# the retain_grad lesson reads an intermediate's .grad on purpose: PyTorch and vizgrad warn
+pytestmark = pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf:UserWarning")
+
 IDS = [lesson.id for lesson in LESSONS]
 
 
 def test_the_tour_covers_the_seed_chapters():
     assert IDS == ["graph", "backward", "detach", "accumulate", "training", "xy200", "higher_order",
-                   "custom_function"]
+                   "custom_function", "fan_out", "retain_grad", "backward_twice", "forward_reverse"]
+    assert [lesson.short.split(" · ")[0] for lesson in LESSONS] == [str(k) for k in range(1, len(LESSONS) + 1)]
+    assert all(lesson.title.startswith(f"{k}. ") for k, lesson in enumerate(LESSONS, 1))
     assert get("backward") is LESSONS[1] and get("nope") is None
 
 

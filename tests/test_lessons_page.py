@@ -32,3 +32,12 @@ def test_seed_lines_are_on_the_page():
     text = "\n".join(c.value for c in open_lessons().code)
     for line in ("Gradient of x:  tensor(4.)", "tensor([1., 1., 1.])", "Gradient of b: None", "x.grad = tensor(12.)"):
         assert line in text
+
+
+def test_each_graph_says_which_moment_it_shows():
+    at = open_lessons()
+    texts = [m.value for m in at.markdown]
+    for lesson in LESSONS:
+        assert f"**The graph it built**, {lesson.moment}" in texts, lesson.id
+    # the retain_grad lesson reads h2.grad on purpose: the warning PyTorch prints is shown too
+    assert any("Warned: UserWarning" in c.value and "not a leaf" in c.value for c in at.caption)
