@@ -214,3 +214,12 @@ def test_what_a_takeaway_points_at_is_in_the_graph(lesson_id):
     marked = highlighted(lesson, g)
     names = {g.nodes[n]["label"] for n in marked} | {g.nodes[n].get("op") for n in marked}
     assert set(lesson.highlight) <= names, (lesson.highlight, names)
+
+
+def test_the_walkthrough_says_which_moment_the_lesson_draws():
+    from vizgrad.app import lessons
+    from vizgrad.app.walkthrough import from_lesson
+    for lesson in lessons.LESSONS:
+        src = from_lesson(lesson.id)
+        assert src.error is None, (lesson.id, src.error)
+        assert lesson.moment and lesson.moment in src.note, (lesson.id, src.note)

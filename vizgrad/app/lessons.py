@@ -49,6 +49,7 @@ import numpy as np
 
 import vizgrad as torch  # the lessons are PyTorch code; here `torch` is vizgrad
 from vizgrad.graph import trace
+from vizgrad.graph.steps import name_nodes as _name_nodes  # the walkthrough's one name per node
 
 nn = torch.nn
 optim = torch.optim
@@ -771,17 +772,11 @@ def highlighted(lesson: Lesson, g) -> set:
     return {n for n, d in g.nodes(data=True) if d["label"] in lesson.highlight or d.get("op") in lesson.highlight}
 
 
-try:  # the walkthrough's one name per node (unnamed intermediates t1, t2, ... in computed order)
-    from vizgrad.graph.steps import name_nodes as _name_nodes
-except ImportError:  # a graph wing without it: the walkthrough labels them by trace's node ids, as trace does
-    _name_nodes = None
-
-
 def graph_of(root):
     """The graph behind a tensor as it stands now (vizgrad.graph.trace), its nodes named as the
     walkthrough names them."""
     g = trace(root)
-    return _name_nodes(g, None) if _name_nodes is not None else g
+    return _name_nodes(g, None)
 
 
 def drawn_graph(r: LessonRun):

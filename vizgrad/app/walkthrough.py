@@ -187,8 +187,14 @@ def from_lesson(lesson_id: str) -> Source:
         return Source("lesson", f"lesson {lesson_id}", {"lesson": lesson_id},
                       error=f"There is no lesson called '{lesson_id}'. Lessons: {known}.")
     query = {"lesson": lesson.id}
+    moment = f"The lesson draws this graph {lesson.moment}." if lesson.moment else ""
     if lesson.graph is not None:
-        return from_function(lesson.graph.fn, lesson.graph.leaves, f"{lesson.title}: {lesson.graph.title}", query)
+        try:  # some lessons read their leaf values off a run of the lesson's own code
+            leaves = lesson.graph.leaves
+        except Exception as e:  # noqa: BLE001 - a lesson that fails is a message, not a traceback
+            return Source("lesson", lesson.title, query,
+                          error=f"Lesson '{lesson.title}' could not be run for its graph: {type(e).__name__}: {e}")
+        return from_function(lesson.graph.fn, leaves, f"{lesson.title}: {lesson.graph.title}", query, note=moment)
     # no pure graph: use what the lesson's code returns (no finite-difference check then)
     r = lessons.run(lesson)
     root = next((t for t in r.tensors if t.grad_fn is not None), None)
@@ -201,7 +207,8 @@ def from_lesson(lesson_id: str) -> Source:
             leaves[d["label"]] = None
     vwalk.dispose(g)
     return Source("lesson", lesson.title, query, root=root, leaves=leaves,
-                  note="The graph the lesson's code returns (its leaves' .grad come from the lesson's own backward).")
+                  note=" ".join(x for x in (moment, "The graph the lesson's code returns (its leaves' .grad come "
+                                                     "from the lesson's own backward).") if x))
 
 
 def from_example(index: int) -> Source:
