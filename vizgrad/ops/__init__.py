@@ -9,6 +9,7 @@
     select      gather, scatter, sort, topk, cumsum, flip, roll, repeat, masked_fill
     contract    einsum (composed from permute, reshape, matmul, sum, mul)
     conv        conv1d/conv2d, max_pool2d, avg_pool2d, embedding
+    normalization  batch_norm, layer_norm
 
 Every name of those modules is also an attribute of this package (`vizgrad.ops.mul`,
 `vizgrad.ops.Sin`, `vizgrad.ops.OPS` ...).
@@ -29,7 +30,7 @@ from __future__ import annotations
 from types import ModuleType as _ModuleType
 
 # in dependency order: each module imports only those before it
-from vizgrad.ops import base, shape, index, unary, arith, reduce, activation, linalg, loss, compare, select, inplace, contract, conv  # noqa: I001
+from vizgrad.ops import base, shape, index, unary, arith, reduce, activation, linalg, loss, compare, select, inplace, contract, conv, normalization  # noqa: I001
 
-for _m in (base, shape, index, unary, arith, reduce, activation, linalg, loss, compare, select, inplace, contract, conv):
+for _m in (base, shape, index, unary, arith, reduce, activation, linalg, loss, compare, select, inplace, contract, conv, normalization):
     globals().update({k: v for k, v in vars(_m).items() if not k.startswith("__") and not isinstance(v, _ModuleType)})
