@@ -132,6 +132,33 @@ class PowScalar(Op):
     latex = (r"n\,a^{n-1}",)
 
 
+class DivScalar(Op):
+    """Tensor / number through torch's Scalar overload (DivBackward1): what torch's own library
+    code records, e.g. cross_entropy's mean over probability targets. `x / 2` is DivBackward0."""
+    torch_name, symbol, saves = "DivBackward1", "÷", False
+    elementwise = True
+
+    def forward(ctx, a, other):
+        ctx.other = other
+        return a / other
+
+    def backward(ctx, g, out, a):
+        return (g / ctx.other,)
+
+    def label(self):
+        return f"÷{_fmt_num(self.other)}"
+
+    def local_latex(self):
+        return (rf"\frac{{1}}{{{_fmt_num(self.other)}}}",)
+
+    latex = (r"\frac{1}{n}",)
+
+
+def div_scalar(input, other):
+    """input / other for a Python number `other`, recorded as DivBackward1."""
+    return DivScalar.apply(input, other=input._data.dtype.type(other))
+
+
 class Maximum(Op):
     torch_name, symbol, latex = "MaximumBackward0", "max", (r"[a > b]", r"[b > a]")
     elementwise = True
