@@ -35,9 +35,9 @@ def clamp_(self, min=None, max=None):
 
 @bind("clamp_min_")
 def clamp_min_(self, min):
-    return clamp_(self, min=min)
+    return self._inplace(lambda a: unary.clamp_min(a, min))
 
 
 @bind("clamp_max_")
 def clamp_max_(self, max):
-    return clamp_(self, max=max)
+    return self._inplace(lambda a: unary.clamp_max(a, max))

@@ -449,10 +449,8 @@ def flipud(input):
 
 @public(method=True)
 def roll(input, shifts, dims=None):
-    if dims is None:  # torch rolls the flattened tensor, keeping the shape
-        flat = input.reshape(-1)
-        out = Roll.apply(flat, shifts=shifts if isinstance(shifts, int) else tuple(shifts), dims=0)
-        return out.reshape(tuple(input.shape))
+    if dims is None:  # torch rolls the flattened tensor, keeping the shape (numpy's axis=None)
+        return Roll.apply(input, shifts=shifts if isinstance(shifts, int) else _flat_shift(shifts), dims=None)
     if isinstance(shifts, int) != isinstance(dims, int) or \
             (not isinstance(shifts, int) and len(shifts) != len(dims)):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {1 if isinstance(shifts, int) else len(shifts)}, "
@@ -460,6 +458,13 @@ def roll(input, shifts, dims=None):
     if isinstance(dims, int):
         return Roll.apply(input, shifts=shifts, dims=_norm_dim(dims, input.dim()))
     return Roll.apply(input, shifts=tuple(shifts), dims=tuple(_norm_dim(d, input.dim()) for d in dims))
+
+
+def _flat_shift(shifts) -> int:
+    """The one shift of a roll without dims (torch refuses several)."""
+    if len(shifts) != 1:
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+    return int(shifts[0])
 
 
 @bind("repeat")
@@ -477,6 +482,10 @@ def repeat_interleave(input, repeats, dim=None):
         input, dim = input.reshape(-1), 0
     d = _norm_dim(dim, input.dim())
     n = input.shape[d]
+    if isinstance(repeats, int):  # as torch: a new axis after dim, expanded, then merged (ViewBackward0)
+        shape = tuple(input.shape)
+        wide = input.unsqueeze(d + 1).expand(*(shape[:d + 1] + (repeats,) + shape[d + 1:]))
+        return wide.reshape(*(shape[:d] + (n * repeats,) + shape[d + 1:]))
     reps = np.broadcast_to(np.asarray(_arr(repeats), dtype=np.int64), (n,))
     return index_select(input, d, Tensor._make(np.repeat(np.arange(n), reps)))
 

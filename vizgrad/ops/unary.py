@@ -1,5 +1,5 @@
 """Elementwise functions of one tensor: neg, reciprocal, exp, log, sqrt, abs, sin, cos, tanh,
-clamp, clone, tan; and the `_sin`/`_cos`/`_log`/`_exp` helpers backward formulas use."""
+clamp (clamp_min, clamp_max), clone, tan; and the `_sin`/`_cos`/`_log`/`_exp` helpers backward formulas use."""
 from __future__ import annotations
 
 import numpy as np
@@ -156,6 +156,14 @@ class Clamp(Op):
         return f"clamp[{'' if self.min is None else _fmt_num(self.min)}, {'' if self.max is None else _fmt_num(self.max)}]"
 
 
+class ClampMin(Clamp):
+    torch_name, latex = "ClampMinBackward0", (r"[a \ge lo]",)
+
+
+class ClampMax(Clamp):
+    torch_name, latex = "ClampMaxBackward0", (r"[a \le hi]",)
+
+
 class Clone(Op):
     torch_name, symbol, latex, saves = "CloneBackward0", "clone", ("1",), False
     elementwise = True
@@ -199,6 +207,18 @@ def clamp(input, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     d = _dtype.result_type([v for v in (input, min, max) if v is not None])
     return Clamp.apply(_cast(input, d), min=_arr(min), max=_arr(max))
+
+
+@public(method=True)
+def clamp_min(input, min):
+    d = _dtype.result_type([input, min])
+    return ClampMin.apply(_cast(input, d), min=_arr(min), max=None)
+
+
+@public(method=True)
+def clamp_max(input, max):
+    d = _dtype.result_type([input, max])
+    return ClampMax.apply(_cast(input, d), min=None, max=_arr(max))
 
 
 @public(method=True)
