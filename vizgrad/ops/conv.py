@@ -198,6 +198,11 @@ def _conv_args(x, weight, stride, padding, dilation, groups, n):
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
                            f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {c} channels "
                            "instead")
+    size = [x.shape[2 + i] + 2 * padding[i] for i in range(n)]
+    span = [dilation[i] * (k[i] - 1) + 1 for i in range(n)]
+    if any(size[i] < span[i] for i in range(n)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, size))}). Kernel size: "
+                           f"({' x '.join(map(str, span))}). Kernel size can't be greater than actual input size")
     if n == 1:
         stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
     return stride, padding, dilation
@@ -243,6 +248,9 @@ class MaxPool(Op):
     torch_name, symbol, latex = "MaxPool2DWithIndicesBackward0", "maxpool", (r"[a = \max]",)
 
     def forward(ctx, x, geometry):
+        ctx.unbatched = x.ndim == 3  # (C, H, W): one node, as torch records it
+        if ctx.unbatched:
+            x = x[None]
         k, s, p, d, out, extra = geometry
         ctx.geometry, ctx.x_shape = geometry, x.shape
         xp = _padded(x, p, -np.inf, extra)
@@ -254,17 +262,22 @@ class MaxPool(Op):
         rows = np.arange(out[0])[:, None] * s[0] + pi * d[0] - p[0]
         cols = np.arange(out[1])[None, :] * s[1] + qi * d[1] - p[1]
         ctx.indices = rows * x.shape[3] + cols
-        return np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+        out = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+        if ctx.unbatched:
+            ctx.indices = ctx.indices[0]
+            return out[0]
+        return out
 
     def backward(ctx, g, out, x):
         n, c, h, w = ctx.x_shape
         flat_idx = ctx.indices.reshape(n, c, -1)
+        shape = ctx.x_shape[1:] if ctx.unbatched else ctx.x_shape
         if isinstance(g, Tensor):
             z = Tensor._make(np.zeros((n, c, h * w), dtype=g._data.dtype))
-            return (reshape(ScatterAdd.apply(z, reshape(g, (n, c, -1)), dim=2, idx=flat_idx), (n, c, h, w)),)
+            return (reshape(ScatterAdd.apply(z, reshape(g, (n, c, -1)), dim=2, idx=flat_idx), shape),)
         gx = np.zeros((n, c, h * w), dtype=np.result_type(g))
         np.add.at(gx, (np.arange(n)[:, None, None], np.arange(c)[None, :, None], flat_idx), g.reshape(n, c, -1))
-        return (gx.reshape(ctx.x_shape),)
+        return (gx.reshape(shape),)
 
     def saved(self, k):
         return False  # the indices are kept, not the input (as torch)
@@ -314,17 +327,15 @@ def _avg_composite(x, geometry, div):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    unbatched = input.dim() == 3
-    x = input.unsqueeze(0) if unbatched else input
-    if x.dim() != 4:
+    if input.dim() not in (3, 4):
         raise RuntimeError(f"non-empty 3D or 4D (batch mode) tensor expected for input, but got {list(input.shape)}")
-    geometry = _pool_geometry(tuple(x.shape), kernel_size, stride, padding, dilation, ceil_mode)
-    out = MaxPool.apply(x, geometry=geometry)
-    idx = Tensor._make(out.grad_fn.indices.astype(np.int64)) if out.grad_fn is not None else \
-        Tensor._make(_max_indices(x, geometry))
-    if unbatched:
-        out, idx = out.squeeze(0), idx.squeeze(0)
-    return (out, idx) if return_indices else out
+    batched = tuple(input.shape) if input.dim() == 4 else (1,) + tuple(input.shape)
+    geometry = _pool_geometry(batched, kernel_size, stride, padding, dilation, ceil_mode)
+    out = MaxPool.apply(input, geometry=geometry)
+    if not return_indices:
+        return out
+    idx = out.grad_fn.indices if out.grad_fn is not None else _max_indices(input, geometry)
+    return out, Tensor._make(idx.astype(np.int64))
 
 
 def _max_indices(x, geometry):
