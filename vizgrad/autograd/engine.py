@@ -22,12 +22,7 @@ from vizgrad._grad_mode import STATE
 from vizgrad.autograd.anomaly import _check_anomaly
 from vizgrad.tensor import INPLACE, Tensor
 from vizgrad.ops import CopyBackwards, _sum_to_array, sum_to
-
-
-FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
-             "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
-             "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
-             "or if you need to access saved tensors after calling backward.")
+from vizgrad.ops.base import FREED_MSG  # noqa: F401  (re-exported: autograd.function reads it here)
 
 
 def _count_dependencies(roots) -> tuple[dict, dict]:

@@ -79,6 +79,9 @@ class Op:
     latex_name = None        # LaTeX of the forward function (r"\exp", r"\sigma" ...); None: no standard
                              # LaTeX function, write it as \operatorname{...}
 
+    saved_fields: dict = {}  # torch's grad_fn._saved_<name> -> where that value lives (see _saved_value)
+    result_params = ()       # forward's keyword parameters, by ctx attribute: to recompute _saved_result
+
     _hooks = None            # tensor hooks of this node's output (register_hook, retain_grad)
     _freed = False
     versions = None          # inputs' in-place versions when recorded (None: all were 0)
@@ -163,6 +166,14 @@ class Op:
     def register_hook(self, fn):
         raise NotImplementedError("Node hooks are not supported; use Tensor.register_hook")
 
+    def __getattr__(self, name):
+        # reached only when ordinary lookup fails: torch's grad_fn._saved_self, _saved_result ...
+        if name.startswith("_saved_"):
+            fields = self.saved_fields
+            if name[7:] in fields:
+                return _saved_value(self, fields[name[7:]])
+        raise AttributeError(f"'{self.torch_name}' object has no attribute '{name}'")
+
     def label(self) -> str:
         """The symbol drawn on this node (an instance may refine the class symbol, e.g. `**2`)."""
         return self.symbol
@@ -173,6 +184,67 @@ class Op:
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
+
+
+FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
+             "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+             "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+             "or if you need to access saved tensors after calling backward.")
+
+_REDUCTION = {"none": 0, "mean": 1, "sum": 2}  # torch's at::Reduction enum, as _saved_reduction prints it
+
+
+def _saved_value(node: Op, spec):
+    """The value behind grad_fn._saved_<name>, from its spec in the node's `saved_fields`:
+
+        "input:k"     input k, the tensor itself ("input:k?j": only when input j requires grad, else None)
+        "result"      the output (recomputed from the inputs: the node keeps no reference to it)
+        "const:attr"  a numpy array the node keeps, as a tensor (indices, a mask)
+        "scalar:k"    input k as a Python number (a constant operand)
+        "attr:name"   a number/tuple the node keeps;  "sizes:k", "strides:k", "numel:k" of input k
+        "reduction"   the node's reduction as torch's enum (0 none, 1 mean, 2 sum)
+        "view:k"      input k as torch records it (LinearAddmm's Wᵀ)
+    a callable is called with the node; anything else is the value itself.
+    Saved tensors are gone after a backward without retain_graph, as in torch."""
+    if callable(spec):
+        return spec(node)
+    if not isinstance(spec, str):
+        return spec
+    kind, _, arg = spec.partition(":")
+    if kind == "attr":
+        return getattr(node, arg)
+    if kind == "reduction":
+        return _REDUCTION[node.reduction]
+    if kind in ("sizes", "strides", "numel", "scalar"):
+        data = node.inputs[int(arg)]._data
+        if kind == "scalar":
+            return data.item()
+        shape = tuple(np.shape(data))
+        if kind == "sizes":
+            return shape
+        if kind == "numel":
+            return int(np.prod(shape))
+        return tuple(int(np.prod(shape[i + 1:])) for i in range(len(shape)))  # contiguous, in elements
+    if node._freed:
+        raise RuntimeError(FREED_MSG)
+    if kind == "input":
+        k, _, cond = arg.partition("?")
+        if cond and not node.inputs[int(cond)]._requires_grad:
+            return None
+        return node.inputs[int(k)]
+    if kind == "view":
+        return node.view()[0][int(arg)]
+    if kind == "const":
+        v = getattr(node, arg)
+        return None if v is None else Tensor._make(np.asarray(v))
+    if kind == "result":
+        probe = _new(type(node))
+        data = type(node).forward(probe, *[t._data for t in node.inputs],
+                                  **{p: getattr(node, p, None) for p in node.result_params})
+        out = Tensor._make(data, True)
+        out.grad_fn = node
+        return out
+    raise ValueError(f"unknown saved-field spec {spec!r}")
 
 
 def _broadcast_message(shapes) -> str:

@@ -105,6 +105,10 @@ def _composite_grads(composite, inputs, g):
 class Convolution(Op):
     """x (N, C, [H,] W) * weight (O, C/groups, [kh,] kw) (+ bias (O,)); inputs (x, w[, b])."""
     torch_name, symbol, latex = "ConvolutionBackward0", "conv", (r"W \star", r"x \star", "1")
+    saved_fields = {"bias_sym_sizes_opt": lambda n: tuple(n.inputs[2].shape) if len(n.inputs) > 2 else (0,),
+                    "dilation": lambda n: n._spatial(n.d), "groups": "attr:groups", "input": "input:0",
+                    "output_padding": lambda n: n._spatial((0, 0)), "padding": lambda n: n._spatial(n.p),
+                    "stride": lambda n: n._spatial(n.s), "transposed": False, "weight": "input:1"}
 
     def forward(ctx, x, w, b=None, *, stride, padding, dilation, groups):
         ctx.one_d = x.ndim == 3
@@ -155,6 +159,9 @@ class Convolution(Op):
 
     def label(self):
         return f"conv{len(self.k) if not self.one_d else 1}d"
+
+    def _spatial(self, v: tuple) -> tuple:
+        return v[1:] if self.one_d else v
 
 
 def conv_composite(x, w, b=None, *, stride, padding, dilation, groups):
@@ -246,6 +253,9 @@ def _pool_geometry(x_shape, kernel_size, stride, padding, dilation, ceil_mode):
 class MaxPool(Op):
     """The max of each window; the gradient goes to the (first) maximal element of each window."""
     torch_name, symbol, latex = "MaxPool2DWithIndicesBackward0", "maxpool", (r"[a = \max]",)
+    saved_fields = {"dilation": lambda n: n.geometry[3],
+                    "kernel_size": lambda n: n.geometry[0], "padding": lambda n: n.geometry[2],
+                    "result1": "const:indices", "self": "input:0", "stride": lambda n: n.geometry[1]}
 
     def forward(ctx, x, geometry):
         ctx.unbatched = x.ndim == 3  # (C, H, W): one node, as torch records it
@@ -374,6 +384,8 @@ def adaptive_avg_pool2d(input, output_size):
 class EmbeddingLookup(Op):
     """weight[indices]: rows looked up; the gradient of a row sums over its uses (padding_idx: 0)."""
     torch_name, symbol, latex, saves = "EmbeddingBackward0", "embed", ("1",), False
+    saved_fields = {"indices": "const:idx", "padding_idx": lambda n: 2 ** 64 - 1 if n.padding_idx is None else n.padding_idx,
+                    "scale_grad_by_freq": False, "sparse": False, "weight_sym_argsize_0": lambda n: n.w_shape[0]}
 
     def forward(ctx, w, idx, padding_idx):
         ctx.idx, ctx.padding_idx, ctx.w_shape = idx, padding_idx, w.shape

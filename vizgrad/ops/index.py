@@ -118,6 +118,7 @@ def getitem(input, key):
 
 class Cat(Op):
     torch_name, symbol, latex, saves = "CatBackward0", "cat", (), False
+    saved_fields = {"dim": "attr:dim"}
 
     def forward(ctx, *arrays, dim):
         arrays = [np.asarray(a) for a in arrays]
@@ -138,6 +139,7 @@ class Cat(Op):
 
 class Stack(Op):
     torch_name, symbol, latex, saves = "StackBackward0", "stack", (), False
+    saved_fields = {"dim": "attr:dim"}
 
     def forward(ctx, *arrays, dim):
         ctx.n = len(arrays)
@@ -153,6 +155,7 @@ class Stack(Op):
 
 class Where(Op):
     torch_name, symbol, latex = "WhereBackward0", "where", (r"[c]", r"[\lnot c]")
+    saved_fields = {"condition": "const:cond"}
     elementwise = True
 
     def forward(ctx, a, b, cond):

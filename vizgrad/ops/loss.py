@@ -44,6 +44,7 @@ def _reduce_array(loss, reduction, dtype):
 
 class MseLoss(Op):
     torch_name, symbol = "MseLossBackward0", "MSE"
+    saved_fields = {"reduction": "reduction", "self": "input:0", "target": "input:1"}
     latex = (r"\tfrac{2}{n}(x - y)", r"-\tfrac{2}{n}(x - y)")
 
     def forward(ctx, x, y, reduction):
@@ -62,6 +63,7 @@ class MseLoss(Op):
 class BCEWithLogits(Op):
     """max(x, 0) - x y + log(1 + e^{-|x|}), reduced; d/dx = σ(x) - y, d/dy = -x."""
     torch_name, symbol = "BinaryCrossEntropyWithLogitsBackward0", "BCE"
+    saved_fields = {"pos_weight": None, "reduction": "reduction", "self": "input:0", "target": "input:1", "weight": None}
     latex = (r"\tfrac{1}{n}(\sigma(x) - y)", r"-\tfrac{1}{n}x")
 
     def forward(ctx, x, y, reduction):
@@ -105,6 +107,9 @@ class NllLoss(Op):
     """-w[t] x[n, t[n], ...] per sample, reduced ('mean' divides by the summed weights): one node,
     as torch records it. Targets and weights are constants of the node; the formula is linear in x."""
     torch_name, symbol = "NllLossBackward0", "NLL"
+    saved_fields = {"ignore_index": 2 ** 64 - 100, "reduction": "reduction", "self": "input:0", "weight": None,
+                    "target": lambda n: Tensor._make(np.asarray(n.key[1]).reshape(-1) if n.one_d else n.key[1]),
+                    "total_weight": lambda n: Tensor._make(np.result_type(n.inputs[0]._data).type(n.den))}
     latex = (r"-\tfrac{w_{t}}{\sum w}\,[c = t]",)
 
     def forward(ctx, x, key, w, den, reduction, one_d):
@@ -150,6 +155,7 @@ class BinaryCrossEntropy(Op):
     """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100, reduced: one node, as torch
     records F.binary_cross_entropy; the weight is a constant of the node."""
     torch_name, symbol = "BinaryCrossEntropyBackward0", "BCE"
+    saved_fields = {"reduction": "reduction", "self": "input:0", "target": "input:1", "weight": "const:w"}
     latex = (r"	frac{x - y}{x (1 - x)}", r"\log(1 - x) - \log x")
 
     def forward(ctx, x, y, w, reduction):
@@ -173,6 +179,7 @@ class BinaryCrossEntropy(Op):
 class SmoothL1Loss(Op):
     """0.5 d² / beta where |d| < beta, else |d| - beta / 2 (d = x - y), reduced."""
     torch_name, symbol = "SmoothL1LossBackward0", "SmoothL1"
+    saved_fields = {"beta": "attr:beta", "reduction": "reduction", "self": "input:0", "target": "input:1"}
     latex = (r"\operatorname{clip}(d / eta, -1, 1)", r"-\operatorname{clip}(d / eta, -1, 1)")
 
     def forward(ctx, x, y, beta, reduction):
@@ -196,6 +203,7 @@ class SmoothL1Loss(Op):
 class HuberLoss(SmoothL1Loss):
     """0.5 d² where |d| < delta, else delta (|d| - delta / 2): SmoothL1 times delta (beta = delta)."""
     torch_name, symbol = "HuberLossBackward0", "Huber"
+    saved_fields = {"delta": "attr:beta", "reduction": "reduction", "self": "input:0", "target": "input:1"}
     latex = (r"\operatorname{clip}(d, -\delta, \delta)", r"-\operatorname{clip}(d, -\delta, \delta)")
 
     def forward(ctx, x, y, beta, reduction):

@@ -60,6 +60,10 @@ class _Normalize:
 
 class BatchNorm(Op, _Normalize):
     torch_name, symbol, latex = "NativeBatchNormBackward0", "batchnorm", (r"\partial\,\mathrm{BN}", r"\hat x", "1")
+    saved_fields = {"eps": "attr:eps", "input": "input:0", "training": "attr:batch_stats",
+                    "weight": lambda n: n.inputs[1] if n.affine[0] else None,
+                    "result1": lambda n: Tensor._make(n.mu.reshape(-1)) if n.batch_stats else None,      # batch mean
+                    "result2": lambda n: Tensor._make(n.invstd.reshape(-1)) if n.batch_stats else None}  # 1/std
 
     def forward(ctx, x, *wb, stats, eps, affine):
         # x (N, C, *spatial); stats: None (batch statistics) or the running (mean, var) as (1, C, 1...)
@@ -104,6 +108,9 @@ def _bn_composite(ctx, x, *wb):
 
 class LayerNorm(BatchNorm):
     torch_name, symbol = "NativeLayerNormBackward0", "layernorm"
+    saved_fields = {"bias": lambda n: n.inputs[-1] if n.affine[1] else None, "input": "input:0",
+                    "normalized_shape": lambda n: tuple(n.inputs[0]._data.shape[-len(n.axes):]),
+                    "weight": lambda n: n.inputs[1] if n.affine[0] else None}
     latex = (r"\partial\,\mathrm{LN}", r"\hat x", "1")
 
     def forward(ctx, x, *wb, n, eps, affine):

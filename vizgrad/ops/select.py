@@ -51,6 +51,7 @@ def _head(src, shape):
 # -- gather / scatter ----------------------------------------------------------------------------
 class Gather(Op):
     torch_name, symbol, latex = "GatherBackward0", "gather", ("1",)
+    saved_fields = {"dim": "attr:dim", "index": "const:idx", "self": "input:0", "sparse_grad": False}
 
     def forward(ctx, a, dim, idx):
         ctx.dim, ctx.idx, ctx.in_shape = dim, idx, np.shape(a)
@@ -67,6 +68,7 @@ class Gather(Op):
 class Scatter(Op):
     """out = self with out[key] = src (ScatterBackward0); a number as src is ScatterBackward1."""
     torch_name, symbol, latex = "ScatterBackward0", "scatter", ("[\\text{kept}]", "1")
+    saved_fields = {"dim": "attr:dim", "index": "const:idx"}
 
     def forward(ctx, a, src, dim, idx):
         ctx.dim, ctx.idx = dim, idx
@@ -96,6 +98,7 @@ class ScatterValue(Scatter):
 
 class ScatterAdd(Op):
     torch_name, symbol, latex, saves = "ScatterAddBackward0", "scatter+", ("1", "1"), False
+    saved_fields = {"dim": "attr:dim", "index": "const:idx"}
 
     def forward(ctx, a, src, dim, idx):
         ctx.dim, ctx.idx = dim, idx
@@ -111,6 +114,7 @@ class ScatterAdd(Op):
 class IndexAdd(Op):
     """out = self; out[.., index[i], ..] += alpha * source[.., i, ..] along dim."""
     torch_name, symbol, latex, saves = "IndexAddBackward0", "index_add", ("1", r"\alpha"), False
+    saved_fields = {"alpha": "attr:alpha", "dim": "attr:dim", "index": "const:idx"}
 
     def forward(ctx, a, src, dim, idx, alpha):
         ctx.dim, ctx.idx, ctx.alpha = dim, idx, alpha
@@ -126,6 +130,7 @@ class IndexAdd(Op):
 
 class IndexSelect(Op):
     torch_name, symbol, latex = "IndexSelectBackward0", "index_select", ("1",)
+    saved_fields = {"dim": "attr:dim", "index": "const:idx", "self_sym_sizes": "attr:in_shape"}
 
     def forward(ctx, a, dim, idx):
         ctx.dim, ctx.idx, ctx.in_shape = dim, idx, np.shape(a)
@@ -291,6 +296,7 @@ class Pick(Op):
     """Values taken along dim at indices computed in forward (sort, topk): the gradient goes back
     to the picked positions (SortBackward0 / TopkBackward0)."""
     torch_name, symbol, latex = "SortBackward0", "sort", ("1",)
+    saved_fields = {"dim": "attr:dim", "indices": "const:idx", "self_sym_sizes": "sizes:0"}
 
     def forward(ctx, a, dim, order, name):
         ctx.dim, ctx.idx, ctx.in_shape, ctx.torch_name = dim, order, np.shape(a), name
@@ -355,6 +361,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 # -- cumsum, flip, roll, repeat ------------------------------------------------------------------
 class Cumsum(Op):
     torch_name, symbol, latex, saves = "CumsumBackward0", "cumsum", ("1",), False
+    saved_fields = {"dim": "attr:dim"}
 
     def forward(ctx, a, dim):
         ctx.dim = dim
@@ -369,6 +376,7 @@ class Cumsum(Op):
 
 class Flip(Op):
     torch_name, symbol, latex, saves = "FlipBackward0", "flip", ("1",), False
+    saved_fields = {"dims": "attr:dims"}
 
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -399,6 +407,7 @@ class Roll(Op):
 class Repeat(Op):
     """Tile self (a copy per repeat along each dim); backward sums the copies."""
     torch_name, symbol, latex, saves = "RepeatBackward0", "repeat", ("1",), False
+    saved_fields = {"repeats": "attr:repeats", "self_sym_sizes": "sizes:0"}
 
     def forward(ctx, a, repeats):
         ctx.in_shape, ctx.repeats = np.shape(a), repeats
