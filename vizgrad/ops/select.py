@@ -298,9 +298,8 @@ class Pick(Op):
     torch_name, symbol, latex = "SortBackward0", "sort", ("1",)
     saved_fields = {"dim": "attr:dim", "indices": "const:idx", "self_sym_sizes": "sizes:0"}
 
-    def forward(ctx, a, dim, order, name):
-        ctx.dim, ctx.idx, ctx.in_shape, ctx.torch_name = dim, order, np.shape(a), name
-        ctx.symbol = "sort" if name == "SortBackward0" else "topk"
+    def forward(ctx, a, dim, order):
+        ctx.dim, ctx.idx, ctx.in_shape = dim, order, np.shape(a)
         return np.take_along_axis(np.asarray(a), order, axis=dim) if np.ndim(a) else a
 
     def backward(ctx, g, out, a):
@@ -331,7 +330,7 @@ def _order(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
 def sort(input, dim=-1, descending=False, stable=False):
     d = _norm_dim(dim, input.dim())
     order = _order(np.asarray(input._data), d, descending).astype(np.int64)
-    vals = Pick.apply(input, dim=d, order=order, name="SortBackward0")
+    vals = Pick.apply(input, dim=d, order=order)
     return sort_result(vals, Tensor._make(order))
 
 
@@ -354,7 +353,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     a = np.asarray(input._data)
     order = _order(a, d, largest)
     order = np.take(order, np.arange(k), axis=d) if a.ndim else order
-    vals = Pick.apply(input, dim=d, order=order.astype(np.int64), name="TopkBackward0")
+    vals = Topk.apply(input, dim=d, order=order.astype(np.int64))
     return topk_result(vals, Tensor._make(order.astype(np.int64)))
 
 
