@@ -286,3 +286,39 @@ def test_loss_modules_as_torch(loss, reduction, torch_ref):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run_both(torch_ref, fn, [p])
+
+
+# -- every new node draws: a symbol and one local-derivative rule per input (vizgrad.graph) ---------
+def _new_op_outputs():
+    a = vizgrad.tensor(_r(2, 3), requires_grad=True)
+    x = vizgrad.tensor(_r(1, 2, 4, 4), requires_grad=True)
+    w = vizgrad.tensor(_r(2, 1, 3, 3), requires_grad=True)
+    b = vizgrad.tensor(_r(2), requires_grad=True)
+    v = vizgrad.tensor(1.5, requires_grad=True)
+    F = vizgrad.nn.functional
+    i = vizgrad.tensor([[0, 2], [1, 1]])
+    return [a.gather(1, i), a.scatter(1, i, a[:, :2] * 1), a.scatter(1, i, 2.0), a.scatter_add(1, i, a[:, :2] * 1),
+            a.index_add(0, vizgrad.tensor([1, 1]), a * 1), a.index_select(1, vizgrad.tensor([2, 0])),
+            a.masked_fill(a > 0, 0.0), a.masked_fill(a > 0, v), a.sort(1)[0], a.topk(2)[0], a.cumsum(1), a.flip(0),
+            a.roll(1, 1), a.repeat(2, 1), vizgrad.clamp_min(a, 0.0), vizgrad.clamp_max(a, 0.0),
+            F.conv2d(x, w, b, padding=1, groups=2), F.conv2d(x, w, groups=2), F.conv1d(x[:, :, 0], w[:, :, 0], b, groups=2),
+            F.max_pool2d(x, 2), F.avg_pool2d(x, 2), F.embedding(vizgrad.tensor([0, 1]), a),
+            F.batch_norm(x, None, None, b, b, True), F.batch_norm(x, None, None, None, b, True), F.layer_norm(a, (3,)),
+            F.layer_norm(a, (3,), a[0] * 1, None), F.binary_cross_entropy(a.sigmoid(), a.detach().sigmoid()),
+            F.smooth_l1_loss(a, a.detach() * 2), F.huber_loss(a, a.detach() * 2),
+            F.cross_entropy(a, a.detach().softmax(1))]
+
+
+def test_new_nodes_draw_with_symbol_and_rules():
+    import vizgrad.graph as vg
+    names = set()
+    for out in _new_op_outputs():
+        for _, d in vg.trace(out).nodes(data=True):
+            if d["kind"] == "op":
+                names.add(d["op"])
+                assert d["symbol"] and d["symbol"] != "?", d["op"]
+                assert len(d["latex"]) == len(d["inputs"]), (d["op"], d["latex"], d["inputs"])
+                assert all(isinstance(s, str) and s for s in d["latex"]), d["op"]
+    assert {"ConvolutionBackward0", "NativeBatchNormBackward0", "NativeLayerNormBackward0", "GatherBackward0",
+            "MaxPool2DWithIndicesBackward0", "EmbeddingBackward0", "BinaryCrossEntropyBackward0",
+            "DivBackward1", "TopkBackward0", "SortBackward0"} <= names

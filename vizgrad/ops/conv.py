@@ -160,6 +160,9 @@ class Convolution(Op):
     def label(self):
         return f"conv{len(self.k) if not self.one_d else 1}d"
 
+    def local_latex(self):
+        return self.latex[:len(self.inputs)]  # (x, w) or (x, w, b)
+
     def _spatial(self, v: tuple) -> tuple:
         return v[1:] if self.one_d else v
 

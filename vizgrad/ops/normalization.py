@@ -79,6 +79,9 @@ class BatchNorm(Op, _Normalize):
             out = out + wb[-1].reshape(ctx.shape)
         return out.astype(x.dtype, copy=False)
 
+    def local_latex(self):  # inputs (x, [weight], [bias])
+        return tuple(rule for rule, present in zip(self.latex, (True,) + tuple(self.affine)) if present)
+
     def backward(ctx, g, out, x, *wb):
         if isinstance(g, Tensor):
             return _composite_grads(lambda *ts: _bn_composite(ctx, *ts), ctx.inputs, g)
