@@ -32,6 +32,8 @@ from vizgrad.tensor import INPLACE, Tensor, _norm_dim
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"vizgrad\.ops\.\w+$")
 
 OPS: dict[str, type["Op"]] = {}  # torch backward name -> op class, for the graph, docs and tests
+SAVED_HOOKS: list = []  # (pack, unpack) of the active torch.autograd.graph.saved_tensors_hooks, innermost last
+PACKED = [0]            # nodes recorded under such hooks so far: while 0, backward need not unpack anything
 
 # -- the registry: an op's public function says here what it is called ---------------------------
 PUBLIC: dict = {}   # name -> function exported as vizgrad.<name> (vizgrad/__init__ reads this)
@@ -136,6 +138,8 @@ class Op:
                             if u._version:
                                 ctx.versions = tuple([v._version for v in inputs])
                                 break
+                    if SAVED_HOOKS:
+                        _pack_saved(ctx, out)
                 break
         return out
 
@@ -194,7 +198,7 @@ FREED_MSG = ("Trying to backward through the graph a second time (or directly ac
 _REDUCTION = {"none": 0, "mean": 1, "sum": 2}  # torch's at::Reduction enum, as _saved_reduction prints it
 
 
-def _saved_value(node: Op, spec):
+def _saved_value(node: Op, spec, raw: bool = False):
     """The value behind grad_fn._saved_<name>, from its spec in the node's `saved_fields`:
 
         "input:k"     input k, the tensor itself ("input:k?j": only when input j requires grad, else None)
@@ -227,6 +231,15 @@ def _saved_value(node: Op, spec):
         return tuple(int(np.prod(shape[i + 1:])) for i in range(len(shape)))  # contiguous, in elements
     if node._freed:
         raise RuntimeError(FREED_MSG)
+    if not raw:  # under saved_tensors_hooks: what unpack gives back, with the saved tensor's history
+        for name, p in node.__dict__.get("_packed", ()):
+            if node.saved_fields.get(name) is spec:
+                got, orig = node._unpack(p), _saved_value(node, spec, raw=True)
+                if got is orig or not isinstance(got, Tensor):
+                    return got
+                t = Tensor._make(got._data, orig._requires_grad)
+                t.grad_fn = orig.grad_fn
+                return t
     if kind == "input":
         k, _, cond = arg.partition("?")
         if cond and not node.inputs[int(cond)]._requires_grad:
@@ -245,6 +258,45 @@ def _saved_value(node: Op, spec):
         out.grad_fn = node
         return out
     raise ValueError(f"unknown saved-field spec {spec!r}")
+
+
+class HooksDisabled:
+    """What torch.autograd.graph.disable_saved_tensors_hooks puts on SAVED_HOOKS."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _tensor_fields(node) -> list:
+    """The names of the saved fields that hold tensors, in the order torch packs them (by name,
+    the result last: MulBackward0 packs other then self; PowBackward1 exponent, self, result)."""
+    names = [k for k, spec in node.saved_fields.items() if isinstance(spec, str)
+             and spec.partition(":")[0] in ("input", "result", "const", "view")]
+    return sorted(names, key=lambda k: (k == "result", k))
+
+
+def _pack_saved(node, out) -> None:
+    """Call the innermost pack hook on each tensor `node` saves; keep what it returns."""
+    hooks = SAVED_HOOKS[-1]
+    if isinstance(hooks, HooksDisabled):
+        return
+    pack, unpack = hooks
+    packed = []
+    for name in _tensor_fields(node):
+        value = out if node.saved_fields[name] == "result" else _saved_value(node, node.saved_fields[name], raw=True)
+        if value is not None and type(value) is not PythonNumber:
+            packed.append((name, pack(value)))
+    if packed:
+        node._packed, node._unpack = packed, unpack
+        PACKED[0] += 1
+
+
+def unpack_saved(node) -> None:
+    """Backward is about to run `node`: unpack what it packed (torch unpacks each saved tensor)."""
+    packed = node.__dict__.get("_packed")
+    if packed:
+        for _, p in packed:
+            node._unpack(p)
 
 
 def _broadcast_message(shapes) -> str:
@@ -320,9 +372,15 @@ def _wrap_scalar(v, like: Tensor) -> Tensor:
 _FLOAT_SCALARS = {np.float16, np.float32, np.float64}
 
 
+class PythonNumber(Tensor):
+    """A constant operand made from a Python number in `x * 2` (torch's "wrapped number"): a
+    Tensor in every way, except that saved-tensor hooks do not see it, as torch's do not."""
+    __slots__ = ()
+
+
 def _const(value) -> Tensor:
-    """A constant operand (Tensor._make, inlined for the `x * 2.0` path)."""
-    t = _new(Tensor)
+    """A constant operand from a Python number (Tensor._make, inlined for the `x * 2.0` path)."""
+    t = _new(PythonNumber)
     t._data = value
     t._grad = t.grad_fn = None
     t._requires_grad = False
@@ -380,7 +438,7 @@ def _pair(a, b):
 def _cast(x, d: _dtype.dtype) -> Tensor:
     if not isinstance(x, Tensor):
         if isinstance(x, (bool, int, float, np.number, np.bool_)):
-            return Tensor._make(d.np.type(x))
+            return _const(d.np.type(x))
         return Tensor._make(np.asarray(x, dtype=d.np))
     if x._data.dtype == d.np:
         return x
