@@ -18,7 +18,7 @@ from vizgrad import _dtype, ops
 from vizgrad.nn import functional as F
 from vizgrad.nn import init
 from vizgrad.nn.module import Module
-from vizgrad.nn.modules import Linear, _Loss
+from vizgrad.nn.modules import Linear, _Loss, _Mapping
 from vizgrad.nn.parameter import Parameter
 from vizgrad.tensor import Tensor
 
@@ -418,47 +418,17 @@ class ParameterList(Module):
                          for i, p in enumerate(self))
 
 
-class ParameterDict(Module):
+class ParameterDict(_Mapping, Module):
+    """Parameters by name (plain tensors are wrapped as Parameters)."""
+    _store = "_parameters"
+
     def __init__(self, parameters=None):
         super().__init__()
-        self._keys: dict = {}
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key: str):
-        return getattr(self, key)
-
     def __setitem__(self, key: str, value) -> None:
-        self._keys[key] = None
-        setattr(self, key, value if isinstance(value, Parameter) or not isinstance(value, Tensor)
-                else Parameter(value))
-
-    def __delitem__(self, key: str) -> None:
-        del self._keys[key]
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __iter__(self):
-        return iter(self._keys)
-
-    def __contains__(self, key) -> bool:
-        return key in self._keys
-
-    def keys(self):
-        return self._keys.keys()
-
-    def items(self):
-        return ((k, self[k]) for k in self._keys)
-
-    def values(self):
-        return (self[k] for k in self._keys)
-
-    def update(self, parameters) -> None:
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for k, v in items:
-            self[k] = v
+        setattr(self, key, value if isinstance(value, Parameter) else Parameter(value))
 
     def extra_repr(self) -> str:
         # (torch names the dtype differently here than in ParameterList: torch.FloatTensor)

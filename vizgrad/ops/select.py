@@ -12,12 +12,11 @@ another of the three: gather <-> scatter_add are each other's adjoints.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from vizgrad.ops.base import Op, _arr, _fmt_num, bind, public
 from vizgrad.ops.index import _where
+from vizgrad.ops.reduce import minmax_result
 from vizgrad.tensor import Tensor, _norm_dim, _size
 
 
@@ -278,13 +277,10 @@ def masked_fill(input, mask, value):
 
 
 # -- sort / topk ---------------------------------------------------------------------------------
-class sort_result(namedtuple("sort_result", ["values", "indices"])):
+class sort_result(minmax_result):
     """(values, indices); prints as torch.return_types.sort(...) (topk: .topk)."""
     __slots__ = ()
     op = "sort"
-
-    def __repr__(self):
-        return f"torch.return_types.{self.op}(\nvalues={self.values!r},\nindices={self.indices!r})"
 
 
 class topk_result(sort_result):
