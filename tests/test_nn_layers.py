@@ -41,6 +41,11 @@ FUNCTIONAL = {
     "avg_pool2d_exclude_pad": (lambda F, x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), [(2, 3, 7, 7)]),
     "avg_pool2d_ceil": (lambda F, x: F.avg_pool2d(x, 2, ceil_mode=True), [(2, 3, 7, 7)]),
     "avg_pool2d_divisor": (lambda F, x: F.avg_pool2d(x, 2, divisor_override=3), [(2, 3, 4, 4)]),
+    "max_pool1d": (lambda F, x: F.max_pool1d(x, 3, stride=2, padding=1), [(2, 3, 9)]),
+    "avg_pool1d": (lambda F, x: F.avg_pool1d(x, 2), [(2, 3, 9)]),
+    "adaptive_avg_pool2d": (lambda F, x: F.adaptive_avg_pool2d(x, (3, 2)), [(2, 3, 7, 5)]),
+    "adaptive_avg_pool2d_1": (lambda F, x: F.adaptive_avg_pool2d(x, 1), [(2, 3, 7, 5)]),
+    "adaptive_avg_pool1d": (lambda F, x: F.adaptive_avg_pool1d(x, 4), [(2, 3, 7)]),
     "embedding": (lambda F, w: F.embedding(_lib(F).tensor([[1, 2, 4], [4, 3, 9]]), w), [(10, 3)]),
     "embedding_padding_idx": (lambda F, w: F.embedding(_lib(F).tensor([1, 4, 4, 0]), w, padding_idx=4), [(10, 3)]),
     "layer_norm": (lambda F, x, w, b: F.layer_norm(x, (3,), w, b), [(4, 3), (3,), (3,)]),
@@ -119,6 +124,7 @@ def test_functional_gradcheck(name):
 
 
 @pytest.mark.parametrize("name", ["conv2d_all_options", "conv1d", "max_pool2d_pad_stride", "avg_pool2d_pad",
+                                  "adaptive_avg_pool2d",
                                   "embedding_padding_idx", "layer_norm", "batch_norm_train", "batch_norm_eval",
                                   "bce", "smooth_l1_beta_sum", "huber"])
 def test_functional_gradgradcheck(name):
@@ -158,7 +164,7 @@ def _modules(nn):
             nn.BatchNorm2d(3, track_running_stats=False), nn.LayerNorm(3), nn.LayerNorm((3, 4), elementwise_affine=False),
             nn.LayerNorm(3, bias=False), nn.MaxPool2d(2), nn.MaxPool2d(3, 2, 1, ceil_mode=True), nn.AvgPool2d(2),
             nn.AvgPool2d(3, 1, 1, count_include_pad=False), nn.AdaptiveAvgPool2d((1, 1)), nn.AdaptiveAvgPool2d(1),
-            nn.Unflatten(1, (2, 5)), nn.SmoothL1Loss(), nn.HuberLoss(), nn.KLDivLoss(), nn.LazyLinear(3),
+            nn.Unflatten(1, (2, 5)), nn.MaxPool1d(2), nn.AvgPool1d(3, 2, 1), nn.AdaptiveAvgPool1d(3), nn.SmoothL1Loss(), nn.HuberLoss(), nn.KLDivLoss(), nn.LazyLinear(3),
             nn.ParameterList([nn.Parameter(_lib(nn.functional).zeros(3, 3)), nn.Parameter(_lib(nn.functional).zeros(3))]),
             nn.ParameterDict({"a": nn.Parameter(_lib(nn.functional).zeros(3, 3))}),
             nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -302,7 +308,7 @@ def _new_op_outputs():
             a.masked_fill(a > 0, 0.0), a.masked_fill(a > 0, v), a.sort(1)[0], a.topk(2)[0], a.cumsum(1), a.flip(0),
             a.roll(1, 1), a.repeat(2, 1), vizgrad.clamp_min(a, 0.0), vizgrad.clamp_max(a, 0.0),
             F.conv2d(x, w, b, padding=1, groups=2), F.conv2d(x, w, groups=2), F.conv1d(x[:, :, 0], w[:, :, 0], b, groups=2),
-            F.max_pool2d(x, 2), F.avg_pool2d(x, 2), F.embedding(vizgrad.tensor([0, 1]), a),
+            F.max_pool2d(x, 2), F.avg_pool2d(x, 2), F.adaptive_avg_pool2d(x, (3, 2)), F.embedding(vizgrad.tensor([0, 1]), a),
             F.batch_norm(x, None, None, b, b, True), F.batch_norm(x, None, None, None, b, True), F.layer_norm(a, (3,)),
             F.layer_norm(a, (3,), a[0] * 1, None), F.binary_cross_entropy(a.sigmoid(), a.detach().sigmoid()),
             F.smooth_l1_loss(a, a.detach() * 2), F.huber_loss(a, a.detach() * 2),
@@ -321,7 +327,7 @@ def test_new_nodes_draw_with_symbol_and_rules():
                 assert all(isinstance(s, str) and s for s in d["latex"]), d["op"]
     assert {"ConvolutionBackward0", "NativeBatchNormBackward0", "NativeLayerNormBackward0", "GatherBackward0",
             "MaxPool2DWithIndicesBackward0", "EmbeddingBackward0", "BinaryCrossEntropyBackward0",
-            "DivBackward1", "TopkBackward0", "SortBackward0"} <= names
+            "DivBackward1", "TopkBackward0", "SortBackward0", "AdaptiveAvgPool2DBackward0"} <= names
 
 
 # -- default initialisation: torch's draws, in torch's order --------------------------------------

@@ -367,20 +367,71 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return out.squeeze(0) if unbatched else out
 
 
-def adaptive_avg_pool2d(input, output_size):
-    """Each output cell averages its input span [floor(i H / Ho), ceil((i + 1) H / Ho))."""
+def _adaptive_spans(n: int, out: int) -> list:
+    """torch's adaptive pooling cells along one axis: [floor(i n / out), ceil((i + 1) n / out))."""
+    return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
+
+
+class AdaptiveAvgPool(Op):
+    """Each output cell is the mean of its span of the input (spans may overlap)."""
+    torch_name, symbol, latex, saves = "AdaptiveAvgPool2DBackward0", "adaptive avg", (r"\tfrac{1}{|cell|}",), False
+    saved_fields = {"self": "input:0"}
+
+    def forward(ctx, x, out_hw):
+        h, w = x.shape[-2:]
+        ctx.rows, ctx.cols, ctx.x_shape = _adaptive_spans(h, out_hw[0]), _adaptive_spans(w, out_hw[1]), x.shape
+        out = np.empty(x.shape[:-2] + tuple(out_hw), dtype=x.dtype)
+        for i, (r0, r1) in enumerate(ctx.rows):
+            for j, (c0, c1) in enumerate(ctx.cols):
+                out[..., i, j] = x[..., r0:r1, c0:c1].mean(axis=(-2, -1))
+        return out
+
+    def backward(ctx, g, out, x):
+        if isinstance(g, Tensor):
+            return _composite_grads(lambda t: _adaptive_composite(t, ctx.rows, ctx.cols), ctx.inputs, g)
+        gx = np.zeros(ctx.x_shape, dtype=np.result_type(g))
+        for i, (r0, r1) in enumerate(ctx.rows):
+            for j, (c0, c1) in enumerate(ctx.cols):
+                gx[..., r0:r1, c0:c1] += (g[..., i, j] / ((r1 - r0) * (c1 - c0)))[..., None, None]
+        return (gx,)
+
+
+def _adaptive_composite(x, rows, cols):
     from vizgrad.ops.index import stack
+    return stack([stack([_mean(x[..., r0:r1, c0:c1], (-2, -1)) for c0, c1 in cols], -1) for r0, r1 in rows], -2)
+
+
+def adaptive_avg_pool2d(input, output_size):
     h, w = input.shape[-2:]
     ho, wo = _pair(output_size)
     ho, wo = ho or h, wo or w
-    if h % ho == 0 and w % wo == 0:
-        return avg_pool2d(input, (h // ho, w // wo))
-    rows = []
-    for i in range(ho):
-        r0, r1 = (i * h) // ho, -(-((i + 1) * h) // ho)
-        cells = [_mean(input[..., r0:r1, (j * w) // wo: -(-((j + 1) * w) // wo)], (-2, -1)) for j in range(wo)]
-        rows.append(stack(cells, -1))
-    return stack(rows, -2)
+    if (ho, wo) == (1, 1):  # torch: a mean over the plane (MeanBackward1)
+        return _mean(input, (-2, -1), keepdim=True)
+    return AdaptiveAvgPool.apply(input, out_hw=(ho, wo))
+
+
+def _one_d(fn, input, *args):
+    """A 1-d pooling as the 2-d one over a height of 1 (torch records the squeeze last, as here)."""
+    return fn(input.unsqueeze(-2), *args).squeeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    k, s = _pair(kernel_size, 1)[0], (_pair(stride, 1)[0] if stride is not None else None)
+    out = max_pool2d(input.unsqueeze(-2), (1, k), (1, s if s is not None else k), (0, _pair(padding, 1)[0]),
+                     (1, _pair(dilation, 1)[0]), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    k = _pair(kernel_size, 1)[0]
+    s = _pair(stride, 1)[0] if stride is not None else k
+    return _one_d(avg_pool2d, input, (1, k), (1, s), (0, _pair(padding, 1)[0]), ceil_mode, count_include_pad)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _one_d(adaptive_avg_pool2d, input, (1, _pair(output_size, 1)[0]))
 
 
 # -- embedding -----------------------------------------------------------------------------------
