@@ -379,3 +379,40 @@ def test_default_init_equals_torch_once_the_streams_match(name, torch_ref):
     tm, vm = _init_cases(torch_ref.nn)[name](), _init_cases(vizgrad.nn)[name]()
     for t, v in zip(tm.parameters(), vm.parameters()):
         np.testing.assert_allclose(v.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3.0])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_as_torch(norm_type, max_norm, torch_ref):
+    tl, vl = torch_ref.nn.Linear(4, 3), vizgrad.nn.Linear(4, 3)
+    _copy(tl, vl)
+    out = []
+    for lib, lin in ((torch_ref, tl), (vizgrad, vl)):
+        lin(lib.tensor(A_IN)).pow(2).sum().backward()
+        total = lib.nn.utils.clip_grad_norm_(lin.parameters(), max_norm, norm_type=norm_type)
+        out.append((total.item(), repr(total.dtype), [p.grad.numpy().copy() for p in lin.parameters()]))
+    (tt, td, tg), (vt, vd, vg) = out
+    assert vd == td
+    np.testing.assert_allclose(vt, tt, rtol=1e-6)
+    for a, b in zip(vg, tg):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_clip_grad_value_and_vector_round_trip_as_torch(torch_ref):
+    tl, vl = torch_ref.nn.Linear(4, 3), vizgrad.nn.Linear(4, 3)
+    _copy(tl, vl)
+    for lib, lin in ((torch_ref, tl), (vizgrad, vl)):
+        lin(lib.tensor(A_IN)).pow(2).sum().backward()
+        lib.nn.utils.clip_grad_value_(lin.parameters(), 0.3)
+    for a, b in zip(vl.parameters(), tl.parameters()):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)
+    tv, vv = torch_ref.nn.utils.parameters_to_vector(tl.parameters()), vizgrad.nn.utils.parameters_to_vector(vl.parameters())
+    np.testing.assert_allclose(vv.detach().numpy(), tv.detach().numpy())
+    assert vv.grad_fn.name() == tv.grad_fn.name()
+    torch_ref.nn.utils.vector_to_parameters(tv.detach() * 2, tl.parameters())
+    vizgrad.nn.utils.vector_to_parameters(vv.detach() * 2, vl.parameters())
+    for a, b in zip(vl.parameters(), tl.parameters()):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)
+
+
+A_IN = RNG.standard_normal((5, 4)).astype(np.float32)

@@ -9,11 +9,11 @@ from vizgrad.nn.layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, 
                                Conv1d, Conv2d, Embedding, HuberLoss, KLDivLoss, LayerNorm, LazyLinear, MaxPool1d,
                                MaxPool2d, ParameterDict, ParameterList, SmoothL1Loss, Unflatten)
 from vizgrad.nn.layers import UninitializedParameter  # noqa: F401
-from vizgrad.nn import layers, modules  # noqa: F401
+from vizgrad.nn import layers, modules, utils  # noqa: F401
 
 __all__ = ["Module", "Parameter", "Buffer", "Linear", "Sequential", "ModuleList", "ModuleDict", "Identity",
            "Flatten", "Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
            "Softplus", "SiLU", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
-           "functional", "init", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d",
+           "functional", "init", "utils", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d",
            "BatchNorm2d", "LayerNorm", "Embedding", "LazyLinear", "Unflatten", "ParameterList", "ParameterDict",
            "SmoothL1Loss", "HuberLoss", "KLDivLoss", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d"]
