@@ -84,6 +84,7 @@ class Op:
     saved_fields: dict = {}  # torch's grad_fn._saved_<name> -> where that value lives (see _saved_value)
     result_params = ()       # forward's keyword parameters, by ctx attribute: to recompute _saved_result
 
+    custom = False           # a torch.autograd.Function's node
     _hooks = None            # tensor hooks of this node's output (register_hook, retain_grad)
     _freed = False
     versions = None          # inputs' in-place versions when recorded (None: all were 0)
