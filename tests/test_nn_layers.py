@@ -416,3 +416,52 @@ def test_clip_grad_value_and_vector_round_trip_as_torch(torch_ref):
 
 
 A_IN = RNG.standard_normal((5, 4)).astype(np.float32)
+
+
+# -- property: any valid conv2d / max_pool2d geometry agrees with torch ---------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def _conv_geometry(draw):
+    groups = draw(st.sampled_from([1, 2]))
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    hw = tuple(draw(st.integers(max(1, d[i] * (k[i] - 1) + 1 - 2 * p[i]), 7)) for i in range(2))
+    return dict(n=draw(st.integers(1, 2)), cin=cin, cout=cout, k=k, d=d, p=p, s=s, hw=hw, groups=groups,
+                bias=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 16)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(_conv_geometry())
+def test_conv2d_any_geometry_as_torch(g):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(g["seed"])
+    arrays = [rng.standard_normal((g["n"], g["cin"]) + g["hw"]), rng.standard_normal((g["cout"], g["cin"] // g["groups"]) + g["k"])]
+    if g["bias"]:
+        arrays.append(rng.standard_normal(g["cout"]))
+    run_both(torch, lambda lib, *ts: lib.nn.functional.conv2d(*ts, stride=g["s"], padding=g["p"], dilation=g["d"],
+                                                              groups=g["groups"]), arrays)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 1), st.integers(1, 2), st.booleans(),
+       st.integers(4, 8), st.integers(4, 8), st.integers(0, 2 ** 16))
+def test_pool2d_any_geometry_as_torch(k, s, p, d, ceil, h, w, seed):
+    torch = pytest.importorskip("torch")
+    if 2 * p > k:
+        return  # torch refuses: pad at most half the kernel
+    x = np.random.default_rng(seed).permutation(2 * 3 * h * w).reshape(2, 3, h, w) * 0.1  # no ties
+    for pool in (lambda lib, t: lib.nn.functional.max_pool2d(t, k, s, p, d, ceil_mode=ceil),
+                 lambda lib, t: lib.nn.functional.avg_pool2d(t, k, s, p, ceil_mode=ceil)):
+        try:
+            pool(torch, torch.tensor(x))
+        except RuntimeError as e:  # a window larger than the padded input: both refuse, alike
+            with pytest.raises(RuntimeError, match="Output size is too small"):
+                pool(vizgrad, vizgrad.tensor(x))
+            assert "Output size is too small" in str(e)
+            continue
+        run_both(torch, pool, [x])
