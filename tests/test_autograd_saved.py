@@ -38,13 +38,16 @@ def _cases(lib):
         "gather": x.gather(1, lib.zeros(2, 1, 5, 5, dtype=lib.long)), "sort": x.sort(1)[0], "cumsum": x.cumsum(1),
         "smooth_l1": F.smooth_l1_loss(a, b, beta=0.5), "huber": F.huber_loss(a, b, reduction="sum"),
         "batch_norm": F.batch_norm(x, None, None, bias[:3], bias[:3], True), "flip": a.flip(0), "repeat": a.repeat(2, 1),
+        "batch_norm_running": F.batch_norm(x, lib.zeros(3, dtype=lib.float64), lib.ones(3, dtype=lib.float64), bias[:3],
+                                           None, True),
+        "batch_norm_eval": F.batch_norm(x, lib.zeros(3, dtype=lib.float64), lib.ones(3, dtype=lib.float64)),
+        "layer_norm_2d": F.layer_norm(x, (5, 5)),
         "layer_norm": F.layer_norm(a, (4,), v, v),
     }
 
 
-# torch keeps these where vizgrad does not (documented gaps): running stats the node never reads,
-# index_add's source, max_pool's ceil_mode
-NOT_KEPT = {"batch_norm": {"running_mean", "running_var"}, "layer_norm": {"result1", "result2"}}
+# torch keeps these where vizgrad does not (documented gaps): index_add's source, max_pool's ceil_mode
+NOT_KEPT: dict = {}
 
 
 def _same(tv, vv, torch) -> bool:

@@ -404,8 +404,8 @@ def test_clip_grad_value_and_vector_round_trip_as_torch(torch_ref):
     for lib, lin in ((torch_ref, tl), (vizgrad, vl)):
         lin(lib.tensor(A_IN)).pow(2).sum().backward()
         lib.nn.utils.clip_grad_value_(lin.parameters(), 0.3)
-    for a, b in zip(vl.parameters(), tl.parameters()):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)
+    for a, b in zip(vl.parameters(), tl.parameters()):  # (float32: sums in another order)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-6)
     tv, vv = torch_ref.nn.utils.parameters_to_vector(tl.parameters()), vizgrad.nn.utils.parameters_to_vector(vl.parameters())
     np.testing.assert_allclose(vv.detach().numpy(), tv.detach().numpy())
     assert vv.grad_fn.name() == tv.grad_fn.name()

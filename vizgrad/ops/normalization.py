@@ -62,11 +62,13 @@ class BatchNorm(Op, _Normalize):
     torch_name, symbol, latex = "NativeBatchNormBackward0", "batchnorm", (r"\partial\,\mathrm{BN}", r"\hat x", "1")
     saved_fields = {"eps": "attr:eps", "input": "input:0", "training": "attr:batch_stats",
                     "weight": lambda n: n.inputs[1] if n.affine[0] else None,
-                    "result1": lambda n: Tensor._make(n.mu.reshape(-1)) if n.batch_stats else None,      # batch mean
-                    "result2": lambda n: Tensor._make(n.invstd.reshape(-1)) if n.batch_stats else None}  # 1/std
+                    "result1": lambda n: _batch_stat(n, n.mu), "result2": lambda n: _batch_stat(n, n.invstd),
+                    "running_mean": lambda n: n.running[0], "running_var": lambda n: n.running[1]}
 
-    def forward(ctx, x, *wb, stats, eps, affine):
-        # x (N, C, *spatial); stats: None (batch statistics) or the running (mean, var) as (1, C, 1...)
+    def forward(ctx, x, *wb, stats, eps, affine, running=(None, None)):
+        # x (N, C, *spatial); stats: None (batch statistics) or the running (mean, var) as (1, C, 1...);
+        # running: the buffers themselves (torch's node keeps them; they are not read here)
+        ctx.running = running
         ctx.axes = (0,) + tuple(range(2, x.ndim))
         ctx.shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         ctx.m = x.size // x.shape[1]
@@ -87,6 +89,11 @@ class BatchNorm(Op, _Normalize):
             return _composite_grads(lambda *ts: _bn_composite(ctx, *ts), ctx.inputs, g)
         w = wb[0] if ctx.affine[0] else None
         return ctx._grads(g, ctx.shape, w, ctx.axes, ctx.m, ctx.batch_stats)
+
+
+def _batch_stat(node, stat):
+    """torch's saved batch mean / 1/std, per channel (empty in eval mode, where none was computed)."""
+    return Tensor._make(stat.reshape(-1) if node.batch_stats else np.zeros(0, stat.dtype))
 
 
 def _affine(ctx, out, ts, shape):
@@ -113,7 +120,8 @@ class LayerNorm(BatchNorm):
     torch_name, symbol = "NativeLayerNormBackward0", "layernorm"
     saved_fields = {"bias": lambda n: n.inputs[-1] if n.affine[1] else None, "input": "input:0",
                     "normalized_shape": lambda n: tuple(n.inputs[0]._data.shape[-len(n.axes):]),
-                    "weight": lambda n: n.inputs[1] if n.affine[0] else None}
+                    "weight": lambda n: n.inputs[1] if n.affine[0] else None,
+                    "result1": lambda n: Tensor._make(n.mu), "result2": lambda n: Tensor._make(n.invstd)}
     latex = (r"\partial\,\mathrm{LN}", r"\hat x", "1")
 
     def forward(ctx, x, *wb, n, eps, affine):
@@ -122,7 +130,7 @@ class LayerNorm(BatchNorm):
         ctx.shape = (1,) * (x.ndim - n) + x.shape[x.ndim - n:]
         ctx.m = math.prod(x.shape[x.ndim - n:])
         ctx.eps, ctx.affine, ctx.batch_stats = eps, affine, True
-        ctx._normalize(x, ctx.axes, eps)
+        ctx.mu, _ = ctx._normalize(x, ctx.axes, eps)
         out = ctx.xhat
         if affine[0]:
             out = out * wb[0]
@@ -159,7 +167,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         stats = (np.asarray(running_mean._data).reshape(shape), np.asarray(running_var._data).reshape(shape))
-    out = BatchNorm.apply(input, *ts, stats=stats, eps=eps, affine=affine)
+    out = BatchNorm.apply(input, *ts, stats=stats, eps=eps, affine=affine, running=(running_mean, running_var))
     if training and running_mean is not None:
         node = out.grad_fn
         if node is not None:
