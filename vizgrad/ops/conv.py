@@ -4,8 +4,9 @@
 Each is one node, as torch records it. Forward and plain backward run on numpy windows: the
 padded input viewed (np.lib.stride_tricks.as_strided, no copy) as
     windows[n, c, i, j, p, q] = x_padded[n, c, i*sh + p*dh, j*sw + q*dw]      (N, C, Ho, Wo, kh, kw)
-so a convolution is one tensordot of the windows with the weight, and its input gradient adds
-each window's gradient back, one kernel offset (p, q) at a time.
+Pooling reduces the windows; a convolution lays them out as rows (im2col, kept for backward) and
+multiplies them with the weight, per group: one matrix product each way, and the input gradient
+adds each window's gradient back, one kernel offset (p, q) at a time.
 
 With create_graph=True (the engine passes Tensors) a node differentiates its composite form
 instead, the same function written with recorded ops (the windows as an advanced index of the
@@ -121,13 +122,16 @@ class Convolution(Op):
         out_hw = tuple(_out_size(x.shape[2 + i], ctx.k[i], stride[i], padding[i], dilation[i]) for i in range(2))
         if min(out_hw) <= 0:
             raise RuntimeError(f"Calculated output size: ({out_hw[0]}x{out_hw[1]}). Output size is too small")
-        win = _windows(xp, ctx.k, stride, dilation, out_hw)
+        # im2col: each output position's window as a row, (N*Ho*Wo, C, kh*kw); kept for backward
+        cols = ctx.cols = np.ascontiguousarray(_windows(xp, ctx.k, stride, dilation, out_hw).transpose(0, 2, 3, 1, 4, 5)
+                                               ).reshape(-1, x.shape[1], ctx.k[0] * ctx.k[1])
+        ctx.out_hw = out_hw
         o, cg = w.shape[0], w.shape[1]
         og = o // groups
-        parts = [np.tensordot(win[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og], axes=([1, 4, 5], [1, 2, 3]))
-                 for g in range(groups)]                                # each (N, Ho, Wo, O/groups)
-        out = np.concatenate(parts, axis=3) if groups > 1 else parts[0]
-        out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))           # (N, O, Ho, Wo)
+        out = np.empty((cols.shape[0], o), dtype=np.result_type(x, w))                # (N*Ho*Wo, O)
+        for i in range(groups):
+            out[:, i * og:(i + 1) * og] = _group_cols(cols, i, cg) @ w[i * og:(i + 1) * og].reshape(og, -1).T
+        out = np.ascontiguousarray(out.reshape((x.shape[0],) + out_hw + (o,)).transpose(0, 3, 1, 2))  # (N, O, Ho, Wo)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
         return out[:, :, 0] if ctx.one_d else out
@@ -137,25 +141,28 @@ class Convolution(Op):
             return _composite_grads(lambda *ts: conv_composite(*ts, stride=ctx.s, padding=ctx.p, dilation=ctx.d,
                                                                groups=ctx.groups), ctx.inputs, g)
         if ctx.one_d:
-            g, x, w = g[:, :, None], x[:, :, None], w[:, :, None]
-        k, s, d, groups = ctx.k, ctx.s, ctx.d, ctx.groups
-        win = _windows(_padded(x, ctx.p), k, s, d, g.shape[2:])
+            g, w = g[:, :, None], w[:, :, None]
+        k, s, d, groups, cols = ctx.k, ctx.s, ctx.d, ctx.groups, ctx.cols
         o, cg = w.shape[0], w.shape[1]
-        og = o // groups
+        og, n, c = o // groups, ctx.x_shape[0], ctx.x_shape[1]
+        g2 = np.ascontiguousarray(np.asarray(g).transpose(0, 2, 3, 1)).reshape(-1, o)    # (N*Ho*Wo, O)
         need = [t._requires_grad for t in ctx.inputs]
         gx = gw = None
         if need[0]:
-            gwin = np.concatenate([np.tensordot(g[:, i * og:(i + 1) * og], w[i * og:(i + 1) * og], axes=([1], [0]))
-                                   for i in range(groups)], axis=3)     # (N, Ho, Wo, C, kh, kw)
-            gx = _crop(_add_windows(gwin.transpose(0, 3, 1, 2, 4, 5), ctx.padded_shape, k, s, d), ctx.p, ctx.x_shape)
+            gcols = np.empty(cols.shape, dtype=g2.dtype)                                 # (N*Ho*Wo, C, kh*kw)
+            for i in range(groups):
+                gcols[:, i * cg:(i + 1) * cg] = (g2[:, i * og:(i + 1) * og] @ w[i * og:(i + 1) * og].reshape(og, -1)
+                                                 ).reshape(-1, cg, k[0] * k[1])
+            gwin = gcols.reshape((n,) + ctx.out_hw + (c,) + tuple(k)).transpose(0, 3, 1, 2, 4, 5)
+            gx = _crop(_add_windows(gwin, ctx.padded_shape, k, s, d), ctx.p, ctx.x_shape)
             gx = gx[:, :, 0] if ctx.one_d else gx
         if need[1]:
-            gw = np.concatenate([np.tensordot(g[:, i * og:(i + 1) * og], win[:, i * cg:(i + 1) * cg],
-                                              axes=([0, 2, 3], [0, 2, 3])) for i in range(groups)], axis=0)
+            gw = np.concatenate([(g2[:, i * og:(i + 1) * og].T @ _group_cols(cols, i, cg)).reshape((og, cg) + tuple(k))
+                                 for i in range(groups)], axis=0)
             gw = gw[:, :, 0] if ctx.one_d else gw
         if b is None:
             return gx, gw
-        return gx, gw, (g.sum(axis=(0, 2, 3)) if need[2] else None)
+        return gx, gw, (g2.sum(axis=0) if need[2] else None)
 
     def label(self):
         return f"conv{len(self.k) if not self.one_d else 1}d"
@@ -165,6 +172,12 @@ class Convolution(Op):
 
     def _spatial(self, v: tuple) -> tuple:
         return v[1:] if self.one_d else v
+
+
+def _group_cols(cols: np.ndarray, i: int, cg: int) -> np.ndarray:
+    """Group i's channels of the im2col rows, (N*Ho*Wo, cg*kh*kw)."""
+    part = cols[:, i * cg:(i + 1) * cg]
+    return part.reshape(part.shape[0], -1)
 
 
 def conv_composite(x, w, b=None, *, stride, padding, dilation, groups):
