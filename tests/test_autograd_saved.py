@@ -133,6 +133,28 @@ def test_saved_tensors_hooks_see_what_torch_packs(name, torch_ref):
     assert _hook_log(vizgrad, HOOK_CASES[name]) == _hook_log(torch_ref, HOOK_CASES[name])
 
 
+def test_raw_saved_tensor_hooks_as_torch(torch_ref):
+    """The tutorial's per-tensor hooks: grad_fn._raw_saved_self.register_hooks(pack, unpack)."""
+    logs = []
+    for lib in (torch_ref, vizgrad):
+        log = []
+        x = lib.tensor(V, requires_grad=True)
+        y = x.pow(2)
+        raw = y.grad_fn._raw_saved_self
+        assert repr(raw).startswith("<torch._C._autograd.SavedTensor object at 0x")
+        raw.register_hooks(lambda t: (log.append("pack " + repr(t)), t * 10)[1],
+                           lambda t: (log.append("unpack " + repr(t)), t / 10)[1])
+        log.append("saved " + repr(y.grad_fn._saved_self))
+        with pytest.raises(RuntimeError, match="hooks have already been set"):
+            y.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+        with pytest.raises(RuntimeError, match="with value None is forbidden"):
+            (x * 2).grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+        y.sum().backward()
+        log.append("grad " + repr(x.grad))
+        logs.append(log)
+    assert logs[1] == logs[0]
+
+
 def test_save_on_cpu_and_disabled_hooks_as_torch(torch_ref):
     res = []
     for lib in (torch_ref, vizgrad):

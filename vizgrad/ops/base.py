@@ -177,6 +177,8 @@ class Op:
             fields = self.saved_fields
             if name[7:] in fields:
                 return _saved_value(self, fields[name[7:]])
+        elif name.startswith("_raw_saved_") and name[11:] in _tensor_fields(self):
+            return SavedTensor(self, name[11:])
         raise AttributeError(f"'{self.torch_name}' object has no attribute '{name}'")
 
     def label(self) -> str:
@@ -233,9 +235,9 @@ def _saved_value(node: Op, spec, raw: bool = False):
     if node._freed:
         raise RuntimeError(FREED_MSG)
     if not raw:  # under saved_tensors_hooks: what unpack gives back, with the saved tensor's history
-        for name, p in node.__dict__.get("_packed", ()):
+        for name, p, unpack in node.__dict__.get("_packed", ()):
             if node.saved_fields.get(name) is spec:
-                got, orig = node._unpack(p), _saved_value(node, spec, raw=True)
+                got, orig = unpack(p), _saved_value(node, spec, raw=True)
                 if got is orig or not isinstance(got, Tensor):
                     return got
                 t = Tensor._make(got._data, orig._requires_grad)
@@ -286,9 +288,9 @@ def _pack_saved(node, out) -> None:
     for name in _tensor_fields(node):
         value = out if node.saved_fields[name] == "result" else _saved_value(node, node.saved_fields[name], raw=True)
         if value is not None and type(value) is not PythonNumber:
-            packed.append((name, pack(value)))
+            packed.append((name, pack(value), unpack))
     if packed:
-        node._packed, node._unpack = packed, unpack
+        node._packed = packed
         PACKED[0] += 1
 
 
@@ -296,8 +298,31 @@ def unpack_saved(node) -> None:
     """Backward is about to run `node`: unpack what it packed (torch unpacks each saved tensor)."""
     packed = node.__dict__.get("_packed")
     if packed:
-        for _, p in packed:
-            node._unpack(p)
+        for _, p, unpack in packed:
+            unpack(p)
+
+
+class SavedTensor:
+    """grad_fn._raw_saved_<name>: one saved tensor, on which register_hooks(pack, unpack) sets the
+    hooks for it alone (pack runs now; unpack when backward or _saved_<name> needs the value)."""
+
+    def __init__(self, node, name: str):
+        self._node, self._name = node, name
+
+    def register_hooks(self, pack_hook, unpack_hook) -> None:
+        node, name = self._node, self._name
+        if any(entry[0] == name for entry in node.__dict__.get("_packed", ())):
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already been set. Hint: "
+                               "only one pair of hooks is allowed at a time.")
+        value = _saved_value(node, node.saved_fields[name], raw=True)
+        if value is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+        # (torch hands pack the saved data without its autograd history; _saved_<name> restores it)
+        node.__dict__.setdefault("_packed", []).append((name, pack_hook(value.detach()), unpack_hook))
+        PACKED[0] += 1
+
+    def __repr__(self):
+        return f"<torch._C._autograd.SavedTensor object at {hex(id(self))}>"
 
 
 def _broadcast_message(shapes) -> str:
