@@ -12,7 +12,8 @@ that back when backward runs the node (once per saved tensor) and when `grad_fn.
 is read, which then returns what unpack returned. The node's own formula reads its inputs as
 recorded (vizgrad's saved values are its inputs' arrays), so hooks observe and may store the
 values elsewhere (save_on_cpu, a file), but a hook that changes a value does not change the
-gradient.
+gradient. `grad_fn._raw_saved_<name>.register_hooks(pack, unpack)` (ops/base.py: SavedTensor)
+sets such a pair on one saved tensor of one node.
 """
 from __future__ import annotations
 
