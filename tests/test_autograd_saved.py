@@ -34,6 +34,7 @@ def _cases(lib):
         "expand": v.expand(3, 4), "unsqueeze": a.unsqueeze(0), "squeeze": a[None].squeeze(0),
         "permute": a.permute(1, 0), "maximum": lib.maximum(a, b), "norm": a.norm(), "norm_dim": a.norm(dim=1),
         "conv2d": F.conv2d(x, w, bias, stride=2, padding=1), "conv1d": F.conv1d(x[:, :, 0], w[:, :, 0], stride=2),
+        "conv_transpose2d": F.conv_transpose2d(x, w.transpose(0, 1), bias[:4], stride=2, padding=1),
         "embedding": F.embedding(lib.tensor([1, 2]), w.view(4, -1)), "bce": F.binary_cross_entropy(a.sigmoid(), lib.tensor(A / 2)),
         "gather": x.gather(1, lib.zeros(2, 1, 5, 5, dtype=lib.long)), "sort": x.sort(1)[0], "cumsum": x.cumsum(1),
         "smooth_l1": F.smooth_l1_loss(a, b, beta=0.5), "huber": F.huber_loss(a, b, reduction="sum"),

@@ -31,6 +31,12 @@ FUNCTIONAL = {
     "conv2d_unbatched": (lambda F, x, w: F.conv2d(x, w, stride=(2, 1)), [(3, 5, 5), (4, 3, 3, 3)]),
     "conv1d": (lambda F, x, w, b: F.conv1d(x, w, b, stride=2, padding=2, dilation=2), [(2, 3, 9), (4, 3, 3), (4,)]),
     "conv1d_unbatched": (lambda F, x, w, b: F.conv1d(x, w, b), [(3, 9), (4, 3, 3), (4,)]),
+    "conv_transpose2d": (lambda F, x, w, b: F.conv_transpose2d(x, w, b), [(2, 3, 4, 5), (3, 2, 3, 3), (2,)]),
+    "conv_transpose2d_stride_pad": (lambda F, x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+                                    [(1, 3, 3, 3), (3, 2, 4, 4)]),
+    "conv_transpose2d_dilation": (lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=(2, 1), dilation=2),
+                                  [(2, 3, 4, 5), (3, 4, 3, 2), (4,)]),
+    "conv_transpose2d_unbatched": (lambda F, x, w: F.conv_transpose2d(x, w), [(3, 4, 5), (3, 2, 3, 3)]),
     "max_pool2d": (lambda F, x: F.max_pool2d(x, 2), [(2, 3, 6, 7)]),
     "max_pool2d_pad_stride": (lambda F, x: F.max_pool2d(x, 3, stride=2, padding=1), [(2, 3, 7, 7)]),
     "max_pool2d_ceil": (lambda F, x: F.max_pool2d(x, 2, ceil_mode=True), [(2, 3, 7, 7)]),
@@ -123,7 +129,8 @@ def test_functional_gradcheck(name):
     assert gradcheck(lambda *xs: fn(vizgrad.nn.functional, *xs), ts)
 
 
-@pytest.mark.parametrize("name", ["conv2d_all_options", "conv1d", "max_pool2d_pad_stride", "avg_pool2d_pad",
+@pytest.mark.parametrize("name", ["conv2d_all_options", "conv1d", "conv_transpose2d_stride_pad",
+                                  "conv_transpose2d_dilation", "max_pool2d_pad_stride", "avg_pool2d_pad",
                                   "adaptive_avg_pool2d",
                                   "embedding_padding_idx", "layer_norm", "batch_norm_train", "batch_norm_eval",
                                   "bce", "smooth_l1_beta_sum", "huber"])
@@ -159,6 +166,8 @@ def test_max_pool_indices_and_conv_errors_as_torch(torch_ref):
 # -- modules ---------------------------------------------------------------------------------------
 def _modules(nn):
     return [nn.Conv2d(3, 4, 3), nn.Conv2d(3, 4, (3, 2), stride=2, padding=1, dilation=2, bias=False),
+            nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1, bias=False), nn.ConvTranspose2d(4, 2, 3, output_padding=0),
+            nn.ConvTranspose2d(4, 2, 3, stride=2, output_padding=1),
             nn.Conv2d(4, 4, 3, padding="same", groups=2), nn.Conv1d(3, 4, 5), nn.Embedding(10, 3),
             nn.Embedding(10, 3, padding_idx=0), nn.BatchNorm1d(3), nn.BatchNorm2d(3, momentum=None, affine=False),
             nn.BatchNorm2d(3, track_running_stats=False), nn.LayerNorm(3), nn.LayerNorm((3, 4), elementwise_affine=False),
@@ -307,7 +316,7 @@ def _new_op_outputs():
             a.index_add(0, vizgrad.tensor([1, 1]), a * 1), a.index_select(1, vizgrad.tensor([2, 0])),
             a.masked_fill(a > 0, 0.0), a.masked_fill(a > 0, v), a.sort(1)[0], a.topk(2)[0], a.cumsum(1), a.flip(0),
             a.roll(1, 1), a.repeat(2, 1), vizgrad.clamp_min(a, 0.0), vizgrad.clamp_max(a, 0.0),
-            F.conv2d(x, w, b, padding=1, groups=2), F.conv2d(x, w, groups=2), F.conv1d(x[:, :, 0], w[:, :, 0], b, groups=2),
+            F.conv2d(x, w, b, padding=1, groups=2), F.conv2d(x, w, groups=2), F.conv_transpose2d(x, w, b[:1]), F.conv1d(x[:, :, 0], w[:, :, 0], b, groups=2),
             F.max_pool2d(x, 2), F.avg_pool2d(x, 2), F.adaptive_avg_pool2d(x, (3, 2)), F.embedding(vizgrad.tensor([0, 1]), a),
             F.batch_norm(x, None, None, b, b, True), F.batch_norm(x, None, None, None, b, True), F.layer_norm(a, (3,)),
             F.layer_norm(a, (3,), a[0] * 1, None), F.binary_cross_entropy(a.sigmoid(), a.detach().sigmoid()),
@@ -333,6 +342,7 @@ def test_new_nodes_draw_with_symbol_and_rules():
 # -- default initialisation: torch's draws, in torch's order --------------------------------------
 def _init_cases(nn):
     return {"conv2d": lambda: nn.Conv2d(3, 4, 3), "conv1d_groups": lambda: nn.Conv1d(4, 6, 5, groups=2),
+            "conv_transpose2d": lambda: nn.ConvTranspose2d(4, 3, 3),
             "conv2d_nobias": lambda: nn.Conv2d(2, 3, (3, 2), bias=False), "embedding": lambda: nn.Embedding(7, 3),
             "embedding_padding": lambda: nn.Embedding(7, 3, padding_idx=1)}
 

@@ -1,4 +1,4 @@
-"""Convolution, pooling and embedding: conv1d/conv2d (ConvolutionBackward0), max_pool2d
+"""Convolution, pooling and embedding: conv1d/conv2d and conv_transpose2d (ConvolutionBackward0), max_pool2d
 (MaxPool2DWithIndicesBackward0), avg_pool2d (AvgPool2DBackward0), embedding (EmbeddingBackward0).
 
 Each is one node, as torch records it. Forward and plain backward run on numpy windows: the
@@ -246,6 +246,91 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+class ConvTranspose(Op):
+    """The transposed convolution (the input gradient of a convolution, as a layer): every input
+    pixel scatters weight-scaled copies of the kernel into the output. x (N, Cin, H, W), weight
+    (Cin, Cout, kh, kw); groups = 1. torch records it as ConvolutionBackward0 (transposed=True)."""
+    symbol, latex = "convᵀ", (r"W \star^{\top}", r"x \star^{\top}", "1")
+    saved_fields = {"bias_sym_sizes_opt": lambda n: tuple(n.inputs[2].shape) if len(n.inputs) > 2 else (0,),
+                    "dilation": "attr:d", "groups": 1, "input": "input:0", "output_padding": "attr:op",
+                    "padding": "attr:p", "stride": "attr:s", "transposed": True, "weight": "input:1"}
+
+    def forward(ctx, x, w, b=None, *, stride, padding, dilation, output_padding):
+        n, cin, h, wd = x.shape
+        cout, k = w.shape[1], w.shape[2:]
+        ctx.s, ctx.p, ctx.d, ctx.op, ctx.k, ctx.x_shape = stride, padding, dilation, output_padding, k, x.shape
+        # the full (uncropped) output: room for every scattered kernel, plus output_padding
+        ctx.full = (n, cout) + tuple((x.shape[2 + i] - 1) * stride[i] + dilation[i] * (k[i] - 1) + 1 + output_padding[i]
+                                     for i in range(2))
+        ctx.out_hw = tuple(ctx.full[2 + i] - 2 * padding[i] for i in range(2))
+        if min(ctx.out_hw) <= 0:
+            raise RuntimeError(f"Given input size per channel: ({h} x {wd}). Calculated output size per channel: "
+                               f"({ctx.out_hw[0]} x {ctx.out_hw[1]}). Output size is too small")
+        x2 = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(-1, cin)         # (N*H*W, Cin)
+        cols = (x2 @ w.reshape(cin, -1)).reshape(n, h, wd, cout, k[0], k[1])        # each pixel's kernel copy
+        out = _crop(_add_windows(cols.transpose(0, 3, 1, 2, 4, 5), ctx.full, k, stride, dilation), padding,
+                    (n, cout) + ctx.out_hw)
+        out = np.ascontiguousarray(out)
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        return out
+
+    def backward(ctx, g, out, x, w, b=None):
+        if isinstance(g, Tensor):
+            return _composite_grads(lambda *ts: conv_transpose_composite(ctx, *ts), ctx.inputs, g)
+        n, cin, h, wd = ctx.x_shape
+        gfull = np.zeros(ctx.full, dtype=np.result_type(g))                          # g placed in the full output
+        gfull[:, :, ctx.p[0]:ctx.p[0] + ctx.out_hw[0], ctx.p[1]:ctx.p[1] + ctx.out_hw[1]] = g
+        cols = np.ascontiguousarray(_windows(gfull, ctx.k, ctx.s, ctx.d, (h, wd)).transpose(0, 2, 3, 1, 4, 5)
+                                    ).reshape(n * h * wd, -1)                        # (N*H*W, Cout*kh*kw)
+        need = [t._requires_grad for t in ctx.inputs]
+        gx = (cols @ w.reshape(cin, -1).T).reshape(n, h, wd, cin).transpose(0, 3, 1, 2) if need[0] else None
+        gw = (np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(-1, cin).T @ cols).reshape(w.shape) \
+            if need[1] else None
+        if b is None:
+            return gx, gw
+        return gx, gw, (np.sum(g, axis=(0, 2, 3)) if need[2] else None)
+
+    def local_latex(self):
+        return self.latex[:len(self.inputs)]
+
+
+ConvTranspose.torch_name = "ConvolutionBackward0"  # set after the class: OPS keeps Convolution for the name
+
+
+def conv_transpose_composite(ctx, x, w, b=None):
+    """The same as recorded ops: per-pixel kernel copies (einsum), scattered into the full output
+    (IndexPut with the windows' index, which accumulates overlaps), cropped."""
+    n, cin, h, wd = x.shape
+    cout = w.shape[1]
+    copies = einsum("nchw,cokl->nohwkl", x, w)                                        # (N, Cout, H, W, kh, kw)
+    full = IndexPut.apply(copies, shape=ctx.full, key=_window_key(ctx.full, ctx.k, ctx.s, ctx.d, (h, wd)))
+    out = full[:, :, ctx.p[0]:ctx.p[0] + ctx.out_hw[0], ctx.p[1]:ctx.p[1] + ctx.out_hw[1]]
+    return out + reshape(b, (1, cout, 1, 1)) if b is not None else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if groups != 1:
+        raise NotImplementedError("conv_transpose2d with groups > 1 is not supported")
+    unbatched = input.dim() == 3
+    x = input.unsqueeze(0) if unbatched else input
+    if x.dim() != 4:
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of "
+                           f"size: {list(input.shape)}")
+    if x.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "
+                           f"to have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    s, p, op, d = _pair(stride), _pair(padding), _pair(output_padding), _pair(dilation)
+    for i in range(2):
+        if op[i] >= max(s[i], d[i]):
+            raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                               f"output_padding_height: {op[0]} output_padding_width: {op[1]} stride_height: {s[0]} "
+                               f"stride_width: {s[1]} dilation_height: {d[0]} dilation_width: {d[1]}")
+    ts = (x, weight) if bias is None else (x, weight, bias)
+    out = ConvTranspose.apply(*ts, stride=s, padding=p, dilation=d, output_padding=op)
+    return out.squeeze(0) if unbatched else out
 
 
 # -- pooling -------------------------------------------------------------------------------------
