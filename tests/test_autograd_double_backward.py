@@ -22,6 +22,7 @@ from vizgrad.autograd import gradgradcheck
 from vizgrad.ops import OPS
 
 from tests.conftest import need_torch
+from tests.test_autograd_saved import _two_outputs
 
 
 def _away(rng, shape):
@@ -113,6 +114,35 @@ CASES = {
                                                      weight=L.tensor([0.5, 1.0, 2.0], dtype=L.float64)), [(3, 3)]),
     "nll_1d": (lambda L, a: F(L).nll_loss(a * a, L.tensor(1)), [(3,)]),
     "l1": (lambda L, a, b: F(L).l1_loss(a * a, b), ["away3", (3,)]),
+    # issue 16 (i16c): the new ops, each through create_graph
+    "gather": (lambda L, a: (a * a).gather(1, L.tensor([[0, 2], [1, 1]])), [(2, 3)]),
+    "scatter": (lambda L, a, b: (a * a).scatter(1, L.tensor([[0], [2]]), b * b), [(2, 3), (2, 1)]),
+    "scatter_value": (lambda L, a: (a * a).scatter(1, L.tensor([[0], [2]]), 1.5) * a, [(2, 3)]),
+    "scatter_add": (lambda L, a, b: (a * a).scatter_add(1, L.tensor([[0, 0], [2, 1]]), b * a[:, :2]), [(2, 3), (2, 2)]),
+    "index_add": (lambda L, a, b: (a * a).index_add(0, L.tensor([1, 1]), b * b), [(2, 3), (2, 3)]),
+    "index_select": (lambda L, a: (a * a).index_select(1, L.tensor([2, 0, 2])), [(2, 3)]),
+    "masked_fill": (lambda L, a: (a * a).masked_fill(a > 0, 2.0) * a, ["away3"]),
+    "masked_fill_tensor": (lambda L, a, v: (a * a).masked_fill(a > 0, v * v) * a, ["away3", ()]),
+    "sort": (lambda L, a: (a * a).sort(0)[0] * a, ["away3"]),
+    "topk": (lambda L, a: (a * a).topk(2)[0], ["away3"]),
+    "cumsum": (lambda L, a: (a * a).cumsum(1), [(2, 3)]),
+    "flip": (lambda L, a: (a * a).flip(1) * a, [(2, 3)]),
+    "roll": (lambda L, a: (a * a).roll(1, 1) * a, [(2, 3)]),
+    "repeat": (lambda L, a: (a * a).repeat(2, 1), [(2, 3)]),
+    "clamp_min": (lambda L, a: L.clamp_min(a, 0.2) * a, ["away3"]),
+    "clamp_max": (lambda L, a: L.clamp_max(a, 0.2) * a, ["away3"]),
+    "conv2d": (lambda L, x, w, b: F(L).conv2d(x * x, w, b, stride=2, padding=1, groups=2), [(1, 2, 4, 4), (2, 1, 3, 3), (2,)]),
+    "max_pool2d": (lambda L, a: F(L).max_pool2d(a * a, 2), [(1, 1, 4, 4)]),
+    "avg_pool2d": (lambda L, a: F(L).avg_pool2d(a * a, 2, padding=1), [(1, 1, 4, 4)]),
+    "embedding": (lambda L, w: F(L).embedding(L.tensor([0, 2, 2]), w * w), [(3, 2)]),
+    "batch_norm": (lambda L, x, w, b: F(L).batch_norm(x, None, None, w, b, training=True), [(4, 3), (3,), (3,)]),
+    "layer_norm": (lambda L, x, w, b: F(L).layer_norm(x, (3,), w, b), [(2, 3), (3,), (3,)]),
+    "smooth_l1": (lambda L, a, b: F(L).smooth_l1_loss(a * a, b, beta=0.5), [(4,), (4,)]),
+    "huber": (lambda L, a, b: F(L).huber_loss(a * a, b, delta=0.5), [(4,), (4,)]),
+    "cross_entropy_probs": (lambda L, a, p: F(L).cross_entropy(a * a, p), [(2, 3), "unit4b"]),
+    "function_two_outputs": (lambda L, a: sum(o.sum() for o in _two_outputs(L).apply(a * a)) * a, [(3,)]),
+    "adaptive_avg_pool2d": (lambda L, a: F(L).adaptive_avg_pool2d(a * a, (2, 2)), [(1, 1, 3, 5)]),
+    "conv_transpose2d": (lambda L, x, w: F(L).conv_transpose2d(x * x, w, stride=2, padding=1), [(1, 2, 3, 3), (2, 1, 3, 3)]),
 }
 
 
@@ -131,6 +161,9 @@ def _make(spec, rng):
         return _away(rng, (3,))
     if spec == "unit4":
         return rng.uniform(0, 1, (4,))
+    if spec == "unit4b":  # two rows of class probabilities
+        p = rng.uniform(0.1, 1, (2, 3))
+        return p / p.sum(1, keepdims=True)
     raise ValueError(spec)
 
 

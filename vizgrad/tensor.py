@@ -36,6 +36,7 @@ class Tensor:
     __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "__dict__", "__weakref__")
     _retains_grad = False
     _hooks = None
+    _post_hooks = None  # register_post_accumulate_grad_hook (leaves)
     name = None        # optional label for drawn graphs: vizgrad.tensor(2., name="x")
     _version = 0       # bumped by in-place ops
 
@@ -140,6 +141,18 @@ class Tensor:
             target._hooks = []
         target._hooks.append(hook)
         return _RemovableHandle(target._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """`hook(tensor)` runs after backward has accumulated this leaf's .grad (e.g. to step an
+        optimizer per parameter); returns a handle whose remove() unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return _RemovableHandle(self._post_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into each leaf's .grad; `gradient` is required unless self has one element."""

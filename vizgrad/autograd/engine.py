@@ -22,12 +22,7 @@ from vizgrad._grad_mode import STATE
 from vizgrad.autograd.anomaly import _check_anomaly
 from vizgrad.tensor import INPLACE, Tensor
 from vizgrad.ops import CopyBackwards, _sum_to_array, sum_to
-
-
-FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
-             "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
-             "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
-             "or if you need to access saved tensors after calling backward.")
+from vizgrad.ops.base import FREED_MSG, PACKED, unpack_saved  # (FREED_MSG: autograd.function reads it here)
 
 
 def _count_dependencies(roots) -> tuple[dict, dict]:
@@ -73,7 +68,7 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
     .grad, no create_graph, no capture, no anomaly mode. Same algorithm and bookkeeping (edge_grads,
     out_grad, hooks, freeing, version checks) with the other branches taken out of the hot loop;
     a training step of a small MLP spends a third of its time in this loop."""
-    if STATE.anomaly:
+    if STATE.anomaly or PACKED[0]:  # (saved-tensor hooks were used: run_backward unpacks)
         return run_backward(roots, root_grads, retain_graph, False)
     deps, outs = _count_dependencies(roots)
     buf, leaf_buf = {}, {}
@@ -148,6 +143,8 @@ def backward_plain(roots, root_grads, retain_graph: bool) -> None:
             if t._hooks:
                 g = _call_hooks(t._hooks, g, False)
             _accumulate(t, g, False)
+            if t._post_hooks:
+                _call_post_hooks(t)
     finally:
         STATE.grad_enabled = prev_mode
         if gc_was_enabled:
@@ -199,6 +196,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             inputs = fn.inputs
             if fn.saves and fn.stamp != INPLACE[0]:  # something was written in place since: check
                 _check_versions(fn, inputs)
+            if PACKED[0]:
+                unpack_saved(fn)
             if create_graph:
                 grads = fn.backward(g, outs[fn] if fn.needs_out else None, *inputs)
             elif len(inputs) == 1:
@@ -251,6 +250,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                 captured[id(t)] = g
             else:
                 _accumulate(t, g, create_graph)
+                if t._post_hooks:
+                    _call_post_hooks(t)
     finally:
         STATE.grad_enabled = prev_mode
         if gc_was_enabled:
@@ -258,6 +259,12 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     if capture is None:
         return None
     return [captured.get(id(t)) for t in capture]
+
+
+def _call_post_hooks(t: Tensor) -> None:
+    """Tensor.register_post_accumulate_grad_hook: hook(t) once t.grad holds this backward's sum."""
+    for hook in list(t._post_hooks):
+        hook(t)
 
 
 def _accumulate(t: Tensor, g, create_graph: bool):

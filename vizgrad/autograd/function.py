@@ -18,7 +18,8 @@ the engine treats it like any built-in op). During backward the node wraps the e
 arrays in Tensors, calls the user's `backward`, and unwraps; with create_graph=True the engine
 passes Tensors, grad mode is on, and the user's formula records a graph like any other.
 Several outputs are packed into one flat output of the node, each returned tensor being a slice
-of it, because the engine's nodes have a single output.
+of it (a FunctionOutput node, which prints as the Function's node), because the engine's nodes
+have a single output.
 """
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ import numpy as np
 from vizgrad.ops import record_versions
 from vizgrad._grad_mode import STATE
 from vizgrad.autograd.engine import FREED_MSG
-from vizgrad.ops import Op
+from vizgrad.ops import IndexPut, Op
 from vizgrad.tensor import Tensor
+from vizgrad.autograd import graph  # noqa: F401,E402  (torch.autograd.graph, an attribute once imported)
 
 
 class FunctionCtx:
@@ -123,6 +125,31 @@ class CustomBackward(Op):
 
     def local_latex(self):
         return (r"\text{custom backward}",) * len(self.inputs)
+
+
+class FunctionOutput(Op):
+    """One output of a multi-output Function: its slice of the node's flat output. Named as the
+    Function's node (torch records one `<Name>Backward` node that every output points to), and its
+    next_functions are that node's, so `u.grad_fn` prints and walks as in torch."""
+    torch_name, symbol, latex, saves, exact = "FunctionOutputBackward", "output", ("1",), False, True
+
+    def forward(ctx, flat, start, stop, shape):
+        ctx.start, ctx.stop, ctx.n = start, stop, flat.shape[0]
+        return flat[start:stop].reshape(shape)
+
+    def backward(ctx, g, out, flat):
+        if isinstance(g, Tensor):  # create_graph: the scatter into the flat gradient, recorded
+            return (IndexPut.apply(g.reshape(-1), shape=(ctx.n,), key=slice(ctx.start, ctx.stop)),)
+        z = np.zeros(ctx.n, dtype=np.result_type(g))
+        z[ctx.start:ctx.stop] = np.ravel(g)
+        return (z,)
+
+    def name(self) -> str:
+        return self.inputs[0].grad_fn.name()
+
+    @property
+    def next_functions(self) -> tuple:
+        return self.inputs[0].grad_fn.next_functions
 
 
 class FunctionMeta(type):
@@ -221,7 +248,7 @@ class Function(metaclass=FunctionMeta):
             flat.grad_fn = node
             for i in diff_idx:
                 s, e, shape, odt, _ = spans[i]
-                piece = flat[s:e].reshape(shape)
+                piece = FunctionOutput.apply(flat, start=s, stop=e, shape=shape)
                 if odt != dt:
                     piece = piece.to(Tensor._make(np.zeros((), odt)).dtype)
                 new_outs[i] = piece

@@ -1,4 +1,5 @@
-"""torch.nn.functional: activations, linear, dropout and losses, composed from vizgrad.ops.
+"""torch.nn.functional: activations, linear, dropout, convolution, pooling, normalisation and
+losses, composed from vizgrad.ops.
 
 The losses live in vizgrad/ops/loss.py (ops like the others) and are exported here under their
 torch names; `reduction` is 'mean' | 'sum' | 'none' throughout, as in torch.
@@ -10,14 +11,20 @@ import numpy as np
 from vizgrad import ops
 from vizgrad.ops import LinearAddmm, gelu, leaky_relu as _leaky_relu, log_softmax as _log_softmax, relu as _relu
 from vizgrad.ops import sigmoid, softmax as _softmax, tanh
-from vizgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,
-                              mse_loss, nll_loss)
 from vizgrad import random as _random
+from vizgrad.ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d,
+                              conv_transpose2d, embedding, max_pool1d, max_pool2d)
+from vizgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss,
+                              kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from vizgrad.ops.normalization import batch_norm, layer_norm
 from vizgrad.tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout",
            "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-           "nll_loss", "softplus", "flatten", "identity", "one_hot", "silu", "logsigmoid"]
+           "nll_loss", "softplus", "flatten", "identity", "one_hot", "silu", "logsigmoid",
+           "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "embedding", "batch_norm",
+           "layer_norm", "smooth_l1_loss", "huber_loss", "kl_div"]
 
 
 # -- activations ---------------------------------------------------------------------------------

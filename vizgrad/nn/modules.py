@@ -346,48 +346,54 @@ class ModuleList(Module):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
-    def __init__(self, modules=None):
-        super().__init__()
-        if modules is not None:
-            self.update(modules)
+class _Mapping:
+    """The dict interface of ModuleDict and ParameterDict over one of the module's registries
+    (`_store`: "_modules" or "_parameters"), in registration order."""
+    _store = "_modules"
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
-    def __setitem__(self, key: str, module: Module) -> None:
-        self.add_module(key, module)
+    def __getitem__(self, key: str):
+        return self.__dict__[self._store][key]
 
     def __delitem__(self, key: str) -> None:
         delattr(self, key)
 
     def __len__(self) -> int:
-        return len(self._modules)
+        return len(self.__dict__[self._store])
 
     def __iter__(self):
-        return iter(self._modules)
+        return iter(self.__dict__[self._store])
 
     def __contains__(self, key) -> bool:
-        return key in self._modules
+        return key in self.__dict__[self._store]
 
     def keys(self):
-        return self._modules.keys()
+        return self.__dict__[self._store].keys()
 
     def items(self):
-        return self._modules.items()
+        return self.__dict__[self._store].items()
 
     def values(self):
-        return self._modules.values()
+        return self.__dict__[self._store].values()
 
-    def update(self, modules) -> None:
-        items = modules.items() if hasattr(modules, "items") else modules
-        for k, m in items:
-            self[k] = m
+    def update(self, entries) -> None:
+        items = entries.items() if hasattr(entries, "items") else entries
+        for k, v in items:
+            self[k] = v
 
-    def pop(self, key: str) -> Module:
+    def pop(self, key: str):
         v = self[key]
         del self[key]
         return v
+
+
+class ModuleDict(_Mapping, Module):
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
 
 
 # ============================================================================================

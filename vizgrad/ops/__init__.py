@@ -5,7 +5,11 @@
     activation  sigmoid, relu, gelu, softmax ...      reduce      sum, mean, max, norm ...
     shape       reshape, transpose, expand ...        index       x[key], cat, stack, where ...
     linalg      matmul, addmm, nn.Linear's node ...   loss        mse, bce, nll, cross-entropy
-    compare     eq, lt, isnan, all ... (no grad)
+    compare     eq, lt, isnan, all ... (no grad)       inplace     x.sin_(), x.relu_(), x.clamp_() ...
+    select      gather, scatter, sort, topk, cumsum, flip, roll, repeat, masked_fill
+    contract    einsum (composed from permute, reshape, matmul, sum, mul)
+    conv        conv1d/conv2d, max_pool2d, avg_pool2d, embedding
+    normalization  batch_norm, layer_norm
 
 Every name of those modules is also an attribute of this package (`vizgrad.ops.mul`,
 `vizgrad.ops.Sin`, `vizgrad.ops.OPS` ...).
@@ -26,7 +30,7 @@ from __future__ import annotations
 from types import ModuleType as _ModuleType
 
 # in dependency order: each module imports only those before it
-from vizgrad.ops import base, shape, index, unary, arith, reduce, activation, linalg, loss, compare  # noqa: I001
+from vizgrad.ops import base, shape, index, unary, arith, reduce, activation, linalg, loss, compare, select, inplace, contract, conv, normalization  # noqa: I001
 
-for _m in (base, shape, index, unary, arith, reduce, activation, linalg, loss, compare):
+for _m in (base, shape, index, unary, arith, reduce, activation, linalg, loss, compare, select, inplace, contract, conv, normalization):
     globals().update({k: v for k, v in vars(_m).items() if not k.startswith("__") and not isinstance(v, _ModuleType)})

@@ -14,6 +14,7 @@ from vizgrad.tensor import Tensor, _norm_dim
 
 class Sigmoid(Op):
     torch_name, symbol, latex, needs_out = "SigmoidBackward0", "σ", (r"\sigma(a)\,(1-\sigma(a))",), True
+    saved_fields = {"result": "result"}
     elementwise = True
     latex_name = r"\sigma"
 
@@ -28,6 +29,7 @@ class Sigmoid(Op):
 
 class Relu(Op):
     torch_name, symbol, latex = "ReluBackward0", "relu", (r"[a > 0]",)
+    saved_fields = {"result": "result"}
     elementwise = True
 
     def forward(ctx, a):
@@ -39,6 +41,7 @@ class Relu(Op):
 
 class LeakyRelu(Op):
     torch_name, symbol = "LeakyReluBackward0", "lrelu"
+    saved_fields = {"negative_slope": "attr:negative_slope", "self": "input:0"}
     elementwise = True
     latex = (r"[a>0] + \alpha[a \le 0]",)
 
@@ -70,6 +73,7 @@ def _storage(y: np.ndarray, like):
 
 class Gelu(Op):
     torch_name, symbol = "GeluBackward0", "gelu"
+    saved_fields = {"approximate": "attr:approximate", "self": "input:0"}
     elementwise = True
     latex = (r"\Phi(a) + a\,\varphi(a)",)
 
@@ -132,6 +136,8 @@ def _softmax_dim(ndim):
 
 class Softmax(Op):
     torch_name, symbol, needs_out = "SoftmaxBackward0", "softmax", True
+    saved_fields = {"dim": "attr:dim", "result": "result"}
+    result_params = ("dim",)
     latex = (r"s\,(g - \textstyle\sum g s)",)
 
     def forward(ctx, a, dim):
@@ -145,6 +151,8 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     torch_name, symbol, needs_out = "LogSoftmaxBackward0", "log_softmax", True
+    saved_fields = {"dim": "attr:dim", "result": "result"}
+    result_params = ("dim",)
     latex = (r"g - e^{y}\textstyle\sum g",)
 
     def forward(ctx, a, dim):

@@ -13,6 +13,7 @@ from vizgrad.tensor import Tensor
 
 class Add(Op):
     torch_name, symbol, latex, saves = "AddBackward0", "+", ("1", "1"), False
+    saved_fields = {"alpha": 1}
     elementwise = True
 
     def forward(ctx, a, b):
@@ -24,6 +25,7 @@ class Add(Op):
 
 class Sub(Op):
     torch_name, symbol, latex, saves = "SubBackward0", "−", ("1", "-1"), False
+    saved_fields = {"alpha": 1}
     elementwise = True
 
     def forward(ctx, a, b):
@@ -35,6 +37,7 @@ class Sub(Op):
 
 class AddAlpha(Add):
     """`add(a, b, alpha=k)`: one AddBackward0 node that saves nothing, as in torch."""
+    saved_fields = {"alpha": "attr:alpha"}
 
     def forward(ctx, a, b, alpha):
         ctx.alpha = alpha
@@ -45,6 +48,7 @@ class AddAlpha(Add):
 
 
 class SubAlpha(Sub):
+    saved_fields = {"alpha": "attr:alpha"}
     def forward(ctx, a, b, alpha):
         ctx.alpha = alpha
         return a - b * alpha
@@ -66,6 +70,7 @@ class Rsub(Sub):
 
 class Mul(Op):
     torch_name, symbol, latex = "MulBackward0", "×", ("b", "a")
+    saved_fields = {"other": "input:1?0", "self": "input:0?1"}  # each is kept for the other's gradient
     elementwise = True
 
     def forward(ctx, a, b):
@@ -77,6 +82,7 @@ class Mul(Op):
 
 class Div(Op):
     torch_name, symbol, latex = "DivBackward0", "÷", (r"\frac{1}{b}", r"-\frac{a}{b^{2}}")
+    saved_fields = {"other": "input:1", "self": "input:0?1"}
     elementwise = True
 
     def forward(ctx, a, b):
@@ -89,6 +95,7 @@ class Div(Op):
 class Pow(Op):
     """Tensor ** Tensor (PowBackward1); `2 ** x` is PowBackward2 with the constant base as input a."""
     torch_name, symbol, latex = "PowBackward1", "**", (r"b\,a^{b-1}", r"a^{b}\ln a")
+    saved_fields = {"exponent": "input:1", "result": "result", "self": "input:0"}
     elementwise = True
     needs_out = True
 
@@ -104,12 +111,14 @@ class Pow(Op):
 
 class RPow(Pow):
     torch_name = "PowBackward2"
+    saved_fields = {"exponent": "input:1", "result": "result", "self": "scalar:0"}
     next_functions = property(_number_edge_dropped)
 
 
 class PowScalar(Op):
     """Tensor ** number: one input, the exponent is a parameter (`**2` on the node)."""
     torch_name, symbol = "PowBackward0", "**"
+    saved_fields = {"exponent": "attr:exponent", "self": "input:0"}
     elementwise = True
 
     def forward(ctx, a, exponent):
@@ -132,8 +141,37 @@ class PowScalar(Op):
     latex = (r"n\,a^{n-1}",)
 
 
+class DivScalar(Op):
+    """Tensor / number through torch's Scalar overload (DivBackward1): what torch's own library
+    code records, e.g. cross_entropy's mean over probability targets. `x / 2` is DivBackward0."""
+    torch_name, symbol, saves = "DivBackward1", "÷", False
+    saved_fields = {"other": "attr:other"}
+    elementwise = True
+
+    def forward(ctx, a, other):
+        ctx.other = other
+        return a / other
+
+    def backward(ctx, g, out, a):
+        return (g / ctx.other,)
+
+    def label(self):
+        return f"÷{_fmt_num(self.other)}"
+
+    def local_latex(self):
+        return (rf"\frac{{1}}{{{_fmt_num(self.other)}}}",)
+
+    latex = (r"\frac{1}{n}",)
+
+
+def div_scalar(input, other):
+    """input / other for a Python number `other`, recorded as DivBackward1."""
+    return DivScalar.apply(input, other=input._data.dtype.type(other))
+
+
 class Maximum(Op):
     torch_name, symbol, latex = "MaximumBackward0", "max", (r"[a > b]", r"[b > a]")
+    saved_fields = {"other": "input:1", "self": "input:0"}
     elementwise = True
     latex_name = r"\max"
     _pick, _wins = staticmethod(np.maximum), staticmethod(np.greater)  # Minimum: np.minimum, np.less

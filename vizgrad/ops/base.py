@@ -32,6 +32,8 @@ from vizgrad.tensor import INPLACE, Tensor, _norm_dim
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"vizgrad\.ops\.\w+$")
 
 OPS: dict[str, type["Op"]] = {}  # torch backward name -> op class, for the graph, docs and tests
+SAVED_HOOKS: list = []  # (pack, unpack) of the active torch.autograd.graph.saved_tensors_hooks, innermost last
+PACKED = [0]            # nodes recorded under such hooks so far: while 0, backward need not unpack anything
 
 # -- the registry: an op's public function says here what it is called ---------------------------
 PUBLIC: dict = {}   # name -> function exported as vizgrad.<name> (vizgrad/__init__ reads this)
@@ -79,6 +81,10 @@ class Op:
     latex_name = None        # LaTeX of the forward function (r"\exp", r"\sigma" ...); None: no standard
                              # LaTeX function, write it as \operatorname{...}
 
+    saved_fields: dict = {}  # torch's grad_fn._saved_<name> -> where that value lives (see _saved_value)
+    result_params = ()       # forward's keyword parameters, by ctx attribute: to recompute _saved_result
+
+    custom = False           # a torch.autograd.Function's node
     _hooks = None            # tensor hooks of this node's output (register_hook, retain_grad)
     _freed = False
     versions = None          # inputs' in-place versions when recorded (None: all were 0)
@@ -133,6 +139,8 @@ class Op:
                             if u._version:
                                 ctx.versions = tuple([v._version for v in inputs])
                                 break
+                    if SAVED_HOOKS:
+                        _pack_saved(ctx, out)
                 break
         return out
 
@@ -163,6 +171,16 @@ class Op:
     def register_hook(self, fn):
         raise NotImplementedError("Node hooks are not supported; use Tensor.register_hook")
 
+    def __getattr__(self, name):
+        # reached only when ordinary lookup fails: torch's grad_fn._saved_self, _saved_result ...
+        if name.startswith("_saved_"):
+            fields = self.saved_fields
+            if name[7:] in fields:
+                return _saved_value(self, fields[name[7:]])
+        elif name.startswith("_raw_saved_") and name[11:] in _tensor_fields(self):
+            return SavedTensor(self, name[11:])
+        raise AttributeError(f"'{self.torch_name}' object has no attribute '{name}'")
+
     def label(self) -> str:
         """The symbol drawn on this node (an instance may refine the class symbol, e.g. `**2`)."""
         return self.symbol
@@ -173,6 +191,138 @@ class Op:
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
+
+
+FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
+             "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+             "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+             "or if you need to access saved tensors after calling backward.")
+
+_REDUCTION = {"none": 0, "mean": 1, "sum": 2}  # torch's at::Reduction enum, as _saved_reduction prints it
+
+
+def _saved_value(node: Op, spec, raw: bool = False):
+    """The value behind grad_fn._saved_<name>, from its spec in the node's `saved_fields`:
+
+        "input:k"     input k, the tensor itself ("input:k?j": only when input j requires grad, else None)
+        "result"      the output (recomputed from the inputs: the node keeps no reference to it)
+        "const:attr"  a numpy array the node keeps, as a tensor (indices, a mask)
+        "scalar:k"    input k as a Python number (a constant operand)
+        "attr:name"   a number/tuple the node keeps;  "sizes:k", "strides:k", "numel:k" of input k
+        "reduction"   the node's reduction as torch's enum (0 none, 1 mean, 2 sum)
+        "view:k"      input k as torch records it (LinearAddmm's Wᵀ)
+    a callable is called with the node; anything else is the value itself.
+    Saved tensors are gone after a backward without retain_graph, as in torch."""
+    if callable(spec):
+        return spec(node)
+    if not isinstance(spec, str):
+        return spec
+    kind, _, arg = spec.partition(":")
+    if kind == "attr":
+        return getattr(node, arg)
+    if kind == "reduction":
+        return _REDUCTION[node.reduction]
+    if kind in ("sizes", "strides", "numel", "scalar"):
+        data = node.inputs[int(arg)]._data
+        if kind == "scalar":
+            return data.item()
+        shape = tuple(np.shape(data))
+        if kind == "sizes":
+            return shape
+        if kind == "numel":
+            return int(np.prod(shape))
+        return tuple(int(np.prod(shape[i + 1:])) for i in range(len(shape)))  # contiguous, in elements
+    if node._freed:
+        raise RuntimeError(FREED_MSG)
+    if not raw:  # under saved_tensors_hooks: what unpack gives back, with the saved tensor's history
+        for name, p, unpack in node.__dict__.get("_packed", ()):
+            if node.saved_fields.get(name) is spec:
+                got, orig = unpack(p), _saved_value(node, spec, raw=True)
+                if got is orig or not isinstance(got, Tensor):
+                    return got
+                t = Tensor._make(got._data, orig._requires_grad)
+                t.grad_fn = orig.grad_fn
+                return t
+    if kind == "input":
+        k, _, cond = arg.partition("?")
+        if cond and not node.inputs[int(cond)]._requires_grad:
+            return None
+        return node.inputs[int(k)]
+    if kind == "view":
+        return node.view()[0][int(arg)]
+    if kind == "const":
+        v = getattr(node, arg)
+        return None if v is None else Tensor._make(np.asarray(v))
+    if kind == "result":
+        probe = _new(type(node))
+        data = type(node).forward(probe, *[t._data for t in node.inputs],
+                                  **{p: getattr(node, p, None) for p in node.result_params})
+        out = Tensor._make(data, True)
+        out.grad_fn = node
+        return out
+    raise ValueError(f"unknown saved-field spec {spec!r}")
+
+
+class HooksDisabled:
+    """What torch.autograd.graph.disable_saved_tensors_hooks puts on SAVED_HOOKS."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _tensor_fields(node) -> list:
+    """The names of the saved fields that hold tensors, in the order torch packs them (by name,
+    the result last: MulBackward0 packs other then self; PowBackward1 exponent, self, result)."""
+    names = [k for k, spec in node.saved_fields.items() if isinstance(spec, str)
+             and spec.partition(":")[0] in ("input", "result", "const", "view")]
+    return sorted(names, key=lambda k: (k == "result", k))
+
+
+def _pack_saved(node, out) -> None:
+    """Call the innermost pack hook on each tensor `node` saves; keep what it returns."""
+    hooks = SAVED_HOOKS[-1]
+    if isinstance(hooks, HooksDisabled):
+        return
+    pack, unpack = hooks
+    packed = []
+    for name in _tensor_fields(node):
+        value = out if node.saved_fields[name] == "result" else _saved_value(node, node.saved_fields[name], raw=True)
+        if value is not None and type(value) is not PythonNumber:
+            packed.append((name, pack(value), unpack))
+    if packed:
+        node._packed = packed
+        PACKED[0] += 1
+
+
+def unpack_saved(node) -> None:
+    """Backward is about to run `node`: unpack what it packed (torch unpacks each saved tensor)."""
+    packed = node.__dict__.get("_packed")
+    if packed:
+        for _, p, unpack in packed:
+            unpack(p)
+
+
+class SavedTensor:
+    """grad_fn._raw_saved_<name>: one saved tensor, on which register_hooks(pack, unpack) sets the
+    hooks for it alone (pack runs now; unpack when backward or _saved_<name> needs the value)."""
+
+    def __init__(self, node, name: str):
+        self._node, self._name = node, name
+
+    def register_hooks(self, pack_hook, unpack_hook) -> None:
+        node, name = self._node, self._name
+        if any(entry[0] == name for entry in node.__dict__.get("_packed", ())):
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already been set. Hint: "
+                               "only one pair of hooks is allowed at a time.")
+        value = _saved_value(node, node.saved_fields[name], raw=True)
+        if value is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+        # (torch hands pack the saved data without its autograd history; _saved_<name> restores it)
+        node.__dict__.setdefault("_packed", []).append((name, pack_hook(value.detach()), unpack_hook))
+        PACKED[0] += 1
+
+    def __repr__(self):
+        return f"<torch._C._autograd.SavedTensor object at {hex(id(self))}>"
 
 
 def _broadcast_message(shapes) -> str:
@@ -248,9 +398,15 @@ def _wrap_scalar(v, like: Tensor) -> Tensor:
 _FLOAT_SCALARS = {np.float16, np.float32, np.float64}
 
 
+class PythonNumber(Tensor):
+    """A constant operand made from a Python number in `x * 2` (torch's "wrapped number"): a
+    Tensor in every way, except that saved-tensor hooks do not see it, as torch's do not."""
+    __slots__ = ()
+
+
 def _const(value) -> Tensor:
-    """A constant operand (Tensor._make, inlined for the `x * 2.0` path)."""
-    t = _new(Tensor)
+    """A constant operand from a Python number (Tensor._make, inlined for the `x * 2.0` path)."""
+    t = _new(PythonNumber)
     t._data = value
     t._grad = t.grad_fn = None
     t._requires_grad = False
@@ -308,7 +464,7 @@ def _pair(a, b):
 def _cast(x, d: _dtype.dtype) -> Tensor:
     if not isinstance(x, Tensor):
         if isinstance(x, (bool, int, float, np.number, np.bool_)):
-            return Tensor._make(d.np.type(x))
+            return _const(d.np.type(x))
         return Tensor._make(np.asarray(x, dtype=d.np))
     if x._data.dtype == d.np:
         return x

@@ -1,5 +1,5 @@
 """Indexing, joining and selecting: x[key] (and its scatter IndexPut), cat, stack, unbind,
-split, chunk, where, masked_fill."""
+split, chunk, where (masked_fill: select.py)."""
 from __future__ import annotations
 
 import builtins
@@ -118,6 +118,7 @@ def getitem(input, key):
 
 class Cat(Op):
     torch_name, symbol, latex, saves = "CatBackward0", "cat", (), False
+    saved_fields = {"dim": "attr:dim"}
 
     def forward(ctx, *arrays, dim):
         arrays = [np.asarray(a) for a in arrays]
@@ -138,6 +139,7 @@ class Cat(Op):
 
 class Stack(Op):
     torch_name, symbol, latex, saves = "StackBackward0", "stack", (), False
+    saved_fields = {"dim": "attr:dim"}
 
     def forward(ctx, *arrays, dim):
         ctx.n = len(arrays)
@@ -153,6 +155,7 @@ class Stack(Op):
 
 class Where(Op):
     torch_name, symbol, latex = "WhereBackward0", "where", (r"[c]", r"[\lnot c]")
+    saved_fields = {"condition": "const:cond"}
     elementwise = True
 
     def forward(ctx, a, b, cond):
@@ -204,7 +207,16 @@ def stack(tensors, dim=0):
 @public(method=True)
 def unbind(input, dim=0):
     d = _norm_dim(dim, input.dim())
-    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
+    return _named(tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d])), "UnbindBackward0")
+
+
+def _named(parts: tuple, torch_name: str) -> tuple:
+    """torch records split/chunk/unbind as one multi-output node; here each part is its own
+    index node, named as torch names that node (SplitBackward0 ...)."""
+    for p in parts:
+        if p.grad_fn is not None:
+            p.grad_fn.torch_name = torch_name
+    return parts
 
 
 @public(method=True)
@@ -217,7 +229,7 @@ def split(input, split_size, dim=0):
     for s in sizes:
         out.append(input[(slice(None),) * d + (slice(start, start + s),)])
         start += s
-    return tuple(out)
+    return _named(tuple(out), "SplitBackward0" if isinstance(split_size, int) else "SplitWithSizesBackward0")
 
 
 @public(method=True)
@@ -242,11 +254,6 @@ def _where(c, a, b):
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return where(c, a, b)
     return np.where(c, a, b)
-
-
-@public(method=True)
-def masked_fill(input, mask, value):
-    return where(mask, Tensor._make(input._data.dtype.type(_arr(value))), input)
 
 
 @bind("__setitem__")

@@ -18,6 +18,13 @@ class Matmul(Op):
     """numpy matmul semantics; torch's node name depends on the operand ranks (Mm, Mv, Dot, Bmm)."""
     torch_name, symbol, latex = "MmBackward0", "@", (r"g\,b^{\top}", r"a^{\top} g")
 
+    @property
+    def saved_fields(self):
+        # what torch's node keeps depends on which of mm / mv / dot the ranks chose
+        return {"MmBackward0": _MM_SAVED, "BmmBackward0": {"mat2": "input:1?0", "self": "input:0?1"},
+                "MvBackward0": {"self": "input:0?1", "vec": "input:1?0"},
+                "DotBackward0": {"self": "input:0?1", "tensor": "input:1?0"}}.get(self.torch_name, {})
+
     def forward(ctx, a, b):
         na, nb = np.ndim(a), np.ndim(b)
         if na == 0 or nb == 0:
@@ -56,6 +63,12 @@ class Matmul(Op):
         return ga.reshape(a_shape), gb.reshape(b_shape)
 
 
+_MM_SAVED = {"mat2": "input:1?0", "mat2_sym_sizes": "sizes:1", "mat2_sym_strides": "strides:1",
+             "self": "input:0?1", "self_sym_sizes": "sizes:0", "self_sym_strides": "strides:0"}
+_ADDMM_SAVED = {"alpha": 1, "beta": 1, "mat1": "input:1?2", "mat1_sym_sizes": "sizes:1", "mat1_sym_strides": "strides:1",
+                "mat2": "input:2?1", "mat2_sym_sizes": "sizes:2", "mat2_sym_strides": "strides:2"}
+
+
 def _dense(x):
     """A broadcast (zero-stride) gradient made contiguous: numpy's matmul skips BLAS on such views."""
     if type(x) is np.ndarray and 0 in x.strides and x.size > 1:
@@ -72,6 +85,7 @@ def _unsq(x, dim):
 class Addmm(Op):
     """bias + x @ w: one node, as torch records nn.Linear on a batch (inputs: bias, x, wᵀ)."""
     torch_name, symbol, latex = "AddmmBackward0", "addmm", ("1", r"g\,W", r"x^{\top} g")
+    saved_fields = _ADDMM_SAVED
     exact = True
 
     def forward(ctx, bias, x, w):
@@ -110,6 +124,8 @@ class LinearAddmm(Addmm):
     a small MLP's training step. As in torch, writing W in place between forward and backward is
     refused when x needs a gradient (its formula reads W), and allowed otherwise."""
     exact = True
+    saved_fields = dict(_ADDMM_SAVED, mat2="view:2", mat2_sym_sizes=lambda n: n.inputs[2]._data.shape[::-1],
+                        mat2_sym_strides=lambda n: (1, n.inputs[2]._data.shape[1]))  # Wᵀ: a transposed view
 
     def forward(ctx, bias, x, w):
         return _plus_bias(x @ w.T, bias)

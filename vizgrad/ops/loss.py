@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from vizgrad.ops.activation import log_softmax as _log_softmax, sigmoid
-from vizgrad.ops.arith import maximum
+from vizgrad.ops.arith import div_scalar, maximum
 from vizgrad.ops.base import Op, _arr, _dual, _pair
 from vizgrad.ops.linalg import _unsq
 from vizgrad.ops.reduce import mean, sum
@@ -44,6 +44,7 @@ def _reduce_array(loss, reduction, dtype):
 
 class MseLoss(Op):
     torch_name, symbol = "MseLossBackward0", "MSE"
+    saved_fields = {"reduction": "reduction", "self": "input:0", "target": "input:1"}
     latex = (r"\tfrac{2}{n}(x - y)", r"-\tfrac{2}{n}(x - y)")
 
     def forward(ctx, x, y, reduction):
@@ -62,6 +63,7 @@ class MseLoss(Op):
 class BCEWithLogits(Op):
     """max(x, 0) - x y + log(1 + e^{-|x|}), reduced; d/dx = σ(x) - y, d/dy = -x."""
     torch_name, symbol = "BinaryCrossEntropyWithLogitsBackward0", "BCE"
+    saved_fields = {"pos_weight": None, "reduction": "reduction", "self": "input:0", "target": "input:1", "weight": None}
     latex = (r"\tfrac{1}{n}(\sigma(x) - y)", r"-\tfrac{1}{n}x")
 
     def forward(ctx, x, y, reduction):
@@ -105,6 +107,9 @@ class NllLoss(Op):
     """-w[t] x[n, t[n], ...] per sample, reduced ('mean' divides by the summed weights): one node,
     as torch records it. Targets and weights are constants of the node; the formula is linear in x."""
     torch_name, symbol = "NllLossBackward0", "NLL"
+    saved_fields = {"ignore_index": 2 ** 64 - 100, "reduction": "reduction", "self": "input:0", "weight": None,
+                    "target": lambda n: Tensor._make(np.asarray(n.key[1]).reshape(-1) if n.one_d else n.key[1]),
+                    "total_weight": lambda n: Tensor._make(np.result_type(n.inputs[0]._data).type(n.den))}
     latex = (r"-\tfrac{w_{t}}{\sum w}\,[c = t]",)
 
     def forward(ctx, x, key, w, den, reduction, one_d):
@@ -133,6 +138,80 @@ class NllLoss(Op):
 
 class NllLoss2d(NllLoss):
     torch_name = "NllLoss2DBackward0"
+
+
+_clamp_min = _dual(np.maximum, lambda t, m: clamp(t, min=m))
+_log_clamped = _dual(lambda a: np.maximum(np.log(a), -100), lambda t: clamp(log(t), min=-100))
+_sign = _dual(np.sign, lambda t: Tensor._make(np.sign(t._data)))
+
+
+def _scaled(ctx, gx, g):
+    """An elementwise loss's gradient times the upstream g, / n for 'mean' (g per element for 'none')."""
+    gx = gx * g
+    return gx / ctx.n if ctx.reduction == "mean" else gx
+
+
+class BinaryCrossEntropy(Op):
+    """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100, reduced: one node, as torch
+    records F.binary_cross_entropy; the weight is a constant of the node."""
+    torch_name, symbol = "BinaryCrossEntropyBackward0", "BCE"
+    saved_fields = {"reduction": "reduction", "self": "input:0", "target": "input:1", "weight": "const:w"}
+    latex = (r"	frac{x - y}{x (1 - x)}", r"\log(1 - x) - \log x")
+
+    def forward(ctx, x, y, w, reduction):
+        loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+        if w is not None:
+            loss = loss * w
+        ctx.w, ctx.reduction, ctx.n = w, reduction, np.size(loss)
+        return _reduce_array(np.asarray(loss, dtype=np.result_type(x)), reduction, np.result_type(x))
+
+    def backward(ctx, g, out, x, y):
+        # torch: g (x - y) / max(x (1 - x), 1e-12) w; the target's: g (log(1 - x) - log x) w
+        gx = (x - y) / _clamp_min((1 - x) * x, 1e-12)
+        gy = (_log_clamped(1 - x) - _log_clamped(x)) if ctx.inputs[1]._requires_grad else None
+        if ctx.w is not None:
+            w = Tensor._make(ctx.w) if isinstance(g, Tensor) else ctx.w
+            gx = gx * w
+            gy = gy * w if gy is not None else None
+        return _scaled(ctx, gx, g), (_scaled(ctx, gy, g) if gy is not None else None)
+
+
+class SmoothL1Loss(Op):
+    """0.5 d² / beta where |d| < beta, else |d| - beta / 2 (d = x - y), reduced."""
+    torch_name, symbol = "SmoothL1LossBackward0", "SmoothL1"
+    saved_fields = {"beta": "attr:beta", "reduction": "reduction", "self": "input:0", "target": "input:1"}
+    latex = (r"\operatorname{clip}(d / eta, -1, 1)", r"-\operatorname{clip}(d / eta, -1, 1)")
+
+    def forward(ctx, x, y, beta, reduction):
+        d = x - y
+        ad = np.abs(d)
+        loss = np.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
+        ctx.beta, ctx.reduction, ctx.n = beta, reduction, np.size(loss)
+        return _reduce_array(np.asarray(loss, dtype=np.result_type(x)), reduction, np.result_type(x))
+
+    def slope(ctx, d):
+        """d loss / d d, elementwise."""
+        inside = np.abs(_arr(d)) < ctx.beta
+        c = Tensor._make(inside.astype(_arr(d).dtype)) if isinstance(d, Tensor) else inside
+        return c * d / ctx.beta + (1 - c) * _sign(d)
+
+    def backward(ctx, g, out, x, y):
+        gx = _scaled(ctx, ctx.slope(x - y), g)
+        return gx, (-gx if ctx.inputs[1]._requires_grad else None)
+
+
+class HuberLoss(SmoothL1Loss):
+    """0.5 d² where |d| < delta, else delta (|d| - delta / 2): SmoothL1 times delta (beta = delta)."""
+    torch_name, symbol = "HuberLossBackward0", "Huber"
+    saved_fields = {"delta": "attr:beta", "reduction": "reduction", "self": "input:0", "target": "input:1"}
+    latex = (r"\operatorname{clip}(d, -\delta, \delta)", r"-\operatorname{clip}(d, -\delta, \delta)")
+
+    def forward(ctx, x, y, beta, reduction):
+        out = SmoothL1Loss.forward(ctx, x, y, beta, reduction)
+        return (out * beta).astype(np.result_type(x), copy=False) if np.ndim(out) else np.result_type(x).type(out * beta)
+
+    def slope(ctx, d):
+        return SmoothL1Loss.slope(ctx, d) * ctx.beta
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -201,12 +280,16 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
     x = input._data
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    log_x = clamp(log(input), min=-100)
-    log_1mx = clamp(log(1 - input), min=-100)
-    loss = -(target * log_x + (1 - target) * log_1mx)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    w = None
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+        w = np.broadcast_to(np.asarray(_arr(weight), dtype=x.dtype), x.shape)
+        if isinstance(weight, Tensor) and weight._requires_grad:  # a weight with a gradient: as ops
+            loss = -(target * clamp(log(input), min=-100) + (1 - target) * clamp(log(1 - input), min=-100)) * weight
+            return _reduce(loss, reduction)
+    a, b = _pair(input, target)
+    return BinaryCrossEntropy.apply(a, b, w=w, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
@@ -297,10 +380,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
             shape = [1] * input.dim()
             shape[class_dim] = -1
             prod = prod * reshape(weight, tuple(shape))
-        loss = -sum(prod, class_dim)
-        if reduction == "mean":
-            return sum(loss) / (loss.numel() if loss.dim() else 1)
-        return _reduce(loss, reduction)
+        if reduction == "none":
+            return -sum(prod, class_dim)
+        if reduction == "sum":
+            return -sum(prod)
+        if reduction == "mean":  # over the samples (and extra dims): DivBackward1, a division by a number
+            return div_scalar(-sum(prod), input.numel() // input.shape[class_dim])
+        raise ValueError(f"{reduction} is not a valid value for reduction")
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing <= 0:
         return nll
@@ -320,3 +406,63 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
             wsum = np.asarray(weight._data)[np.where(np.asarray(tgt) != ignore_index, tgt, 0)]
             smooth_r = sum(smooth) / float((wsum * valid._data).sum())
     return nll * (1 - label_smoothing) + smooth_r * (label_smoothing / c)
+
+
+def _elementwise_loss(node, input, target, param, size_average, reduce, reduction):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor_like(target, input)
+    _check_size(input, target, node.torch_name)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    a, b = _pair(input, target)
+    a, b = (_expand_to(a, b), _expand_to(b, a))
+    return node.apply(a, b, beta=param, reduction=reduction)
+
+
+def _expand_to(t, other):
+    """Broadcast t to the common shape (after the size warning, as torch does)."""
+    shape = np.broadcast_shapes(t._data.shape, other._data.shape)
+    return t if t._data.shape == shape else t.expand(*shape)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:  # torch: plain L1 then
+        return l1_loss(input, target, size_average, reduce, reduction)
+    return _elementwise_loss(SmoothL1Loss, input, target, beta, size_average, reduce, reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is not None:
+        raise NotImplementedError("huber_loss(weight=...) is not supported")
+    return _elementwise_loss(HuberLoss, input, target, delta, None, None, reduction)
+
+
+def _xlogy_self(t: Tensor) -> Tensor:
+    """t log t with 0 log 0 = 0 (torch's xlogy(t, t))."""
+    safe = Tensor._make(np.where(np.asarray(t._data) > 0, t._data, 1).astype(t._data.dtype))
+    if not t._requires_grad:
+        return Tensor._make((np.asarray(t._data) * np.log(safe._data)).astype(t._data.dtype))
+    return t * log(safe + (t - t.detach()))  # value t log t where t > 0; d/dt = log t + 1 there
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+    """KL(target || exp(input)) pointwise: target (log target - input), reduced; 'batchmean' divides
+    the sum by the batch size (the mathematical KL), 'mean' by the number of elements, as torch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor_like(target, input)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        loss = _xlogy_self(target) - target * input
+    if reduction == "batchmean":
+        return sum(loss) / input.shape[0] if input.dim() else sum(loss)
+    return _reduce(loss, reduction)

@@ -14,12 +14,22 @@ from vizgrad.ops.unary import abs, exp, log, sqrt
 from vizgrad.tensor import Tensor, _norm_dim
 
 
+_SUM_SAVED = {"self_sym_sizes": "sizes:0"}
+_SUM_DIM_SAVED = {"dim": "attr:axes", "keepdim": "attr:keepdim", "self_sym_sizes": "sizes:0"}
+_MEAN_SAVED = {"self_sym_numel": "numel:0", "self_sym_sizes": "sizes:0"}
+_MEAN_DIM_SAVED = dict(_MEAN_SAVED, dim="attr:axes", keepdim="attr:keepdim")
+
+
 class Sum(Op):
     torch_name, symbol, latex, saves = "SumBackward0", "Σ", ("1",), False
+
+    @property
+    def saved_fields(self):  # SumBackward1 (a dim given) also keeps the dims
+        return _SUM_SAVED if self.torch_name == "SumBackward0" else _SUM_DIM_SAVED
     latex_name = r"\sum"
 
     def forward(ctx, a, dim, keepdim):
-        ctx.in_shape = np.shape(a)
+        ctx.in_shape, ctx.keepdim = np.shape(a), keepdim
         ctx.axes = _dims(dim, np.ndim(a))
         if dim is not None:
             ctx.torch_name = "SumBackward1"
@@ -36,11 +46,15 @@ class Sum(Op):
 class Mean(Op):
     torch_name, symbol, latex, saves = "MeanBackward0", "mean", (r"\frac{1}{n}",), False
 
+    @property
+    def saved_fields(self):
+        return _MEAN_SAVED if self.torch_name == "MeanBackward0" else _MEAN_DIM_SAVED
+
     def forward(ctx, a, dim, keepdim):
         if np.result_type(a).kind != "f":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                                f"or complex dtype. Got: {_dtype.from_numpy_dtype(np.result_type(a)).tensor_type[:-6]}")
-        ctx.in_shape = np.shape(a)
+        ctx.in_shape, ctx.keepdim = np.shape(a), keepdim
         ctx.axes = _dims(dim, np.ndim(a))
         ctx.n = int(np.prod([ctx.in_shape[i] for i in ctx.axes])) if ctx.axes else 1
         if dim is not None:
@@ -56,6 +70,14 @@ class Mean(Op):
 class MaxMin(Op):
     """max()/min() over all elements (ties share the gradient) or along a dim (the arg index gets it)."""
     torch_name, symbol, latex = "MaxBackward1", "max", (r"[a = \max a]",)
+
+    @property
+    def saved_fields(self):  # all elements: the result and self; along a dim: the indices
+        if self.torch_name.endswith("1"):
+            return {"result": "result", "self": "input:0"}
+        return {"dim": "attr:dim", "indices": "const:indices", "keepdim": "attr:keepdim", "self_sym_sizes": "sizes:0"}
+
+    result_params = ("dim", "keepdim", "largest")
 
     def forward(ctx, a, dim, keepdim, largest):
         a = np.asarray(a)
@@ -201,13 +223,14 @@ def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
 
 class Norm(Op):
     """The 2-norm; its gradient a / ‖a‖ is taken as 0 at a = 0, as torch does (not 0/0)."""
-    torch_name, symbol, latex, needs_out = "NormBackward1", "‖·‖", (r"\frac{a}{\lVert a \rVert}",), True
+    torch_name, symbol, latex, needs_out = "LinalgVectorNormBackward0", "‖·‖", (r"\frac{a}{\lVert a \rVert}",), True
+    saved_fields = {"dim": lambda n: None if n.dim is None else n.axes, "keepdim": "attr:keepdim", "ord": 2,
+                    "result": "result", "self": "input:0"}
+    result_params = ("dim", "keepdim")
     latex_name = "norm"
 
     def forward(ctx, a, dim, keepdim):
-        ctx.in_shape, ctx.axes, ctx.keepdim = np.shape(a), _dims(dim, np.ndim(a)), keepdim
-        if dim is None:
-            ctx.torch_name = "NormBackward0"
+        ctx.in_shape, ctx.axes, ctx.keepdim, ctx.dim = np.shape(a), _dims(dim, np.ndim(a)), keepdim, dim
         return np.sqrt(np.sum(np.square(a), axis=ctx.axes, keepdims=keepdim))
 
     def backward(ctx, g, out, a):

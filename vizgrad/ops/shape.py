@@ -10,6 +10,7 @@ from vizgrad.tensor import Tensor, _norm_dim, _size
 
 class View(Op):
     torch_name, symbol, latex, saves = "ViewBackward0", "view", ("1",), False
+    saved_fields = {"self_sym_sizes": "sizes:0"}
 
     def forward(ctx, a, shape):
         ctx.in_shape = np.shape(a)
@@ -27,6 +28,7 @@ class View(Op):
 
 class Transpose(Op):
     torch_name, symbol, latex, saves = "TransposeBackward0", "ᵀ", ("1",), False
+    saved_fields = {"dim0": lambda n: n.dims[0], "dim1": lambda n: n.dims[1]}
     latex_name = "transpose"
 
     def forward(ctx, a, dim0, dim1):
@@ -41,6 +43,7 @@ class T(Transpose):
     """x.t(): a matrix transpose (0-d and 1-d tensors are returned as they are)."""
     torch_name = "TBackward0"
     exact = True
+    saved_fields = {}
 
     def forward(ctx, a):
         return a.T  # numpy's .T: the cheapest view; for ndim < 2 it is the array itself
@@ -53,6 +56,7 @@ class T(Transpose):
 
 class Permute(Op):
     torch_name, symbol, latex, saves = "PermuteBackward0", "permute", ("1",), False
+    saved_fields = {"dims": "attr:dims"}
 
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -67,9 +71,10 @@ class Permute(Op):
 
 class Unsqueeze(Op):
     torch_name, symbol, latex, saves = "UnsqueezeBackward0", "unsqueeze", ("1",), False
+    saved_fields = {"dim": "attr:dim"}
 
     def forward(ctx, a, dim):
-        ctx.in_shape = np.shape(a)
+        ctx.in_shape, ctx.dim = np.shape(a), dim
         return np.expand_dims(a, dim)
 
     def backward(ctx, g, out, a):
@@ -78,9 +83,10 @@ class Unsqueeze(Op):
 
 class Squeeze(Op):
     torch_name, symbol, latex, saves = "SqueezeBackward0", "squeeze", ("1",), False
+    saved_fields = {"dim": "attr:dim", "self_sym_sizes": "sizes:0"}
 
     def forward(ctx, a, dim):
-        ctx.in_shape = np.shape(a)
+        ctx.in_shape, ctx.dim = np.shape(a), dim
         if dim is None:
             return np.squeeze(a)
         ctx.torch_name = "SqueezeBackward1"
@@ -93,6 +99,7 @@ class Squeeze(Op):
 
 class Expand(Op):
     torch_name, symbol, latex, saves = "ExpandBackward0", "expand", ("1",), False
+    saved_fields = {"self_sym_sizes": "sizes:0"}
 
     def forward(ctx, a, shape):
         ctx.in_shape = np.shape(a)

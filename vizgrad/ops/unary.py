@@ -1,5 +1,5 @@
 """Elementwise functions of one tensor: neg, reciprocal, exp, log, sqrt, abs, sin, cos, tanh,
-clamp, clone, tan; and the `_sin`/`_cos`/`_log`/`_exp` helpers backward formulas use."""
+clamp (clamp_min, clamp_max), clone, tan; and the `_sin`/`_cos`/`_log`/`_exp` helpers backward formulas use."""
 from __future__ import annotations
 
 import numpy as np
@@ -22,6 +22,7 @@ class Neg(Op):
 
 class Reciprocal(Op):
     torch_name, symbol, latex, needs_out = "ReciprocalBackward0", "1/x", (r"-\frac{1}{a^{2}}",), True
+    saved_fields = {"result": "result"}
     elementwise = True
 
     def forward(ctx, a):
@@ -33,6 +34,7 @@ class Reciprocal(Op):
 
 class Exp(Op):
     torch_name, symbol, latex, needs_out = "ExpBackward0", "exp", (r"e^{a}",), True
+    saved_fields = {"result": "result"}
     elementwise = True
     latex_name = r"\exp"
 
@@ -45,6 +47,7 @@ class Exp(Op):
 
 class Log(Op):
     torch_name, symbol, latex = "LogBackward0", "log", (r"\frac{1}{a}",)
+    saved_fields = {"self": "input:0"}
     elementwise = True
     latex_name = r"\log"
 
@@ -58,6 +61,7 @@ class Log(Op):
 
 class Sqrt(Op):
     torch_name, symbol, latex, needs_out = "SqrtBackward0", "√", (r"\frac{1}{2\sqrt{a}}",), True
+    saved_fields = {"result": "result"}
     elementwise = True
     latex_name = r"\sqrt"
 
@@ -71,6 +75,7 @@ class Sqrt(Op):
 
 class Abs(Op):
     torch_name, symbol, latex = "AbsBackward0", "|·|", (r"\operatorname{sign}(a)",)
+    saved_fields = {"self": "input:0"}
     latex_name = "abs"
     elementwise = True
 
@@ -83,6 +88,7 @@ class Abs(Op):
 
 class Sin(Op):
     torch_name, symbol, latex = "SinBackward0", "sin", (r"\cos a",)
+    saved_fields = {"self": "input:0"}
     elementwise = True
     latex_name = r"\sin"
 
@@ -95,6 +101,7 @@ class Sin(Op):
 
 class Cos(Op):
     torch_name, symbol, latex = "CosBackward0", "cos", (r"-\sin a",)
+    saved_fields = {"self": "input:0"}
     elementwise = True
     latex_name = r"\cos"
 
@@ -107,6 +114,7 @@ class Cos(Op):
 
 class Tan(Op):
     torch_name, symbol, latex, needs_out = "TanBackward0", "tan", (r"1+\tan^{2}a",), True
+    saved_fields = {"result": "result"}
     elementwise = True
     latex_name = r"\tan"
 
@@ -119,6 +127,7 @@ class Tan(Op):
 
 class Tanh(Op):
     torch_name, symbol, latex, needs_out = "TanhBackward0", "tanh", (r"1-\tanh^{2}a",), True
+    saved_fields = {"result": "result"}
     elementwise = True
     latex_name = r"\tanh"
     exact = True
@@ -137,6 +146,8 @@ class Tanh(Op):
 
 class Clamp(Op):
     torch_name, symbol, latex = "ClampBackward1", "clamp", (r"[lo \le a \le hi]",)
+    saved_fields = {"max": "attr:max", "min": "attr:min", "self": "input:0"}
+    result_params = ("min", "max")
     elementwise = True
 
     def forward(ctx, a, min, max):
@@ -154,6 +165,16 @@ class Clamp(Op):
 
     def label(self):
         return f"clamp[{'' if self.min is None else _fmt_num(self.min)}, {'' if self.max is None else _fmt_num(self.max)}]"
+
+
+class ClampMin(Clamp):
+    torch_name, latex = "ClampMinBackward0", (r"[a \ge lo]",)
+    saved_fields = {"min": "attr:min", "self": "input:0"}
+
+
+class ClampMax(Clamp):
+    torch_name, latex = "ClampMaxBackward0", (r"[a \le hi]",)
+    saved_fields = {"max": "attr:max", "self": "input:0"}
 
 
 class Clone(Op):
@@ -199,6 +220,18 @@ def clamp(input, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     d = _dtype.result_type([v for v in (input, min, max) if v is not None])
     return Clamp.apply(_cast(input, d), min=_arr(min), max=_arr(max))
+
+
+@public(method=True)
+def clamp_min(input, min):
+    d = _dtype.result_type([input, min])
+    return ClampMin.apply(_cast(input, d), min=_arr(min), max=None)
+
+
+@public(method=True)
+def clamp_max(input, max):
+    d = _dtype.result_type([input, max])
+    return ClampMax.apply(_cast(input, d), min=None, max=_arr(max))
 
 
 @public(method=True)

@@ -1,0 +1,43 @@
+"""In-place forms of the elementwise functions: x.sin_(), x.relu_(), x.clamp_(0, 1) ...
+
+Each writes f(x) into x through Tensor._inplace, which keeps torch's rules: a leaf that requires
+grad refuses ("a leaf Variable that requires grad is being used in an in-place operation."), the
+version counter is bumped (so a backward that saved the old x refuses too), and a non-leaf is
+rebased onto f's node, which is why `y.sin_()` prints grad_fn=<SinBackward0> as in torch.
+
+    y = x * 1; y.exp_(); y.grad_fn          # <ExpBackward0>
+"""
+from __future__ import annotations
+
+from vizgrad.ops import activation, arith, unary
+from vizgrad.ops.base import bind
+
+
+def _unary_inplace(fn, name: str):
+    def method(self):
+        return self._inplace(fn)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In place: x.{name}() writes {fn.__name__}(x) into x and returns x."
+    return bind(name)(method)
+
+
+for _name, _fn in {"sin_": unary.sin, "cos_": unary.cos, "tan_": unary.tan, "exp_": unary.exp, "log_": unary.log,
+                   "sqrt_": unary.sqrt, "abs_": unary.abs, "absolute_": unary.abs, "tanh_": unary.tanh,
+                   "neg_": unary.neg, "negative_": unary.neg, "reciprocal_": unary.reciprocal,
+                   "sigmoid_": activation.sigmoid, "relu_": activation.relu, "square_": arith.square}.items():
+    _unary_inplace(_fn, _name)
+
+
+@bind("clamp_", "clip_")
+def clamp_(self, min=None, max=None):
+    return self._inplace(lambda a: unary.clamp(a, min, max))
+
+
+@bind("clamp_min_")
+def clamp_min_(self, min):
+    return self._inplace(lambda a: unary.clamp_min(a, min))
+
+
+@bind("clamp_max_")
+def clamp_max_(self, max):
+    return self._inplace(lambda a: unary.clamp_max(a, max))
