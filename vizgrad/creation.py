@@ -98,16 +98,37 @@ def _filled(size, value, dtype_, requires_grad):
     return Tensor._make(arr, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def _size_arg(name: str, size: tuple, kw_size) -> tuple:
+    """The size of zeros/ones/empty: positional (`zeros(2, 3)`, `zeros((2, 3))`) or `size=`, not both."""
+    if kw_size is None:
+        return size
+    if size:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (kw_size,)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    size = _size_arg("zeros", size, _kw_size("zeros", kw))
     return _filled(size, 0.0 if dtype is None else 0, dtype or get_default_dtype(), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*size, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    size = _size_arg("ones", size, _kw_size("ones", kw))
     return _filled(size, 1, dtype or get_default_dtype(), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty(*size, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    size = _size_arg("empty", size, _kw_size("empty", kw))
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def _kw_size(name: str, kw: dict):
+    """The `size=` keyword; torch's layout= and pin_memory= are accepted (one layout, no pinning here)."""
+    size = kw.pop("size", None)
+    kw.pop("layout", None), kw.pop("pin_memory", None)
+    if kw:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kw))}'")
+    return size
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -134,18 +155,108 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
     return Tensor._make(np.eye(n, m, dtype=(dtype or get_default_dtype()).np), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+# -- arange / linspace, element for element as torch's CPU kernels -------------------------------
+# aten/src/ATen/native/cpu/RangeFactoriesKernel.cpp. arange computes in the accumulate type (double
+# for float32 and float64) and is vectorised: blocks of 2 vectors (torch's AVX2 kernel: 8 float32 or
+# 4 float64 lanes) each start from base = start + step*i (compiled to one fused multiply-add),
+# rounded to the dtype, then lane k is base + k*step (also an fma); the tail past the last whole
+# block is start + step*i per element. That is why element 80 of arange(-8.0, 8.0, 0.1) is
+# fma(0.1, 80, -8.0) = 4.44e-16, not 0. linspace is scalar, in the dtype itself (float32 for
+# float32, double for integer dtypes): start + step*i for the first half, end - step*(n-1-i) after.
+# Single-threaded layout: torch splits tensors above 32768 elements between threads, each
+# chunk restarting the block pattern, so very long float aranges may differ there in the last bit.
+_LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
+
+
+def _two_prod(a: np.ndarray, b: np.ndarray):
+    """a*b = p + e exactly (Dekker's split), float64 arrays."""
+    p = a * b
+    split = 134217729.0  # 2**27 + 1
+    ca, cb = split * a, split * b
+    ah, bh = ca - (ca - a), cb - (cb - b)
+    al, bl = a - ah, b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _fma(a, b, c) -> np.ndarray:
+    """round(a*b + c) in float64, as the C fma (error-free transforms; exact but for ties of ties)."""
+    a, b, c = (np.asarray(x, dtype=np.float64) for x in (a, b, c))
+    p, e = _two_prod(a, b)
+    s = p + c
+    bp = s - p
+    t = (p - (s - bp)) + (c - bp)  # s + t = p + c exactly (Knuth's two-sum)
+    return s + (t + e)
+
+
+def _arange_values(start: float, step: float, n: int, np_dtype: np.dtype) -> np.ndarray:
+    i = np.arange(n, dtype=np.float64)
+    lanes = _LANES.get(np_dtype)
+    if lanes is None:  # integer (exact) and float16 (no vector path to mirror): start + step*i
+        return _fma(step, i, start)
+    whole = n - n % (2 * lanes)
+    out = _fma(step, i, start).astype(np_dtype)  # the scalar tail's values (and every block's base)
+    if whole:
+        base = out[:whole:lanes].astype(np.float64)                         # (blocks,)
+        k = np.arange(lanes, dtype=np.float64)
+        out[:whole] = _fma(k[None, :], step, base[:, None]).astype(np_dtype).reshape(-1)
+    return out
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, out=None,
+           layout=None, pin_memory=False) -> Tensor:
+    """torch.arange: [start, end) by step; int64 when every bound is an integer, else the default
+    float; values computed as torch's CPU kernel (see above)."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if dtype is None:
-        dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else get_default_dtype()
-    n = max(0, math.ceil((end - start) / step))
-    arr = (start + step * np.arange(n, dtype=np.float64)).astype(dtype.np)
+        dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                    for v in (start, end, step)) else get_default_dtype()
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not all(math.isfinite(float(v)) for v in (start, end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype.is_floating_point:
+        n = math.ceil((float(end) - float(start)) / float(step))
+        arr = _arange_values(float(start), float(step), n, dtype.np)
+    else:  # integer dtypes accumulate in int64, exactly
+        n = -((int(start) - int(end)) // int(step)) if all(float(v).is_integer() for v in (start, end, step)) \
+            else math.ceil((float(end) - float(start)) / float(step))
+        arr = (int(start) + int(step) * np.arange(n, dtype=np.int64)).astype(dtype.np) \
+            if float(start).is_integer() and float(step).is_integer() else \
+            np.trunc(_arange_values(float(start), float(step), n, np.dtype(np.float64))).astype(dtype.np)
     return Tensor._make(arr, requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
-    arr = np.linspace(start, end, steps, dtype=np.float64).astype((dtype or get_default_dtype()).np)
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False, out=None,
+             layout=None, pin_memory=False) -> Tensor:
+    """torch.linspace: `steps` points from start to end inclusive, computed as torch's CPU kernel."""
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if isinstance(steps, Tensor):
+        steps = steps.item()
+    if not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = dtype or get_default_dtype()
+    np_dtype = dtype.np
+    i = np.arange(steps, dtype=np.float64)
+    back = steps - 1 - i
+    half = i < steps // 2
+    if dtype.is_floating_point:
+        s, e = np_dtype.type(start), np_dtype.type(end)
+        step = (e - s) / np_dtype.type(steps - 1) if steps > 1 else np_dtype.type(0)
+        if np_dtype == np.float64:
+            vals = np.where(half, _fma(step, i, s), _fma(-step, back, e))
+        else:  # float32/16: the product of two floats is exact in double, one rounding per fma
+            vals = np.where(half, float(step) * i + float(s), float(e) - float(step) * back)
+        arr = vals.astype(np_dtype)
+    else:  # integer dtypes: the step in double, the value truncated
+        s, e = int(start), int(end)
+        step = (float(e) - float(s)) / (steps - 1) if steps > 1 else 0.0
+        arr = np.trunc(np.where(half, _fma(step, i, s), _fma(-step, back, e))).astype(np_dtype)
     return Tensor._make(arr, requires_grad)
 
 
