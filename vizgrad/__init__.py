@@ -25,6 +25,8 @@ from vizgrad._printing import get_printoptions, set_printoptions
 from vizgrad.tensor import Size, Tensor, device
 from vizgrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                               ones_like, tensor, zeros, zeros_like)
+from vizgrad.creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+                              LongTensor, ShortTensor)
 from vizgrad.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, normal, rand,
                             rand_like, randint, randn, randn_like, randperm, seed, set_rng_state)
 from vizgrad.ops.base import PUBLIC as _PUBLIC
@@ -34,8 +36,6 @@ globals().update(_PUBLIC)  # every op's public function, registered beside it (v
 from vizgrad import autograd  # noqa: E402
 
 __version__ = "0.1.0"
-
-FloatTensor = DoubleTensor = LongTensor = Tensor
 
 
 def is_floating_point(t: Tensor) -> bool:

@@ -17,7 +17,7 @@ import numpy as np
 from vizgrad import _dtype
 from vizgrad._dtype import dtype, from_numpy_dtype, get_default_dtype
 from vizgrad.ops.base import bind
-from vizgrad.tensor import Tensor, _size
+from vizgrad.tensor import Size, Tensor, _size
 
 
 def _infer_np_dtype(data) -> np.dtype:
@@ -244,7 +244,7 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
     np_dtype = dtype.np
     i = np.arange(steps, dtype=np.float64)
     back = steps - 1 - i
-    half = i < steps // 2
+    half = i < max(steps // 2, 1)  # one step is `start` (torch fills it so)
     if dtype.is_floating_point:
         s, e = np_dtype.type(start), np_dtype.type(end)
         step = (e - s) / np_dtype.type(steps - 1) if steps > 1 else np_dtype.type(0)
@@ -264,3 +264,80 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
 def _new_tensor(self, data, dtype=None, requires_grad=False):
     """x.new_tensor(data): a tensor of x's dtype (unless given)."""
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+# -- legacy tensor types: torch.FloatTensor, LongTensor ... ------------------------------------
+# In torch these are classes of metaclass torch.tensortype: calling one builds a tensor of its dtype
+# (FloatTensor(2, 3) by size, FloatTensor([1, 2]) from data), isinstance(x, torch.FloatTensor) is
+# True for float32 tensors, and x.type(torch.LongTensor) casts. Every real tensor stays a Tensor:
+# type(x) is torch.Tensor, and the legacy classes are no subclasses of it.
+class _LegacyType(type):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args, device=None):
+        dt = cls.dtype
+        if len(args) == 1 and not _is_int(args[0]) and not isinstance(args[0], Size):
+            data = args[0]
+            if isinstance(data, Tensor):
+                if data.dtype is not dt:
+                    raise TypeError(f"expected {dt} tensor (got {data.dtype} tensor): use x.to({dt}) to convert")
+                return Tensor._make(data._ensure_array())  # shares the data, as torch's legacy constructor
+            if isinstance(data, (str, bytes)):
+                raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+            if not isinstance(data, (list, tuple, np.ndarray)):
+                raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+            return tensor(data, dtype=dt)
+        size = _size(args) if args else (0,)  # FloatTensor(2, 3), FloatTensor(torch.Size([2, 3])); () is empty
+        for a in size if len(args) == 1 else args:
+            if not _is_int(a):
+                raise TypeError(f"new(): argument 'size' must be tuple of ints, but found element of type "
+                                f"{type(a).__name__}")
+        return zeros(size, dtype=dt)  # torch leaves it uninitialised; zeros are one such content
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+_LegacyType.__module__, _LegacyType.__qualname__ = "torch", "tensortype"  # type(torch.FloatTensor), as torch
+
+
+def _is_int(a) -> bool:
+    return isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+
+
+def _legacy(d: dtype) -> type:
+    return _LegacyType(d.tensor_type, (), {"dtype": d, "is_cuda": False, "__module__": "torch",
+                                           "__doc__": f"torch.{d.tensor_type}: the legacy type of {d} tensors."})
+
+
+LEGACY_TYPES = {d.tensor_type: _legacy(d) for d in _dtype.ALL}  # 'FloatTensor' -> the class
+FloatTensor, DoubleTensor, HalfTensor = (LEGACY_TYPES[n] for n in ("FloatTensor", "DoubleTensor", "HalfTensor"))
+LongTensor, IntTensor, ShortTensor = (LEGACY_TYPES[n] for n in ("LongTensor", "IntTensor", "ShortTensor"))
+CharTensor, ByteTensor, BoolTensor = (LEGACY_TYPES[n] for n in ("CharTensor", "ByteTensor", "BoolTensor"))
+
+
+def _type_dtype(t) -> dtype:
+    """The dtype named by a legacy type, its name ('torch.LongTensor') or a dtype."""
+    if isinstance(t, dtype):
+        return t
+    if isinstance(t, _LegacyType):
+        return t.dtype
+    if isinstance(t, str):
+        name = t[len("torch."):] if t.startswith("torch.") else None
+        if name in LEGACY_TYPES:
+            return LEGACY_TYPES[name].dtype
+        if t.startswith("torch.cuda."):
+            raise RuntimeError(f"vizgrad runs on the CPU only; got type {t!r}")
+        raise ValueError(f"invalid type: {t!r}")
+    raise TypeError("dtype must be a type, str, or dtype object")
+
+
+@bind("type")
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    """x.type(): torch's type name ('torch.FloatTensor'); x.type(t) for a legacy type, its name or a
+    dtype: x cast to it (x itself when it already is of that type)."""
+    if dtype is None:
+        return f"torch.{self.dtype.tensor_type}"
+    d = _type_dtype(dtype)
+    return self if d is self.dtype else self.to(d)
