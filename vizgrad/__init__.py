@@ -63,7 +63,7 @@ class cuda:  # torch.cuda.is_available() is a common first line
     def device_count() -> int:
         return 0
 
-from vizgrad import nn, optim  # noqa: E402  (torch.nn / torch.optim)
+from vizgrad import nn, optim, utils  # noqa: E402  (torch.nn / torch.optim / torch.utils.data)
 
 
 def show(*roots, **kw):
