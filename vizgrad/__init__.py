@@ -64,6 +64,7 @@ class cuda:  # torch.cuda.is_available() is a common first line
         return 0
 
 from vizgrad import nn, optim, utils  # noqa: E402  (torch.nn / torch.optim / torch.utils.data)
+from vizgrad.serialization import load, save  # noqa: E402
 
 
 def show(*roots, **kw):
