@@ -281,7 +281,7 @@ class Tensor(metaclass=_TensorType):
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0 and type(self) is Tensor:  # f"{loss}" prints 0.25, as torch
             return format(self.item(), spec)
         return repr(self)
 
