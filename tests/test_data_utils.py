@@ -130,3 +130,58 @@ def test_shuffled_batches_equal_torchs(seed):
         out.append([[b[0].tolist() for b in loader] for _ in range(2)]
                    + [[s.indices for s in d.random_split(ds, [10, 13])], lib.rand(2).tolist()])
     assert out[0] == out[1]
+
+
+def _record_torch_draws(torch, make_and_iterate):
+    """The random draws torch makes, in order: ('seed', global?) for random_, ('perm', n, global?)."""
+    events = []
+    real_random, real_randperm = torch.Tensor.random_, torch.randperm
+
+    def random_(self, *a, generator=None, **k):
+        events.append(("seed", generator is None))
+        return real_random(self, *a, generator=generator, **k)
+
+    def randperm(n, *a, generator=None, **k):
+        events.append(("perm", n, generator is None))
+        return real_randperm(n, *a, generator=generator, **k)
+
+    dataset_module = torch.utils.data.dataset  # random_split calls its own imported randperm
+    torch.Tensor.random_, torch.randperm, dataset_module.randperm = random_, randperm, randperm
+    try:
+        make_and_iterate(torch)
+    finally:
+        torch.Tensor.random_, torch.randperm, dataset_module.randperm = real_random, real_randperm, real_randperm
+    return events
+
+
+def _record_vizgrad_draws(monkeypatch, make_and_iterate):
+    d = vizgrad.utils.data
+    events = []
+    real_seed, real_randperm = d._draw_seed, d.randperm
+    monkeypatch.setattr(d, "_draw_seed", lambda generator=None: events.append(("seed", generator is None))
+                        or real_seed(generator))
+    monkeypatch.setattr(d, "randperm", lambda n, generator=None, **k: events.append(("perm", n, generator is None))
+                        or real_randperm(n, generator=generator, **k))
+    make_and_iterate(vizgrad)
+    return events
+
+
+SCENARIOS = {
+    "shuffle_two_epochs": lambda lib: [list(loader) for loader in [lib.utils.data.DataLoader(
+        lib.utils.data.TensorDataset(lib.arange(10)), batch_size=4, shuffle=True)] for _ in range(2)],
+    "no_shuffle": lambda lib: list(lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.arange(5)),
+                                                             batch_size=2)),
+    "own_generator": lambda lib: list(lib.utils.data.DataLoader(
+        lib.utils.data.TensorDataset(lib.arange(6)), batch_size=4, shuffle=True,
+        generator=lib.Generator().manual_seed(1))),
+    "iter_without_next": lambda lib: iter(lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.arange(6)),
+                                                                    shuffle=True)),
+    "random_split": lambda lib: lib.utils.data.random_split(range(7), [3, 4]),
+}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_random_draws_happen_in_torchs_order(name, monkeypatch):
+    # which draws, from which generator, in which order: so equal generators give equal batches
+    torch = need_torch()
+    assert _record_vizgrad_draws(monkeypatch, SCENARIOS[name]) == _record_torch_draws(torch, SCENARIOS[name])
