@@ -42,6 +42,8 @@ SCHEDULES = {
     "onecycle": lambda S, o: S.OneCycleLR(o, max_lr=0.5, total_steps=41),
     "onecycle_linear_3phase": lambda S, o: S.OneCycleLR(o, max_lr=[0.4, 0.2], epochs=5, steps_per_epoch=9,
                                                         anneal_strategy="linear", three_phase=True, pct_start=0.25),
+    "warm_restarts": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=5),
+    "warm_restarts_mult": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.01),
     "sequential": lambda S, o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=5),
                                                   S.ExponentialLR(o, gamma=0.9)], milestones=[5]),
     "chained": lambda S, o: S.ChainedScheduler([S.StepLR(o, 4, 0.5), S.ExponentialLR(o, 0.98)]),
@@ -131,6 +133,25 @@ def test_reduce_on_plateau(kw):
     want, tsd = _plateau(torch, **kw)
     assert got == want
     assert sd == tsd
+
+
+def test_warm_restarts_fractional_epochs():
+    # the documented per-batch use: step(epoch + i / iters)
+    torch = need_torch()
+    runs = []
+    for lib in (vizgrad, torch):
+        opt, _ = _opt(lib)
+        sched = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=3)
+        lrs = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for epoch in range(9):
+                for i in range(4):
+                    opt.step()
+                    sched.step(epoch + i / 4)
+                    lrs.append(sched.get_last_lr())
+        runs.append((lrs, sched.state_dict()))
+    assert runs[0] == runs[1]
 
 
 def _overrun(sched):
