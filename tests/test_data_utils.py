@@ -185,3 +185,17 @@ def test_random_draws_happen_in_torchs_order(name, monkeypatch):
     # which draws, from which generator, in which order: so equal generators give equal batches
     torch = need_torch()
     assert _record_vizgrad_draws(monkeypatch, SCENARIOS[name]) == _record_torch_draws(torch, SCENARIOS[name])
+
+
+@pytest.mark.parametrize("module,names", [
+    ("dataset", ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split"]),
+    ("sampler", ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler"]),
+    ("dataloader", ["DataLoader", "default_collate", "get_worker_info"])])
+def test_submodules_older_code_imports_from(module, names):
+    torch = need_torch()
+    import importlib
+    ours = importlib.import_module(f"vizgrad.utils.data.{module}")
+    theirs = importlib.import_module(f"torch.utils.data.{module}")
+    for n in names:
+        assert getattr(ours, n) is getattr(vizgrad.utils.data, n)
+        assert hasattr(theirs, n)
