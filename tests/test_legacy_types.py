@@ -38,6 +38,11 @@ CASES = [
     "torch.arange(0, 5, 0)", "torch.arange(5, 0, 1)", "torch.arange(torch.tensor(3))",
     "torch.arange(0, 5, dtype=torch.float32)", "torch.arange(-8.0, 8.0, 0.1)[78:83].tolist()",
     "torch.linspace(0, 1, 5)", "torch.linspace(0, 1, 1)", "torch.linspace(0, 1, 0)", "torch.linspace(0, 1, -1)",
+    "torch.arange(0, 5, 0.5, dtype=torch.int64)", "torch.arange(0, 1, 0.3, dtype=torch.int32)",
+    "torch.arange(0.5, 7.9, 2.5, dtype=torch.int64)", "torch.arange(0.5, 7.9, 2.5, dtype=torch.int16)",
+    "torch.arange(-7, 8, 4)", "torch.arange(10, -1, -3)", "torch.arange(1.5, 4.2, 1, dtype=torch.int64)",
+    "torch.arange(0, 300, 1, dtype=torch.uint8)[-3:]", "torch.arange(2 ** 40, 2 ** 40 + 3)",
+    "torch.linspace(-5, 5, 11, dtype=torch.uint8)", "torch.linspace(-2.7, 9.9, 5, dtype=torch.int64)",
     "torch.linspace(0, 1, 5, dtype=torch.int64)", "torch.linspace(0, 10, 4, dtype=torch.int64)",
 ]
 
@@ -73,7 +78,7 @@ def _ranges(seed, count):
     return out
 
 
-@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("dt", ["float32", "float64", "float16"])
 def test_arange_bit_for_bit(dt):
     torch = need_torch()
     for start, end, step in _ranges(1, 150):
@@ -83,7 +88,7 @@ def test_arange_bit_for_bit(dt):
         np.testing.assert_array_equal(got, want, err_msg=f"arange({start}, {end}, {step})")
 
 
-@pytest.mark.parametrize("dt", ["float32", "float64", "int64", "int32"])
+@pytest.mark.parametrize("dt", ["float32", "float64", "float16", "int64", "int32"])
 def test_linspace_bit_for_bit(dt):
     torch = need_torch()
     rng = np.random.default_rng(2)

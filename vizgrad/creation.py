@@ -157,15 +157,16 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
 
 # -- arange / linspace, element for element as torch's CPU kernels -------------------------------
 # aten/src/ATen/native/cpu/RangeFactoriesKernel.cpp. arange computes in the accumulate type (double
-# for float32 and float64) and is vectorised: blocks of 2 vectors (torch's AVX2 kernel: 8 float32 or
-# 4 float64 lanes) each start from base = start + step*i (compiled to one fused multiply-add),
-# rounded to the dtype, then lane k is base + k*step (also an fma); the tail past the last whole
-# block is start + step*i per element. That is why element 80 of arange(-8.0, 8.0, 0.1) is
-# fma(0.1, 80, -8.0) = 4.44e-16, not 0. linspace is scalar, in the dtype itself (float32 for
-# float32, double for integer dtypes): start + step*i for the first half, end - step*(n-1-i) after.
-# Single-threaded layout: torch splits tensors above 32768 elements between threads, each
-# chunk restarting the block pattern, so very long float aranges may differ there in the last bit.
-_LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
+# for float32 and float64, float32 for float16) and is vectorised: blocks of 2 vectors (torch's AVX2
+# kernel: 8 float32, 4 float64 or 16 float16 lanes) each start from base = start + step*i (compiled
+# to one fused multiply-add), rounded to the dtype, then lane k is base + k*step; the tail past the
+# last whole block is start + step*i per element. That is why element 80 of arange(-8.0, 8.0, 0.1)
+# is fma(0.1, 80, -8.0) = 4.44e-16, not 0. Integer dtypes truncate start/end/step to integers
+# first. linspace is scalar, in the dtype itself (double for integer dtypes): start + step*i for the
+# first half, end - step*(n-1-i) after. Single-threaded layout: torch splits tensors above 32768
+# elements between threads, each chunk restarting the block pattern, so very long float aranges
+# may differ there in the last bit.
+_LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4, np.dtype(np.float16): 16}
 
 
 def _two_prod(a: np.ndarray, b: np.ndarray):
@@ -188,17 +189,20 @@ def _fma(a, b, c) -> np.ndarray:
     return s + (t + e)
 
 
+def _fma32(a, b, c) -> np.ndarray:
+    """fmaf: float32 a*b is exact in double, so one double sum rounded to float32."""
+    return (np.asarray(a, np.float32).astype(np.float64) * np.asarray(b, np.float32) + np.float32(c)).astype(np.float32)
+
+
 def _arange_values(start: float, step: float, n: int, np_dtype: np.dtype) -> np.ndarray:
-    i = np.arange(n, dtype=np.float64)
-    lanes = _LANES.get(np_dtype)
-    if lanes is None:  # integer (exact) and float16 (no vector path to mirror): start + step*i
-        return _fma(step, i, start)
+    fma = _fma32 if np_dtype == np.float16 else _fma  # the accumulate type's fused multiply-add
+    lanes = _LANES[np_dtype]
     whole = n - n % (2 * lanes)
-    out = _fma(step, i, start).astype(np_dtype)  # the scalar tail's values (and every block's base)
+    out = fma(step, np.arange(n, dtype=np.float64), start).astype(np_dtype)  # tail values and block bases
     if whole:
-        base = out[:whole:lanes].astype(np.float64)                         # (blocks,)
+        base = out[:whole:lanes].astype(np.float64)                              # (blocks,)
         k = np.arange(lanes, dtype=np.float64)
-        out[:whole] = _fma(k[None, :], step, base[:, None]).astype(np_dtype).reshape(-1)
+        out[:whole] = fma(k[None, :], step, base[:, None]).astype(np_dtype).reshape(-1)
     return out
 
 
@@ -212,21 +216,25 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                     for v in (start, end, step)) else get_default_dtype()
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
     if not all(math.isfinite(float(v)) for v in (start, end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
-    if (step > 0 and end < start) or (step < 0 and end > start):
+    floating = dtype.is_floating_point
+    xs, xe, xst = (float(v) for v in (start, end, step)) if floating else (int(v) for v in (start, end, step))
+    if float(step) == 0:
+        raise RuntimeError("step must be nonzero")
+    if xst == 0 and dtype is _dtype.int64:  # a fractional step truncated to 0 (smaller int dtypes allow it)
+        raise ValueError("step must be nonzero")
+    if (xst > 0 and xe < xs) or (xst < 0 and xe > xs):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    if dtype.is_floating_point:
+    if dtype is _dtype.int64:  # the size in integers: (end - start + step - sign) / step, truncated
+        span = xe - xs + xst - (1 if xst > 0 else -1)
+        n = abs(span) // abs(xst) * (1 if (span >= 0) == (xst > 0) else -1)
+    else:
         n = math.ceil((float(end) - float(start)) / float(step))
-        arr = _arange_values(float(start), float(step), n, dtype.np)
+    if floating:
+        arr = _arange_values(xs, xst, n, dtype.np)
     else:  # integer dtypes accumulate in int64, exactly
-        n = -((int(start) - int(end)) // int(step)) if all(float(v).is_integer() for v in (start, end, step)) \
-            else math.ceil((float(end) - float(start)) / float(step))
-        arr = (int(start) + int(step) * np.arange(n, dtype=np.int64)).astype(dtype.np) \
-            if float(start).is_integer() and float(step).is_integer() else \
-            np.trunc(_arange_values(float(start), float(step), n, np.dtype(np.float64))).astype(dtype.np)
+        arr = (xs + xst * np.arange(n, dtype=np.int64)).astype(dtype.np)
     return Tensor._make(arr, requires_grad)
 
 
@@ -250,11 +258,14 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
         step = (e - s) / np_dtype.type(steps - 1) if steps > 1 else np_dtype.type(0)
         if np_dtype == np.float64:
             vals = np.where(half, _fma(step, i, s), _fma(-step, back, e))
-        else:  # float32/16: the product of two floats is exact in double, one rounding per fma
+        elif np_dtype == np.float32:  # the product of two floats is exact in double: one rounding per fma
             vals = np.where(half, float(step) * i + float(s), float(e) - float(step) * back)
+        else:  # float16 (c10::Half): each operation rounds to half, no fma
+            prod = (np.float32(step) * np.where(half, i, back).astype(np.float32)).astype(np.float16)
+            vals = np.where(half, np.float32(s) + prod.astype(np.float32), np.float32(e) - prod.astype(np.float32))
         arr = vals.astype(np_dtype)
-    else:  # integer dtypes: the step in double, the value truncated
-        s, e = int(start), int(end)
+    else:  # integer dtypes: start and end in the dtype (C casts: truncate, wrap), the step in double
+        s, e = (int(np.array(int(v)).astype(np_dtype)) for v in (start, end))
         step = (float(e) - float(s)) / (steps - 1) if steps > 1 else 0.0
         arr = np.trunc(np.where(half, _fma(step, i, s), _fma(-step, back, e))).astype(np_dtype)
     return Tensor._make(arr, requires_grad)
