@@ -113,9 +113,9 @@ class _Hostile:
         return (os.system, (f"touch {self.marker}",))
 
 
-def _zip_with(pkl: bytes) -> io.BytesIO:
+def _zip_with(pkl: bytes, compression=zipfile.ZIP_STORED) -> io.BytesIO:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
+    with zipfile.ZipFile(buf, "w", compression) as z:
         z.writestr("archive/data.pkl", pkl)
     buf.seek(0)
     return buf
@@ -182,3 +182,36 @@ def test_storage_records_are_64_byte_aligned():
             buf.seek(info.header_offset + 26)
             name_len, extra_len = np.frombuffer(buf.read(4), "<u2")
             assert (info.header_offset + 30 + name_len + extra_len) % 64 == 0
+
+
+def _pickle_setting_state(target: str) -> bytes:
+    """A protocol-2 pickle that BUILDs {'name': 'pwned'} onto the global `target` ('torch float32')."""
+    return (b"\x80\x02c" + target.replace(" ", "\n").encode() + b"\n}q\x00X\x04\x00\x00\x00nameX\x05\x00\x00\x00pwneds"
+            + b"b.")
+
+
+@pytest.mark.parametrize("target", ["torch float32", "torch FloatStorage"])
+def test_a_file_cannot_rewrite_shared_objects(target):
+    # BUILD on an allowed global (a dtype, a storage type) would change it for the whole process
+    with pytest.raises(pickle.UnpicklingError, match="sets the state of"):
+        vizgrad.load(_zip_with(_pickle_setting_state(target)))
+    assert repr(vizgrad.float32) == "torch.float32" and vizgrad.float32.name == "float32"
+
+
+def test_expanded_and_compressed_files_are_refused():
+    torch = need_torch()
+    buf = io.BytesIO()
+    torch.save(torch.ones(1).expand(10 ** 6), buf)  # one stored float, a million-element view
+    buf.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="more elements than its storage"):
+        vizgrad.load(buf)
+    ok = io.BytesIO()
+    vizgrad.save(vizgrad.ones(3), ok)
+    z = zipfile.ZipFile(ok)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as out:
+        for n in z.namelist():
+            out.writestr(n, z.read(n))
+    packed.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="is compressed"):
+        vizgrad.load(packed)

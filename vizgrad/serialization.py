@@ -155,6 +155,10 @@ def _rebuild_tensor(storage: np.ndarray, offset: int, size, stride, requires_gra
     if all(size) and (offset < 0 or min(stride, default=0) < 0 or last >= storage.size):
         raise pickle.UnpicklingError(f"a tensor of size {list(size)} and stride {list(stride)} at offset {offset} "
                                      f"does not fit its storage of {storage.size} elements")
+    numel = int(np.prod(size, dtype=np.int64))
+    if numel > storage.size:  # stride-0 (expanded) tensors would be copied out at full size: refuse
+        raise pickle.UnpicklingError(f"a tensor of size {list(size)} has more elements than its storage "
+                                     f"({storage.size}); vizgrad does not load expanded tensors")
     item = storage.itemsize
     view = np.lib.stride_tricks.as_strided(storage[offset:], shape=size, strides=[s * item for s in stride])
     t = Tensor._make(np.array(view))
@@ -180,7 +184,7 @@ def _allowed_globals() -> dict:
                ("collections", "OrderedDict"): collections.OrderedDict,
                ("collections", "Counter"): collections.Counter,
                ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "complex"): complex,
-               ("builtins", "slice"): slice, ("builtins", "bytearray"): bytearray,
+               ("builtins", "slice"): slice,
                ("__builtin__", "set"): set}
     allowed.update({("torch", name): _StorageType(name) for name in _STORAGE_DTYPE})
     allowed.update({("torch", d.name): d for d in _dtype.ALL})
@@ -190,10 +194,23 @@ def _allowed_globals() -> dict:
 _ALLOWED = _allowed_globals()
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(pickle._Unpickler):  # the Python unpickler: its BUILD opcode can be restricted
     def __init__(self, file, records: zipfile.ZipFile, prefix: str):
         super().__init__(file)
         self.records, self.prefix, self.loaded = records, prefix, {}
+
+    def load_build(self):
+        # BUILD sets an object's state. Only a freshly built OrderedDict may get one (a state_dict's
+        # _metadata): on anything else (a dtype, a storage type: shared objects of this process) a
+        # hostile file could rewrite it.
+        state, inst = self.stack[-1], self.stack[-2]
+        if type(inst) is not collections.OrderedDict or not isinstance(state, dict) or set(state) - {"_metadata"}:
+            raise pickle.UnpicklingError(f"refused to load: the file sets the state of a {type(inst).__name__}; "
+                                         "only a state_dict's _metadata may be set")
+        super().load_build()
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+    dispatch[pickle.BUILD[0]] = load_build
 
     def find_class(self, module, name):
         found = _ALLOWED.get((module, name))
@@ -242,6 +259,9 @@ def _load(fh):
                                      "a plain pickle is refused (loading it could run arbitrary code)")
     fh.seek(0)
     with zipfile.ZipFile(fh) as z:
+        packed = [i.filename for i in z.infolist() if i.compress_type != zipfile.ZIP_STORED]
+        if packed:  # torch stores every record uncompressed; a compressed one could be a zip bomb
+            raise pickle.UnpicklingError(f"not a torch.save file: record {packed[0]} is compressed")
         pkl = [n for n in z.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
         if not pkl:
             raise pickle.UnpicklingError("not a torch.save file: the archive has no <name>/data.pkl record")
