@@ -44,6 +44,11 @@ SCHEDULES = {
                                                         anneal_strategy="linear", three_phase=True, pct_start=0.25),
     "warm_restarts": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=5),
     "warm_restarts_mult": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.01),
+    "cyclic": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4, step_size_down=6),
+    "cyclic_triangular2": lambda S, o: S.CyclicLR(o, 0.001, [0.05, 0.02], step_size_up=3, mode="triangular2"),
+    "cyclic_exp_range": lambda S, o: S.CyclicLR(o, 0.001, 0.05, step_size_up=5, mode="exp_range", gamma=0.97,
+                                                cycle_momentum=False),
+    "cyclic_scale_fn": lambda S, o: S.CyclicLR(o, 0.01, 0.1, step_size_up=2, scale_fn=_half, scale_mode="iterations"),
     "sequential": lambda S, o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=5),
                                                   S.ExponentialLR(o, gamma=0.9)], milestones=[5]),
     "chained": lambda S, o: S.ChainedScheduler([S.StepLR(o, 4, 0.5), S.ExponentialLR(o, 0.98)]),
@@ -78,7 +83,7 @@ def test_lrs_equal_torchs(name):
                 assert sd[k] == tsd[k], k
 
 
-@pytest.mark.parametrize("name", ["onecycle", "cosine", "step"])
+@pytest.mark.parametrize("name", ["onecycle", "cosine", "step", "cyclic"])
 def test_onecycle_with_adam_betas(name):
     torch = need_torch()
     assert _trace(vizgrad, name, "Adam")[0] == _trace(torch, name, "Adam")[0]
