@@ -51,6 +51,8 @@ CASES = {
     "batch_sampler": lambda lib, d: (list(d.BatchSampler(d.SequentialSampler(range(7)), 3, False)),
                                      list(d.BatchSampler(range(7), 3, True)),
                                      len(d.BatchSampler(range(7), 3, False))),
+    "weighted_sampler": lambda lib, d: (len(d.WeightedRandomSampler([0.1, 0.9, 0.4], 5)),
+                                        d.WeightedRandomSampler([0.1, 0.9, 0.4], 5).weights),
     "custom_collate": lambda lib, d: list(d.DataLoader(range(5), batch_size=2, collate_fn=lambda b: sum(b))),
     "list_dataset": lambda lib, d: list(d.DataLoader([(1, 2.0), (3, 4.0), (5, 6.0)], batch_size=2)),
 }
@@ -65,6 +67,9 @@ ERRORS = {
     "abstract": lambda lib, d: d.Dataset()[0],
     "object": lambda lib, d: d.default_collate([object()]),
     "bad_fraction": lambda lib, d: d.random_split(range(4), [1.5, -0.5]),
+    "weighted_num_samples": lambda lib, d: d.WeightedRandomSampler([1.0, 2.0], num_samples=0),
+    "weighted_replacement": lambda lib, d: d.WeightedRandomSampler([1.0, 2.0], 2, replacement=1),
+    "weighted_shape": lambda lib, d: d.WeightedRandomSampler([[1.0, 2.0]], 2),
     "batch_sampler_exclusive": lambda lib, d: d.DataLoader(_ds(lib), batch_size=2,
                                                            batch_sampler=[[0, 1]]),
 }
@@ -189,7 +194,8 @@ def test_random_draws_happen_in_torchs_order(name, monkeypatch):
 
 @pytest.mark.parametrize("module,names", [
     ("dataset", ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split"]),
-    ("sampler", ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler"]),
+    ("sampler", ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
+                 "WeightedRandomSampler"]),
     ("dataloader", ["DataLoader", "default_collate", "get_worker_info"])])
 def test_submodules_older_code_imports_from(module, names):
     torch = need_torch()
@@ -199,3 +205,15 @@ def test_submodules_older_code_imports_from(module, names):
     for n in names:
         assert getattr(ours, n) is getattr(vizgrad.utils.data, n)
         assert hasattr(theirs, n)
+
+
+def test_weighted_sampler_draws_equal_torchs():
+    torch = need_torch()
+    if not _same_rng(torch) or not hasattr(vizgrad, "multinomial"):
+        pytest.skip("needs torch's random streams and multinomial in vizgrad (issue 16 part 1, i16a)")
+    out = []
+    for lib in (vizgrad, torch):
+        lib.manual_seed(5)
+        s = lib.utils.data.WeightedRandomSampler([0.1, 0.9, 0.4, 2.0], 12)
+        out.append([list(s), list(lib.utils.data.WeightedRandomSampler([1.0, 1.0, 3.0], 3, replacement=False))])
+    assert out[0] == out[1]

@@ -43,7 +43,9 @@ CASES = [
     "torch.arange(-7, 8, 4)", "torch.arange(10, -1, -3)", "torch.arange(1.5, 4.2, 1, dtype=torch.int64)",
     "torch.arange(0, 300, 1, dtype=torch.uint8)[-3:]", "torch.arange(2 ** 40, 2 ** 40 + 3)",
     "torch.linspace(-5, 5, 11, dtype=torch.uint8)", "torch.linspace(-2.7, 9.9, 5, dtype=torch.int64)",
-    "torch.linspace(0, 1, 5, dtype=torch.int64)", "torch.linspace(0, 10, 4, dtype=torch.int64)",
+    "torch.linspace(0, 1, 5, dtype=torch.int64)",
+    "torch.set_default_tensor_type(torch.LongTensor)", "torch.set_default_tensor_type('torch.IntTensor')",
+    "torch.set_default_tensor_type(3)", "torch.linspace(0, 10, 4, dtype=torch.int64)",
 ]
 
 
@@ -100,3 +102,17 @@ def test_linspace_bit_for_bit(dt):
         got = vizgrad.linspace(a, b, n, dtype=getattr(vizgrad, dt)).numpy()
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want, err_msg=f"linspace({a}, {b}, {n})")
+
+
+def test_set_default_tensor_type_as_torch():
+    torch = need_torch()
+    import warnings
+    out = []
+    for lib in (vizgrad, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lib.set_default_tensor_type(lib.DoubleTensor)
+            a = (lib.get_default_dtype(), lib.ones(1).dtype, lib.tensor([1.5]).dtype)
+            lib.set_default_tensor_type("torch.FloatTensor")
+        out.append(repr(a + (lib.get_default_dtype(),)))
+    assert out[0] == out[1]

@@ -26,7 +26,7 @@ from vizgrad.tensor import Size, Tensor, device
 from vizgrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                               ones_like, tensor, zeros, zeros_like)
 from vizgrad.creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
-                              LongTensor, ShortTensor)
+                              LongTensor, ShortTensor, set_default_tensor_type)
 from vizgrad.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, normal, rand,
                             rand_like, randint, randn, randn_like, randperm, seed, set_rng_state)
 from vizgrad.ops.base import PUBLIC as _PUBLIC

@@ -10,6 +10,7 @@ Random tensors (rand, randn ...) live in vizgrad/random.py.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -342,6 +343,21 @@ def _type_dtype(t) -> dtype:
             raise RuntimeError(f"vizgrad runs on the CPU only; got type {t!r}")
         raise ValueError(f"invalid type: {t!r}")
     raise TypeError("dtype must be a type, str, or dtype object")
+
+
+def set_default_tensor_type(t) -> None:
+    """torch.set_default_tensor_type(torch.DoubleTensor) (deprecated in torch 2.1, still in older
+    tutorials): the default float dtype, from a floating legacy type or its name."""
+    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning,
+                  stacklevel=2)
+    if isinstance(t, str):
+        if not t.startswith("torch.") or t[len("torch."):] not in LEGACY_TYPES:
+            raise TypeError(f"invalid type: {t!r}")
+        t = LEGACY_TYPES[t[len("torch."):]]
+    if not isinstance(t, _LegacyType):
+        raise TypeError("invalid type object: only floating-point types are supported as the default type")
+    _dtype.set_default_dtype(t.dtype)
 
 
 @bind("type")
