@@ -52,6 +52,7 @@ WAITING = {
     "autograd_saved_tensors": AUTOGRAD,
     "data_random_split": RNG,
     "data_shuffle_seeded": RNG,
+    "data_weighted_sampler": RNG,
     "nn_activations": SOFTPLUS,
     "nn_batchnorm_layernorm": NN,
     "nn_conv2d_pool": NN,
