@@ -53,6 +53,8 @@ CASES = {
                                      len(d.BatchSampler(range(7), 3, False))),
     "weighted_sampler": lambda lib, d: (len(d.WeightedRandomSampler([0.1, 0.9, 0.4], 5)),
                                         d.WeightedRandomSampler([0.1, 0.9, 0.4], 5).weights),
+    "iterator_len": lambda lib, d: (len(iter(d.DataLoader(_ds(lib), batch_size=3))),
+                                    type(next(iter(d.DataLoader(_ds(lib), batch_size=3)))).__name__),
     "custom_collate": lambda lib, d: list(d.DataLoader(range(5), batch_size=2, collate_fn=lambda b: sum(b))),
     "list_dataset": lambda lib, d: list(d.DataLoader([(1, 2.0), (3, 4.0), (5, 6.0)], batch_size=2)),
 }

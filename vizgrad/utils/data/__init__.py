@@ -383,11 +383,9 @@ class DataLoader:
     def _auto_collation(self) -> bool:
         return self.batch_sampler is not None or (self.iterable and self.batch_size is not None)
 
-    def __iter__(self):
+    def __iter__(self) -> "_LoaderIter":
         _draw_seed(self.generator)  # torch's per-iterator base seed (for worker processes): drawn, unused
-        if self.iterable:
-            return self._iter_iterable()
-        return self._iter_map()
+        return _LoaderIter(self._iter_iterable() if self.iterable else self._iter_map(), self)
 
     def _iter_map(self):
         if self.batch_sampler is None:
@@ -418,3 +416,19 @@ class DataLoader:
                 return n
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+
+
+class _LoaderIter:
+    """iter(loader): the batches of one epoch; len() is the loader's, as torch's iterators."""
+
+    def __init__(self, batches, loader: DataLoader):
+        self._batches, self._loader = batches, loader
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
