@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vizgrad
 from tests.conftest import need_torch
@@ -32,6 +34,8 @@ CASES = [
     "Variable(torch.ones(2), requires_grad=True)", "type(Variable(torch.ones(2)))", "Variable",
     "isinstance(torch.ones(2), Variable)", "Variable(torch.ones(2)).requires_grad", "Variable([1, 2])",
     "Variable(torch.tensor([1, 2]), requires_grad=True)",
+    "Variable(torch.ones(2, requires_grad=True) * 2).grad_fn", "Variable(torch.ones(2, requires_grad=True) * 2).is_leaf",
+    "type(Variable(torch.nn.Parameter(torch.ones(1))))",
     "torch.zeros(size=(2, 3)).shape", "torch.ones(size=[2])", "torch.empty(size=(1, 2)).shape",
     "torch.zeros(2, size=(2,))", "torch.zeros(2, bogus=1)",
     "torch.arange(5)", "torch.arange(5.0)", "torch.arange(1, 4, 0.5)", "torch.arange(5, 0, -1)",
@@ -116,3 +120,28 @@ def test_set_default_tensor_type_as_torch():
             lib.set_default_tensor_type("torch.FloatTensor")
         out.append(repr(a + (lib.get_default_dtype(),)))
     assert out[0] == out[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(start=st.floats(-1e3, 1e3), step=st.floats(1e-3, 10.0), n=st.integers(0, 4000), down=st.booleans(),
+       dt=st.sampled_from(["float32", "float64", "float16"]))
+def test_arange_property(start, step, n, down, dt):
+    # any range, length and direction: the same elements as torch, bit for bit
+    torch = need_torch()
+    if dt == "float16":
+        start, step, n = start / 100, max(step, 0.01), min(n, 300)  # inside half's range and resolution
+    step = -step if down else step
+    end = start + step * (n + 0.5)
+    want = torch.arange(start, end, step, dtype=getattr(torch, dt)).numpy()
+    got = vizgrad.arange(start, end, step, dtype=getattr(vizgrad, dt)).numpy()
+    np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.floats(-1e4, 1e4), b=st.floats(-1e4, 1e4), n=st.integers(0, 5000),
+       dt=st.sampled_from(["float32", "float64", "int64"]))
+def test_linspace_property(a, b, n, dt):
+    torch = need_torch()
+    want = torch.linspace(a, b, n, dtype=getattr(torch, dt)).numpy()
+    got = vizgrad.linspace(a, b, n, dtype=getattr(vizgrad, dt)).numpy()
+    np.testing.assert_array_equal(got, want)

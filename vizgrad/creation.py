@@ -180,19 +180,40 @@ def _two_prod(a: np.ndarray, b: np.ndarray):
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
+def _two_sum(a: np.ndarray, b: np.ndarray):
+    """a + b = s + t exactly (Knuth)."""
+    s = a + b
+    bp = s - a
+    return s, (a - (s - bp)) + (b - bp)
+
+
 def _fma(a, b, c) -> np.ndarray:
-    """round(a*b + c) in float64, as the C fma (error-free transforms; exact but for ties of ties)."""
+    """round(a*b + c) in float64, as the C fma, by error-free transforms: a*b + c = s + u + r exactly,
+    and the one case where rounding s + u is not the rounding of the whole sum (s + u exactly halfway
+    between two doubles, with the remainder r deciding the side) is corrected."""
     a, b, c = (np.asarray(x, dtype=np.float64) for x in (a, b, c))
     p, e = _two_prod(a, b)
-    s = p + c
-    bp = s - p
-    t = (p - (s - bp)) + (c - bp)  # s + t = p + c exactly (Knuth's two-sum)
-    return s + (t + e)
+    s, t = _two_sum(p, c)
+    u, r = _two_sum(t, e)
+    res, err = _two_sum(s, u)                    # res + err = s + u exactly
+    tie = (r != 0) & (2 * np.abs(err) == np.spacing(np.abs(res))) & (np.sign(r) == np.sign(err))
+    if tie.any():  # the true value lies past the midpoint, on err's side: the other neighbour
+        res = np.where(tie, np.nextafter(res, np.where(err > 0, np.inf, -np.inf)), res)
+    return res
 
 
 def _fma32(a, b, c) -> np.ndarray:
-    """fmaf: float32 a*b is exact in double, so one double sum rounded to float32."""
-    return (np.asarray(a, np.float32).astype(np.float64) * np.asarray(b, np.float32) + np.float32(c)).astype(np.float32)
+    """fmaf: round(a*b + c) to float32 for float32 a, b, c. a*b is exact in double and p + c = s + t
+    exactly; rounding s to float32 is right unless s sits exactly halfway between two floats and t
+    says on which side the true sum lies (the double-rounding case), which is corrected."""
+    p = np.asarray(a, np.float32).astype(np.float64) * np.asarray(b, np.float32).astype(np.float64)
+    s, t = _two_sum(p, np.asarray(c, np.float32).astype(np.float64))
+    f = s.astype(np.float32)
+    off = s - f.astype(np.float64)               # exact: s is within a float32 ulp of f
+    tie = (t != 0) & (2 * np.abs(off) == np.spacing(np.abs(f)).astype(np.float64)) & (np.sign(t) == np.sign(off))
+    if tie.any():
+        f = np.where(tie, np.nextafter(f, np.where(off > 0, np.float32(np.inf), np.float32(-np.inf))), f)
+    return f
 
 
 def _arange_values(start: float, step: float, n: int, np_dtype: np.dtype) -> np.ndarray:
@@ -259,8 +280,8 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
         step = (e - s) / np_dtype.type(steps - 1) if steps > 1 else np_dtype.type(0)
         if np_dtype == np.float64:
             vals = np.where(half, _fma(step, i, s), _fma(-step, back, e))
-        elif np_dtype == np.float32:  # the product of two floats is exact in double: one rounding per fma
-            vals = np.where(half, float(step) * i + float(s), float(e) - float(step) * back)
+        elif np_dtype == np.float32:  # one fmaf per element
+            vals = np.where(half, _fma32(step, i, s), _fma32(-step, back, e))
         else:  # float16 (c10::Half): each operation rounds to half, no fma
             prod = (np.float32(step) * np.where(half, i, back).astype(np.float32)).astype(np.float16)
             vals = np.where(half, np.float32(s) + prod.astype(np.float32), np.float32(e) - prod.astype(np.float32))
