@@ -10,6 +10,8 @@ import collections
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vizgrad
 from tests.conftest import need_torch
@@ -218,4 +220,26 @@ def test_weighted_sampler_draws_equal_torchs():
         lib.manual_seed(5)
         s = lib.utils.data.WeightedRandomSampler([0.1, 0.9, 0.4, 2.0], 12)
         out.append([list(s), list(lib.utils.data.WeightedRandomSampler([1.0, 1.0, 3.0], 3, replacement=False))])
+    assert out[0] == out[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 12), drop_last=st.booleans(),
+       lengths=st.lists(st.floats(0.05, 1.0), min_size=1, max_size=4))
+def test_batching_and_split_lengths_property(n, batch_size, drop_last, lengths):
+    # any size, batch size and drop_last: the same batches and len() as torch; fractional splits of the
+    # same lengths
+    torch = need_torch()
+    fractions = [x / sum(lengths) for x in lengths]
+    out = []
+    for lib in (vizgrad, torch):
+        d = lib.utils.data
+        loader = d.DataLoader(d.TensorDataset(lib.arange(n), lib.arange(n) * 0.5), batch_size=batch_size,
+                              drop_last=drop_last)
+        batches = [(x.tolist(), y.tolist()) for x, y in loader]
+        try:
+            split = [len(s) for s in d.random_split(range(n), fractions)]
+        except ValueError as e:
+            split = str(e)
+        out.append((len(loader), batches, split))
     assert out[0] == out[1]
