@@ -40,7 +40,8 @@ TIMEOUT = 120  # seconds per run (a shared 2-core machine)
 RNG = "needs torch's random streams in vizgrad (issue 16 part 1, i16a)"
 NN = "needs nn modules/losses or torch's loss node names (issue 16, i16c)"
 TENSOR = "needs tensor methods being added (issue 16, i16c)"
-AUTOGRAD = "needs autograd internals being added: _saved_* attributes, saved_tensors_hooks (issue 16, i16c)"
+AUTOGRAD = ("needs autograd internals being added: _saved_* attributes, saved_tensors_hooks, save_on_cpu, "
+            "register_post_accumulate_grad_hook (issue 16, i16c)")
 # Found by the corpus, in nobody's branch of issue 16 (see the report of branch i16b):
 NODE_CLASS = "type(grad_fn).__name__ is vizgrad's op class (Div), torch's node class is DivBackward0 (vizgrad/ops)"
 CONTIGUOUS = "Tensor.is_contiguous() is always True, torch's is False after .t() (vizgrad/tensor.py)"
@@ -49,6 +50,7 @@ SOFTPLUS = ("F.silu / F.softplus are recorded as MulBackward0 / AddBackward0, no
 WAITING = {
     # program stem: why it cannot agree on this branch yet
     "autograd_graph_walk": NODE_CLASS,
+    "autograd_post_accumulate_hook": AUTOGRAD,
     "autograd_saved_tensors": AUTOGRAD,
     "data_random_split": RNG,
     "data_shuffle_seeded": RNG,
@@ -60,6 +62,7 @@ WAITING = {
     "nn_dropout_modes": RNG,
     "nn_embedding": f"{NN}; {RNG}",
     "nn_functional_losses": NN,
+    "nn_lazy_and_containers": NN,
     "nn_losses_extra": NN,
     "nn_xor_training": RNG,
     "random_init_functions": RNG,
