@@ -203,3 +203,57 @@ def test_adam_disturbed_mid_run_matches_torch(opt_name, kwargs):
     for a, b in zip(wv, wt):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert sv == st
+
+
+def _printed_state(lib, name, kwargs):
+    """What a program prints about an optimizer: its state_dict after two steps with an added param
+    group, its repr, and the state_dict of a fresh optimizer that loaded it."""
+    lib.set_printoptions(precision=4)
+    w = lib.nn.Parameter(lib.tensor([1., 2.]))
+    b = lib.nn.Parameter(lib.tensor([0.5]))
+    opt = getattr(lib.optim, name)([w], **kwargs)
+    opt.add_param_group({"params": [b], "lr": 0.5})
+    for _ in range(2):
+        opt.zero_grad()
+        ((w ** 2).sum() + (b ** 3).sum()).backward()
+        opt.step()
+    sd = opt.state_dict()
+    opt2 = getattr(lib.optim, name)([lib.nn.Parameter(lib.zeros(2))], **kwargs)
+    opt2.add_param_group({"params": [lib.nn.Parameter(lib.zeros(1))]})
+    opt2.load_state_dict(sd)
+    out = [repr(sd), repr(opt), repr(opt2.state_dict())]
+    lib.set_printoptions(profile="default")
+    return out
+
+
+@pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01)),
+                                         ("AdamW", dict(lr=0.01, amsgrad=True)),
+                                         ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True))])
+def test_state_dict_and_add_param_group_print_as_torch(name, kwargs):
+    torch = need_torch()
+    assert _printed_state(vizgrad, name, kwargs) == _printed_state(torch, name, kwargs)
+
+
+_OPT_ERRORS = {
+    "duplicate": lambda lib, w, b: lib.optim.SGD([w], lr=0.1).add_param_group({"params": [w]}),
+    "not_dict": lambda lib, w, b: lib.optim.SGD([w], lr=0.1).add_param_group([b]),
+    "set": lambda lib, w, b: lib.optim.SGD([w]).add_param_group({"params": {b}}),
+    "groups_mismatch": lambda lib, w, b: lib.optim.SGD([w], lr=0.1).load_state_dict({"state": {}, "param_groups": []}),
+    "negative_lr": lambda lib, w, b: lib.optim.SGD([w], lr=-1),
+    "empty": lambda lib, w, b: lib.optim.SGD([], lr=0.1),
+    "a_tensor": lambda lib, w, b: lib.optim.SGD(w, lr=0.1),
+    "group_sizes": lambda lib, w, b: lib.optim.SGD([{"params": [w]}, {"params": [b]}], lr=0.1).load_state_dict(
+        lib.optim.SGD([w], lr=0.1).state_dict()),
+}
+
+
+@pytest.mark.parametrize("case", _OPT_ERRORS)
+def test_optimizer_errors_as_torch(case):
+    torch = need_torch()
+    got = []
+    for lib in (vizgrad, torch):
+        w, b = lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.ones(1))
+        with pytest.raises(Exception) as e:
+            _OPT_ERRORS[case](lib, w, b)
+        got.append((type(e.value).__name__, str(e.value)))
+    assert got[0] == got[1]

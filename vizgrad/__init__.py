@@ -25,6 +25,8 @@ from vizgrad._printing import get_printoptions, set_printoptions
 from vizgrad.tensor import Size, Tensor, device
 from vizgrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                               ones_like, tensor, zeros, zeros_like)
+from vizgrad.creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+                              LongTensor, ShortTensor, set_default_tensor_type)
 from vizgrad.random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed,
                             multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                             seed, set_rng_state)
@@ -35,8 +37,6 @@ globals().update(_PUBLIC)  # every op's public function, registered beside it (v
 from vizgrad import autograd  # noqa: E402
 
 __version__ = "0.1.0"
-
-FloatTensor = DoubleTensor = LongTensor = Tensor
 
 
 def is_floating_point(t: Tensor) -> bool:
@@ -64,7 +64,8 @@ class cuda:  # torch.cuda.is_available() is a common first line
     def device_count() -> int:
         return 0
 
-from vizgrad import nn, optim  # noqa: E402  (torch.nn / torch.optim)
+from vizgrad import nn, optim, utils  # noqa: E402  (torch.nn / torch.optim / torch.utils.data)
+from vizgrad.serialization import load, save  # noqa: E402
 
 
 def show(*roots, **kw):

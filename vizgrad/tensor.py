@@ -30,7 +30,17 @@ from vizgrad._printing import format_tensor
 INPLACE = [0]  # in-place writes so far (process-wide): lets backward skip version checks when 0 changed
 
 
-class Tensor:
+class _TensorType(type):
+    """type(t) prints torch's name, as code written for torch shows it: <class 'torch.Tensor'>, and a
+    subclass under its torch path (vizgrad.nn.parameter.Parameter: torch.nn.parameter.Parameter)."""
+
+    def __repr__(cls):
+        mod = cls.__module__
+        mod = "torch" if cls is Tensor else "torch" + mod[len("vizgrad"):] if mod.startswith("vizgrad.") else mod
+        return f"<class '{mod}.{cls.__qualname__}'>"
+
+
+class Tensor(metaclass=_TensorType):
     # The four attributes every op output sets live in slots; the rarely set ones are class
     # defaults that an instance overrides in its (lazily created) __dict__. Keeps _make cheap.
     __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "__dict__", "__weakref__")
@@ -284,7 +294,7 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0 and type(self) is Tensor:  # f"{loss}" prints 0.25, as torch
             return format(self.item(), spec)
         return repr(self)
 

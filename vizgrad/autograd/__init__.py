@@ -85,13 +85,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = _root_grads(outputs, grad_outputs, create_graph)
     got = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs)
     result = []
-    for t, g in zip(inputs, got):
+    for i, (t, g) in enumerate(zip(inputs, got)):
         if g is None:
             if materialize_grads:
                 result.append(Tensor._make(np.zeros_like(t._data)))
                 continue
             if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                                    "Set allow_unused=True if this is the desired behavior.")
             result.append(None)
         else:
@@ -99,10 +99,33 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+class _VariableType(type):
+    def __instancecheck__(cls, obj) -> bool:  # isinstance(t, Variable) holds for every tensor, as in torch
+        return isinstance(obj, Tensor)
+
+    def __repr__(cls):
+        return "<class 'torch.autograd.variable.Variable'>"
+
+
+class Variable(metaclass=_VariableType):
+    """torch.autograd.Variable, the legacy wrapper: Variable(t, requires_grad=True) returns t's data
+    as a new leaf tensor (sharing its memory) with that flag; `volatile` is ignored with torch's warning."""
+
+    def __new__(cls, data, requires_grad: bool = False, volatile: bool = False):
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                          UserWarning, stacklevel=2)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if requires_grad and not data.dtype.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        return Tensor._make(data._ensure_array(), bool(requires_grad))
+
+
 from vizgrad.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: E402
 from vizgrad.autograd import functional  # noqa: E402
 from vizgrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 
-__all__ = ["backward", "grad", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled",
+__all__ = ["Variable", "backward", "grad", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled",
            "Function", "FunctionCtx", "once_differentiable", "functional", "gradcheck", "gradgradcheck",
            "GradcheckError"]

@@ -559,12 +559,6 @@ bind("int")(lambda self: to(self, _dtype.int32))
 bind("bool")(lambda self: to(self, _dtype.bool_))
 
 
-@bind("type")
-def _type(self, dtype=None):
-    """x.type(): torch's type name ('torch.FloatTensor'); x.type(dtype): x.to(dtype)."""
-    return f"torch.{self.dtype.tensor_type}" if dtype is None else to(self, dtype)
-
-
 @bind("type_as")
 def _type_as(self, other):
     return to(self, other.dtype)
