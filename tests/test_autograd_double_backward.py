@@ -65,6 +65,8 @@ CASES = {
     "leaky_relu": (lambda L, a: F(L).leaky_relu(a, 0.1) * a, ["away3"]),
     "gelu": (lambda L, a: F(L).gelu(a), [(5,)]),
     "gelu_tanh": (lambda L, a: F(L).gelu(a, approximate="tanh"), [(5,)]),
+    "silu": (lambda L, a: F(L).silu(a), [(5,)]),
+    "softplus": (lambda L, a: F(L).softplus(a * 3, beta=2.0, threshold=4.0), [(5,)]),
     "clamp": (lambda L, a: L.clamp(a, -0.5, 0.5) * a, ["away3"]),
     "to": (lambda L, a: (a.to(L.float32) * 2).to(L.float64) * a, [(3,)]),
     "clone": (lambda L, a: a.clone() * a, [(3,)]),

@@ -10,8 +10,8 @@ the numbers in it within TOLERANCE (relative 1e-4, absolute 1e-6, or one unit in
 printed, so that 0.1235 and 0.1234 from values 1 ulp apart agree); integers exactly. The exit status must be the
 same and, when a program fails, the exception's type (the last stderr line up to ':').
 
-Programs that need something another branch of issue 16 is adding are listed in WAITING with the
-reason; they are expected to fail here (strict xfail: once they pass, the entry must go).
+Programs known not to agree are listed in WAITING with the reason (strict xfail: once one passes,
+its entry must go).
 Each program runs in its own process, forked from one that imported the library once (see
 tests/programs/_runner.py), in a fresh temporary directory (some programs save files); the torch
 and the vizgrad runs go side by side.
@@ -37,43 +37,9 @@ RTOL, ATOL = 1e-4, 1e-6
 TOLERANCE = f"relative {RTOL}, absolute {ATOL}, or one unit in the last printed digit"
 TIMEOUT = 120  # seconds per run (a shared 2-core machine)
 
-RNG = "needs torch's random streams in vizgrad (issue 16 part 1, i16a)"
-NN = "needs nn modules/losses or torch's loss node names (issue 16, i16c)"
-TENSOR = "needs tensor methods being added (issue 16, i16c)"
-AUTOGRAD = ("needs autograd internals being added: _saved_* attributes, saved_tensors_hooks, save_on_cpu, "
-            "register_post_accumulate_grad_hook (issue 16, i16c)")
-# Found by the corpus, in nobody's branch of issue 16 (see the report of branch i16b):
-NODE_CLASS = "type(grad_fn).__name__ is vizgrad's op class (Div), torch's node class is DivBackward0 (vizgrad/ops)"
-CONTIGUOUS = "Tensor.is_contiguous() is always True, torch's is False after .t() (vizgrad/tensor.py)"
-SOFTPLUS = ("F.silu / F.softplus are recorded as MulBackward0 / AddBackward0, not SiluBackward0 / "
-            "SoftplusBackward0, and softplus's gradient at 0 is 0, not 0.5 (vizgrad/nn/functional.py)")
-WAITING = {
-    # program stem: why it cannot agree on this branch yet
-    "autograd_graph_walk": NODE_CLASS,
-    "autograd_post_accumulate_hook": AUTOGRAD,
-    "autograd_saved_tensors": AUTOGRAD,
-    "data_random_split": RNG,
-    "data_shuffle_seeded": RNG,
-    "data_weighted_sampler": RNG,
-    "nn_activations": SOFTPLUS,
-    "nn_batchnorm_layernorm": NN,
-    "nn_conv2d_pool": NN,
-    "nn_default_init_mlp": RNG,
-    "nn_dropout_modes": RNG,
-    "nn_embedding": f"{NN}; {RNG}",
-    "nn_functional_losses": NN,
-    "nn_lazy_and_containers": NN,
-    "nn_losses_extra": NN,
-    "nn_xor_training": RNG,
-    "random_init_functions": RNG,
-    "random_seed_randn": RNG,
-    "random_state_restore": RNG,
-    "tensor_cumsum_einsum": TENSOR,
-    "tensor_gather_scatter": TENSOR,
-    "tensor_indexing_views": CONTIGUOUS,
-    "tensor_inplace_unary": TENSOR,
-    "tensor_sort_topk": TENSOR,
-}
+# Programs known not to agree yet, by stem, each with its reason (a strict xfail: one that starts to
+# agree fails until it is taken off). All 78 agree today.
+WAITING: dict[str, str] = {}
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:inf|nan)\b")
 

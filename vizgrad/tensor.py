@@ -231,8 +231,9 @@ class Tensor(metaclass=_TensorType):
         st = tuple(s // self._data.dtype.itemsize for s in np.asarray(self._data).strides)
         return st if dim is None else st[dim]
 
-    def is_contiguous(self) -> bool:
-        return True
+    def is_contiguous(self, memory_format=None) -> bool:
+        # numpy's flag follows torch's rule: row-major strides, dims of size 1 ignored
+        return bool(np.asarray(self._data).flags.c_contiguous)
 
     # -- conversion to Python / numpy ----------------------------------------------------------
     def item(self):
@@ -408,7 +409,7 @@ class Tensor(metaclass=_TensorType):
     def cpu(self, *args, **kwargs):
         return self
 
-    cuda = contiguous = cpu
+    cuda = cpu
 
     def new_zeros(self, *size, dtype=None):
         return Tensor._make(np.zeros(_size(size), (dtype or self.dtype).np))

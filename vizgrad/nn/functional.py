@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from vizgrad import ops
+from vizgrad.ops import activation as _act
 from vizgrad.ops import LinearAddmm, gelu, leaky_relu as _leaky_relu, log_softmax as _log_softmax, relu as _relu
 from vizgrad.ops import sigmoid, softmax as _softmax, tanh
 from vizgrad import random as _random
@@ -45,10 +46,8 @@ def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Te
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """log(1 + exp(beta x)) / beta, computed stably as max(bx, 0) + log(1 + exp(-|bx|))."""
-    x = input * beta if beta != 1 else input
-    out = ops.relu(x) + ops.log(1 + ops.exp(-ops.abs(x)))
-    return out / beta if beta != 1 else out
+    """log(1 + exp(beta x)) / beta (x itself where beta x > threshold), one SoftplusBackward0 node."""
+    return _act.softplus(input, beta, threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -56,7 +55,7 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return input * sigmoid(input)
+    return _act.silu(input)
 
 
 def identity(input: Tensor) -> Tensor:

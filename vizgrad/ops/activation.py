@@ -1,4 +1,4 @@
-"""Activations: sigmoid, relu, leaky_relu, gelu, softmax, log_softmax."""
+"""Activations: sigmoid, relu, leaky_relu, gelu, silu, softplus, softmax, log_softmax."""
 from __future__ import annotations
 
 import math
@@ -128,6 +128,55 @@ def leaky_relu(input, negative_slope=0.01):
 
 def gelu(input, approximate="none"):
     return Gelu.apply(input, approximate=approximate)
+
+
+class Silu(Op):
+    torch_name, symbol = "SiluBackward0", "silu"
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex = (r"\sigma(a)\,(1 + a\,(1-\sigma(a)))",)
+
+    def forward(ctx, a):
+        with np.errstate(over="ignore"):
+            return a / (1 + np.exp(-a))
+
+    def backward(ctx, g, out, a):
+        if isinstance(a, Tensor):  # create_graph: the same derivative with recorded ops
+            s = sigmoid(a)
+            return (g * s * (1 + a * (1 - s)),)
+        with np.errstate(over="ignore"):
+            s = 1 / (1 + np.exp(-a))
+        return (g * s * (1 + a * (1 - s)),)
+
+
+class Softplus(Op):
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (torch's formula)."""
+    torch_name, symbol = "SoftplusBackward0", "softplus"
+    saved_fields = {"beta": "attr:beta", "self": "input:0", "threshold": "attr:threshold"}
+    elementwise = True
+    latex = (r"\sigma(\beta a)",)
+
+    def forward(ctx, a, beta, threshold):
+        ctx.beta, ctx.threshold = beta, threshold
+        z = a * beta
+        with np.errstate(over="ignore"):
+            return np.where(z > threshold, a, np.log1p(np.exp(z)) / beta).astype(np.result_type(a))
+
+    def backward(ctx, g, out, a):
+        if isinstance(a, Tensor):
+            big = (a.detach() * ctx.beta > ctx.threshold).to(a.dtype)
+            return (g * (big + (1 - big) * sigmoid(a * ctx.beta)),)
+        z = a * ctx.beta
+        with np.errstate(over="ignore"):
+            return (np.where(z > ctx.threshold, g, g / (1 + np.exp(-z))).astype(np.result_type(a)),)
+
+
+def silu(input):
+    return Silu.apply(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def _softmax_dim(ndim):

@@ -96,6 +96,9 @@ class Op:
         super().__init_subclass__(**kwargs)
         if "torch_name" in cls.__dict__:
             OPS[cls.torch_name] = cls
+            # type(x.grad_fn).__name__ is torch's node name, as tutorials that walk the graph print
+            # it (our class keeps its short name in its module: vizgrad.ops.Div)
+            cls.__name__ = cls.torch_name
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params) -> Tensor:

@@ -181,8 +181,9 @@ class Clone(Op):
     torch_name, symbol, latex, saves = "CloneBackward0", "clone", ("1",), False
     elementwise = True
 
-    def forward(ctx, a):
-        return np.array(a) if isinstance(a, np.ndarray) else a
+    def forward(ctx, a, order="K"):
+        # order "K" keeps a's strides (torch's preserve_format), "C" lays it out row-major
+        return np.array(a, order=order) if isinstance(a, np.ndarray) else a
 
     def backward(ctx, g, out, a):
         return (g,)
@@ -237,6 +238,13 @@ def clamp_max(input, max):
 @public(method=True)
 def clone(input, memory_format=None):
     return Clone.apply(input)
+
+
+@public(method=True)
+def contiguous(input, memory_format=None):
+    """The tensor itself when its elements are laid out row-major already, else a row-major copy
+    (recorded as CloneBackward0, as torch does)."""
+    return input if input.is_contiguous() else Clone.apply(input, order="C")
 
 
 _sin = _dual(np.sin, sin)
