@@ -276,7 +276,7 @@ class Child:
     def __init__(self, sandboxed: bool):
         with _uid_lock:
             uid = next(_uids)
-        self.sandboxed = sandboxed
+        self.sandboxed, self.uid = sandboxed, uid
         self.cwd = None if sandboxed else tempfile.mkdtemp(prefix="vizgrad-run-")
         env = dict(ENV) if sandboxed else {**ENV, "HOME": self.cwd}
         self.proc = subprocess.Popen(command(uid, DEFAULT_LIMITS, sandboxed), stdin=subprocess.PIPE,

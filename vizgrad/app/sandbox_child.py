@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import math
 import os
 import resource
 import signal
@@ -54,7 +55,7 @@ def drop_privileges(uid: int) -> None:
 # ---- 4. limits and captured output ------------------------------------------------------------------
 def set_limits(limits: dict) -> None:
     used = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = int(used.ru_utime + used.ru_stime) + 1 + int(limits["cpu_seconds"])
+    cpu = math.ceil(used.ru_utime + used.ru_stime + limits["cpu_seconds"])
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # soft: SIGXCPU (reported); hard: killed
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
     resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
@@ -126,11 +127,23 @@ def user_traceback(exc: BaseException, lines: list[str]) -> dict:
             out.append("    " + src.strip())
             if exc.offset:
                 out.append("    " + " " * max(0, exc.offset - 1 - (len(src) - len(src.lstrip()))) + "^")
-    for f in frames:
+    repeats = 0
+    for i, f in enumerate(frames):
         lineno = f.lineno
+        if i and (f.lineno, f.name) == (frames[i - 1].lineno, frames[i - 1].name):
+            repeats += 1
+            if repeats >= 3:  # as Python prints deep recursion: the same frame once, then a count
+                continue
+        elif repeats >= 3:
+            out.append(f"  [Previous line repeated {repeats - 2} more times]")
+            repeats = 0
+        else:
+            repeats = 0
         out.append(f'  File "{FILENAME}", line {f.lineno}, in {f.name}')
         if f.lineno and 0 < f.lineno <= len(lines) and lines[f.lineno - 1].strip():
             out.append("    " + lines[f.lineno - 1].strip())
+    if repeats >= 3:
+        out.append(f"  [Previous line repeated {repeats - 2} more times]")
     out.append(f"{name}: {message}" if message else name)
     line = lines[lineno - 1] if lineno and 0 < lineno <= len(lines) else ""
     return {"type": name, "message": message, "lineno": lineno, "line": line.strip(), "text": "\n".join(out)}
@@ -213,6 +226,18 @@ def _result(fd: int, data: dict, cap: int) -> None:
         view = view[os.write(fd, view):]
 
 
+def _finish(ns: dict, data: dict, limits: dict) -> None:
+    try:
+        data["tensors"], data["modules"], data["graphs"], notes = _collect(ns, limits)
+        data["notes"] += notes
+    except LimitReached as e:
+        data["notes"].append(f"listing the variables stopped at the {e.args[0]} limit")
+    except MemoryError:
+        data["notes"].append("listing the variables ran out of memory")
+    except Exception as e:  # e.g. a variable whose class breaks isinstance: keep the output
+        data["notes"].append(f"the variables could not be listed: {type(e).__name__}")
+
+
 def main() -> None:
     uid = int(sys.argv[1]) if len(sys.argv) > 1 else -1
     drop_privileges(uid)
@@ -235,27 +260,24 @@ def main() -> None:
     set_limits(limits)
     sys.stdout = sys.stderr = out
     try:
-        exec(compile(code, FILENAME, "exec"), ns)  # this child exists to run it (in its sandbox)
-    except LimitReached as e:
-        data["ok"], data["stopped"] = False, str(e.args[0]) if e.args else "limit"
-    except MemoryError:
-        data["ok"], data["stopped"] = False, "memory"
-    except SystemExit as e:
-        if e.code not in (None, 0):
+        try:
+            exec(compile(code, FILENAME, "exec"), ns)  # this child exists to run it (in its sandbox)
+        except LimitReached as e:
+            data["ok"], data["stopped"] = False, str(e.args[0]) if e.args else "limit"
+        except MemoryError:
+            data["ok"], data["stopped"] = False, "memory"
+        except SystemExit as e:
+            if e.code not in (None, 0):
+                data["ok"], data["error"] = False, user_traceback(e, lines)
+        except BaseException as e:  # the program's own error: reported as its traceback
             data["ok"], data["error"] = False, user_traceback(e, lines)
-    except BaseException as e:  # the program's own error: reported as its traceback
-        data["ok"], data["error"] = False, user_traceback(e, lines)
-    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-    data["output"] = out.text()
-    try:
-        data["tensors"], data["modules"], data["graphs"], data["notes"] = _collect(ns, limits)
-    except LimitReached as e:
-        data["notes"].append(f"listing the variables stopped at the {e.args[0]} limit")
-    except MemoryError:
-        data["notes"].append("listing the variables ran out of memory")
-    except Exception as e:  # e.g. a variable whose class breaks isinstance: keep the output
-        data["notes"].append(f"the variables could not be listed: {type(e).__name__}")
-    _result(result_fd, data, limits["result_bytes"])
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        data["output"] = out.text()
+        _finish(ns, data, limits)
+        _result(result_fd, data, limits["result_bytes"])
+    except BaseException as e:  # out of memory (or time) while reporting: say so in a few bytes
+        kind = "memory" if isinstance(e, MemoryError) else e.args[0] if isinstance(e, LimitReached) else "crash"
+        os.write(result_fd, json.dumps({"ok": False, "stopped": kind, "output": ""}).encode())
     os._exit(0)  # no interpreter teardown: the program's objects (and their __del__) die with the process
 
 
