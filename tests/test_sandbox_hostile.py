@@ -22,14 +22,18 @@ from pathlib import Path
 import pytest
 
 from vizgrad.app import sandbox
+from tests.test_sandbox import need_sandbox
 from vizgrad.app.sandbox import ENV, UIDS, Child, Limits, run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT = Limits(wall_seconds=3.0, cpu_seconds=1)
 MARGIN = 4.0  # seconds beyond a limit a loaded machine may take to stop and reap the sandbox
 
-pytestmark = pytest.mark.skipif(sandbox.status().mode != "bubblewrap",
-                                reason="bubblewrap is not available here: " + sandbox.status().message)
+
+
+@pytest.fixture(autouse=True)
+def _sandboxed():
+    need_sandbox()  # skips without bubblewrap (fails under VIZGRAD_REQUIRE_SANDBOX=1)
 
 
 def go(code: str, limits: Limits = SHORT) -> sandbox.RunResult:
@@ -415,3 +419,18 @@ def test_other_sessions_are_served_while_one_loops():
     assert r.ok and r.output == "42\n"
     t.join()
     assert out["loop"].stopped in ("cpu", "wall")
+
+
+def test_more_programs_than_the_server_runs_at_once_wait_then_hear_it_is_busy(monkeypatch):
+    monkeypatch.setattr(sandbox, "_turns", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(sandbox, "QUEUE_SECONDS", 0.5)
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("sleeper", run("import time\ntime.sleep(10)",
+                                                                      Limits(wall_seconds=2.0))))
+    t.start()
+    time.sleep(0.3)
+    r = run("print('me too')", SHORT)
+    assert r.stopped == "busy" and "busy" in r.error and r.output == ""
+    t.join()
+    assert out["sleeper"].stopped == "wall"
+    assert run("print('my turn')", SHORT).output == "my turn\n"

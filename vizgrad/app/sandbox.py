@@ -403,6 +403,12 @@ class Pool:
 
 POOL = Pool(int(os.environ.get("VIZGRAD_SANDBOX_POOL", "1")))
 
+# at most this many programs run at once on the server (each may take its memory limit); a run waits
+# up to QUEUE_SECONDS for a turn, then says the server is busy
+RUNS_AT_ONCE = int(os.environ.get("VIZGRAD_SANDBOX_RUNS", str(max(2, 2 * (os.cpu_count() or 1)))))
+QUEUE_SECONDS = 10.0
+_turns = threading.BoundedSemaphore(RUNS_AT_ONCE)
+
 
 # ---- a run ------------------------------------------------------------------------------------------------
 def run(code: str, limits: Limits = DEFAULT_LIMITS, pool: Pool | None = POOL) -> RunResult:
@@ -413,10 +419,16 @@ def run(code: str, limits: Limits = DEFAULT_LIMITS, pool: Pool | None = POOL) ->
     if not isinstance(code, str) or len(code) > MAX_CODE_CHARS:
         return RunResult(False, error=f"The code is too long: at most {MAX_CODE_CHARS:,} characters.", mode=st.mode)
     sandboxed = st.mode == "bubblewrap"
-    t0 = time.monotonic()
-    child = pool.take(sandboxed) if pool is not None else Child(sandboxed)
-    raw_result, stopped, raw = child.run(code, limits)
-    seconds = time.monotonic() - t0
+    if not _turns.acquire(timeout=QUEUE_SECONDS):
+        return RunResult(False, error=f"The server is busy ({RUNS_AT_ONCE} programs are running): try again in "
+                                      f"a moment.", mode=st.mode, stopped="busy")
+    try:
+        t0 = time.monotonic()
+        child = pool.take(sandboxed) if pool is not None else Child(sandboxed)
+        raw_result, stopped, raw = child.run(code, limits)
+        seconds = time.monotonic() - t0
+    finally:
+        _turns.release()
     return _read(raw_result, stopped, limits, seconds, st.mode)
 
 
