@@ -86,6 +86,12 @@ def test_your_own_code_runs_and_another_tensor_is_drawn():
     assert not at.exception and len(at.get("plotly_chart")) == 1
 
 
+def test_committing_the_editor_runs_it_as_ctrl_enter_does():
+    at = open_code()
+    at.text_area[0].input("print(sum(range(10)))\n").run()  # Ctrl+Enter commits the text area: no Run click
+    assert not at.exception and output(at) == "45\n"
+
+
 def test_an_error_is_the_users_traceback_and_the_page_stays_usable():
     at = open_code()
     at.text_area[0].input("import torch\nx = torch.ones(2, 3)\ny = x @ torch.ones(2, 2)\n")
