@@ -122,6 +122,13 @@ def test_a_link_reopens_and_reruns_its_code():
     assert at.selectbox(key="cd_pick").value == "loss"
 
 
+def test_a_hostile_link_is_contained_and_says_why():
+    at = open_code({"code": cp.encode_code("print(open('/etc/passwd').read())\n")})
+    assert not at.exception
+    assert "root:" not in "\n".join(codes(at))
+    assert codes(at)[-1].splitlines()[-1].startswith("FileNotFoundError")
+
+
 def test_a_damaged_link_says_so():
     at = open_code({"code": "not*valid"})
     assert any("damaged" in e.value for e in at.error)

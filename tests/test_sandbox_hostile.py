@@ -104,6 +104,16 @@ def test_a_big_file_in_tmp_is_refused():
     assert not r.ok and ("File too large" in r.error or "No space left" in r.error), r.error
 
 
+def test_many_files_cannot_fill_memory():
+    r = go("import os\nn = 0\ntry:\n    for i in range(100):\n        open(f'/tmp/f{i}', 'wb').write(b'x' * 1_000_000)\n"
+           "        n += 1\nexcept OSError as e:\n    print(n, e.strerror)\ntry:\n    open('/dev/shm/x', 'wb')\n"
+           "except OSError as e:\n    print(e.strerror)")
+    lines = r.output.splitlines()
+    n, why = lines[0].split(" ", 1)
+    assert int(n) <= SHORT.tmp_bytes // 1_000_000 and why == "No space left on device", r.output
+    assert lines[1] == "Permission denied"  # /dev/shm: not its to write
+
+
 # ---- environment and other processes -------------------------------------------------------------------
 def test_the_environment_is_empty_but_a_few_fixed_variables(monkeypatch):
     monkeypatch.setenv("VIZGRAD_TEST_SECRET", "hunter2")
