@@ -244,6 +244,21 @@ def test_exec_of_the_interpreter_loses_the_result_channel():
     assert not r.ok and "pwned" not in r.output and r.stopped == "crash", r
 
 
+def test_a_child_that_dies_before_its_program_arrives_is_replaced():
+    pool = sandbox.Pool(1)
+    pool.fill(True)
+    os.killpg(pool.ready[0].proc.pid, signal.SIGKILL)  # as if something outside killed the warm child
+    time.sleep(0.1)
+    real_alive = Child.alive
+    try:
+        Child.alive = lambda self: True  # take() hands it out anyway: the run must notice and start afresh
+        r = run("print('ran')", SHORT, pool=pool)
+    finally:
+        Child.alive = real_alive
+        pool.close()
+    assert r.ok and r.output == "ran\n", r
+
+
 def test_no_process_is_left_behind():
     child = Child(True)
     child.run("import os\nos.write(2, str(os.getuid()).encode())\nwhile True: pass", Limits(wall_seconds=1.0))
@@ -321,10 +336,11 @@ def test_a_loop_that_swallows_the_cpu_signal_is_killed():
     assert not r.ok
 
 
-def test_sleeping_forever_is_stopped_at_the_wall_clock_limit():
-    r = go("import time\ntime.sleep(1000)", Limits(wall_seconds=1.0))
+def test_sleeping_forever_is_stopped_at_the_wall_clock_limit_and_shows_what_it_printed():
+    r = go("import time\nprint('epoch 1')\nprint('epoch 2')\ntime.sleep(1000)", Limits(wall_seconds=1.0))
     assert r.stopped == "wall" and "1 s" in r.error
     assert 0.9 <= r.seconds < 1.0 + MARGIN
+    assert r.output == "epoch 1\nepoch 2\n"
 
 
 @pytest.mark.parametrize("code", [

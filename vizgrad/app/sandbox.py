@@ -52,12 +52,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from vizgrad.app.sandbox_child import ACK
+
 __all__ = ["Limits", "RunResult", "Status", "status", "run", "command", "Pool", "DEFAULT_LIMITS"]
 
 PACKAGES = ("numpy", "networkx", "vizgrad")   # what the child imports (vizgrad.graph needs networkx)
 LIB = "/sandbox/lib"                          # where those packages appear inside the sandbox
 UIDS = range(61000, 62000)                    # the unprivileged uids runs get, in turn
 MAX_CODE_CHARS = 100_000
+RAW_TAIL = 32_000                             # characters of the child's stderr kept (the output a killed run shows)
 
 
 @dataclass(frozen=True)
@@ -287,10 +290,11 @@ class Child:
         return self.proc.poll() is None
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # bwrap and everything in its pid namespace
-        except (ProcessLookupError, PermissionError):
-            pass
+        if self.proc.returncode is None:  # not reaped yet, so its pid (a zombie at worst) is not reused
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # bwrap and everything in its pid namespace
+            except (ProcessLookupError, PermissionError):
+                pass
         self.proc.wait()
         for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
@@ -300,8 +304,9 @@ class Child:
         if self.cwd:
             shutil.rmtree(self.cwd, ignore_errors=True)
 
-    def run(self, code: str, limits: Limits) -> tuple[bytes, str | None, str]:
-        """(result bytes, why it was stopped or None, the tail of its raw stderr). Always kills the child."""
+    def run(self, code: str, limits: Limits) -> tuple[bytes, str | None, str, bool]:
+        """(result bytes, why it was stopped or None, the tail of its raw stderr, whether the child
+        acknowledged the request). Always kills the child."""
         request = json.dumps({"code": code, "limits": limits.child()}).encode()
         deadline = time.monotonic() + limits.wall_seconds
         stopped = None
@@ -314,7 +319,7 @@ class Child:
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ, result)
         sel.register(self.proc.stderr, selectors.EVENT_READ, raw)
-        caps = {id(result): limits.result_bytes + 1024, id(raw): 64 << 10}
+        caps = {id(result): limits.result_bytes + 1024, id(raw): 2 * RAW_TAIL}
         try:
             while sel.get_map():
                 left = deadline - time.monotonic()
@@ -331,7 +336,7 @@ class Child:
                         stopped = "result"
                         break
                     if buf is raw and len(buf) >= caps[id(buf)]:
-                        raw[:] = raw[-(32 << 10):]  # keep the tail only
+                        raw[:] = raw[-RAW_TAIL:]  # keep the tail only
                     buf.extend(chunk)
                 if stopped:
                     break
@@ -344,10 +349,12 @@ class Child:
             sel.close()
             code_ = self.proc.poll()
             self.kill()
+        started = result[:1] == ACK
+        body = bytes(result[1:] if started else result)
         crash = None
-        if stopped is None and code_ is not None and code_ != 0 and not result:
+        if stopped is None and code_ is not None and code_ != 0 and not body:
             crash = _exit_detail(code_, raw)
-        return bytes(result), stopped or crash, raw.decode("utf-8", "replace")[-2000:]
+        return body, stopped or crash, raw[-RAW_TAIL:].decode("utf-8", "replace"), started
 
 
 def _exit_detail(code: int, raw: bytes) -> str:
@@ -425,11 +432,23 @@ def run(code: str, limits: Limits = DEFAULT_LIMITS, pool: Pool | None = POOL) ->
     try:
         t0 = time.monotonic()
         child = pool.take(sandboxed) if pool is not None else Child(sandboxed)
-        raw_result, stopped, raw = child.run(code, limits)
+        raw_result, stopped, raw, started = child.run(code, limits)
+        if not started:  # it died (or hung) before the program arrived: the sandbox's failure; once more, fresh
+            t0 = time.monotonic()
+            raw_result, stopped, raw, started = Child(sandboxed).run(code, limits)
         seconds = time.monotonic() - t0
     finally:
         _turns.release()
-    return _read(raw_result, stopped, limits, seconds, st.mode)
+    if not started:
+        return RunResult(False, error="The sandbox could not start a run (twice): try again in a moment.",
+                         stopped="crash", seconds=seconds, mode=st.mode)
+    r = _read(raw_result, stopped, limits, seconds, st.mode)
+    if stopped == "wall" and not r.output and raw:
+        # killed before it could report: its output as it went to stderr (the mirror; the last part only)
+        r.output = raw
+        if len(raw) >= RAW_TAIL:
+            r.notes.append(f"the output above is its last {RAW_TAIL:,} characters before it was stopped")
+    return r
 
 
 def _read(raw_result: bytes, stopped: str | None, limits: Limits, seconds: float, mode: str) -> RunResult:

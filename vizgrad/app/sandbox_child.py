@@ -10,10 +10,13 @@ One child serves one run, in this order:
      RLIMIT_NPROC applies (the kernel exempts root from it) and no capability is left;
   2. import the engine and the graph wing and install the `torch` alias (vizgrad.as_torch): this
      is the warm start, done before the program arrives;
-  3. read the request from stdin: {"code": str, "limits": {...}} (JSON, up to EOF);
+  3. read the request from stdin: {"code": str, "limits": {...}} (JSON, up to EOF) and say so (ACK:
+     a child that dies before that is the sandbox's failure, retried, never the program's);
   4. set the resource limits (CPU seconds on top of what the imports used, address space,
      processes, file size, open files, no core files) and run the code with its prints captured
      (capped), as `__main__`, in a fresh namespace;
+     (also mirrored to stderr as it comes, so a run killed at the wall-clock limit still shows
+     what it printed last);
   5. list its top-level tensors and nn.Modules and trace each tensor's graph (vizgrad.graph), then
      write one JSON object to the result channel (the original stdout; fd 1 itself is pointed at
      stderr first, so the program's own writes to fd 1 cannot mix with the result) and exit.
@@ -33,6 +36,7 @@ import sys
 import traceback
 
 FILENAME = "<your code>"
+ACK = b"\x01"  # the first byte on the result channel: the request arrived (vizgrad.app.sandbox reads it)
 
 
 class LimitReached(BaseException):
@@ -68,9 +72,18 @@ class CappedText:
     """A text stream (the program's sys.stdout and sys.stderr, interleaved as in a terminal) that
     keeps at most `cap` characters and stops the program when it would write more."""
 
-    def __init__(self, cap: int):
+    def __init__(self, cap: int, mirror_fd: int | None = None):
         self.cap, self.parts, self.size, self.full = cap, [], 0, False
         self.encoding, self.errors = "utf-8", "replace"
+        self.mirror_fd = mirror_fd  # also written there as it comes: what the parent shows if it must kill us
+
+    def _keep(self, s: str) -> None:
+        self.parts.append(s)
+        if self.mirror_fd is not None:
+            try:
+                os.write(self.mirror_fd, s.encode("utf-8", "replace"))
+            except OSError:
+                self.mirror_fd = None
 
     def write(self, s) -> int:
         s = str(s)
@@ -78,10 +91,10 @@ class CappedText:
             raise LimitReached("output")
         room = self.cap - self.size
         if len(s) > room:
-            self.parts.append(s[:room])
+            self._keep(s[:room])
             self.size, self.full = self.cap, True
             raise LimitReached("output")
-        self.parts.append(s)
+        self._keep(s)
         self.size += len(s)
         return len(s)
 
@@ -251,8 +264,9 @@ def main() -> None:
 
     request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     code, limits = request["code"], request["limits"]
+    os.write(result_fd, ACK)  # the program is ours now: whatever happens next is its doing
     lines = code.splitlines()
-    out = CappedText(limits["output_chars"])
+    out = CappedText(limits["output_chars"], mirror_fd=2)
     data = {"ok": True, "output": "", "error": None, "stopped": None, "tensors": [], "modules": [],
             "graphs": {}, "notes": []}
     ns = {"__name__": "__main__", "__builtins__": builtins}
