@@ -226,3 +226,18 @@ def test_a_checked_graph_refuses_bad_data():
     for bad in (bad_dtype, bad_shape, bad_edge, {"nodes": "x"}, [], {**good, "nodes": [{"id": 3}]}):
         with pytest.raises(ValueError):
             sandbox._checked_graph(bad)
+
+
+def test_the_walkthrough_can_walk_a_code_graph():
+    from vizgrad.graph.steps import walk_graph
+    q = cp.walkthrough_query(cp.example("nn_xy_to_200").code, "loss")
+    g, title, error = cp.graph_from_query(q)
+    assert error is None and title == "your code: loss"
+    steps = walk_graph(g)
+    assert [s.op for s in steps] == ["MulBackward0", "SubBackward0", "AbsBackward0", "AbsBackward0", "SubBackward0",
+                                    "MulBackward0"]  # forward, then backward in reverse
+    assert steps[0].title.startswith("output = x × y = ")
+    g, _, error = cp.graph_from_query({**q, "var": "nope"})
+    assert g is None and "no tensor called 'nope'" in error and "loss" in error
+    g, _, error = cp.graph_from_query({"code": "!!", "var": "loss"})
+    assert g is None and "damaged" in error

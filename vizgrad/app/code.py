@@ -8,6 +8,8 @@
     cp.default_choice(r)                    # 'loss'
     v = cp.graph_view(r, "loss")            # the graph of `loss` (vizgrad.graph.lod view: modules as boxes)
     cp.encode_code(text) / cp.decode_code(s)   # the code in the shareable URL (?code=...)
+    q = cp.walkthrough_query(text, "loss")  # {"code": ..., "var": "loss"}: a Walkthrough link's params
+    g, title, error = cp.graph_from_query(q)   # what the Walkthrough builds its walk from (runs the code)
 
 Examples: the blank template, every seed chapter's code verbatim (tests/seeds/*.py: the nn_*
 examples are the seeds' own text; the seed_* ones are shown with their `import torch`, as the
@@ -29,7 +31,8 @@ from vizgrad.app import sandbox
 from vizgrad.app.sandbox import Limits, RunResult
 
 __all__ = ["Example", "EXAMPLES", "example", "run_code", "encode_code", "decode_code", "tensor_rows", "module_rows",
-           "parameter_rows", "graph_choices", "default_choice", "graph_view", "TEMPLATE", "MAX_URL_CHARS"]
+           "parameter_rows", "graph_choices", "default_choice", "graph_view", "walkthrough_query", "graph_from_query",
+           "TEMPLATE", "MAX_URL_CHARS"]
 
 TEMPLATE = "import torch\n\n"
 SEEDS = Path(__file__).resolve().parents[2] / "tests" / "seeds"   # the seed chapters' code (the project's corpus)
@@ -185,3 +188,31 @@ def graph_view(r: RunResult, name: str, open_groups=None):
     if g is None:
         raise ValueError(f"No graph was recorded for {name!r}.")
     return default_view(g) if open_groups is None else view_of(g, open_groups)
+
+
+# ---- the Backprop Walkthrough's way in ------------------------------------------------------------------------
+def walkthrough_query(code: str, name: str) -> dict:
+    """The URL params of a Walkthrough link to the graph of variable `name` of this code."""
+    return {"code": encode_code(code), "var": str(name)}
+
+
+def graph_from_query(params) -> tuple:
+    """(graph, title, error) for the Walkthrough: the code in params["code"] run in the sandbox, and
+    the checked graph of its variable params["var"] (vizgrad.graph.steps.walk_graph walks it; the
+    engine objects stay in the sandbox, so there is no finite-difference check). error is a message."""
+    name = str(params.get("var", "") or "")[:100]
+    try:
+        text = decode_code(str(params.get("code", "") or ""))
+    except ValueError as e:
+        return None, "your code", str(e)
+    r = run_code(text)
+    title = f"your code: {name}"
+    if name not in r.graphs:
+        if r.error and not r.graphs:
+            return None, title, r.error
+        known = ", ".join(graph_choices(r)) or "none"
+        return None, title, f"Your code left no tensor called '{name}' (tensors with a graph: {known})."
+    try:
+        return r.graph(name), title, None
+    except ValueError as e:
+        return None, title, f"The graph of {name} could not be read: {e}"
