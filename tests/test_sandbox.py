@@ -40,7 +40,7 @@ def sandboxed():
 EXAMPLES = [e for e in cp.EXAMPLES if e.key != "blank"]
 # programs whose printed numbers come from torch.randn / nn's random initialisation
 RANDOM = {"nn_mynet_relu"}
-NUMBER = re.compile(r"-?\d+\.\d+(?:e[+-]?\d+)?|-?\bnan\b|-?\binf\b")
+NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d*(?:e[+-]?\d+)?|-?\bnan\b|-?\binf\b")  # 0.1234, 0. (all-integer tensors), 1e-05
 
 
 def torch_output(code: str) -> str:
