@@ -154,6 +154,14 @@ def test_an_unsupported_torch_module_is_a_clear_message():
     assert r.error.splitlines()[-1] == "ModuleNotFoundError: No module named 'torch.distributed'"
 
 
+def test_an_unsupported_torch_function_is_named_as_torch_and_explained():
+    r = cp.run_code("import torch.nn as nn\nconv = nn.Conv2d(1, 1, 3)\n")
+    lines = r.error.splitlines()
+    assert lines[-2] == "AttributeError: module 'torch.nn' has no attribute 'Conv2d'"
+    assert lines[-1].startswith("(torch.nn.Conv2d is not supported here yet")
+    assert "vizgrad'" not in r.error and "'vizgrad" not in r.error
+
+
 def test_the_code_round_trips_the_url():
     for e in cp.EXAMPLES:
         s = cp.encode_code(e.code)

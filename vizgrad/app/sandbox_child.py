@@ -30,6 +30,7 @@ import builtins
 import json
 import math
 import os
+import re
 import resource
 import signal
 import sys
@@ -123,12 +124,17 @@ def _scrub(text: str) -> str:
     return text
 
 
+def _as_torch(message: str) -> str:
+    """The message as the user's code names things: here `torch` is vizgrad (module 'vizgrad.nn' ...)."""
+    return re.sub(r"\bvizgrad(?=[.'\s]|$)", "torch", message)
+
+
 def user_traceback(exc: BaseException, lines: list[str]) -> dict:
     """{"type", "message", "lineno", "line", "text"}: the exception as a Python traceback showing
     only frames of the user's code."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == FILENAME]
     name = type(exc).__name__
-    message = _scrub(str(exc))
+    message = _as_torch(_scrub(str(exc)))
     out = ["Traceback (most recent call last):"]
     lineno = None
     if isinstance(exc, SyntaxError) and exc.filename == FILENAME:
@@ -158,6 +164,10 @@ def user_traceback(exc: BaseException, lines: list[str]) -> dict:
     if repeats >= 3:
         out.append(f"  [Previous line repeated {repeats - 2} more times]")
     out.append(f"{name}: {message}" if message else name)
+    missing = re.fullmatch(r"module '(torch[\w.]*)' has no attribute '(\w+)'", message)
+    if isinstance(exc, AttributeError) and missing:
+        out.append(f"({missing[1]}.{missing[2]} is not supported here yet: `import torch` runs on vizgrad, "
+                   f"a PyTorch-compatible engine that does not have it.)")
     line = lines[lineno - 1] if lineno and 0 < lineno <= len(lines) else ""
     return {"type": name, "message": message, "lineno": lineno, "line": line.strip(), "text": "\n".join(out)}
 
