@@ -50,6 +50,14 @@ def load_example() -> None:
     key = S.get("cd_example")
     ex = cp.example(key) if key else None
     if ex is not None:
+        S.cd_code, S.cd_loaded = ex.code, ex.key
+        want_run()
+
+
+def restore_example() -> None:
+    """Back to the loaded example's own code (after editing it), and run it."""
+    ex = cp.example(S.get("cd_loaded") or "")
+    if ex is not None:
         S.cd_code = ex.code
         want_run()
 
@@ -64,7 +72,7 @@ if link and link != S.get("cd_link_seen"):  # opened from a link (or the URL was
     except ValueError as e:
         S.cd_link_error = str(e)
 if "cd_code" not in S:
-    S.cd_code = cp.example(FIRST_EXAMPLE).code
+    S.cd_code, S.cd_loaded = cp.example(FIRST_EXAMPLE).code, FIRST_EXAMPLE
     want_run()
 if S.get("cd_link_error"):
     st.error(plain(S.cd_link_error), icon=":material/link_off:")
@@ -78,8 +86,14 @@ st.html("<style>.st-key-cd_code textarea {font-family: 'Source Code Pro', ui-mon
 st.text_area("Your PyTorch code", key="cd_code", height=380, on_change=want_run, max_chars=cp.MAX_CODE_CHARS,
              help="Ctrl+Enter runs it. `import torch`, `torch.nn`, `torch.optim`, `torch.autograd` and "
                   "`torch.nn.functional` are vizgrad here.")
-st.button("Run", type="primary", icon=":material/play_arrow:", on_click=want_run, key="cd_run",
-          disabled=not status.can_run, shortcut="Ctrl+Enter")
+run_col, restore_col, _ = st.columns([1, 2, 3])
+run_col.button("Run", type="primary", icon=":material/play_arrow:", on_click=want_run, key="cd_run",
+               disabled=not status.can_run, shortcut="Ctrl+Enter", width="stretch")
+loaded = cp.example(S.get("cd_loaded") or "")
+if loaded is not None:
+    restore_col.button("Restore the example", icon=":material/restore:", on_click=restore_example,
+                       key="cd_restore", disabled=S.cd_code == loaded.code, width="stretch",
+                       help=f"Back to the code of “{loaded.title}” as it was, and run it.")
 
 if S.pop("cd_run_wanted", False) and status.can_run:
     with st.spinner("Running in the sandbox…"):

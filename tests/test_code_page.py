@@ -73,6 +73,20 @@ def test_an_example_loads_and_runs_and_its_module_is_inspected():
     assert any("Linear(in_features=3, out_features=2" in c for c in codes(at))
 
 
+def test_a_lesson_is_edited_rerun_and_restored_with_one_click():
+    at = open_code()
+    at.selectbox(key="cd_example").set_value("lesson:backward").run()
+    original = cp.example("lesson:backward").code
+    assert at.text_area[0].value == original and "Gradient of x:  tensor(4.)" in output(at)
+    assert at.button(key="cd_restore").disabled  # nothing edited yet
+    at.text_area[0].input(original.replace("torch.tensor(2.0", "torch.tensor(5.0"))
+    at.button(key="cd_run").click().run()
+    assert "Gradient of x:  tensor(10.)" in output(at)
+    assert not at.button(key="cd_restore").disabled
+    at.button(key="cd_restore").click().run()
+    assert at.text_area[0].value == original and "Gradient of x:  tensor(4.)" in output(at)
+
+
 def test_your_own_code_runs_and_another_tensor_is_drawn():
     at = open_code()
     at.text_area[0].input("import torch\na = torch.tensor(2.0, requires_grad=True)\nb = a * a + 1\nb.backward()\n"

@@ -1,5 +1,6 @@
 """The Code page in a real browser: paste the seed chapter's `Net` example, run it with Ctrl+Enter,
-see its output, its tensors and modules, and the graph of `loss`; the URL then reopens it."""
+see its output, its tensors and modules, and the graph of `loss`; the URL then reopens it. A lesson's
+code is edited, rerun and restored with one click; an error shows the user's own traceback."""
 from browser_utils import no_exception, shot, wait_idle
 
 from vizgrad.app import code as cp
@@ -56,3 +57,24 @@ def test_an_error_shows_the_users_traceback(page):
     # the user's traceback is on the page by design; no Streamlit exception box is
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_role("textbox", name="Your PyTorch code").is_editable()
+
+
+def test_edit_a_lesson_rerun_it_and_restore_it(page):
+    page.goto(f"{page.app_url}/code")
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    lesson = cp.example("lesson:backward")
+    page.get_by_role("combobox", name="Load an example").click()
+    page.get_by_role("option", name=lesson.title).click()
+    page.wait_for_function("() => document.body.innerText.includes('Gradient of x:  tensor(4.)')")
+    editor = page.get_by_role("textbox", name="Your PyTorch code")
+    assert editor.input_value() == lesson.code
+    editor.fill(lesson.code.replace("torch.tensor(2.0", "torch.tensor(5.0", 1))
+    editor.press("Control+Enter")
+    page.wait_for_function("() => document.body.innerText.includes('Gradient of x:  tensor(10.)')")
+    shot(page, "code_lesson_edited")
+    page.get_by_role("button", name="Restore the example").click()
+    page.wait_for_function("() => document.body.innerText.includes('Gradient of x:  tensor(4.)')")
+    wait_idle(page)
+    assert page.get_by_role("textbox", name="Your PyTorch code").input_value() == lesson.code
+    no_exception(page)
