@@ -4,8 +4,9 @@ Pick an example (every seed chapter, every lesson, a blank template) or paste yo
 Ctrl+Enter in the editor) runs it in a fresh sandboxed process (vizgrad.app.sandbox: bubblewrap,
 no network, no files, time and memory limits) where `import torch` is vizgrad. Then: what it
 printed, its top-level tensors and modules, the graph of the tensor you pick (boxes for modules:
-click one to open it) and a module's parameters with their gradients. The URL holds the code
-(compressed), so a copied link reopens and reruns it. All logic is in vizgrad.app.code.
+click one to open it) and a module's parameters with their gradients. "Restore the example"
+puts a loaded example (a lesson, a seed) back as it was. The URL holds the code (compressed), so
+a copied link reopens and reruns it. All logic is in vizgrad.app.code.
 
 The code is never executed in this process: the sandbox's child runs it and sends back JSON,
 checked before anything is drawn from it. Results live in this session's state only.
