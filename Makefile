@@ -1,7 +1,12 @@
 # vizgrad: the two commands a fresh machine needs.
 #   make run   - create .venv, install vizgrad, start the app (streamlit run app.py)
 #   make test  - create .venv with the dev extra, run the whole test suite
+#                The Code page's sandbox tests need bubblewrap (`apt-get install bubblewrap`;
+#                skipped without it); the browser tests need Chromium (`apt-get install chromium`);
+#                the deploy tests need nginx (`apt-get install nginx`). .ci/run installs all three.
 #   make deploy R=2 - R replicas behind nginx on loopback (deploy/serve.py; needs Debian's nginx)
+#   Set VIZGRAD_HOSTED=1 for `make run` on a public server: the Code page then refuses to run
+#   code without bubblewrap (README: "The Code page: untrusted code in a sandbox").
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python

@@ -52,6 +52,8 @@ PAGES = (
              "Train a small network live and watch its gradients."),
     PageInfo("pages/lessons.py", "Lessons", ":material/school:", "lessons",
              "A guided tour of autograd, from requires_grad to custom Functions."),
+    PageInfo("pages/code.py", "Code", ":material/code:", "code",
+             "Run your own PyTorch code in a sandbox and draw the graph of any tensor it made."),
 )
 HOME = PAGES[0]
 

@@ -22,8 +22,16 @@ from tests.stclient import Session, at_once, free_port
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
 from serve import Deployment  # noqa: E402
 
-pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
-                                reason="nginx is not installed (apt-get install nginx; .ci/run does)")
+HAVE_NGINX = shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists()
+
+
+@pytest.fixture(autouse=True)
+def _nginx():
+    if not HAVE_NGINX:
+        why = "nginx is not installed (apt-get install nginx; .ci/run does)"
+        if os.environ.get("VIZGRAD_REQUIRE_NGINX") == "1":
+            pytest.fail(f"{why} (required: VIZGRAD_REQUIRE_NGINX=1)")
+        pytest.skip(why)
 
 
 @pytest.fixture(scope="module")
