@@ -25,8 +25,8 @@ from serve import Deployment  # noqa: E402
 HAVE_NGINX = shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists()
 
 
-@pytest.fixture(autouse=True)
-def _nginx():
+@pytest.fixture(scope="module", autouse=True)
+def _nginx():  # module scope: before the deployment fixture starts anything
     if not HAVE_NGINX:
         why = "nginx is not installed (apt-get install nginx; .ci/run does)"
         if os.environ.get("VIZGRAD_REQUIRE_NGINX") == "1":
