@@ -19,15 +19,13 @@ ensure_app_navigation()
 
 from vizgrad.app import code as cp
 from vizgrad.app import sandbox
-from vizgrad.app import walkthrough as walkthrough_model
 from vizgrad.app.markdown import plain
 from vizgrad.graph.lod import groups as lod_groups, visible_groups
 from vizgrad.plot import node_at, screen_figure, scroll_css
 
 S = st.session_state
 FIRST_EXAMPLE = "nn_xy_to_200"
-# the Walkthrough opens a Code-page graph once its model has the hook (vizgrad.app.code.graph_from_query)
-WALKTHROUGH_TAKES_CODE = hasattr(walkthrough_model, "from_code")
+
 
 st.title("Code")
 st.caption("Paste PyTorch code from any tutorial and run it: `import torch` runs on vizgrad, and every tensor "
@@ -199,7 +197,7 @@ if choices:
         with st.container(key="cd_graph_box"):
             st.plotly_chart(fig, key="cd_graph", theme=None, width="content", on_select=lod_open,
                             selection_mode="points")
-        if WALKTHROUGH_TAKES_CODE and S.get("cd_link_seen"):
+        if S.get("cd_link_seen"):
             st.page_link(page("walkthrough").path, label=f"Open {S.cd_pick} in the Backprop Walkthrough",
                          icon=":material/footprint:", query_params=cp.walkthrough_query(S.cd_code, S.cd_pick))
 elif rows:

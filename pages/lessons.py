@@ -11,6 +11,7 @@ from pages._common import ensure_app_navigation, page
 
 ensure_app_navigation()
 
+from vizgrad.app.code import encode_code
 from vizgrad.app.lessons import LESSONS, curve_figure, drawn_graph, highlighted, run
 from vizgrad.plot import screen_figure, scroll_css
 
@@ -58,3 +59,6 @@ for tab, lesson in zip(tabs, LESSONS):
         # the walkthrough rebuilds exactly this graph (tests/test_lessons_graphs.py)
         st.page_link(page("walkthrough").path, label="Open this graph in the walkthrough", icon=":material/footprint:",
                      query_params={"lesson": lesson.id})
+        # the lesson's code, editable: the Code page runs it in its sandbox ("Restore" brings it back)
+        st.page_link(page("code").path, label="Edit and run this code", icon=":material/edit:",
+                     query_params={"code": encode_code(lesson.source)})

@@ -41,7 +41,7 @@ def use_source(query: dict, step: int = 0) -> None:
     st.session_state.wt_step = step
     st.session_state.wt_playing = False
     st.session_state.wt_want_step = step
-    if "lesson" not in query and "net" not in query:
+    if not any(k in query for k in ("lesson", "net", "code")):
         state = State.from_query(query)
         st.session_state.wt_expr = state.expr
         for name, spec in state.vars.items():

@@ -41,3 +41,18 @@ def test_each_graph_says_which_moment_it_shows():
         assert f"**The graph it built**, {lesson.moment}" in texts, lesson.id
     # the retain_grad lesson reads h2.grad on purpose: the warning PyTorch prints is shown too
     assert any("Warned: UserWarning" in c.value and "not a leaf" in c.value for c in at.caption)
+
+
+def test_every_lesson_links_its_code_to_the_code_page():
+    from streamlit.testing.v1 import AppTest
+    from vizgrad.app.code import decode_code
+    from vizgrad.app.lessons import LESSONS
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/lessons.py").run()
+    assert not at.exception
+    links = [el for el in at.get("page_link") if "Edit and run" in el.proto.label]
+    assert len(links) == len(LESSONS)
+    from urllib.parse import parse_qs
+    assert {el.proto.page for el in links} == {"code"}
+    codes = [decode_code(parse_qs(el.proto.query_string)["code"][0]) for el in links]
+    assert codes == [lesson.source for lesson in LESSONS]

@@ -68,7 +68,7 @@ FD_TOL = 1e-2             # relative tolerance of the finite-difference check (f
 
 @dataclass
 class Source:
-    kind: str                                    # "expr" | "net" | "lesson"
+    kind: str                                    # "expr" | "net" | "lesson" | "code"
     title: str
     query: dict = field(default_factory=dict)    # URL params that reopen this source (without step)
     root: Tensor | None = None
@@ -79,6 +79,7 @@ class Source:
     warnings: list = field(default_factory=list)
     note: str = ""                               # one line about what this is
     f_eps: float = float(np.finfo(np.float64).eps)  # the precision f computes in (expressions: float32)
+    graph: object = None                         # a recorded graph that came as data (the Code page's sandbox)
 
     @property
     def key(self) -> tuple:
@@ -86,11 +87,12 @@ class Source:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.root is not None
+        return self.error is None and (self.root is not None or self.graph is not None)
 
     @property
     def kind_name(self) -> str:
-        return {"expr": "the expression", "net": "the network", "lesson": "the lesson's graph"}[self.kind]
+        return {"expr": "the expression", "net": "the network", "lesson": "the lesson's graph",
+                "code": "your code's graph"}[self.kind]
 
 
 # ---- sources --------------------------------------------------------------------------------------
@@ -211,6 +213,26 @@ def from_lesson(lesson_id: str) -> Source:
                                                      "from the lesson's own backward).") if x))
 
 
+def _code_query(params) -> dict:
+    get = lambda k: str(params.get(k, "") or "")  # noqa: E731
+    return {"code": get("code")[:8000], "var": get("var")[:100]}
+
+
+def from_code(params) -> Source:
+    """code=<compressed program>&var=<name>: the graph of one tensor the user's code made, run in the
+    Code page's sandbox (vizgrad.app.code); it comes back as data, so there is no finite-difference check."""
+    from vizgrad.app import code  # the sandbox runner: imported only when a code link is opened
+    query = _code_query(params)
+    g, title, err = code.graph_from_query(query)
+    if err is None and g is not None:
+        n_ops = sum(1 for _, d in g.nodes(data=True) if d.get("kind") == "op")
+        if n_ops > MAX_STEPS // 2:
+            err = (f"This graph has {n_ops} operations; the walkthrough steps through at most {MAX_STEPS // 2}. "
+                   "Draw it on the Code page instead.")
+    return Source("code", title, query, graph=g, error=err,
+                  note="Your code's graph, run in the sandbox (its numbers came back as data: no finite-difference check).")
+
+
 def from_example(index: int) -> Source:
     return from_state(State.from_example(index))
 
@@ -220,6 +242,8 @@ def from_query(params) -> Source:
     get = lambda k: str(params.get(k, "") or "")  # noqa: E731
     if get("lesson"):
         return from_lesson(get("lesson")[:100])
+    if get("code"):
+        return from_code(params)
     if get("net"):
         if get("net") in NETWORKS:
             return mlp()
@@ -233,6 +257,8 @@ def normalize_query(params) -> dict:
     get = lambda k: str(params.get(k, "") or "")  # noqa: E731
     if get("lesson"):
         return {"lesson": get("lesson")[:100]}
+    if get("code"):
+        return _code_query(params)
     if get("net"):
         return {"net": get("net")[:100]}
     return State.from_query(params).to_query()
@@ -318,7 +344,7 @@ class Walk:
 
 def _described(src: Source) -> Source:
     """The source without what holds the engine's graph (root, leaf tensors, parameters, function)."""
-    return replace(src, root=None, leaves=dict.fromkeys(src.leaves), params=None, f=None,
+    return replace(src, root=None, leaves=dict.fromkeys(src.leaves), params=None, f=None, graph=None,
                    warnings=list(src.warnings))
 
 
@@ -341,6 +367,12 @@ def prepare(src: Source) -> Walk:
     w = Walk(_described(src))
     if not src.ok:
         w.error = src.error
+        return w
+    if src.graph is not None:  # a graph that came as data: walk it as it is (its size was checked)
+        try:
+            w.steps, w.graph = vwalk.walk_graph(src.graph), src.graph
+        except Exception as e:  # noqa: BLE001 - a graph we cannot walk is a message
+            w.steps, w.error = [], f"Could not walk through this graph: {e}"
         return w
     try:  # counted on the engine's graph: nothing is traced or copied for a graph that is refused
         w.size = vwalk.graph_size(src.root, max_ops=MAX_STEPS // 2, max_elements=MAX_STORED_ELEMENTS)
