@@ -9,7 +9,8 @@ Tensors are rounded boxes (label, data, grad), ops are circles with their symbol
 are green boxes. Coordinates are in pixels at scale 1 (vizgrad.plot.layout): the figure is sized so
 a small graph is drawn 1:1; a graph larger than max_width x max_height is scaled down, fonts with
 it, and when the fonts would be too small (or above `label_threshold` nodes) the text is dropped
-and nodes become markers; above `webgl_threshold` nodes every trace is WebGL (Scattergl). Hover
+and nodes become markers; above `webgl_threshold` nodes the markers are WebGL (Scattergl) and the
+edges stay SVG lines with open arrowheads (both measured fastest by bench/render.py --browser). Hover
 shows full detail in every mode. Edge colour and width follow |grad| in log-spaced bins (legend).
 Options (vizgrad.plot.style.FigureOptions) say what is drawn; fig._vizgrad holds the graph, the
 layout and the scale, for vizgrad.plot.events, the animation and tests.
@@ -24,7 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizgrad.graph import format_number, format_value, grad_norm, trace
-from vizgrad.plot.layout import arrowheads, back_routes, circles, layout, place_labels, polylines, rounded_rects
+from vizgrad.plot.layout import arrowheads, back_routes, chevrons, circles, layout, place_labels, polylines, rounded_rects
 from vizgrad.plot.style import (CATEGORY_NAMES, CHAR, LINE, MONO, FigureOptions, bin_name, category, category_rank,
                                 esc, grad_bins, short_grad, theme_colors)
 
@@ -186,6 +187,8 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
     edges = list(g.edges(data=True))
     E = len(edges)
     webgl = N > o.webgl_threshold
+    # big graphs: markers in WebGL; the edges stay SVG, one path per trace, which Chromium without a
+    # GPU draws in a fraction of the time regl's WebGL lines take (bench/render.py --browser)
     Sc = go.Scattergl if webgl else go.Scatter
     hl_nodes = set(o.highlight_nodes or ())
     if o.highlight_edges is None:
@@ -280,17 +283,17 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                 continue
             xs, ys = polylines(lay, sel)
             op = 0.18 if dim else (0.7 if b == -2 else 1.0)
-            traces.append(Sc(x=xs, y=ys, mode="lines", line=dict(color=col, width=wd * wscale,
-                                                                 **({} if webgl else {"shape": line_shape})),
-                             opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
-                             showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
-                             legendrank=20 + b))
-            ax, ay, tx, ty, ang = arrowheads(lay, sel, arrow * (0.8 if b == -2 else 1.0))
-            if webgl or not labels:
-                traces.append(Sc(x=tx, y=ty, mode="markers", opacity=op, hoverinfo="skip", showlegend=False,
-                                 legendgroup=f"e{b}", marker=dict(symbol="triangle-right", angle=ang,
-                                                                  size=6, color=col, line=dict(width=0))))
+            traces.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=col, width=wd * wscale, shape=line_shape),
+                                     opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
+                                     showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
+                                     legendrank=20 + b))
+            head = arrow * (0.8 if b == -2 else 1.0)
+            if webgl or not labels:  # open heads: one path, however many edges
+                cx_, cy_ = chevrons(lay, sel, head)
+                traces.append(go.Scatter(x=cx_, y=cy_, mode="lines", opacity=op, hoverinfo="skip", showlegend=False,
+                                         legendgroup=f"e{b}", name="arrowheads", line=dict(color=col, width=wd * wscale)))
             else:
+                ax, ay, *_ = arrowheads(lay, sel, head)
                 traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
                                  line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
                                  legendgroup=f"e{b}"))
@@ -323,13 +326,11 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
             if not len(sel):
                 continue
             xs, ys = polylines(routes, sel)
-            traces.append(Sc(x=xs, y=ys, mode="lines", hoverinfo="skip", name="highlighted",
-                             line=dict(color=th["accent"], width=3.5, **({} if webgl else {"shape": line_shape})),
-                             showlegend=False))
+            traces.append(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", name="highlighted",
+                                     line=dict(color=th["accent"], width=3.5, shape=line_shape), showlegend=False))
             ax, ay, *_ = arrowheads(routes, sel, arrow + (3.5 * wscale if routes is back else 0))
-            if not webgl:
-                traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=th["accent"],
-                                 line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
+            traces.append(go.Scatter(x=ax, y=ay, mode="lines", fill="toself", fillcolor=th["accent"],
+                                     line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
 
     # -- nodes
     nhl = np.array([n in hl_nodes for n in ids], bool)
