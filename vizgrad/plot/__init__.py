@@ -13,6 +13,7 @@ The rooms:
     figure.py     figure(), show(): the traces of nodes, edges, text, highlights and hover / click targets
     style.py      FigureOptions (every option of a figure, with its default), THEMES, node categories,
                   the |grad| bins of the edge colours, fonts
+    cells.py      vectors and matrices (up to 16x16) as heatmaps of data and grad in their boxes, numbers on hover
     layout.py     layout(): the layered layout (left to right or top to bottom) (Layout), edge routes and the shapes drawn on them
     animation.py  backward_animation()
     events.py     node_at(), edge_at(): what a click or a Streamlit selection points at

@@ -49,6 +49,8 @@ class FigureOptions:
     show_values: bool = True        # each tensor's data
     show_grads: bool = True         # each tensor's .grad (and, with edge_labels, the gradient on each edge)
     show_shapes: bool = True        # the shape beside a tensor's label
+    cell_maps: bool = True          # vectors and matrices up to 16x16 as small heatmaps of data and grad,
+                                    # each element's numbers on hover (vizgrad.plot.cells); False: as text
     edge_labels: bool = True        # gradient text on the edges
     backflow: bool = True           # with show_grads: beside each edge that carries a gradient, an arrow
                                     # pointing back (output toward input), width / colour by |grad|;
