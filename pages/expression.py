@@ -14,7 +14,7 @@ import copy
 
 import streamlit as st
 
-from pages._common import ensure_app_navigation, page
+from pages._common import ensure_app_navigation, lod_buttons, lod_click, lod_drawn, lod_opened, page
 
 ensure_app_navigation()
 
@@ -22,7 +22,7 @@ from vizgrad.app.markdown import plain
 from vizgrad.app.expression import (EXAMPLES, History, State, VarSpec, clicked, default_value, keeps_selection,
                                     known_functions, partial_latex, results_table, run, selection_details,
                                     selection_in)
-from vizgrad.plot import backward_animation, screen_figure, scroll_css
+from vizgrad.plot import backward_animation, node_at, screen_graph, scroll_css
 
 st.title("Expression Playground")
 st.caption("Type a formula over named variables. vizgrad records the graph as it computes, runs "
@@ -47,7 +47,10 @@ def step_history(forward: bool) -> None:
 
 
 def on_graph_click() -> None:
-    """The chart's on_select: select the clicked node or edge of the graph that was clicked on."""
+    """The chart's on_select: a click on a box (a big graph's group) opens it; else it selects the
+    clicked node or edge of the graph that was clicked on."""
+    if lod_click("pg", node_at(st.session_state.get("pg_graph"))):
+        return
     cached = st.session_state.get("pg_computed")
     g = cached[1].graph if cached else None
     st.session_state.pg_sel = clicked(st.session_state.get("pg_graph"), g, st.session_state.get("pg_sel"))
@@ -138,12 +141,18 @@ if out.graph is None:
     st.info("Mark a variable `requires_grad` to record a graph.")
 else:
     selected = selection_in(out.graph, st.session_state.get("pg_sel"))
-    fig = screen_figure(out.graph, st.context.headers, show_values=show_values, show_grads=show_grads,
-                        show_shapes=show_shapes, theme="dark" if dark else "light",
-                        highlight_nodes={selected} if isinstance(selected, str) else None,
-                        highlight_edges={selected} if isinstance(selected, tuple) else None)
-    # at its natural size, laid out for this screen, in a box that scrolls; theme=None keeps vizgrad's
-    # fonts and sizes (Streamlit's theme would restyle the boxes' text)
+    # the view every page draws (vizgrad.plot.screen_graph): a big graph opens collapsed into boxes (a
+    # click opens one; they stay open while only values change), at its natural size, laid out for this
+    # screen, in a box that scrolls; theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would
+    # restyle the boxes' text)
+    opened = lod_opened("pg", (state.expr, tuple((n, bool(s.requires_grad)) for n, s in state.vars.items())))
+    view, fig = screen_graph(out.graph, st.context.headers, opened, show_values=show_values, show_grads=show_grads,
+                             show_shapes=show_shapes, theme="dark" if dark else "light",
+                             highlight_nodes={selected} if isinstance(selected, str) else None,
+                             highlight_edges={selected} if isinstance(selected, tuple) else None)
+    if lod_drawn("pg", view) or opened is not None:
+        st.caption("Green boxes group repeated or chained parts of this big graph: click one to open it.")
+        lod_buttons("pg")
     st.html(scroll_css("pg_graph_box", fig))
     with st.container(key="pg_graph_box"):
         st.plotly_chart(fig, on_select=on_graph_click, selection_mode="points", key="pg_graph", theme=None,

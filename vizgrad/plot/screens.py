@@ -2,6 +2,8 @@
 width, in a box that scrolls instead of a chart squeezed into the column.
 
     import vizgrad.plot as vp
+    view, fig = vp.screen_graph(z, st.context.headers)      # what every page draws (lod for big graphs)
+    view, fig = vp.screen_graph(g, st.context.headers, opened={"m:0"})   # after a click opened box m:0
     fig = vp.screen_figure(z, st.context.headers, show_shapes=False)
     st.html(vp.scroll_css("home_graph_box", fig))
     with st.container(key="home_graph_box"):
@@ -13,15 +15,22 @@ bottom when that overflows the screen less, sideways and down together (directio
 the request's headers say whether it is a phone (a mobile browser says "Mobile" in its user agent
 and ?1 in Sec-CH-UA-Mobile), so a phone gets NARROW and anything else WIDE. A drawing wider than
 the screen scrolls sideways in its box (and the plot itself pans and zooms).
+
+screen_graph() is the one call a page makes to draw a graph: it picks the view (a big graph opens
+collapsed into labelled boxes, vizgrad.graph.lod.default_view; `opened` = the boxes the user has
+opened since, vizgrad.graph.lod.view_of) and draws it with screen_figure. The boxes it drew are
+vizgrad.graph.lod.visible_groups(view): a click on one (vizgrad.plot.node_at) names the group to
+add to `opened`.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from vizgrad.plot.figure import figure
+from vizgrad.graph.lod import default_view, view_of
+from vizgrad.plot.figure import as_graph, figure
 from vizgrad.plot.style import FigureOptions
 
-__all__ = ["screen_figure", "screen_width", "scroll_css", "WIDE", "NARROW"]
+__all__ = ["screen_graph", "screen_figure", "screen_width", "scroll_css", "WIDE", "NARROW"]
 
 WIDE = 1200       # px a page's column has for a graph on a desktop (a 1400 px window, wide layout)
 NARROW = 360      # ... and on a phone (a 390 px screen)
@@ -43,6 +52,15 @@ def screen_figure(obj, headers=None, options: FigureOptions | None = None, **ove
     o = replace(options, **overrides) if options is not None else FigureOptions(**overrides)
     w = screen_width(headers)
     return figure(obj, o, natural=True, direction="auto", fit_width=w, fit_height=HEIGHT[w])
+
+
+def screen_graph(obj, headers=None, opened=None, options: FigureOptions | None = None, **overrides):
+    """(view, figure) of a graph (or of the graph behind a tensor) as every page draws it: the level of
+    detail's default view (big graphs collapsed into boxes; small ones whole) when opened is None,
+    else the full graph with exactly the groups `opened` open; drawn by screen_figure."""
+    g = as_graph(obj, (options.collapse if options is not None else overrides.get("collapse")))
+    view = default_view(g) if opened is None else view_of(g, opened)
+    return view, screen_figure(view, headers, options, **overrides)
 
 
 def scroll_css(box_key: str, fig) -> str:

@@ -119,18 +119,22 @@ def grad_bins(mags, n):
     ok = ~np.isnan(m)
     if not ok.any():
         return out, None
-    pos = ok & (m > 0)
+    big = np.isinf(m)              # a diverged gradient: the strongest bin, kept out of the range
+    pos = ok & (m > 0) & ~big
     if not pos.any():
         out[ok] = 0
+        out[big] = n - 1
         return out, (0.0, 0.0)
     lo, hi = np.log10(m[pos].min()), np.log10(m[pos].max())
     if hi - lo < 1e-9:
         out[ok] = n // 2
         out[ok & (m == 0)] = 0
+        out[big] = n - 1
         return out, (10 ** lo, 10 ** hi)
     b = np.floor((np.log10(np.where(pos, m, 10 ** lo)) - lo) / (hi - lo) * n).astype(np.int64)
     out[ok] = np.clip(b[ok], 0, n - 1)
     out[ok & (m == 0)] = 0
+    out[big] = n - 1
     return out, (10 ** lo, 10 ** hi)
 
 def bin_name(b, n, rng):
