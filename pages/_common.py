@@ -28,6 +28,7 @@ import importlib
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -168,3 +169,19 @@ def lod_buttons(prefix: str) -> None:
     b2.button("Collapse all", key=f"{prefix}_lod_reset", on_click=_lod_reset, args=(prefix,),
               icon=":material/unfold_less:", width="stretch", disabled=S[f"{prefix}_lod_open"] is None,
               help="Back to the view the graph opened with.")
+
+
+# ---- a page's graph on the screen ----------------------------------------------------------------
+def graph_chart(key: str, figs, on_select=None) -> None:
+    """Draw a graph as vizgrad.plot.screen_graph laid it out: each (figure, media) at its natural size
+    in a box that scrolls, shown while its media query holds (a desktop gets a wide and a narrow
+    layout, its window's width picks one). Keys: chart `key` in box `key`_box; the narrow twin
+    `key`_narrow in `key`_box_narrow. on_select(chart key) handles a click on either."""
+    from vizgrad.plot import scroll_css
+    for i, (fig, media) in enumerate(figs):
+        chart, box = (f"{key}_narrow", f"{key}_box_narrow") if i else (key, f"{key}_box")
+        st.html(scroll_css(box, fig, media))
+        with st.container(key=box):
+            # theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would restyle the boxes' text)
+            kw = dict(on_select=partial(on_select, chart), selection_mode="points") if on_select else {}
+            st.plotly_chart(fig, key=chart, theme=None, width="content", **kw)

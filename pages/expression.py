@@ -14,7 +14,7 @@ import copy
 
 import streamlit as st
 
-from pages._common import ensure_app_navigation, lod_buttons, lod_click, lod_drawn, lod_opened, page
+from pages._common import ensure_app_navigation, graph_chart, lod_buttons, lod_click, lod_drawn, lod_opened, page
 
 ensure_app_navigation()
 
@@ -46,14 +46,14 @@ def step_history(forward: bool) -> None:
         load(state)
 
 
-def on_graph_click() -> None:
+def on_graph_click(chart: str) -> None:
     """The chart's on_select: a click on a box (a big graph's group) opens it; else it selects the
     clicked node or edge of the graph that was clicked on."""
-    if lod_click("pg", node_at(st.session_state.get("pg_graph"))):
+    if lod_click("pg", node_at(st.session_state.get(chart))):
         return
     cached = st.session_state.get("pg_computed")
     g = cached[1].graph if cached else None
-    st.session_state.pg_sel = clicked(st.session_state.get("pg_graph"), g, st.session_state.get("pg_sel"))
+    st.session_state.pg_sel = clicked(st.session_state.get(chart), g, st.session_state.get("pg_sel"))
 
 
 def pick_example() -> None:
@@ -143,20 +143,16 @@ else:
     selected = selection_in(out.graph, st.session_state.get("pg_sel"))
     # the view every page draws (vizgrad.plot.screen_graph): a big graph opens collapsed into boxes (a
     # click opens one; they stay open while only values change), at its natural size, laid out for this
-    # screen, in a box that scrolls; theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would
-    # restyle the boxes' text)
+    # screen (a desktop gets a narrow layout too: its window's width picks), in a box that scrolls
     opened = lod_opened("pg", (state.expr, tuple((n, bool(s.requires_grad)) for n, s in state.vars.items())))
-    view, fig = screen_graph(out.graph, st.context.headers, opened, show_values=show_values, show_grads=show_grads,
-                             show_shapes=show_shapes, theme="dark" if dark else "light",
-                             highlight_nodes={selected} if isinstance(selected, str) else None,
-                             highlight_edges={selected} if isinstance(selected, tuple) else None)
+    view, figs = screen_graph(out.graph, st.context.headers, opened, show_values=show_values, show_grads=show_grads,
+                              show_shapes=show_shapes, theme="dark" if dark else "light",
+                              highlight_nodes={selected} if isinstance(selected, str) else None,
+                              highlight_edges={selected} if isinstance(selected, tuple) else None)
     if lod_drawn("pg", view) or opened is not None:
         st.caption("Green boxes group repeated or chained parts of this big graph: click one to open it.")
         lod_buttons("pg")
-    st.html(scroll_css("pg_graph_box", fig))
-    with st.container(key="pg_graph_box"):
-        st.plotly_chart(fig, on_select=on_graph_click, selection_mode="points", key="pg_graph", theme=None,
-                        width="content")
+    graph_chart("pg_graph", figs, on_select=on_graph_click)
     if st.toggle("Play the whole backward pass", key="pg_backflow",
                  help="▶ play: the gradients flow back edge by edge, in the order backward() runs (the numbers "
                       "on the nodes), and a tensor used twice gets its gradient one contribution at a time (+=)."):

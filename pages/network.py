@@ -10,7 +10,7 @@ error messages, the file's name and content) goes through plain(), never as mark
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation, lod_buttons, lod_click, lod_drawn, lod_opened
+from pages._common import ensure_app_navigation, graph_chart, lod_buttons, lod_click, lod_drawn, lod_opened
 
 ensure_app_navigation()
 
@@ -23,7 +23,7 @@ from vizgrad.app.markdown import plain
 from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURES, LOSSES, OPTIMIZERS, REGULARIZATIONS, ConfigError, DataError,
                          NetLimits, NetConfig, Trainer, export_torch_code, export_weights_json, from_query, load_csv,
                          loss_curve_csv, to_query)
-from vizgrad.plot import node_at, screen_graph, scroll_css
+from vizgrad.plot import node_at, screen_graph
 
 try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
     LIMITS = NetLimits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))
@@ -291,9 +291,9 @@ def live_panel():
 live_panel()
 
 # ---- the autograd graph of one step; export (full reruns only) -------------------------------------------
-def graph_click():
+def graph_click(chart: str):
     """A click on the step graph: a box opens one level (its inner boxes stay closed)."""
-    lod_click("nw", node_at(S.get("nw_graph")))
+    lod_click("nw", node_at(S.get(chart)))
 
 
 st.subheader("The autograd graph of one training step")
@@ -303,18 +303,15 @@ else:
     graph = net.step_graph(tr)
     # the view every page draws (vizgrad.plot.screen_graph): layers (and any repeated sub-expressions)
     # as boxes, a click opens one; at its natural size, laid out for this screen, in a box that scrolls
-    view, fig = screen_graph(graph, st.context.headers, lod_opened("nw", S.nw_key), font_size=GRAPH_FONT)
+    view, figs = screen_graph(graph, st.context.headers, lod_opened("nw", S.nw_key), font_size=GRAPH_FONT)
     boxes = lod_drawn("nw", view)
     st.caption(f"Forward and `loss.backward()` on the first {tr.batch_size} training points at the current "
                "weights; the arrows beside the edges carry the gradients flowing back. "
                + ("Green boxes are layers (nn modules): click one to open it, Back closes it again. "
                   if boxes else "")
-               + ("Scroll sideways to follow the graph." if fig.layout.width > 700 else ""))
+               + ("Scroll sideways to follow the graph." if figs[0][0].layout.width > 700 else ""))
     lod_buttons("nw")
-    st.html(scroll_css("nw_graph_box", fig))
-    with st.container(key="nw_graph_box"):
-        st.plotly_chart(fig, key="nw_graph", width="content", on_select=graph_click, selection_mode="points",
-                        theme=None)
+    graph_chart("nw_graph", figs, on_select=graph_click)
 
 st.subheader("Export")
 st.caption("The URL holds the configuration and seed: copy it to reproduce this run.")
