@@ -142,3 +142,15 @@ def test_dimmed_maps_fade_with_their_box(drawn):
     fig = vp.figure(g, natural=True, highlight_nodes={w}, dim_others=True)
     faded = {t.opacity for t in fig.data if t.meta and "level" in t.meta}
     assert faded == {1.0, 0.25}
+
+
+def test_the_captions_of_a_column_vectors_maps_do_not_overlap():
+    from vizgrad.plot.style import CHAR
+    c = vizgrad.tensor(np.array([[1.0], [-2.0], [3.0]]), requires_grad=True, name="c")   # (3, 1): one cell wide
+    z = (c * c).sum()
+    z.backward()
+    fig = vp.figure(z, natural=True)
+    cap = next(t for t in fig.data if t.name == "map captions")
+    efs = cap.textfont.size
+    spans = sorted((x - len(s) * CHAR * efs / 2, x + len(s) * CHAR * efs / 2) for x, s, y in zip(cap.x, cap.text, cap.y))
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))

@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizgrad.graph.format import format_number
-from vizgrad.plot.style import LINE, MONO, esc
+from vizgrad.plot.style import CHAR, LINE, MONO, esc
 
 __all__ = ["MAX_SIDE", "LEVELS", "grid", "maps_of", "cell_px", "box_size", "levels", "level_colors", "map_traces"]
 
@@ -55,11 +55,15 @@ def cell_px(rows: int, cols: int) -> float:
     """Side of a cell in px at scale 1: 14 for small matrices, down to 7 so a 16x16 map is 112 px."""
     return float(np.clip(min(112.0 / cols, 64.0 / rows), 7.0, 14.0))
 
+def _slots(maps, efs: float):
+    """The width of each map's slot: its cells, or its caption ("data", "grad") when that is wider."""
+    r, c = maps[0][1].shape
+    return [max(c * cell_px(r, c), len(name) * CHAR * efs + 4) for name, _ in maps]
+
 def box_size(maps, efs: float):
     """(width, height) in px of a row of maps with their captions above (caption font efs)."""
     r, c = maps[0][1].shape
-    px = cell_px(r, c)
-    return len(maps) * c * px + GAP * (len(maps) - 1), LINE * efs + r * px
+    return sum(_slots(maps, efs)) + GAP * (len(maps) - 1), LINE * efs + r * cell_px(r, c)
 
 def _mix(a: str, b: str, t: float) -> str:
     """The colour a fraction t of the way from hex colour a to hex colour b."""
@@ -121,11 +125,12 @@ def map_traces(items, theme: str, muted: str, efs: float, s: float, dim=()):
         faded = nid in dim
         left = x - w / 2
         y0 = top + LINE * efs
-        for name, z in maps:
+        for (name, z), slot in zip(maps, _slots(maps, efs)):
             lv = levels(z)
+            x0 = left + (slot - c * px) / 2   # the cells centred in their slot
             for i in range(r):
                 for j in range(c):
-                    xa, ya = left + j * px + 0.5, y0 + i * px + 0.5
+                    xa, ya = x0 + j * px + 0.5, y0 + i * px + 0.5
                     xb, yb = xa + px - 1, ya + px - 1
                     if lv[i, j] >= 0:
                         xs, ys = rects.setdefault((name, int(lv[i, j]), faded), ([], []))
@@ -136,10 +141,10 @@ def map_traces(items, theme: str, muted: str, efs: float, s: float, dim=()):
                     ht.append(hover[i][j])
                     hid.append(nid)
                     hsize.append(px * s)
-            cx.append(left + c * px / 2)
+            cx.append(left + slot / 2)
             cy.append(top + LINE * efs / 2)
             ct.append(name)
-            left += c * px + GAP
+            left += slot + GAP
     traces = [go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=colors[name][lv],
                          line=dict(width=0, color=colors[name][lv]), opacity=0.25 if faded else 1.0,
                          hoverinfo="skip", showlegend=False, name=f"{name} cells",
