@@ -10,12 +10,14 @@ import time
 from browser_utils import no_exception, shot, wait_idle
 
 EXPR = "tanh(x*y + z) * x + y**2"   # 12 nodes: six tensors, six ops
+# the graph's chart the window shows (a desktop gets a wide and a narrow layout; CSS shows one)
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot >> visible=true'
 
 
 def open_page(page, query: str = ""):
     page.goto(f"{page.app_url}/playground{query}")
     wait_idle(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    page.wait_for_selector(CHART)
 
 
 def set_text(page, label: str, value: str):
@@ -26,7 +28,8 @@ def set_text(page, label: str, value: str):
 
 
 POINTS_JS = """(name) => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const gd = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+      .find(e => e.getBoundingClientRect().width > 0);
   const k = gd.data.findIndex(t => t.name === name);
   if (k < 0) return [];
   const tr = gd.querySelectorAll('.scatterlayer .trace')[k];
@@ -71,13 +74,14 @@ def click(page, pt):
     time.sleep(0.15)
     page.mouse.click(pt["x"], pt["y"])
     wait_idle(page, 0.4)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    page.wait_for_selector(CHART)
 
 
 def highlighted_ids(page):
     """The ids whose box the highlight ring surrounds (the 'highlighted' trace in the drawn figure)."""
     return page.evaluate("""() => {
-      const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+      const gd = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+      .find(e => e.getBoundingClientRect().width > 0);
       const h = gd._fullData.find(t => t.name === 'highlighted' && t.mode === 'lines');
       const n = gd._fullData.find(t => t.name === 'nodes');
       if (!h || !n) return [];
@@ -140,7 +144,7 @@ def test_a_new_expression_clears_the_selection(page):
     click(page, x)
     assert inspector_title(page) == "tensor x"
     set_text(page, "Expression", "a*b + a")
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    page.wait_for_selector(CHART)
     assert inspector_title(page) is None
     assert highlighted_ids(page) == []
 
@@ -180,7 +184,7 @@ def test_phone_inspector_after_a_click(browser, app_url):
     page.app_url = app_url
     open_page(page, "?expr=x**2+%2B+y**3&v.x=2&v.y=3")
     op = next(p for p in points(page, "nodes") if p["hover"].startswith("<b>**3</b>"))
-    page.locator('[data-testid="stPlotlyChart"]').scroll_into_view_if_needed()  # below the inputs on a phone
+    page.locator(CHART).first.scroll_into_view_if_needed()  # below the inputs on a phone
     op = next(p for p in points(page, "nodes") if p["id"] == op["id"])
     click(page, op)
     assert inspector_title(page) == expected_title(op["hover"])
