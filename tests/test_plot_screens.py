@@ -114,3 +114,16 @@ def test_a_graph_that_fits_a_narrow_window_as_it_is_gets_one_layout():
     z.backward()
     (fig, media), = vp.screen_figures(z, DESKTOP)
     assert media is None and fig.layout.width <= vp.screens.NARROW
+
+
+def test_at_natural_size_every_edge_label_lies_inside_the_figure():
+    from vizgrad.plot.style import CHAR
+    for q in (TANH, {"expr": E45, "v.x": "0.5", "v.y": "1.5"}):
+        for direction in ("LR", "TB"):
+            fig = vp.figure(graph(q), natural=True, direction=direction)
+            lab = next(t for t in fig.data if t.name == "edge grads")
+            efs = lab.textfont.size
+            (xa, xb), (yb, ya) = fig.layout.xaxis.range, fig.layout.yaxis.range
+            for x, y, text in zip(lab.x, lab.y, lab.text):
+                half = len(text) * CHAR * efs / 2
+                assert xa <= x - half and x + half <= xb and ya <= y - efs / 2 and y + efs / 2 <= yb, (text, direction)

@@ -401,8 +401,17 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
         sel = [k for k in range(E) if etext[k]]
         if sel:
             col = [th["muted"] if dimming and not ehl[k] else th["grad"] for k in sel]
-            lx, ly = place_labels(lay, sel, [len(etext[k]) * CHAR * efs for k in sel], efs * 1.25,
-                                  clear=8.0 if backflow else 0.0)
+            half = np.array([len(etext[k]) * CHAR * efs for k in sel]) / 2
+            lx, ly = place_labels(lay, sel, 2 * half, efs * 1.25, clear=8.0 if backflow else 0.0)
+            if s == 1.0 and o.natural:
+                # at natural size the figure grows to hold a label placed beside an edge past the nodes
+                over_l = max(0.0, x0 - pad - float(np.min(lx - half)))
+                over_r = max(0.0, float(np.max(lx + half)) - (x1 + pad))
+                over_t = max(0.0, y0 - pad - float(np.min(ly)) + efs)
+                over_b = max(0.0, float(np.max(ly)) + efs - (y1 + pad))
+                W, H = int(np.ceil(W + over_l + over_r)), int(np.ceil(H + over_t + over_b))
+                xr = [xr[0] - over_l, xr[1] + over_r]
+                yr = [yr[0] + over_b, yr[1] - over_t]
             traces.append(Sc(x=lx, y=ly, mode="text",
                              text=[esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
                              textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads",
