@@ -8,7 +8,8 @@ A click on the graph is handled in the chart's on_select callback, before the sc
 run that follows draws the highlight and the inspector of the node (or edge) just clicked. (Read
 after the chart instead, the click would reach the highlight one run late; and as the highlighted
 figure is a new chart to Streamlit, with an empty selection, every other click was lost.)
-Back / Forward step through the committed changes (vizgrad.app.expression.History).
+Back / Forward step through the committed changes (vizgrad.app.expression.History); so do the
+browser's own Back / Forward buttons, through the URL (url_moved).
 """
 import copy
 
@@ -61,7 +62,15 @@ def pick_example() -> None:
         load(State.from_example(st.session_state.pg_example))
 
 
-if "pg_expr" not in st.session_state:  # first visit in this session: from the URL, else the first example
+def url_moved() -> bool:
+    """Whether the URL's query is not the one this page last wrote into it: the browser's Back or
+    Forward (Streamlit then reruns the page with that entry's query) or a link edited by hand."""
+    written = st.session_state.get("pg_url")
+    return written is not None and st.query_params.to_dict() != written
+
+
+# first visit in this session, or the browser went Back / Forward: the state from the URL (else the first example)
+if "pg_expr" not in st.session_state or url_moved():
     load(State.from_query(st.query_params))
 if "pg_history" not in st.session_state:
     st.session_state.pg_history = History()
@@ -120,7 +129,10 @@ with nav_slot, st.container(horizontal=True):
               args=(False,), help="Undo the last change of the expression or a variable")
     st.button("Forward", icon=":material/redo:", disabled=not history.can_forward, on_click=step_history,
               args=(True,), help="Redo the change undone by Back")
-st.query_params.from_dict(state.to_query())  # shareable: the URL now reopens this graph
+# shareable: the URL now reopens this graph. A change adds a browser history entry (Streamlit pushes
+# a new query), so the browser's Back returns to the previous graph (url_moved, above)
+st.session_state.pg_url = dict(state.to_query())
+st.query_params.from_dict(st.session_state.pg_url)
 
 # ---- errors, next to the input they are about -----------------------------------------------
 if out.error is not None:

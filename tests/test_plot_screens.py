@@ -104,6 +104,8 @@ def test_a_desktop_gets_a_wide_and_a_narrow_layout_and_the_window_width_picks_on
     room = int(wm.split(":")[1].rstrip("px)"))
     assert float(nm.split(":")[1].rstrip("px)")) == room - 0.02
     assert room == min(int(wide.layout.width), vp.screens.WIDE) + vp.screens.MARGIN
+    (alone, media), = vp.screen_figures(g, {})                      # no browser: the desktop's layout only
+    assert media is None and alone.layout.width == wide.layout.width
     css = vp.scroll_css("pg_graph_box_narrow", narrow, nm)
     assert f"@media not all and {nm} {{.st-key-pg_graph_box_narrow {{display: none}}}}" in css
 

@@ -177,6 +177,33 @@ def test_back_and_forward_step_through_the_edits(page):
     print("browser history entries after 4 edits:", history_entries)
 
 
+def wait_value(locator, want: str, timeout: float = 30.0) -> None:
+    """Wait until an input shows `want` (the page reruns after a history navigation)."""
+    end = time.time() + timeout
+    while locator.input_value() != want and time.time() < end:
+        time.sleep(0.2)
+    assert locator.input_value() == want
+
+
+def test_the_browsers_back_and_forward_restore_the_previous_expression(page):
+    open_page(page, "?expr=x*2&v.x=1")
+    for e in ["x*3", "tanh(x)"]:
+        set_text(page, "Expression", e)
+    set_text(page, "x =", "0.5")
+    expr, x = page.get_by_label("Expression", exact=True), page.get_by_label("x =", exact=True)
+    for want_expr, want_x in [("tanh(x)", "1"), ("x*3", "1"), ("x*2", "1")]:
+        page.go_back()
+        wait_value(expr, want_expr)
+        wait_idle(page, 0.4)
+        assert expr.input_value() == want_expr and x.input_value() == want_x
+        page.wait_for_selector(CHART)
+    page.go_forward()
+    wait_value(expr, "x*3")
+    wait_idle(page, 0.4)
+    assert "x*3" in page.url.replace("%2A", "*")
+    no_exception(page)
+
+
 def test_phone_inspector_after_a_click(browser, app_url):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     page = ctx.new_page()

@@ -56,6 +56,13 @@ def screen_width(headers=None) -> int:
     return NARROW if mobile else WIDE
 
 
+def _user_agent(headers) -> str:
+    try:
+        return next((str(v) for k, v in dict(headers or {}).items() if str(k).lower() == "user-agent"), "")
+    except Exception:  # no request (AppTest, bare mode)
+        return ""
+
+
 def _laid_out(obj, o: FigureOptions, width: int):
     return figure(obj, o, natural=True, direction="auto", fit_width=width, fit_height=HEIGHT[width])
 
@@ -67,14 +74,17 @@ def screen_figure(obj, headers=None, options: FigureOptions | None = None, **ove
 
 
 def screen_figures(obj, headers=None, options: FigureOptions | None = None, **overrides) -> list:
-    """[(figure, media)]: what a page shows of obj on this screen. A phone: [(its figure, None)]. A
-    desktop: the WIDE figure and, when the NARROW layout differs (another direction or size), the
+    """[(figure, media)]: what a page shows of obj on this screen. A phone: [(its figure, None)]; no
+    browser (headers without a user agent: AppTest, a script): [(the WIDE figure, None)]. A desktop
+    browser: the WIDE figure and, when the NARROW layout differs (another direction or size), the
     NARROW one, each with the CSS media query (on the window's width) under which it is shown: the
     wide one from the width its column needs (at most a desktop's: wider ones scroll there too)."""
     o = replace(options, **overrides) if options is not None else FigureOptions(**overrides)
     if screen_width(headers) == NARROW:
         return [(_laid_out(obj, o, NARROW), None)]
     wide = _laid_out(obj, o, WIDE)
+    if not _user_agent(headers):  # no browser (AppTest, a script): no window to be narrow
+        return [(wide, None)]
     g = wide._vizgrad["graph"] if wide._vizgrad.get("graph") is not None else obj
     narrow = _laid_out(g, o, NARROW)
     if (narrow.layout.width, narrow.layout.height) == (wide.layout.width, wide.layout.height):
