@@ -160,11 +160,12 @@ def _lod_reset(prefix: str) -> None:
     st.session_state[f"{prefix}_lod_open"], st.session_state[f"{prefix}_lod_back"] = None, []
 
 
-def lod_buttons(prefix: str) -> None:
-    """Back (close the box opened last) and Collapse all (the view the graph opened with)."""
+def lod_buttons(prefix: str, back: str = "Back") -> None:
+    """`back` (close the box opened last; a page with its own Back names it otherwise) and Collapse
+    all (the view the graph opened with)."""
     S = st.session_state
     b1, b2, _ = st.columns([1, 1, 4])
-    b1.button("Back", key=f"{prefix}_lod_undo", on_click=_lod_back, args=(prefix,), icon=":material/undo:",
+    b1.button(back, key=f"{prefix}_lod_undo", on_click=_lod_back, args=(prefix,), icon=":material/undo:",
               width="stretch", disabled=not S[f"{prefix}_lod_back"], help="Close the box opened last.")
     b2.button("Collapse all", key=f"{prefix}_lod_reset", on_click=_lod_reset, args=(prefix,),
               icon=":material/unfold_less:", width="stretch", disabled=S[f"{prefix}_lod_open"] is None,

@@ -163,7 +163,7 @@ else:
                               highlight_edges={selected} if isinstance(selected, tuple) else None)
     if lod_drawn("pg", view) or opened is not None:
         st.caption("Green boxes group repeated or chained parts of this big graph: click one to open it.")
-        lod_buttons("pg")
+        lod_buttons("pg", back="Close box")  # "Back" is the edit history's
     graph_chart("pg_graph", figs, on_select=on_graph_click)
     if st.toggle("Play the whole backward pass", key="pg_backflow",
                  help="▶ play: the gradients flow back edge by edge, in the order backward() runs (the numbers "

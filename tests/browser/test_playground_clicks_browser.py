@@ -228,3 +228,36 @@ def test_hover_on_an_op_shows_its_local_derivative_with_numbers(page):
     label.first.wait_for()
     text = " ".join(label.first.text_content().split())  # SVG text: no innerText
     assert "∂out/∂y = 3·y^2 = 27 (at y = 3)" in text, text
+
+
+E45 = ("tanh(x*y + sin(x) - exp(-y/3)) * (x**2 + y**2) / (1 + x*x) + log(1 + y**2) - sqrt(x*x + 1) * cos(y) "
+       "+ (x - y)**3 / 7 + sin(x*y)*cos(x-y) + exp(-x*x) * y + x/(1+y*y) + x")   # 98 nodes: opens collapsed
+
+
+def test_a_big_expression_opens_collapsed_and_a_click_opens_its_box(page):
+    from urllib.parse import urlencode
+    open_page(page, "?" + urlencode({"expr": E45, "v.x": "0.5", "v.y": "1.5"}))
+    before = points(page, "nodes")
+    boxes = [p for p in before if " nodes inside" in p["hover"]]
+    assert boxes, [p["hover"][:40] for p in before[:5]]
+    box = boxes[0]
+    page.evaluate("""(i) => {  // a tall graph: bring the box's click target onto the screen
+      const gd = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+        .find(e => e.getBoundingClientRect().width > 0);
+      const k = gd.data.findIndex(t => t.name === 'nodes');
+      gd.querySelectorAll('.scatterlayer .trace')[k].querySelectorAll('path.point')[i]
+        .scrollIntoView({block: 'center', inline: 'center'});
+    }""", box["i"])
+    box = next(p for p in points(page, "nodes") if p["id"] == box["id"])
+    click(page, box)
+    end = time.time() + 30
+    while any(p["id"] == box["id"] for p in points(page, "nodes")) and time.time() < end:
+        time.sleep(0.3)
+    after = points(page, "nodes")
+    assert box["id"] not in {p["id"] for p in after} and len(after) > len(before)
+    assert inspector_title(page) is None           # opening a box selects nothing
+    page.get_by_role("button", name="Close box").click()
+    wait_idle(page, 0.4)
+    page.wait_for_selector(CHART)
+    assert sorted(p["id"] for p in points(page, "nodes")) == sorted(p["id"] for p in before)
+    no_exception(page)
