@@ -1,4 +1,5 @@
-"""Regenerate the README screenshots: assets/graph_seed.png and assets/graph_mlp.png.
+"""Regenerate the README screenshots: assets/graph_seed.png, assets/graph_mlp.png, and the desktop /
+phone pair of a medium graph as the pages lay it out, assets/graph_neuron_desktop.png and _phone.png.
 
     .venv/bin/python assets/make_screenshots.py
 
@@ -74,6 +75,19 @@ def mlp_figure():
     return vp.figure(g, width=1500, height=400, title="MLP 2-2-1 with MSELoss after loss.backward()")
 
 
+def neuron_figures():
+    """A tanh neuron (15 nodes) laid out as a page does it (vizgrad.plot.screen_graph) for a desktop
+    and for a phone, at the numbers of micrograd's README example."""
+    from vizgrad.app.expression import State, run
+    q = {"expr": "tanh(w1*x1 + w2*x2 + b)", "v.w1": "-3", "v.x1": "2", "v.w2": "1", "v.x2": "0", "v.b": "6.88"}
+    g = run(State.from_query(q), checks=False).graph
+    ua = {"desktop": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36",
+          "phone": "Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/130.0 Mobile Safari/537.36"}
+    return {k: vp.screen_graph(g, {"User-Agent": v})[1][0][0] for k, v in ua.items()}
+
+
 if __name__ == "__main__":
+    for k, fig in neuron_figures().items():
+        shoot(fig, os.path.join(HERE, f"graph_neuron_{k}.png"), int(fig.layout.width), int(fig.layout.height))
     shoot(seed_figure(), os.path.join(HERE, "graph_seed.png"), 900, 420)
     shoot(mlp_figure(), os.path.join(HERE, "graph_mlp.png"), 1500, 400)

@@ -28,6 +28,7 @@ import importlib
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -115,3 +116,75 @@ def ensure_app_navigation() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+# ---- level of detail: the boxes a page's graph has opened (vizgrad.plot.screen_graph draws them) ------
+# Session keys, by the page's prefix p: p_lod_key (the graph they belong to), p_lod_open (None: the
+# default view, else the open groups), p_lod_back (the earlier p_lod_open values, for Back),
+# p_lod_shown ((boxes drawn, groups open) of the last drawing, for the click handler).
+
+def lod_opened(prefix: str, graph_key):
+    """The groups the user opened on this page's graph (None: the default view); forgotten when
+    graph_key (whatever identifies the graph: the expression, the network's configuration) changes."""
+    S = st.session_state
+    if S.get(f"{prefix}_lod_key") != graph_key:
+        S[f"{prefix}_lod_key"], S[f"{prefix}_lod_open"], S[f"{prefix}_lod_back"] = graph_key, None, []
+    return S[f"{prefix}_lod_open"]
+
+
+def lod_drawn(prefix: str, view) -> list:
+    """Remember what this run drew (for lod_click); returns the boxes drawn."""
+    from vizgrad.graph.lod import groups, visible_groups
+    boxes = visible_groups(view)
+    st.session_state[f"{prefix}_lod_shown"] = (boxes, view.graph.get("open", frozenset(groups(view))))
+    return boxes
+
+
+def lod_click(prefix: str, picked) -> bool:
+    """A click on the graph: when it picked a box, open it one level (its inner boxes stay closed)
+    and say so; False for anything else (a node, an edge, nothing)."""
+    S = st.session_state
+    boxes, opened = S.get(f"{prefix}_lod_shown") or ((), frozenset())
+    if not isinstance(picked, str) or picked not in boxes:
+        return False
+    S[f"{prefix}_lod_back"] = S[f"{prefix}_lod_back"] + [S[f"{prefix}_lod_open"]]
+    S[f"{prefix}_lod_open"] = frozenset(opened) | {picked}
+    return True
+
+
+def _lod_back(prefix: str) -> None:
+    S = st.session_state
+    if S[f"{prefix}_lod_back"]:
+        S[f"{prefix}_lod_open"], S[f"{prefix}_lod_back"] = S[f"{prefix}_lod_back"][-1], S[f"{prefix}_lod_back"][:-1]
+
+
+def _lod_reset(prefix: str) -> None:
+    st.session_state[f"{prefix}_lod_open"], st.session_state[f"{prefix}_lod_back"] = None, []
+
+
+def lod_buttons(prefix: str, back: str = "Back") -> None:
+    """`back` (close the box opened last; a page with its own Back names it otherwise) and Collapse
+    all (the view the graph opened with)."""
+    S = st.session_state
+    b1, b2, _ = st.columns([1, 1, 4])
+    b1.button(back, key=f"{prefix}_lod_undo", on_click=_lod_back, args=(prefix,), icon=":material/undo:",
+              width="stretch", disabled=not S[f"{prefix}_lod_back"], help="Close the box opened last.")
+    b2.button("Collapse all", key=f"{prefix}_lod_reset", on_click=_lod_reset, args=(prefix,),
+              icon=":material/unfold_less:", width="stretch", disabled=S[f"{prefix}_lod_open"] is None,
+              help="Back to the view the graph opened with.")
+
+
+# ---- a page's graph on the screen ----------------------------------------------------------------
+def graph_chart(key: str, figs, on_select=None) -> None:
+    """Draw a graph as vizgrad.plot.screen_graph laid it out: each (figure, media) at its natural size
+    in a box that scrolls, shown while its media query holds (a desktop gets a wide and a narrow
+    layout, its window's width picks one). Keys: chart `key` in box `key`_box; the narrow twin
+    `key`_narrow in `key`_box_narrow. on_select(chart key) handles a click on either."""
+    from vizgrad.plot import scroll_css
+    for i, (fig, media) in enumerate(figs):
+        chart, box = (f"{key}_narrow", f"{key}_box_narrow") if i else (key, f"{key}_box")
+        st.html(scroll_css(box, fig, media))
+        with st.container(key=box):
+            # theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would restyle the boxes' text)
+            kw = dict(on_select=partial(on_select, chart), selection_mode="points") if on_select else {}
+            st.plotly_chart(fig, key=chart, theme=None, width="content", **kw)

@@ -8,13 +8,14 @@ A click on the graph is handled in the chart's on_select callback, before the sc
 run that follows draws the highlight and the inspector of the node (or edge) just clicked. (Read
 after the chart instead, the click would reach the highlight one run late; and as the highlighted
 figure is a new chart to Streamlit, with an empty selection, every other click was lost.)
-Back / Forward step through the committed changes (vizgrad.app.expression.History).
+Back / Forward step through the committed changes (vizgrad.app.expression.History); so do the
+browser's own Back / Forward buttons, through the URL (url_moved).
 """
 import copy
 
 import streamlit as st
 
-from pages._common import ensure_app_navigation, page
+from pages._common import ensure_app_navigation, graph_chart, lod_buttons, lod_click, lod_drawn, lod_opened, page
 
 ensure_app_navigation()
 
@@ -22,7 +23,7 @@ from vizgrad.app.markdown import plain
 from vizgrad.app.expression import (EXAMPLES, History, State, VarSpec, clicked, default_value, keeps_selection,
                                     known_functions, partial_latex, results_table, run, selection_details,
                                     selection_in)
-from vizgrad.plot import backward_animation, screen_figure, scroll_css
+from vizgrad.plot import backward_animation, node_at, screen_graph, scroll_css
 
 st.title("Expression Playground")
 st.caption("Type a formula over named variables. vizgrad records the graph as it computes, runs "
@@ -46,11 +47,14 @@ def step_history(forward: bool) -> None:
         load(state)
 
 
-def on_graph_click() -> None:
-    """The chart's on_select: select the clicked node or edge of the graph that was clicked on."""
+def on_graph_click(chart: str) -> None:
+    """The chart's on_select: a click on a box (a big graph's group) opens it; else it selects the
+    clicked node or edge of the graph that was clicked on."""
+    if lod_click("pg", node_at(st.session_state.get(chart))):
+        return
     cached = st.session_state.get("pg_computed")
     g = cached[1].graph if cached else None
-    st.session_state.pg_sel = clicked(st.session_state.get("pg_graph"), g, st.session_state.get("pg_sel"))
+    st.session_state.pg_sel = clicked(st.session_state.get(chart), g, st.session_state.get("pg_sel"))
 
 
 def pick_example() -> None:
@@ -58,7 +62,15 @@ def pick_example() -> None:
         load(State.from_example(st.session_state.pg_example))
 
 
-if "pg_expr" not in st.session_state:  # first visit in this session: from the URL, else the first example
+def url_moved() -> bool:
+    """Whether the URL's query is not the one this page last wrote into it: the browser's Back or
+    Forward (Streamlit then reruns the page with that entry's query) or a link edited by hand."""
+    written = st.session_state.get("pg_url")
+    return written is not None and st.query_params.to_dict() != written
+
+
+# first visit in this session, or the browser went Back / Forward: the state from the URL (else the first example)
+if "pg_expr" not in st.session_state or url_moved():
     load(State.from_query(st.query_params))
 if "pg_history" not in st.session_state:
     st.session_state.pg_history = History()
@@ -117,7 +129,10 @@ with nav_slot, st.container(horizontal=True):
               args=(False,), help="Undo the last change of the expression or a variable")
     st.button("Forward", icon=":material/redo:", disabled=not history.can_forward, on_click=step_history,
               args=(True,), help="Redo the change undone by Back")
-st.query_params.from_dict(state.to_query())  # shareable: the URL now reopens this graph
+# shareable: the URL now reopens this graph. A change adds a browser history entry (Streamlit pushes
+# a new query), so the browser's Back returns to the previous graph (url_moved, above)
+st.session_state.pg_url = dict(state.to_query())
+st.query_params.from_dict(st.session_state.pg_url)
 
 # ---- errors, next to the input they are about -----------------------------------------------
 if out.error is not None:
@@ -138,16 +153,18 @@ if out.graph is None:
     st.info("Mark a variable `requires_grad` to record a graph.")
 else:
     selected = selection_in(out.graph, st.session_state.get("pg_sel"))
-    fig = screen_figure(out.graph, st.context.headers, show_values=show_values, show_grads=show_grads,
-                        show_shapes=show_shapes, theme="dark" if dark else "light",
-                        highlight_nodes={selected} if isinstance(selected, str) else None,
-                        highlight_edges={selected} if isinstance(selected, tuple) else None)
-    # at its natural size, laid out for this screen, in a box that scrolls; theme=None keeps vizgrad's
-    # fonts and sizes (Streamlit's theme would restyle the boxes' text)
-    st.html(scroll_css("pg_graph_box", fig))
-    with st.container(key="pg_graph_box"):
-        st.plotly_chart(fig, on_select=on_graph_click, selection_mode="points", key="pg_graph", theme=None,
-                        width="content")
+    # the view every page draws (vizgrad.plot.screen_graph): a big graph opens collapsed into boxes (a
+    # click opens one; they stay open while only values change), at its natural size, laid out for this
+    # screen (a desktop gets a narrow layout too: its window's width picks), in a box that scrolls
+    opened = lod_opened("pg", (state.expr, tuple((n, bool(s.requires_grad)) for n, s in state.vars.items())))
+    view, figs = screen_graph(out.graph, st.context.headers, opened, show_values=show_values, show_grads=show_grads,
+                              show_shapes=show_shapes, theme="dark" if dark else "light",
+                              highlight_nodes={selected} if isinstance(selected, str) else None,
+                              highlight_edges={selected} if isinstance(selected, tuple) else None)
+    if lod_drawn("pg", view) or opened is not None:
+        st.caption("Green boxes group repeated or chained parts of this big graph: click one to open it.")
+        lod_buttons("pg", back="Close box")  # "Back" is the edit history's
+    graph_chart("pg_graph", figs, on_select=on_graph_click)
     if st.toggle("Play the whole backward pass", key="pg_backflow",
                  help="▶ play: the gradients flow back edge by edge, in the order backward() runs (the numbers "
                       "on the nodes), and a tensor used twice gets its gradient one contribution at a time (+=)."):

@@ -1,12 +1,12 @@
 """Home: what vizgrad is, a live example graph, and a link to every page."""
 import streamlit as st
 
-from pages._common import HOME, PAGES, ensure_app_navigation
+from pages._common import HOME, PAGES, ensure_app_navigation, graph_chart
 
 ensure_app_navigation()
 
 import vizgrad as vg
-from vizgrad.plot import screen_figure, scroll_css
+from vizgrad.plot import screen_graph
 
 st.title("vizgrad")
 st.markdown(
@@ -22,10 +22,8 @@ z.name = "z"
 z.backward()
 st.caption("`z = x**2 + y**3` at x = 2, y = 3, after `z.backward()`: "
            "the edges carry dz/dx = 4 and dz/dy = 27 back to the inputs.")
-fig = screen_figure(z, st.context.headers)  # at its natural size, laid out for this screen; the box scrolls
-st.html(scroll_css("home_graph_box", fig))
-with st.container(key="home_graph_box"):
-    st.plotly_chart(fig, key="home_graph", theme=None, width="content")
+_, figs = screen_graph(z, st.context.headers)  # as every page draws graphs: natural size, laid out for this screen
+graph_chart("home_graph", figs)
 
 st.subheader("Where to go")
 links = [p for p in PAGES if p is not HOME]

@@ -10,7 +10,7 @@ error messages, the file's name and content) goes through plain(), never as mark
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation
+from pages._common import ensure_app_navigation, graph_chart, lod_buttons, lod_click, lod_drawn, lod_opened
 
 ensure_app_navigation()
 
@@ -20,11 +20,10 @@ import os
 
 from vizgrad import net
 from vizgrad.app.markdown import plain
-from vizgrad.graph.lod import default_view, groups as lod_groups, view_of, visible_groups
 from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURES, LOSSES, OPTIMIZERS, REGULARIZATIONS, ConfigError, DataError,
                          NetLimits, NetConfig, Trainer, export_torch_code, export_weights_json, from_query, load_csv,
                          loss_curve_csv, to_query)
-from vizgrad.plot import figure, node_at
+from vizgrad.plot import node_at, screen_graph
 
 try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
     LIMITS = NetLimits(**json.loads(os.environ.get("VIZGRAD_LIMITS") or "{}"))
@@ -32,8 +31,7 @@ except (TypeError, ValueError):
     LIMITS = NetLimits()
 UPDATE_EVERY = 0.05         # seconds between updates of the live panel while playing
 OUT_HEIGHT, NEURON_HEIGHT, CURVES_HEIGHT = 340, 230, 260   # pixels
-GRAPH_MAX_WIDTH = 8000      # the step graph's widest drawing (pixels); wider than the page, it scrolls
-GRAPH_FONT = 13             # its node text (edge text 2 less): at least 10 px on every screen
+GRAPH_FONT = 13             # the step graph's node text (edge text 2 less): at least 10 px on every screen
 EVAL_EVERY = 5              # steps between points on the loss curves
 LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -293,22 +291,9 @@ def live_panel():
 live_panel()
 
 # ---- the autograd graph of one step; export (full reruns only) -------------------------------------------
-def lod_open():
+def graph_click(chart: str):
     """A click on the step graph: a box opens one level (its inner boxes stay closed)."""
-    boxes, opened = S.get("nw_lod_shown") or ((), frozenset())
-    picked = node_at(S.get("nw_graph"))
-    if picked in boxes:
-        S.nw_lod_back = S.nw_lod_back + [S.nw_lod_open]
-        S.nw_lod_open = frozenset(opened) | {picked}
-
-
-def lod_back():
-    if S.nw_lod_back:
-        S.nw_lod_open, S.nw_lod_back = S.nw_lod_back[-1], S.nw_lod_back[:-1]
-
-
-def lod_reset():
-    S.nw_lod_open, S.nw_lod_back = None, []
+    lod_click("nw", node_at(S.get(chart)))
 
 
 st.subheader("The autograd graph of one training step")
@@ -316,28 +301,17 @@ if S.nw_playing:
     st.info("Pause to see the graph at the current weights.", icon=":material/pause:")
 else:
     graph = net.step_graph(tr)
-    # level of detail: layers (and any repeated sub-expressions) open as boxes; a click opens one
-    if S.get("nw_lod_key") != S.nw_key:
-        S.nw_lod_key, S.nw_lod_open, S.nw_lod_back = S.nw_key, None, []
-    view = default_view(graph) if S.nw_lod_open is None else view_of(graph, S.nw_lod_open)
-    S.nw_lod_shown = (visible_groups(view), view.graph.get("open", frozenset(lod_groups(graph))))
-    # drawn at its natural size (text never shrunk below it) in a box that scrolls sideways when wider
-    fig = figure(view, max_width=GRAPH_MAX_WIDTH, font_size=GRAPH_FONT)
+    # the view every page draws (vizgrad.plot.screen_graph): layers (and any repeated sub-expressions)
+    # as boxes, a click opens one; at its natural size, laid out for this screen, in a box that scrolls
+    view, figs = screen_graph(graph, st.context.headers, lod_opened("nw", S.nw_key), font_size=GRAPH_FONT)
+    boxes = lod_drawn("nw", view)
     st.caption(f"Forward and `loss.backward()` on the first {tr.batch_size} training points at the current "
-               "weights; edges carry the gradients flowing back. "
+               "weights; the arrows beside the edges carry the gradients flowing back. "
                + ("Green boxes are layers (nn modules): click one to open it, Back closes it again. "
-                  if S.nw_lod_shown[0] else "")
-               + ("Scroll sideways to follow the graph." if fig.layout.width > 700 else ""))
-    b1, b2, _ = st.columns([1, 1, 4])
-    b1.button("Back", key="nw_lod_undo", on_click=lod_back, icon=":material/undo:", width="stretch",
-              disabled=not S.nw_lod_back, help="Close the box opened last.")
-    b2.button("Collapse all", key="nw_lod_reset", on_click=lod_reset, icon=":material/unfold_less:",
-              width="stretch", disabled=S.nw_lod_open is None, help="Back to the view the graph opened with.")
-    st.html("<style>.st-key-nw_graph_box {overflow-x: auto; overflow-y: hidden}"
-            f" .st-key-nw_graph_box [data-testid='stElementContainer'] {{min-width: {int(fig.layout.width)}px}}"
-            "</style>")
-    with st.container(key="nw_graph_box"):
-        st.plotly_chart(fig, key="nw_graph", width="content", on_select=lod_open, selection_mode="points")
+                  if boxes else "")
+               + ("Scroll sideways to follow the graph." if figs[0][0].layout.width > 700 else ""))
+    lod_buttons("nw")
+    graph_chart("nw_graph", figs, on_select=graph_click)
 
 st.subheader("Export")
 st.caption("The URL holds the configuration and seed: copy it to reproduce this run.")

@@ -213,7 +213,12 @@ def test_2000_op_graph_renders_with_webgl():
     fig = vp.figure(g)
     n_ops = sum(1 for _, k in g.nodes(data="kind") if k == "op")
     assert n_ops >= 1990  # how fast it renders is measured in bench/render.py, not asserted here
-    assert {type(tr).__name__ for tr in fig.data} == {"Scattergl"}
+    # markers in WebGL; the edges and their heads SVG lines (no per-point marker angles: see bench/render.py)
+    kinds = {(type(tr).__name__, tr.mode) for tr in fig.data}
+    assert {k for k in kinds if k[1] != "lines"} == {("Scattergl", "markers")}
+    assert {k for k in kinds if k[1] == "lines"} == {("Scatter", "lines")}
+    heads = [tr for tr in fig.data if tr.name == "arrowheads"]
+    assert sum(len(tr.x) for tr in heads) == 4 * g.number_of_edges()  # a V (3 points + gap) per edge
     assert not any("text" in (tr.mode or "") for tr in fig.data)  # labels dropped ...
     nodes = [tr for tr in fig.data if tr.name == "nodes"][0]
     assert len(nodes.hovertext) == g.number_of_nodes()  # ... hover kept

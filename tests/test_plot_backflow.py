@@ -154,3 +154,11 @@ def test_animation_text_is_at_least_10px_and_keep_graph_false():
             if t.mode and "text" in t.mode and t.name in ("edge grads", "accumulate"):
                 assert t.textfont.size >= 10
     assert [t for t in fig.data if t.name == "backward order"][0].textfont.size >= 10
+
+
+def test_a_diverged_gradient_takes_the_strongest_bin_and_leaves_the_range_alone():
+    from vizgrad.plot.style import grad_bins
+    bins, rng = grad_bins([1.0, 10.0, float("inf"), None, 0.0], 6)
+    assert list(bins) == [0, 5, 5, -1, 0] and rng == (1.0, 10.0)
+    bins, _ = grad_bins([float("inf"), None], 6)
+    assert list(bins) == [5, -1]

@@ -1,6 +1,8 @@
 """The graph at its natural size, laid out left to right or top to bottom for the screen."""
 import numpy as np
 
+import vizgrad
+import vizgrad.graph as vg
 import vizgrad.plot as vp
 from vizgrad.app.expression import State, run
 from vizgrad.plot.style import MONO
@@ -66,3 +68,64 @@ def test_scroll_css_keeps_the_chart_at_the_figures_width():
     fig = vp.screen_figure(graph(TANH))
     css = vp.scroll_css("pg_graph_box", fig)
     assert ".st-key-pg_graph_box {overflow-x: auto" in css and f"min-width: {int(fig.layout.width)}px" in css
+
+
+def test_screen_graph_draws_big_graphs_collapsed_small_ones_whole_and_the_boxes_opened():
+    from vizgrad.graph import lod
+    from tests.test_plot import scalar_mlp
+    small = graph(TANH)
+    view, figs = vp.screen_graph(small)
+    assert view is small and not lod.visible_groups(view)           # whole: nothing to collapse
+    for fig, _ in figs:
+        assert set(next(t for t in fig.data if t.name == "nodes").customdata) == set(small.nodes)
+    big = vg.trace(scalar_mlp(80))                                    # about 4,000 nodes
+    view, figs = vp.screen_graph(big)
+    boxes = lod.visible_groups(view)
+    assert boxes and view.number_of_nodes() <= 2 * lod.THRESHOLD     # collapsed into a few boxes
+    drawn = set(next(t for t in figs[0][0].data if t.name == "nodes").customdata)
+    assert drawn == set(view.nodes) and set(boxes) <= drawn           # the boxes are what a click picks
+    opened, _ = vp.screen_graph(big, opened=set(view.graph["open"]) | {boxes[0]})
+    assert boxes[0] not in opened and opened.number_of_nodes() > view.number_of_nodes()
+    assert lod.visible_groups(vp.screen_graph(big, opened=opened.graph["open"])[0]) == lod.visible_groups(opened)
+
+
+PHONE = {"User-Agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/130.0 Mobile Safari/537.36"}
+DESKTOP = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36"}
+
+
+def test_a_desktop_gets_a_wide_and_a_narrow_layout_and_the_window_width_picks_one():
+    g = graph({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})    # left to right fits a desktop, not a phone
+    (phone, media), = vp.screen_figures(g, PHONE)
+    assert media is None                                              # a phone: one layout, for 360 px
+    (wide, wm), (narrow, nm) = vp.screen_figures(g, DESKTOP)
+    assert (narrow.layout.width, narrow.layout.height) == (phone.layout.width, phone.layout.height)
+    assert narrow.layout.width < wide.layout.width                   # laid out for a narrow window
+    # the media queries split the window widths at one point: each width shows exactly one layout
+    room = int(wm.split(":")[1].rstrip("px)"))
+    assert float(nm.split(":")[1].rstrip("px)")) == room - 0.02
+    assert room == min(int(wide.layout.width), vp.screens.WIDE) + vp.screens.MARGIN
+    (alone, media), = vp.screen_figures(g, {})                      # no browser: the desktop's layout only
+    assert media is None and alone.layout.width == wide.layout.width
+    css = vp.scroll_css("pg_graph_box_narrow", narrow, nm)
+    assert f"@media not all and {nm} {{.st-key-pg_graph_box_narrow {{display: none}}}}" in css
+
+
+def test_a_graph_that_fits_a_narrow_window_as_it_is_gets_one_layout():
+    x = vizgrad.tensor(2.0, requires_grad=True, name="x")
+    z = x * 3
+    z.backward()
+    (fig, media), = vp.screen_figures(z, DESKTOP)
+    assert media is None and fig.layout.width <= vp.screens.NARROW
+
+
+def test_at_natural_size_every_edge_label_lies_inside_the_figure():
+    from vizgrad.plot.style import CHAR
+    for q in (TANH, {"expr": E45, "v.x": "0.5", "v.y": "1.5"}):
+        for direction in ("LR", "TB"):
+            fig = vp.figure(graph(q), natural=True, direction=direction)
+            lab = next(t for t in fig.data if t.name == "edge grads")
+            efs = lab.textfont.size
+            (xa, xb), (yb, ya) = fig.layout.xaxis.range, fig.layout.yaxis.range
+            for x, y, text in zip(lab.x, lab.y, lab.text):
+                half = len(text) * CHAR * efs / 2
+                assert xa <= x - half and x + half <= xb and ya <= y - efs / 2 and y + efs / 2 <= yb, (text, direction)

@@ -13,6 +13,8 @@ import pytest
 from browser_utils import ARTIFACTS, no_exception, wait_idle
 
 SIZES = {"desktop": dict(viewport={"width": 1400, "height": 900}),
+         # a narrow desktop window: a desktop's user agent, so only the window's width can tell
+         "desktop_narrow": dict(viewport={"width": 700, "height": 900}),
          # a phone says so in its user agent (the page lays the graph out for a narrow screen)
          "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True, has_touch=True,
                        user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -27,7 +29,11 @@ GRAPHS = {
     "expr45": ("/playground?" + urlencode({"expr": E45, "v.x": "0.5", "v.y": "1.5"}), "pg_graph_box"),
     "mlp_last_step": ("/walkthrough?net=mlp", "wt_graph_box"),
     "lesson1": ("/lessons", "lesson_graph_box_"),
+    "network_step": ("/network", "nw_graph_box"),                   # the default 2-8-8-1 network's step
+    "mlp_2_16_16_1": ("/network?hidden=16,16", "nw_graph_box"),     # opens collapsed at its layers
 }
+# the pages whose graphs lay out for a narrow window (the others' graphs come by the user agent only)
+NARROW_AWARE = {"seed", "tanh_matrix", "expr45", "network_step", "mlp_2_16_16_1"}
 
 MEASURE = """(box) => {
   const host = [...document.querySelectorAll(`[class*="st-key-${box}"]`)].find(e => e.getBoundingClientRect().width > 0);
@@ -47,7 +53,8 @@ MEASURE = """(box) => {
   gd.data.forEach((d, i) => { if (d.mode === 'text' && !d.name && traces[i])
     nodeLabels += [...traces[i].querySelectorAll('.textpoint text')].filter(t => t.textContent.trim()).length; });
   const nodes = gd.data.find(d => d.name === 'nodes');
-  return {labels, svg: r(svg), nodeLabels, nodeCount: nodes ? nodes.customdata.length : -1,
+  return {labels, svg: r(svg), nodeLabels, nodeCount: nodes ? nodes.customdata.length : -1, host: host.className,
+          boxes: nodes ? nodes.hovertext.filter(t => / nodes inside/.test(t)).length : 0,
           page: {w: document.documentElement.clientWidth, h: document.documentElement.scrollHeight},
           figWidth: gd.layout.width};
 }"""
@@ -62,7 +69,10 @@ def open_graph(page, url, name):
         page.goto(f"{page.app_url}{url}&step={n}")
         wait_idle(page)
         page.wait_for_function(f"() => document.body.innerText.includes('Step {n} of {n}')")
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot .scatterlayer')
+    # the graph's chart drawn in its box (of a wide and a narrow twin, the one the window shows)
+    page.wait_for_function("""(box) => [...document.querySelectorAll(`[class*="st-key-${box}"]`)]
+        .some(e => e.getBoundingClientRect().width > 0 && e.querySelector('.js-plotly-plot .scatterlayer'))""",
+                           arg=GRAPHS[name][1])
     wait_idle(page)
 
 
@@ -73,6 +83,8 @@ def overlaps(a, b, tol=1.0):
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", GRAPHS)
 def test_every_label_readable(browser, app_url, name, size):
+    if size == "desktop_narrow" and name not in NARROW_AWARE:
+        pytest.skip("this page lays its graph out by the user agent only")
     ctx = browser.new_context(**SIZES[size])
     page = ctx.new_page()
     page.set_default_timeout(60_000)
@@ -83,8 +95,8 @@ def test_every_label_readable(browser, app_url, name, size):
         url, box = GRAPHS[name]
         open_graph(page, url, name)
         no_exception(page)
-        host = page.locator(f'[class*="st-key-{box}"]').first
-        host.scroll_into_view_if_needed()
+        page.evaluate("""(box) => [...document.querySelectorAll(`[class*="st-key-${box}"]`)]
+            .find(e => e.getBoundingClientRect().width > 0).scrollIntoView()""", box)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"legibility_{name}_{size}.png"), full_page=True)
         m = page.evaluate(MEASURE, box)
@@ -103,6 +115,10 @@ def test_every_label_readable(browser, app_url, name, size):
         assert not cut, f"labels outside the window, not in a scrolling box: {cut[:5]}"
         # every node labelled (the issue asks it up to ~60 nodes; the 45-op graph has 98 and keeps them too)
         assert m["nodeCount"] > 0 and m["nodeLabels"] == m["nodeCount"], (m["nodeLabels"], m["nodeCount"])
+        if name == "seed" and size == "desktop_narrow":  # too narrow for left to right: the narrow layout
+            assert "home_graph_box_narrow" in m["host"] and m["figWidth"] <= 390, (m["host"], m["figWidth"])
+        if name == "mlp_2_16_16_1":  # the step of a 2-16-16-1 MLP opens collapsed: its layers as boxes
+            assert m["boxes"] >= 3 and m["nodeCount"] <= 60, (m["boxes"], m["nodeCount"])
         assert not errors, errors
     finally:
         ctx.close()

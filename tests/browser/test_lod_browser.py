@@ -4,11 +4,14 @@ Screenshots: tests/artifacts/lod_*.png (desktop 1400x900 and phone 390x844)."""
 import pytest
 from browser_utils import no_exception, shot, wait_idle
 
-CHART = ".st-key-nw_graph .js-plotly-plot"
+# the step graph's chart the window shows (a desktop gets a wide and a narrow layout; CSS shows one)
+CHART = ".st-key-nw_graph .js-plotly-plot, .st-key-nw_graph_narrow .js-plotly-plot"
+SHOWN = CHART + " >> visible=true"   # the same as a Playwright selector
+VISIBLE = "[...document.querySelectorAll(sel)].find(e => e.getBoundingClientRect().width > 0)"
 
 # every visible text in the chart's SVG: its box and font size, in CSS pixels (skip: a trace name to leave out)
 TEXTS = """([sel, skip]) => {
-  const gd = document.querySelector(sel);
+  const gd = """ + VISIBLE + """;
   const traces = Array.from(gd.querySelectorAll('.scatterlayer .trace'));
   const skipped = new Set(gd.data.map((t, i) => t.name === skip ? traces[i] : null).filter(Boolean));
   return Array.from(gd.querySelectorAll('svg text')).filter(t => t.textContent.trim())
@@ -20,7 +23,7 @@ TEXTS = """([sel, skip]) => {
 }"""
 # the ids drawn (the trace "nodes" carries them as customdata)
 NODE_IDS = """(sel) => {
-  const gd = document.querySelector(sel);
+  const gd = """ + VISIBLE + """;
   const tr = gd.data.find(t => t.name === 'nodes');
   return tr ? Array.from(tr.customdata) : [];
 }"""
@@ -29,9 +32,9 @@ NODE_IDS = """(sel) => {
 def open_step_graph(page, width: int, height: int, query: str = ""):
     page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{page.app_url}/network{query}")
-    page.wait_for_selector(CHART, timeout=60_000)
+    page.wait_for_selector(SHOWN, timeout=60_000)
     wait_idle(page)
-    page.locator(CHART).scroll_into_view_if_needed()
+    page.locator(SHOWN).first.scroll_into_view_if_needed()
 
 
 def node_ids(page) -> list:
@@ -58,8 +61,9 @@ def click_node(page, node_id: str):
     """Move onto the node's (invisible) click target, then click it."""
     ids = node_ids(page)
     k = ids.index(node_id)
-    traces = page.locator(f"{CHART} .scatterlayer .trace")
+    traces = page.locator(SHOWN).first.locator(".scatterlayer .trace")
     target = traces.nth(traces.count() - 1).locator("path.point").nth(k)
+    target.scroll_into_view_if_needed()  # a tall (top to bottom) graph: the node may be off the screen
     box = target.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
@@ -81,9 +85,9 @@ def test_step_graph_opens_collapsed_and_a_click_opens_a_layer(page, size, query)
     assert any(t["text"].startswith("0") and "Linear" in t["text"] for t in texts), texts
 
     click_node(page, "m:0")
-    page.wait_for_function(f"() => {{ const gd = document.querySelector('{CHART}');"
+    page.wait_for_function("(sel) => { const gd = " + VISIBLE + ";"
                            " const t = gd && gd.data.find(t => t.name === 'nodes');"
-                           " return t && !Array.from(t.customdata).includes('m:0'); }", timeout=30_000)
+                           " return t && !Array.from(t.customdata).includes('m:0'); }", arg=CHART, timeout=30_000)
     wait_idle(page)
     after = node_ids(page)
     assert len(after) > len(before) and "m:2" in after
@@ -91,9 +95,9 @@ def test_step_graph_opens_collapsed_and_a_click_opens_a_layer(page, size, query)
     check_labels(page)
 
     page.get_by_role("button", name="Back").click()
-    page.wait_for_function(f"() => {{ const gd = document.querySelector('{CHART}');"
+    page.wait_for_function("(sel) => { const gd = " + VISIBLE + ";"
                            " const t = gd && gd.data.find(t => t.name === 'nodes');"
-                           " return t && Array.from(t.customdata).includes('m:0'); }", timeout=30_000)
+                           " return t && Array.from(t.customdata).includes('m:0'); }", arg=CHART, timeout=30_000)
     wait_idle(page)
     assert sorted(node_ids(page)) == sorted(before)
     no_exception(page)

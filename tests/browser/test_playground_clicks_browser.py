@@ -10,12 +10,14 @@ import time
 from browser_utils import no_exception, shot, wait_idle
 
 EXPR = "tanh(x*y + z) * x + y**2"   # 12 nodes: six tensors, six ops
+# the graph's chart the window shows (a desktop gets a wide and a narrow layout; CSS shows one)
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot >> visible=true'
 
 
 def open_page(page, query: str = ""):
     page.goto(f"{page.app_url}/playground{query}")
     wait_idle(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    page.wait_for_selector(CHART)
 
 
 def set_text(page, label: str, value: str):
@@ -26,7 +28,8 @@ def set_text(page, label: str, value: str):
 
 
 POINTS_JS = """(name) => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const gd = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+      .find(e => e.getBoundingClientRect().width > 0);
   const k = gd.data.findIndex(t => t.name === name);
   if (k < 0) return [];
   const tr = gd.querySelectorAll('.scatterlayer .trace')[k];
@@ -71,13 +74,14 @@ def click(page, pt):
     time.sleep(0.15)
     page.mouse.click(pt["x"], pt["y"])
     wait_idle(page, 0.4)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    page.wait_for_selector(CHART)
 
 
 def highlighted_ids(page):
     """The ids whose box the highlight ring surrounds (the 'highlighted' trace in the drawn figure)."""
     return page.evaluate("""() => {
-      const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+      const gd = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+      .find(e => e.getBoundingClientRect().width > 0);
       const h = gd._fullData.find(t => t.name === 'highlighted' && t.mode === 'lines');
       const n = gd._fullData.find(t => t.name === 'nodes');
       if (!h || !n) return [];
@@ -140,7 +144,7 @@ def test_a_new_expression_clears_the_selection(page):
     click(page, x)
     assert inspector_title(page) == "tensor x"
     set_text(page, "Expression", "a*b + a")
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    page.wait_for_selector(CHART)
     assert inspector_title(page) is None
     assert highlighted_ids(page) == []
 
@@ -173,6 +177,33 @@ def test_back_and_forward_step_through_the_edits(page):
     print("browser history entries after 4 edits:", history_entries)
 
 
+def wait_value(locator, want: str, timeout: float = 30.0) -> None:
+    """Wait until an input shows `want` (the page reruns after a history navigation)."""
+    end = time.time() + timeout
+    while locator.input_value() != want and time.time() < end:
+        time.sleep(0.2)
+    assert locator.input_value() == want
+
+
+def test_the_browsers_back_and_forward_restore_the_previous_expression(page):
+    open_page(page, "?expr=x*2&v.x=1")
+    for e in ["x*3", "tanh(x)"]:
+        set_text(page, "Expression", e)
+    set_text(page, "x =", "0.5")
+    expr, x = page.get_by_label("Expression", exact=True), page.get_by_label("x =", exact=True)
+    for want_expr, want_x in [("tanh(x)", "1"), ("x*3", "1"), ("x*2", "1")]:
+        page.go_back()
+        wait_value(expr, want_expr)
+        wait_idle(page, 0.4)
+        assert expr.input_value() == want_expr and x.input_value() == want_x
+        page.wait_for_selector(CHART)
+    page.go_forward()
+    wait_value(expr, "x*3")
+    wait_idle(page, 0.4)
+    assert "x*3" in page.url.replace("%2A", "*")
+    no_exception(page)
+
+
 def test_phone_inspector_after_a_click(browser, app_url):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     page = ctx.new_page()
@@ -180,7 +211,7 @@ def test_phone_inspector_after_a_click(browser, app_url):
     page.app_url = app_url
     open_page(page, "?expr=x**2+%2B+y**3&v.x=2&v.y=3")
     op = next(p for p in points(page, "nodes") if p["hover"].startswith("<b>**3</b>"))
-    page.locator('[data-testid="stPlotlyChart"]').scroll_into_view_if_needed()  # below the inputs on a phone
+    page.locator(CHART).first.scroll_into_view_if_needed()  # below the inputs on a phone
     op = next(p for p in points(page, "nodes") if p["id"] == op["id"])
     click(page, op)
     assert inspector_title(page) == expected_title(op["hover"])
@@ -197,3 +228,36 @@ def test_hover_on_an_op_shows_its_local_derivative_with_numbers(page):
     label.first.wait_for()
     text = " ".join(label.first.text_content().split())  # SVG text: no innerText
     assert "∂out/∂y = 3·y^2 = 27 (at y = 3)" in text, text
+
+
+E45 = ("tanh(x*y + sin(x) - exp(-y/3)) * (x**2 + y**2) / (1 + x*x) + log(1 + y**2) - sqrt(x*x + 1) * cos(y) "
+       "+ (x - y)**3 / 7 + sin(x*y)*cos(x-y) + exp(-x*x) * y + x/(1+y*y) + x")   # 98 nodes: opens collapsed
+
+
+def test_a_big_expression_opens_collapsed_and_a_click_opens_its_box(page):
+    from urllib.parse import urlencode
+    open_page(page, "?" + urlencode({"expr": E45, "v.x": "0.5", "v.y": "1.5"}))
+    before = points(page, "nodes")
+    boxes = [p for p in before if " nodes inside" in p["hover"]]
+    assert boxes, [p["hover"][:40] for p in before[:5]]
+    box = boxes[0]
+    page.evaluate("""(i) => {  // a tall graph: bring the box's click target onto the screen
+      const gd = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+        .find(e => e.getBoundingClientRect().width > 0);
+      const k = gd.data.findIndex(t => t.name === 'nodes');
+      gd.querySelectorAll('.scatterlayer .trace')[k].querySelectorAll('path.point')[i]
+        .scrollIntoView({block: 'center', inline: 'center'});
+    }""", box["i"])
+    box = next(p for p in points(page, "nodes") if p["id"] == box["id"])
+    click(page, box)
+    end = time.time() + 30
+    while any(p["id"] == box["id"] for p in points(page, "nodes")) and time.time() < end:
+        time.sleep(0.3)
+    after = points(page, "nodes")
+    assert box["id"] not in {p["id"] for p in after} and len(after) > len(before)
+    assert inspector_title(page) is None           # opening a box selects nothing
+    page.get_by_role("button", name="Close box").click()
+    wait_idle(page, 0.4)
+    page.wait_for_selector(CHART)
+    assert sorted(p["id"] for p in points(page, "nodes")) == sorted(p["id"] for p in before)
+    no_exception(page)

@@ -13,11 +13,13 @@ The rooms:
     figure.py     figure(), show(): the traces of nodes, edges, text, highlights and hover / click targets
     style.py      FigureOptions (every option of a figure, with its default), THEMES, node categories,
                   the |grad| bins of the edge colours, fonts
+    cells.py      vectors and matrices (up to 16x16) as heatmaps of data and grad in their boxes, numbers on hover
     layout.py     layout(): the layered layout (left to right or top to bottom) (Layout), edge routes and the shapes drawn on them
     animation.py  backward_animation()
     events.py     node_at(), edge_at(): what a click or a Streamlit selection points at
     curves.py     replay_curve(): a value over training steps, replayable
-    screens.py    screen_figure(), scroll_css(): the graph at its natural size, laid out for the screen,
+    screens.py    screen_graph(): the view and figure every page draws (big graphs collapsed);
+                  screen_figures(), screen_figure(), scroll_css(): the graph at its natural size, laid out for the screen,
                   in a box that scrolls
 """
 from vizgrad.plot.animation import backward_animation
@@ -25,8 +27,8 @@ from vizgrad.plot.curves import replay_curve
 from vizgrad.plot.events import edge_at, node_at
 from vizgrad.plot.figure import figure, show
 from vizgrad.plot.layout import Layout, layout
-from vizgrad.plot.screens import screen_figure, screen_width, scroll_css
+from vizgrad.plot.screens import screen_figure, screen_figures, screen_graph, screen_width, scroll_css
 from vizgrad.plot.style import THEMES, FigureOptions
 
 __all__ = ["figure", "FigureOptions", "layout", "backward_animation", "node_at", "edge_at", "Layout", "THEMES", "show",
-           "replay_curve", "screen_figure", "screen_width", "scroll_css"]
+           "replay_curve", "screen_graph", "screen_figures", "screen_figure", "screen_width", "scroll_css"]

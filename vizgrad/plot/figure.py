@@ -9,7 +9,8 @@ Tensors are rounded boxes (label, data, grad), ops are circles with their symbol
 are green boxes. Coordinates are in pixels at scale 1 (vizgrad.plot.layout): the figure is sized so
 a small graph is drawn 1:1; a graph larger than max_width x max_height is scaled down, fonts with
 it, and when the fonts would be too small (or above `label_threshold` nodes) the text is dropped
-and nodes become markers; above `webgl_threshold` nodes every trace is WebGL (Scattergl). Hover
+and nodes become markers; above `webgl_threshold` nodes the markers are WebGL (Scattergl) and the
+edges stay SVG lines with open arrowheads (both measured fastest by bench/render.py --browser). Hover
 shows full detail in every mode. Edge colour and width follow |grad| in log-spaced bins (legend).
 Options (vizgrad.plot.style.FigureOptions) say what is drawn; fig._vizgrad holds the graph, the
 layout and the scale, for vizgrad.plot.events, the animation and tests.
@@ -24,7 +25,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizgrad.graph import format_number, format_value, grad_norm, trace
-from vizgrad.plot.layout import arrowheads, back_routes, circles, layout, place_labels, polylines, rounded_rects
+from vizgrad.plot.cells import MAX_SIDE, box_size, grid, map_traces, maps_of
+from vizgrad.plot.layout import arrowheads, back_routes, chevrons, circles, layout, place_labels, polylines, rounded_rects
 from vizgrad.plot.style import (CATEGORY_NAMES, CHAR, LINE, MONO, FigureOptions, bin_name, category, category_rank,
                                 esc, grad_bins, short_grad, theme_colors)
 
@@ -186,6 +188,8 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
     edges = list(g.edges(data=True))
     E = len(edges)
     webgl = N > o.webgl_threshold
+    # big graphs: markers in WebGL; the edges stay SVG, one path per trace, which Chromium without a
+    # GPU draws in a fraction of the time regl's WebGL lines take (bench/render.py --browser)
     Sc = go.Scattergl if webgl else go.Scatter
     hl_nodes = set(o.highlight_nodes or ())
     if o.highlight_edges is None:
@@ -207,7 +211,8 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
     pad = 24.0
     labels = N <= o.label_threshold
     while True:
-        texts, w, h = _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim)
+        texts, w, h, maps = _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim,
+                                       o.cell_maps)
         show_edge_text = labels and o.edge_labels and show_grads and not anim
         etext = [short_grad(gr) if show_edge_text and gr is not None else "" for gr in grads]
         # room for the edge text (the animation's too: it shows the same gradients frame by frame)
@@ -280,17 +285,17 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                 continue
             xs, ys = polylines(lay, sel)
             op = 0.18 if dim else (0.7 if b == -2 else 1.0)
-            traces.append(Sc(x=xs, y=ys, mode="lines", line=dict(color=col, width=wd * wscale,
-                                                                 **({} if webgl else {"shape": line_shape})),
-                             opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
-                             showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
-                             legendrank=20 + b))
-            ax, ay, tx, ty, ang = arrowheads(lay, sel, arrow * (0.8 if b == -2 else 1.0))
-            if webgl or not labels:
-                traces.append(Sc(x=tx, y=ty, mode="markers", opacity=op, hoverinfo="skip", showlegend=False,
-                                 legendgroup=f"e{b}", marker=dict(symbol="triangle-right", angle=ang,
-                                                                  size=6, color=col, line=dict(width=0))))
+            traces.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=col, width=wd * wscale, shape=line_shape),
+                                     opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
+                                     showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
+                                     legendrank=20 + b))
+            head = arrow * (0.8 if b == -2 else 1.0)
+            if webgl or not labels:  # open heads: one path, however many edges
+                cx_, cy_ = chevrons(lay, sel, head)
+                traces.append(go.Scatter(x=cx_, y=cy_, mode="lines", opacity=op, hoverinfo="skip", showlegend=False,
+                                         legendgroup=f"e{b}", name="arrowheads", line=dict(color=col, width=wd * wscale)))
             else:
+                ax, ay, *_ = arrowheads(lay, sel, head)
                 traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
                                  line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
                                  legendgroup=f"e{b}"))
@@ -323,16 +328,20 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
             if not len(sel):
                 continue
             xs, ys = polylines(routes, sel)
-            traces.append(Sc(x=xs, y=ys, mode="lines", hoverinfo="skip", name="highlighted",
-                             line=dict(color=th["accent"], width=3.5, **({} if webgl else {"shape": line_shape})),
-                             showlegend=False))
+            traces.append(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", name="highlighted",
+                                     line=dict(color=th["accent"], width=3.5, shape=line_shape), showlegend=False))
             ax, ay, *_ = arrowheads(routes, sel, arrow + (3.5 * wscale if routes is back else 0))
-            if not webgl:
-                traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=th["accent"],
-                                 line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
+            traces.append(go.Scatter(x=ax, y=ay, mode="lines", fill="toself", fillcolor=th["accent"],
+                                     line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
 
     # -- nodes
     nhl = np.array([n in hl_nodes for n in ids], bool)
+    # a box with maps has its text (the header line) at its top, and its hover target there too
+    map_nodes = [i for i in range(N) if maps[i]]
+    text_y = lay.y.astype(float).copy()
+    text_y[map_nodes] = lay.y[map_nodes] - h[map_nodes] / 2 + 4 + LINE * fs / 2
+    target = np.maximum(6.0, np.minimum(w, h) * s)
+    target[map_nodes] = (LINE * fs + 6) * s
     cat_arr = np.array(cats)
     order_cats = ["leaf", "param", "const", "tensor", "root", "op", "module"]
     if labels and not webgl:
@@ -360,12 +369,16 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
             bx, by = rounded_rects(lay.x[sel], lay.y[sel], w[sel] + 6, h[sel] + 6, 9.0)
             traces.append(Sc(x=bx, y=by, mode="lines", line=dict(color=th["accent"], width=3), hoverinfo="skip",
                              name="highlighted", showlegend=o.legend, legendrank=90))
+        # the heatmaps of vectors and matrices, under their header line (vizgrad.plot.cells)
+        traces += map_traces([(ids[i], nodes[i], maps[i], lay.x[i], text_y[i] + LINE * fs / 2)
+                              for i in map_nodes], o.theme, th["muted"], efs, s,
+                             dim={ids[i] for i in map_nodes if dimming and not nhl[i]})
         # text
         tcol = [th["fg"] if not (dimming and not nhl[i]) else th["muted"] for i in range(N)]
         is_op = np.array([k == "op" for k in kinds])
         for sel, size in ((np.nonzero(~is_op)[0], fsz), (np.nonzero(is_op)[0], fsz + s)):
             if len(sel):
-                traces.append(Sc(x=lay.x[sel], y=lay.y[sel], mode="text", text=[texts[i] for i in sel],
+                traces.append(Sc(x=lay.x[sel], y=text_y[sel], mode="text", text=[texts[i] for i in sel],
                                  textposition="middle center", hoverinfo="skip", showlegend=False,
                                  textfont=dict(family=MONO, size=size, color=[tcol[i] for i in sel])))
     else:
@@ -388,8 +401,17 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
         sel = [k for k in range(E) if etext[k]]
         if sel:
             col = [th["muted"] if dimming and not ehl[k] else th["grad"] for k in sel]
-            lx, ly = place_labels(lay, sel, [len(etext[k]) * CHAR * efs for k in sel], efs * 1.25,
-                                  clear=8.0 if backflow else 0.0)
+            half = np.array([len(etext[k]) * CHAR * efs for k in sel]) / 2
+            lx, ly = place_labels(lay, sel, 2 * half, efs * 1.25, clear=8.0 if backflow else 0.0)
+            if s == 1.0 and o.natural:
+                # at natural size the figure grows to hold a label placed beside an edge past the nodes
+                over_l = max(0.0, x0 - pad - float(np.min(lx - half)))
+                over_r = max(0.0, float(np.max(lx + half)) - (x1 + pad))
+                over_t = max(0.0, y0 - pad - float(np.min(ly)) + efs)
+                over_b = max(0.0, float(np.max(ly)) + efs - (y1 + pad))
+                W, H = int(np.ceil(W + over_l + over_r)), int(np.ceil(H + over_t + over_b))
+                xr = [xr[0] - over_l, xr[1] + over_r]
+                yr = [yr[0] + over_b, yr[1] - over_t]
             traces.append(Sc(x=lx, y=ly, mode="text",
                              text=[esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
                              textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads",
@@ -415,8 +437,8 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                          marker=dict(size=8, color=th["muted"], opacity=0.0), showlegend=False,
                          customdata=np.array([[u, v] for u, v, _ in edges], dtype=str), hovertext=np.array(eh),
                          hoverinfo="text"))
-    traces.append(Sc(x=lay.x, y=lay.y, mode="markers", name="nodes", showlegend=False,
-                     marker=dict(size=np.maximum(6.0, np.minimum(w, h) * s), color=th["muted"], opacity=0.0),
+    traces.append(Sc(x=lay.x, y=text_y, mode="markers", name="nodes", showlegend=False,
+                     marker=dict(size=target, color=th["muted"], opacity=0.0),
                      customdata=np.array(ids, dtype=str), hovertext=np.array([_hover(n, d, g) for n, d in zip(ids, nodes)]),
                      hoverinfo="text"))
 
@@ -470,7 +492,7 @@ def _no_selection_fade(traces) -> None:
     marker and text of every trace: the graph would go pale and the highlight with it. Selected
     and unselected points look exactly as drawn instead; the selection shows as vizgrad's highlight."""
     for t in traces:
-        mode = t.mode or ""
+        mode = getattr(t, "mode", None) or ""  # a heatmap has none (and no selection look)
         look = {}
         if "text" in mode:
             col = t.textfont.color
@@ -486,18 +508,35 @@ def _no_selection_fade(traces) -> None:
             t.selected, t.unselected = look, look
 
 
-def _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim):
-    """(texts, widths, heights) of the nodes at scale 1; without labels, small fixed sizes."""
+def _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim, cell_maps=True):
+    """(texts, widths, heights, maps) of the nodes at scale 1; maps[i]: the heatmaps of a vector or
+    matrix box (vizgrad.plot.cells.maps_of), [] for the rest. Without labels, small fixed sizes."""
     N = len(nodes)
     texts = [""] * N
+    maps = [[] for _ in range(N)]
     w, h = np.empty(N), np.empty(N)
     if not labels:
         for i, k in enumerate(kinds):
             w[i], h[i] = ((14, 14) if k == "op" else (22, 14) if k == "tensor" else (30, 18))
-        return texts, w, h
+        return texts, w, h, maps
+    efs = fs - 2
     for i, d in enumerate(nodes):
+        # the animation reveals gradients as text lines: its boxes keep the text
+        m = maps_of(d, show_values, show_grads) if kinds[i] == "tensor" and cell_maps and not anim else []
+        if m:
+            maps[i] = m
+            lines, plain = _tensor_lines(d, False, False, show_shapes, th["grad"], th["muted"])
+            mw, mh = box_size(m, efs)
+            texts[i] = lines[0]
+            w[i] = max(len(plain[0]) * CHAR * fs + 16, mw + 16)
+            h[i] = LINE * fs + 8 + mh + 6
+            continue
         if kinds[i] == "tensor":
             lines, plain = _tensor_lines(d, show_values, show_grads and not anim, show_shapes, th["grad"], th["muted"])
+            if cell_maps and show_values and np.size(d["value"]) > 1 and grid(d["value"]) is None:
+                note = f"no map above {MAX_SIDE}×{MAX_SIDE}: hover"
+                lines.append(f"<span style='color:{th['muted']}'>{esc(_nb(note))}</span>")
+                plain.append(note)
             if anim and d.get("grad") is not None:  # room for the grad line the animation reveals
                 lines.append("\u00a0")
                 plain.append(" " * (5 + d.get("anim_grad_chars", len(short_grad(d["grad"])))))
@@ -511,7 +550,7 @@ def _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shape
         else:
             texts[i] = esc(d["symbol"])
             w[i] = h[i] = max(30.0, len(d["symbol"]) * CHAR * (fs + 1) + 14)
-    return texts, w, h
+    return texts, w, h, maps
 
 def show(*roots, **kw):
     """Display the figure of the graph behind roots (a notebook shows it inline)."""

@@ -2,30 +2,48 @@
 width, in a box that scrolls instead of a chart squeezed into the column.
 
     import vizgrad.plot as vp
-    fig = vp.screen_figure(z, st.context.headers, show_shapes=False)
-    st.html(vp.scroll_css("home_graph_box", fig))
-    with st.container(key="home_graph_box"):
-        st.plotly_chart(fig, key="home_graph", theme=None, width="content")
+    view, figs = vp.screen_graph(z, st.context.headers)      # what every page draws (lod for big graphs)
+    view, figs = vp.screen_graph(g, st.context.headers, opened={"m:0"})   # after a click opened box m:0
+    for fig, media in figs:                                   # pages/_common.graph_chart does this
+        st.html(vp.scroll_css("home_graph_box", fig, media))
+        with st.container(key="home_graph_box"):
+            st.plotly_chart(fig, key="home_graph", theme=None, width="content")
+    fig = vp.screen_figure(z, st.context.headers, show_shapes=False)   # one figure, by the headers only
 
 The figure is laid out at its natural size (FigureOptions.natural: text at its font size, boxes
 sized to the text, never shrunk), left to right when that fits the screen's width, else top to
-bottom when that overflows the screen less, sideways and down together (direction="auto"). The server does not know how wide the browser is;
-the request's headers say whether it is a phone (a mobile browser says "Mobile" in its user agent
-and ?1 in Sec-CH-UA-Mobile), so a phone gets NARROW and anything else WIDE. A drawing wider than
-the screen scrolls sideways in its box (and the plot itself pans and zooms).
+bottom when that overflows the screen less, sideways and down together (direction="auto").
+
+The server does not know how wide the browser is (Streamlit 1.67's st.context has the request's
+headers, cookies, locale, time zone, theme and URL, but no window size). The headers say whether it
+is a phone (a mobile browser says "Mobile" in its user agent and ?1 in Sec-CH-UA-Mobile): a phone
+gets one figure laid out for NARROW. A desktop window may be narrow too, so a desktop gets the
+figure laid out for WIDE and, when the narrow layout differs, that one too, each with a CSS media
+query on the window's width that shows exactly one of them: the wide one while the window has room
+for it (its width + MARGIN, at most WIDE + MARGIN), else the narrow one. The browser decides, at
+load and on every resize, with no script. A drawing wider than the screen scrolls sideways in its box
+(and the plot itself pans and zooms).
+
+screen_graph() is the one call a page makes to draw a graph: it picks the view (a big graph opens
+collapsed into labelled boxes, vizgrad.graph.lod.default_view; `opened` = the boxes the user has
+opened since, vizgrad.graph.lod.view_of) and lays it out with screen_figures. The boxes it drew are
+vizgrad.graph.lod.visible_groups(view): a click on one (vizgrad.plot.node_at) names the group to
+add to `opened`.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from vizgrad.plot.figure import figure
+from vizgrad.graph.lod import default_view, view_of
+from vizgrad.plot.figure import as_graph, figure
 from vizgrad.plot.style import FigureOptions
 
-__all__ = ["screen_figure", "screen_width", "scroll_css", "WIDE", "NARROW"]
+__all__ = ["screen_graph", "screen_figures", "screen_figure", "screen_width", "scroll_css", "WIDE", "NARROW"]
 
 WIDE = 1200       # px a page's column has for a graph on a desktop (a 1400 px window, wide layout)
 NARROW = 360      # ... and on a phone (a 390 px screen)
 HEIGHT = {WIDE: 800, NARROW: 700}  # px of the screen's height a graph may take before the page scrolls
+MARGIN = 170      # px of a window around the page's column (Streamlit's wide layout pads 5 rem each side)
 
 
 def screen_width(headers=None) -> int:
@@ -38,16 +56,60 @@ def screen_width(headers=None) -> int:
     return NARROW if mobile else WIDE
 
 
+def _user_agent(headers) -> str:
+    try:
+        return next((str(v) for k, v in dict(headers or {}).items() if str(k).lower() == "user-agent"), "")
+    except Exception:  # no request (AppTest, bare mode)
+        return ""
+
+
+def _laid_out(obj, o: FigureOptions, width: int):
+    return figure(obj, o, natural=True, direction="auto", fit_width=width, fit_height=HEIGHT[width])
+
+
 def screen_figure(obj, headers=None, options: FigureOptions | None = None, **overrides):
     """figure(obj) at its natural size, laid out for the width of the screen the headers come from."""
     o = replace(options, **overrides) if options is not None else FigureOptions(**overrides)
-    w = screen_width(headers)
-    return figure(obj, o, natural=True, direction="auto", fit_width=w, fit_height=HEIGHT[w])
+    return _laid_out(obj, o, screen_width(headers))
 
 
-def scroll_css(box_key: str, fig) -> str:
+def screen_figures(obj, headers=None, options: FigureOptions | None = None, **overrides) -> list:
+    """[(figure, media)]: what a page shows of obj on this screen. A phone: [(its figure, None)]; no
+    browser (headers without a user agent: AppTest, a script): [(the WIDE figure, None)]. A desktop
+    browser: the WIDE figure and, when the NARROW layout differs (another direction or size), the
+    NARROW one, each with the CSS media query (on the window's width) under which it is shown: the
+    wide one from the width its column needs (at most a desktop's: wider ones scroll there too)."""
+    o = replace(options, **overrides) if options is not None else FigureOptions(**overrides)
+    if screen_width(headers) == NARROW:
+        return [(_laid_out(obj, o, NARROW), None)]
+    wide = _laid_out(obj, o, WIDE)
+    if not _user_agent(headers):  # no browser (AppTest, a script): no window to be narrow
+        return [(wide, None)]
+    g = wide._vizgrad["graph"] if wide._vizgrad.get("graph") is not None else obj
+    narrow = _laid_out(g, o, NARROW)
+    if (narrow.layout.width, narrow.layout.height) == (wide.layout.width, wide.layout.height):
+        return [(wide, None)]
+    room = min(int(wide.layout.width), WIDE) + MARGIN
+    return [(wide, f"(min-width: {room}px)"), (narrow, f"(max-width: {room - 0.02}px)")]
+
+
+def screen_graph(obj, headers=None, opened=None, options: FigureOptions | None = None, **overrides):
+    """(view, [(figure, media)]) of a graph (or of the graph behind a tensor) as every page draws it:
+    the level of detail's default view (big graphs collapsed into boxes; small ones whole) when
+    opened is None, else the full graph with exactly the groups `opened` open; laid out by
+    screen_figures."""
+    g = as_graph(obj, (options.collapse if options is not None else overrides.get("collapse")))
+    view = default_view(g) if opened is None else view_of(g, opened)
+    return view, screen_figures(view, headers, options, **overrides)
+
+
+def scroll_css(box_key: str, fig, media: str | None = None) -> str:
     """A <style> for st.html: the container keyed box_key scrolls sideways and keeps its chart at the
-    figure's width (Streamlit would otherwise squeeze the chart to the column, text and all)."""
+    figure's width (Streamlit would otherwise squeeze the chart to the column, text and all); with
+    media (a CSS media query, from screen_figures), the container shows only while it holds."""
     box = f".st-key-{box_key}"
-    return (f"<style>{box} {{overflow-x: auto; overflow-y: hidden}}"
-            f" {box} [data-testid='stElementContainer'] {{min-width: {int(fig.layout.width)}px}}</style>")
+    css = (f"{box} {{overflow-x: auto; overflow-y: hidden}}"
+           f" {box} [data-testid='stElementContainer'] {{min-width: {int(fig.layout.width)}px}}")
+    if media:
+        css += f" @media not all and {media} {{{box} {{display: none}}}}"
+    return f"<style>{css}</style>"

@@ -49,6 +49,8 @@ class FigureOptions:
     show_values: bool = True        # each tensor's data
     show_grads: bool = True         # each tensor's .grad (and, with edge_labels, the gradient on each edge)
     show_shapes: bool = True        # the shape beside a tensor's label
+    cell_maps: bool = True          # vectors and matrices up to 16x16 as small heatmaps of data and grad,
+                                    # each element's numbers on hover (vizgrad.plot.cells); False: as text
     edge_labels: bool = True        # gradient text on the edges
     backflow: bool = True           # with show_grads: beside each edge that carries a gradient, an arrow
                                     # pointing back (output toward input), width / colour by |grad|;
@@ -117,18 +119,22 @@ def grad_bins(mags, n):
     ok = ~np.isnan(m)
     if not ok.any():
         return out, None
-    pos = ok & (m > 0)
+    big = np.isinf(m)              # a diverged gradient: the strongest bin, kept out of the range
+    pos = ok & (m > 0) & ~big
     if not pos.any():
         out[ok] = 0
+        out[big] = n - 1
         return out, (0.0, 0.0)
     lo, hi = np.log10(m[pos].min()), np.log10(m[pos].max())
     if hi - lo < 1e-9:
         out[ok] = n // 2
         out[ok & (m == 0)] = 0
+        out[big] = n - 1
         return out, (10 ** lo, 10 ** hi)
     b = np.floor((np.log10(np.where(pos, m, 10 ** lo)) - lo) / (hi - lo) * n).astype(np.int64)
     out[ok] = np.clip(b[ok], 0, n - 1)
     out[ok & (m == 0)] = 0
+    out[big] = n - 1
     return out, (10 ** lo, 10 ** hi)
 
 def bin_name(b, n, rng):
