@@ -106,9 +106,21 @@ def _janitor(period: float = 5.0) -> None:
         time.sleep(period)
         n = _session_count()
         if n is not None and last is not None and n < last:
+            _drop_orphaned_downloads()
             gc.collect()
             trim()
         last = n
+
+
+def _drop_orphaned_downloads() -> None:
+    """Streamlit keeps a st.download_button's data callable (and all it closes over: the Network
+    page's trainer and its graph) until some session's next script run ends; when the last visitor
+    leaves that never happens. Ask its media file manager to drop what no live session refers to."""
+    try:
+        from streamlit.runtime import Runtime
+        Runtime.instance().media_file_mgr.remove_orphaned_files()
+    except Exception:  # no runtime, or another Streamlit's internals: nothing to drop
+        pass
 
 
 def ensure_app_navigation() -> None:
