@@ -61,7 +61,7 @@ _ROWS = [
     Budget("EXPR_MAX_NAME_LENGTH", 64, "characters of a variable name"),
     Budget("PLAYGROUND_FD_EVALS", 64, "evaluations of the expression by the gradcheck, per request", 0),
     Budget("PLAYGROUND_FD_SECONDS", 0.4, "seconds the gradcheck may take, per request", 0),
-    Budget("PLAYGROUND_CACHE_ENTRIES", 8, "results (and figures) one session keeps for reruns; 0: none", 0),
+    Budget("PLAYGROUND_CACHE_ENTRIES", 32, "results, figures and formulas one session keeps for its reruns; 0: none", 0),
     Budget("PLAYGROUND_CACHE_ELEMENTS", 1_000_000, "numbers in all the results one session keeps", 0),
     # ---- the Backprop Walkthrough (vizgrad/app/walkthrough.py) ----
     Budget("WALK_MAX_STEPS", 400, "steps of one walk (two per op): longer graphs are refused"),
