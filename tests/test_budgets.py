@@ -73,10 +73,10 @@ def open_playground(query) -> AppTest:
 
 def test_the_playground_enforces_an_overridden_expression_budget(monkeypatch):
     q = {"expr": "+".join(["x"] * 12), "v.x": "1"}
-    assert not open_playground(q).error  # 23 parts: within the default 2,000
-    monkeypatch.setenv("VIZGRAD_EXPR_MAX_NODES", "10")
+    assert not open_playground(q).error  # 47 syntax-tree nodes: within the default 2,000
+    monkeypatch.setenv("VIZGRAD_EXPR_MAX_NODES", "20")
     at = open_playground(q)
-    assert at.error and "too complex (more than 10 parts)" in at.error[0].value.replace("\\", "")
+    assert at.error and "too complex (more than 20 parts)" in at.error[0].value.replace("\\", "")
     at.text_input(key="pg_expr").set_value("x*x + x").run()  # the page stays usable
     assert not at.error and at.table[0].value.set_index("tensor").loc["x", "grad"] == "3"
 
