@@ -1,8 +1,11 @@
 """Expression Playground: type a formula, see its graph, its value and every gradient.
 
 State lives in st.session_state (per user) and mirrors into the URL (st.query_params), so a
-copied link reopens the same graph. All computation is vizgrad.app.expression.run, done once per
-state: its result is kept in the session, so a display toggle or a node click only redraws.
+copied link reopens the same graph. All computation is vizgrad.app.expression.run, under the budgets
+of vizgrad/app/budgets.py (README "Budgets"). What a rerun computes is kept in this session's Memo
+(vizgrad.app.expression.Memo: a few recent states, bounded in numbers): the parsed names, the
+result, the figures, the LaTeX. A rerun that changes only a display toggle or the selection reuses
+the result; one that comes back to a state or a toggle setting seen before reuses the figures too.
 
 A click on the graph is handled in the chart's on_select callback, before the script runs, so the
 run that follows draws the highlight and the inspector of the node (or edge) just clicked. (Read
@@ -19,10 +22,11 @@ from pages._common import ensure_app_navigation, graph_chart, lod_buttons, lod_c
 
 ensure_app_navigation()
 
+from vizgrad.app import budgets
 from vizgrad.app.markdown import plain
-from vizgrad.app.expression import (EXAMPLES, History, State, VarSpec, clicked, default_value, keeps_selection,
-                                    known_functions, partial_latex, results_table, run, selection_details,
-                                    selection_in)
+from vizgrad.app.expression import (EXAMPLES, History, Memo, State, VarSpec, clicked, default_value,
+                                    expression_names, keeps_selection, known_functions, outcome_elements,
+                                    partial_latex, results_table, run, selection_details, selection_in)
 from vizgrad.plot import backward_animation, node_at, screen_graph, scroll_css
 
 st.title("Expression Playground")
@@ -75,6 +79,9 @@ if "pg_expr" not in st.session_state or url_moved():
 if "pg_history" not in st.session_state:
     st.session_state.pg_history = History()
 history = st.session_state.pg_history
+if "pg_memo" not in st.session_state:  # this session's own: never shared with another visitor
+    st.session_state.pg_memo = Memo(budgets.value("PLAYGROUND_CACHE_ENTRIES"), budgets.value("PLAYGROUND_CACHE_ELEMENTS"))
+memo = st.session_state.pg_memo
 
 # ---- input -------------------------------------------------------------------------------------
 left, right = st.columns([3, 2], gap="large")
@@ -96,7 +103,7 @@ with left:
 state = State(st.session_state.pg_expr, {n: VarSpec(st.session_state.get(f"pg_v_{n}", default_value(n)),
                                                     st.session_state.get(f"pg_g_{n}", True))
                                          for n in (st.session_state.get("pg_names") or [])})
-state.sync()  # variables follow the expression's names
+state.sync(memo.get(("names", state.expr), lambda: expression_names(state.expr)))  # variables follow the names
 st.session_state.pg_names = list(state.vars)
 
 with right:
@@ -110,19 +117,25 @@ with right:
 
 
 def computed(state: State):
-    """run(state), remembered in this session for the last state: a rerun that changes only how
-    things are shown (the toggles, a clicked node) reuses it instead of evaluating again."""
-    key = (state.expr, tuple((n, s.text, bool(s.requires_grad)) for n, s in state.vars.items()))
+    """run(state) under the budgets, from this session's memo when it was computed before: a rerun
+    that changes only how things are shown (the toggles, a clicked node) reuses it. pg_computed is
+    the current one (the chart's click handler reads its graph)."""
+    limits = budgets.expr_limits()
+    fd = (budgets.value("PLAYGROUND_FD_EVALS"), budgets.value("PLAYGROUND_FD_SECONDS"))
+    key = (state.expr, tuple((n, s.text, bool(s.requires_grad)) for n, s in state.vars.items()), limits, fd)
     cached = st.session_state.get("pg_computed")
     if cached is None or cached[0] != key:
         if cached is None or not keeps_selection(cached[2], state):
             st.session_state.pg_sel = None  # a new graph: the old ids would describe unrelated nodes
-        cached = (key, run(state), copy.deepcopy(state))
+        result = memo.get(("run", key), lambda: run(state, limits, max_evals=fd[0], max_seconds=fd[1]),
+                          outcome_elements)
+        cached = (key, result, copy.deepcopy(state))
         st.session_state.pg_computed = cached
-    return cached[1]
+    return cached[0], cached[1]
 
 
-out = computed(state)
+run_key, out = computed(state)
+weight = lambda _: outcome_elements(out)  # noqa: E731  (a drawing of out holds about as many numbers)
 history.commit(state)  # after a change; a rerun without one (or Back / Forward landing here) adds nothing
 with nav_slot, st.container(horizontal=True):
     st.button("Back", icon=":material/undo:", disabled=not history.can_back, on_click=step_history,
@@ -157,10 +170,11 @@ else:
     # click opens one; they stay open while only values change), at its natural size, laid out for this
     # screen (a desktop gets a narrow layout too: its window's width picks), in a box that scrolls
     opened = lod_opened("pg", (state.expr, tuple((n, bool(s.requires_grad)) for n, s in state.vars.items())))
-    view, figs = screen_graph(out.graph, st.context.headers, opened, show_values=show_values, show_grads=show_grads,
-                              show_shapes=show_shapes, theme="dark" if dark else "light",
-                              highlight_nodes={selected} if isinstance(selected, str) else None,
-                              highlight_edges={selected} if isinstance(selected, tuple) else None)
+    drawn = (run_key, opened, show_values, show_grads, show_shapes, dark, selected, st.context.headers.get("User-Agent"))
+    view, figs = memo.get(("figures", drawn), lambda: screen_graph(
+        out.graph, st.context.headers, opened, show_values=show_values, show_grads=show_grads, show_shapes=show_shapes,
+        theme="dark" if dark else "light", highlight_nodes={selected} if isinstance(selected, str) else None,
+        highlight_edges={selected} if isinstance(selected, tuple) else None), weight)
     if lod_drawn("pg", view) or opened is not None:
         st.caption("Green boxes group repeated or chained parts of this big graph: click one to open it.")
         lod_buttons("pg", back="Close box")  # "Back" is the edit history's
@@ -169,8 +183,9 @@ else:
                  help="▶ play: the gradients flow back edge by edge, in the order backward() runs (the numbers "
                       "on the nodes), and a tensor used twice gets its gradient one contribution at a time (+=)."):
         # the animation runs in the browser (plotly frames): no server rerun per frame
-        anim = backward_animation(out.graph, theme="dark" if dark else "light", show_values=show_values,
-                                  show_shapes=show_shapes, max_width=4000, keep_graph=False)
+        anim = memo.get(("animation", run_key, dark, show_values, show_shapes), lambda: backward_animation(
+            out.graph, theme="dark" if dark else "light", show_values=show_values, show_shapes=show_shapes,
+            max_width=4000, keep_graph=False), weight)
         st.html(scroll_css("pg_anim_box", anim))  # at its size, in a box that scrolls sideways
         with st.container(key="pg_anim_box"):
             st.plotly_chart(anim, key="pg_backward_anim", theme=None, width="content")
@@ -187,16 +202,20 @@ with res_col:
         sample = f", {c.coverage}" if c.coverage else ""
         if c.ok:
             st.badge(plain(f"gradcheck {name}: ✓ (max rel. error {c.max_error:.1e}{sample})"), color="green")
+        elif c.infinite:
+            st.badge(plain(f"gradcheck {name}: ∞ slope, not checkable — {c.note}"), color="gray")
         else:
             st.badge(plain(f"gradcheck {name}: ✗ {c.note}{sample}"), color="orange")
     if out.check_summary:
         skipped = [n for n, c in out.checks.items() if c.skipped]
         st.caption(plain(out.check_summary + (f" Not checked: {', '.join(skipped)}." if skipped else "")))
-with math_col:
+# a long formula scrolls sideways in its column instead of being clipped
+st.html("<style>.st-key-pg_math .katex-display{overflow-x:auto;overflow-y:hidden}</style>")
+with math_col, st.container(key="pg_math"):
     st.markdown("**The expression and its partial derivatives**")
     if out.latex:
         st.latex("f = " + out.latex)
-    for line in partial_latex(out):
+    for line in memo.get(("partials", run_key), lambda: partial_latex(out)):
         st.latex(line)
 with node_col:
     details = selection_details(out.graph, st.session_state.get("pg_sel"))

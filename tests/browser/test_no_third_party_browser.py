@@ -14,16 +14,19 @@ import pytest
 from tests.browser.browser_utils import wait_idle
 
 VISITS = ["", "playground?expr=sum(tanh(W%40v%2Bb)**2)", "walkthrough?expr=x**2%2By**3&step=3",
-          "network", "lessons"]
+          "network", "lessons", "code"]
 
 
-@pytest.mark.parametrize("path", VISITS, ids=["home", "playground", "walkthrough", "network", "lessons"])
+@pytest.mark.parametrize("path", VISITS, ids=["home", "playground", "walkthrough", "network", "lessons", "code"])
 def test_a_visit_requests_only_the_apps_own_host(page, path):
     own = urlsplit(page.app_url).netloc
     asked: list[str] = []
     page.on("request", lambda req: asked.append(req.url))
     page.goto(f"{page.app_url}/{path}")
     wait_idle(page)
+    if path == "code":  # run the seed program: its output, tensors and graph are drawn too
+        page.get_by_role("button", name="Run").click()
+        wait_idle(page)
     page.mouse.wheel(0, 2000)  # lazily loaded parts of the page
     wait_idle(page)
     foreign = sorted({u for u in asked if urlsplit(u).scheme in ("http", "https", "ws", "wss")

@@ -14,7 +14,9 @@ column it points at) or one variable; nothing raises out of `run`.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Callable, Hashable
 
 import numpy as np
 
@@ -99,14 +101,22 @@ class State:
             q["ng"] = ng
         return q
 
-    def sync(self) -> None:
+    def sync(self, names: list | None = ...) -> None:
         """Make the variable list follow the expression: add new names (value 1.0), drop unused
-        ones. If the expression does not parse, keep the list as it is."""
-        try:
-            names = parse(self.expr).names
-        except ExprError:
+        ones. If the expression does not parse, keep the list as it is. `names`: the expression's
+        names if already known (expression_names, e.g. from a session's Memo)."""
+        names = expression_names(self.expr) if names is ... else names
+        if names is None:
             return
         self.vars = {n: self.vars.get(n) or VarSpec(default_value(n)) for n in names}
+
+
+def expression_names(expr: str) -> list | None:
+    """The variable names of `expr` in order of first use, or None if it does not parse."""
+    try:
+        return list(parse(expr).names)
+    except ExprError:
+        return None
 
 
 @dataclass
@@ -221,8 +231,11 @@ def numeric_checks(expr: str, values: dict, grads: dict, names, limits=None, max
     return checks, summary
 
 
-def run(state: State, limits: ExprLimits | None = None, checks: bool = True) -> Outcome:
-    """Evaluate the state's expression, backpropagate, and gather everything the page shows."""
+def run(state: State, limits: ExprLimits | None = None, checks: bool = True, max_evals: int = MAX_FD_EVALS,
+        max_seconds: float | None = MAX_FD_SECONDS) -> Outcome:
+    """Evaluate the state's expression, backpropagate, and gather everything the page shows.
+    `limits` bound the expression and its values; `max_evals` and `max_seconds` the gradcheck (the
+    page passes the budgets of vizgrad/app/budgets.py)."""
     out = Outcome(state)
     values = {}
     for name, spec in state.vars.items():
@@ -259,8 +272,59 @@ def run(state: State, limits: ExprLimits | None = None, checks: bool = True) -> 
     if checks:
         names = [n for n in state.vars if state.vars[n].requires_grad]
         scale = magnitude(d.get("value") for _, d in out.graph.nodes(data=True)) if out.graph is not None else 1.0
-        out.checks, out.check_summary = numeric_checks(state.expr, values, out.grads, names, limits, scale=scale)
+        out.checks, out.check_summary = numeric_checks(state.expr, values, out.grads, names, limits, max_evals,
+                                                       max_seconds, scale=scale)
     return out
+
+
+def outcome_elements(out: Outcome) -> int:
+    """About how many numbers an Outcome holds (values, grads, and each graph node's value and grad):
+    the weight a session's Memo counts against its budget."""
+    n = sum(np.size(v) for v in out.values.values()) + sum(np.size(g) for g in out.grads.values() if g is not None)
+    if out.graph is not None:
+        for _, d in out.graph.nodes(data=True):
+            n += np.size(d.get("value")) + (0 if d.get("grad") is None else np.size(d["grad"]))
+    return int(n)
+
+
+class Memo:
+    """What one session keeps of its own reruns, by key: the parsed names, the Outcome, the figures,
+    the partial-derivative LaTeX. A rerun that asks again for something it computed before (a display
+    toggle switched back, Back / Forward, a value typed again) reuses it instead of recomputing.
+
+    One Memo per session (the page keeps it in st.session_state): nothing in it is seen by another
+    visitor, so one visitor's input cannot change what another is shown. Bounded: at most
+    `max_entries` entries and `max_elements` numbers in all (each entry's weight, given by the
+    caller); the least recently used go first, and an entry heavier than the whole budget is
+    computed but not kept. max_entries = 0 keeps nothing (every rerun recomputes)."""
+
+    def __init__(self, max_entries: int = 8, max_elements: int = 1_000_000):
+        self.max_entries, self.max_elements = max_entries, max_elements
+        self._entries: OrderedDict = OrderedDict()   # key -> (value, weight)
+        self.weight = 0
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key) -> bool:
+        return key in self._entries
+
+    def get(self, key: Hashable, make: Callable[[], object], weight: Callable[[object], int] = lambda v: 0):
+        if key in self._entries:
+            self.hits += 1
+            self._entries.move_to_end(key)
+            return self._entries[key][0]
+        self.misses += 1
+        value = make()
+        w = int(weight(value))
+        if self.max_entries > 0 and w <= self.max_elements:
+            self._entries[key] = (value, w)
+            self.weight += w
+            while len(self._entries) > self.max_entries or self.weight > self.max_elements:
+                _, (_, old) = self._entries.popitem(last=False)
+                self.weight -= old
+        return value
 
 
 def results_table(out: Outcome) -> list[dict]:

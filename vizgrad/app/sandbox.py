@@ -52,6 +52,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from vizgrad.app import budgets
+from vizgrad.app import hosted as hosted_mode
 from vizgrad.app.sandbox_child import ACK
 
 __all__ = ["Limits", "RunResult", "Status", "status", "run", "command", "Pool", "DEFAULT_LIMITS"]
@@ -59,13 +61,14 @@ __all__ = ["Limits", "RunResult", "Status", "status", "run", "command", "Pool", 
 PACKAGES = ("numpy", "networkx", "vizgrad")   # what the child imports (vizgrad.graph needs networkx)
 LIB = "/sandbox/lib"                          # where those packages appear inside the sandbox
 UIDS = range(61000, 62000)                    # the unprivileged uids runs get, in turn
-MAX_CODE_CHARS = 100_000
+MAX_CODE_CHARS = budgets.value("CODE_MAX_CHARS")   # README "Budgets": VIZGRAD_CODE_MAX_CHARS
 RAW_TAIL = 32_000                             # characters of the child's stderr kept (the output a killed run shows)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-run limits; the defaults keep a run under about 5 s and 512 MB."""
+    """Per-run limits; the defaults keep a run under about 5 s and 512 MB. The app's are
+    DEFAULT_LIMITS, from vizgrad/app/budgets.py (CODE_<FIELD>, overridable by VIZGRAD_CODE_<FIELD>)."""
     wall_seconds: float = 5.0           # the parent kills the sandbox after this long
     cpu_seconds: int = 4                # RLIMIT_CPU (SIGXCPU is reported; a second later it is killed)
     memory_bytes: int = 512 << 20       # RLIMIT_AS: the whole address space, interpreter included
@@ -84,7 +87,7 @@ class Limits:
         return {k: v for k, v in asdict(self).items() if k not in ("wall_seconds", "tmp_bytes")}
 
 
-DEFAULT_LIMITS = Limits()
+DEFAULT_LIMITS = budgets.limits_for(Limits, "CODE_")   # read when the server starts
 
 
 # ---- the result -----------------------------------------------------------------------------------
@@ -136,8 +139,8 @@ class Status:
 
 
 def hosted() -> bool:
-    """Hosted mode (a public server): environment variable VIZGRAD_HOSTED=1."""
-    return os.environ.get("VIZGRAD_HOSTED", "") == "1"
+    """Hosted mode (a public server): environment variable VIZGRAD_HOSTED=1 (read in vizgrad/app/hosted.py)."""
+    return hosted_mode.on()
 
 
 @functools.lru_cache(maxsize=1)
@@ -408,11 +411,11 @@ class Pool:
             self.ready = []
 
 
-POOL = Pool(int(os.environ.get("VIZGRAD_SANDBOX_POOL", "1")))
+POOL = Pool(budgets.value("SANDBOX_POOL"))
 
 # at most this many programs run at once on the server (each may take its memory limit); a run waits
 # up to QUEUE_SECONDS for a turn, then says the server is busy
-RUNS_AT_ONCE = int(os.environ.get("VIZGRAD_SANDBOX_RUNS", str(max(2, 2 * (os.cpu_count() or 1)))))
+RUNS_AT_ONCE = budgets.value("SANDBOX_RUNS")
 QUEUE_SECONDS = 10.0
 _turns = threading.BoundedSemaphore(RUNS_AT_ONCE)
 

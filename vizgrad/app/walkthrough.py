@@ -47,21 +47,23 @@ from vizgrad.graph import steps as vwalk
 from vizgrad.graph.steps import Step, final_grads, steps  # noqa: F401  (steps: part of this module's API)
 
 NETWORKS = {"mlp": "A 2-3-1 MLP (tanh) with MSE loss on 4 points"}
-MAX_STEPS = 400           # longer graphs are refused: stepping through them teaches nothing
+# The budgets (their defaults and VIZGRAD_WALK_* overrides) are in vizgrad/app/budgets.py, read at import.
+from vizgrad.app import budgets  # noqa: E402  (here: the constants block is this module's one room for them)
+MAX_STEPS = budgets.value("WALK_MAX_STEPS")   # longer graphs are refused: stepping through them teaches nothing
 # A walk keeps, across its steps, values, contributions, local derivatives and running gradients
 # (references where the numbers already exist, new arrays where they are new). Its upper bound
 # (walkthrough.graph_size) may be at most this many numbers: 2e6 float32/float64 values are 8-16 MB
 # per session at most; a graph is refused before it is traced when it would need more.
-MAX_STORED_ELEMENTS = 2_000_000
+MAX_STORED_ELEMENTS = budgets.value("WALK_MAX_STORED_ELEMENTS")
 # An expression for the walkthrough may compute at most this much (the expression language's
-# weighted element operations; the Expression Playground allows DEFAULT_LIMITS.max_work), so that
+# weighted element operations; the Expression Playground allows the EXPR_MAX_WORK budget), so that
 # evaluating a link the walk then refuses costs little too.
-WALK_LIMITS = replace(DEFAULT_LIMITS, max_work=min(DEFAULT_LIMITS.max_work, MAX_STORED_ELEMENTS))
+WALK_LIMITS = replace(budgets.expr_limits(), max_work=min(budgets.value("EXPR_MAX_WORK"), MAX_STORED_ELEMENTS))
 # The finite-difference check: at most this many evaluations of the source's function per walk (two
 # per checked element), and at most MAX_FD_WORK elements computed by them together (each evaluation
 # recomputes the whole graph, about GraphSize.forward elements); beyond that, a sample of elements.
-MAX_FD_EVALUATIONS = 512
-MAX_FD_WORK = 20_000_000
+MAX_FD_EVALUATIONS = budgets.value("WALK_MAX_FD_EVALUATIONS")
+MAX_FD_WORK = budgets.value("WALK_MAX_FD_WORK")
 ANIM_MAX_WIDTH, ANIM_MAX_HEIGHT = 4000, 1600   # pixels: the backward animation's largest drawing
 FD_TOL = 1e-2             # relative tolerance of the finite-difference check (float32 analytic grads)
 

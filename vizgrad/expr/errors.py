@@ -49,7 +49,9 @@ class ExprError(ValueError):
 
 @dataclass(frozen=True)
 class ExprLimits:
-    """Bounds on what one expression may ask for. The defaults keep any input well under a second."""
+    """Bounds on what one expression may ask for. The defaults keep any input well under a second.
+    (The app passes its own, from vizgrad/app/budgets.py: one EXPR_<FIELD> budget per field, each
+    overridable by VIZGRAD_EXPR_<FIELD>; this module reads no environment.)"""
     max_source_length: int = 5000      # characters
     max_bracket_depth: int = 32        # ( [ nesting in the raw text, checked before parsing
     max_depth: int = 200               # syntax-tree depth (a chain a+b+c+... is one level per term)
