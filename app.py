@@ -23,5 +23,14 @@ warm_up()  # before any page runs: see pages/_common.py
 # (tests/browser/test_no_third_party_browser.py).
 st.set_page_config(page_title="vizgrad", page_icon=str(ASSETS / "favicon.png"), layout="wide")
 
+# Hosted mode (VIZGRAD_HOSTED=1, README "Hosted mode"): a public server whose Streamlit options
+# would show error details, accept uploads without XSRF or take big uploads serves nothing.
+from vizgrad.app import hosted  # noqa: E402  (after warm_up: it imports vizgrad first, under its lock)
+
+if hosted.on() and (problems := hosted.server_problems()):
+    hosted.report_once(problems)
+    st.error("This server is not configured for public use; its administrator has been told why.")
+    st.stop()
+
 st.navigation([st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME, url_path=p.url_path or None)
                for p in PAGES]).run()

@@ -174,3 +174,19 @@ def test_the_xsrf_check_is_what_refuses_it(tmp_path):
         with Session(url) as s:
             assert s.run("network").ok
             assert put(s, upload_url(s, "f.csv"), CSV, token=False) in (200, 204)
+
+
+def test_a_hosted_server_serves_the_app(hosted_server):
+    with Session(hosted_server) as s:
+        r = s.run("playground", "expr=x**2")
+    assert r.ok and r.navigation and not any("not configured" in t for t in r.texts("error"))
+
+
+def test_a_hosted_server_with_a_weaker_option_serves_nothing_and_says_why(tmp_path):
+    log = tmp_path / "server.log"
+    with serve(log, args=("--server.enableXsrfProtection", "false"), env={"VIZGRAD_HOSTED": "1"}) as (url, _proc):
+        with Session(url) as s:
+            r = s.run("playground", "expr=x**2")
+    assert any("not configured for public use" in t for t in r.texts("error")), r.elements[:5]
+    assert not r.texts("latex") and not any(k == "plotly_chart" for k, _ in r.elements)
+    assert "enableXsrfProtection" in log.read_text() or "XSRF" in log.read_text()

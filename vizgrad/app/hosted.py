@@ -61,3 +61,16 @@ def server_problems(get_option: Callable[[str], object] = _streamlit_option,
             if have != want:
                 problems.append(f"{name} is {have!r}; a hosted server ({VARIABLE}=1) needs {want!r}")
     return problems
+
+
+_reported = False
+
+
+def report_once(problems: list[str]) -> None:
+    """Tell the server's operator (stderr, once per process) why hosted mode serves nothing."""
+    global _reported
+    if not _reported:
+        _reported = True
+        import sys
+        print("vizgrad hosted mode: this server is not configured for public use:", *problems, sep="\n  ",
+              file=sys.stderr, flush=True)

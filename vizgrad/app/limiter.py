@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import threading
 from collections import deque
 from typing import Callable, Iterator
@@ -86,10 +85,8 @@ class Limiter:
 
 
 def _slots() -> int:
-    try:
-        return max(1, int(os.environ.get("VIZGRAD_HEAVY_SLOTS", "")))
-    except ValueError:
-        return max(1, os.cpu_count() or 1)
+    from vizgrad.app import budgets  # VIZGRAD_HEAVY_SLOTS, default the number of cores
+    return int(budgets.value("HEAVY_SLOTS"))
 
 
 HEAVY = Limiter(_slots())  # the one the pages share (a module global: one per server process)
