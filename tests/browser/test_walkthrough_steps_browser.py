@@ -156,7 +156,7 @@ def step_shown(page) -> int:
 
 def box_texts(page) -> list[str]:
     return [t.replace("\u00a0", " ") for t in
-            page.locator('[data-testid="stPlotlyChart"] svg text').all_text_contents()]
+            page.locator('[data-testid="stPlotlyChart"] >> visible=true').locator('svg text').all_text_contents()]
 
 
 def tex_lines(page) -> list[str]:
@@ -171,7 +171,7 @@ def test_every_step_adds_up_and_shows_no_future_value(page, name):
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(f"{page.app_url}/walkthrough?{url_q}&step=1")
     wait_idle(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot >> visible=true')
     kinds = set()
     for k in range(walk.n):
         page.wait_for_function(f"() => document.body.innerText.includes('Step {k + 1} of {walk.n}')")
@@ -211,7 +211,7 @@ def test_buttons_and_graph_fit_one_desktop_screen(page, name, step):
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(f"{page.app_url}/walkthrough?{SOURCES[name][0]}&step={step}")
     wait_idle(page)
-    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart = page.locator('[data-testid="stPlotlyChart"] >> visible=true').first
     chart.wait_for()
     page.wait_for_function(f"() => document.body.innerText.includes('Step {step} of')")
     boxes = [page.locator(f".st-key-{key} button").bounding_box() for key in ("wt_prev", "wt_next", "wt_play")]
