@@ -95,12 +95,13 @@ def _cell_hover(label, d, r, c):
     v = grid(d.get("value"))
     gr = grid(d.get("grad"))
     vec = np.ndim(d.get("value")) == 1
+    known = d.get("computed") is not False   # a Walkthrough tensor not computed yet holds NaN placeholders
     out = []
     for i in range(r):
         row = []
         for j in range(c):
             idx = f"[{j}]" if vec else f"[{i}, {j}]"
-            s = f"<b>{esc(label)}</b>{idx}<br>data {format_number(float(v[i, j]), 6)}"
+            s = f"<b>{esc(label)}</b>{idx}<br>data " + (format_number(float(v[i, j]), 6) if known else "not computed yet")
             s += f"<br>grad {format_number(float(gr[i, j]), 6)}" if gr is not None and gr.shape == v.shape else ""
             row.append(s)
         out.append(row)
@@ -143,7 +144,8 @@ def map_traces(items, theme: str, muted: str, efs: float, s: float, dim=()):
                     hsize.append(px * s)
             cx.append(left + slot / 2)
             cy.append(top + LINE * efs / 2)
-            ct.append(name)
+            # not computed yet (the Walkthrough's forward steps): the cells stay empty (NaN), the caption asks
+            ct.append(name if d.get("computed") is not False or name != "data" else "data ?")
             left += slot + GAP
     traces = [go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=colors[name][lv],
                          line=dict(width=0, color=colors[name][lv]), opacity=0.25 if faded else 1.0,
