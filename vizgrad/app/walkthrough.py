@@ -577,7 +577,7 @@ def step_figure(w: Walk, k: int, headers=None, *, focus: bool = False, theme: st
     one; headers: the request's, st.context.headers): the step's nodes and edges highlighted, what
     is not yet computed (forward) or whose gradient is not final yet (backward) veiled; focus=True
     also dims the rest. Drawn at its natural size (text never shrunk), laid out for the screen, and
-    shown through a window of at most GRAPH_WIDTH x fit_height pixels centred on the step's op: the
+    shown through a window of at most GRAPH_WIDTH x fit_height pixels centred on the step's nodes: the
     graph pans and zooms inside it, and the page does not grow taller than the screen with it."""
     from vizgrad.plot import FigureOptions, screen_figures  # plotly only when drawing
 
@@ -591,7 +591,9 @@ def step_figure(w: Walk, k: int, headers=None, *, focus: bool = False, theme: st
                       theme=theme, show_shapes=show_shapes, pending=pending, fit_height=fit_height,
                       pending_label="not computed yet" if step.phase == "forward" else "gradient not final yet",
                       keep_graph=False)
-    return screen_figures(g, headers, o, window=([step.node, step.output], GRAPH_WIDTH, fit_height))
+    # the window centred on the step: its op, the op's output and the tensors it reads or sends gradients to
+    centre = sorted(set(step.highlight_nodes) | {step.node, step.output})
+    return screen_figures(g, headers, o, window=(centre, GRAPH_WIDTH, fit_height))
 
 
 def backward_figure(w: Walk, headers=None, *, theme: str = "light", show_shapes: bool = False,

@@ -85,12 +85,16 @@ def screen_figures(obj, headers=None, options: FigureOptions | None = None, *, d
     wide one from the width its column needs (at most a desktop's: wider ones scroll there too).
     draw: figure, or vizgrad.plot.backward_animation (same arguments). window=(nodes, width, height):
     each figure shown through a window of at most width (and its screen's width - 20) x height px
-    centred on those nodes (window_on(); the Walkthrough keeps its graph on one screen with its buttons)."""
+    centred on those nodes (window_on(); the Walkthrough keeps its graph on one screen with its buttons);
+    a narrow window that clips its drawing leaves the legend out (the page's caption names the colours)."""
     o = replace(options, **overrides) if options is not None else FigureOptions(**overrides)
 
     def framed(fig, width):
         if window is not None:
             nodes, w, h = window
+            if width == NARROW and fig.layout.showlegend and fig.layout.height > h:
+                # a phone's window: the legend's rows (five at this width) would take a third of it
+                fig.update_layout(showlegend=False, margin_b=10, height=fig.layout.height - fig.layout.margin.b + 10)
             window_on(fig, nodes, min(w, width - 20), h)
         return fig
 
