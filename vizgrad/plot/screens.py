@@ -9,6 +9,8 @@ width, in a box that scrolls instead of a chart squeezed into the column.
         with st.container(key="home_graph_box"):
             st.plotly_chart(fig, key="home_graph", theme=None, width="content")
     fig = vp.screen_figure(z, st.context.headers, show_shapes=False)   # one figure, by the headers only
+    figs = vp.screen_figures(g, st.context.headers, opts, window=(["op3", "t4"], 900, 440))  # windows on op3, t4
+    figs = vp.screen_figures(g, st.context.headers, opts, draw=vp.backward_animation)        # the animation
 
 The figure is laid out at its natural size (FigureOptions.natural: text at its font size, boxes
 sized to the text, never shrunk), left to right when that fits the screen's width, else top to
