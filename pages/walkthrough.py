@@ -219,7 +219,7 @@ def stepper() -> None:
                    + " Drag to pan; the toolbar's + and − zoom. The arrows pointing back carry the gradient sent along each "
                      "edge so far (the larger |grad|, the wider and darker).")
     phase = "Forward pass" if step.phase == "forward" else "Backward pass"
-    head, title = st.columns([1, 3], vertical_alignment="center")
+    head, title = st.columns([1.4, 3], vertical_alignment="center")   # the badge whole at a 700 px window
     head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
                icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
     title.markdown(plain(step.title))

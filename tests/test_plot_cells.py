@@ -179,3 +179,17 @@ def test_a_matrix_not_computed_yet_has_empty_cells_and_no_nan_on_hover():
     squares = [(x, y) for t in fig.data if (t.name or "").endswith(" cells") and t.name != "cells"
                for x, y in zip(t.x, t.y) if x is not None]
     assert squares and not [p for p in squares if x0 <= p[0] <= x1 and y0 <= p[1] <= y1]
+
+
+def test_a_zero_cell_stands_out_from_every_box_fill():
+    # a 0 element (XOR's inputs are 0 and 1) must read as a cell, not as a hole in its box
+    from vizgrad.plot.cells import SCALES, level_colors
+    from vizgrad.plot.style import THEMES
+
+    def lum(c):
+        return sum(w * int(c[i:i + 2], 16) for w, i in ((0.2126, 1), (0.7152, 3), (0.0722, 5)))
+    for theme, scales in SCALES.items():
+        fills = [v[0] for k, v in THEMES[theme].items() if isinstance(v, tuple)]
+        for scale in scales.values():
+            zero = level_colors(scale)[LEVELS // 2]
+            assert min(abs(lum(zero) - lum(f)) for f in fills) >= 12, (theme, zero)

@@ -25,8 +25,9 @@ MAX_SIDE = 16          # elements along a side drawn cell by cell (16x16 is 256 
 GAP = 10.0             # px between the data map and the grad map
 LEVELS = 11            # colour levels of a map (odd: 0 has its own, the middle one)
 # colour scales (negative, zero, positive) of the data and of the gradient, by theme brightness
-SCALES = {"light": dict(data=("#2166ac", "#f4f4f4", "#b2182b"), grad=("#1b7837", "#f4f4f4", "#c2185b")),
-          "dark": dict(data=("#4393c3", "#262c36", "#f4a582"), grad=("#5aae61", "#262c36", "#ff7eb6"))}
+# (0 is a mid grey, not white: on a box's near-white fill a white cell looked like a missing one)
+SCALES = {"light": dict(data=("#2166ac", "#cfd4da", "#b2182b"), grad=("#1b7837", "#cfd4da", "#c2185b")),
+          "dark": dict(data=("#4393c3", "#3d4450", "#f4a582"), grad=("#5aae61", "#3d4450", "#ff7eb6"))}
 
 
 def grid(a):
