@@ -7,13 +7,13 @@ in vizgrad.app.lessons.
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation, page
+from pages._common import ensure_app_navigation, graph_chart, page
 
 ensure_app_navigation()
 
 from vizgrad.app.code import encode_code
 from vizgrad.app.lessons import LESSONS, curve_figure, drawn_graph, highlighted, run
-from vizgrad.plot import screen_figure, scroll_css
+from vizgrad.plot import screen_graph
 
 st.title("Lessons")
 st.caption(f"A guided tour of autograd in {len(LESSONS)} short lessons. Every code block is real PyTorch: it runs "
@@ -49,11 +49,9 @@ for tab, lesson in zip(tabs, LESSONS):
         if r.tensors:
             st.markdown(f"**The graph it built**, {lesson.moment}")  # one moment: its values and grads agree
             g = drawn_graph(r)
-            fig = screen_figure(g, st.context.headers, show_shapes=False,  # natural size; the box scrolls
-                                highlight_nodes=highlighted(lesson, g))
-            st.html(scroll_css(f"lesson_graph_box_{lesson.id}", fig))
-            with st.container(key=f"lesson_graph_box_{lesson.id}"):
-                st.plotly_chart(fig, key=f"lesson_graph_{lesson.id}", theme=None, width="content")
+            # as every page draws graphs (vizgrad.plot.screen_graph): natural size, laid out for this screen
+            _, figs = screen_graph(g, st.context.headers, show_shapes=False, highlight_nodes=highlighted(lesson, g))
+            graph_chart(f"lesson_graph_{lesson.id}", figs)
             if lesson.takeaway:
                 st.caption(lesson.takeaway)
         # the walkthrough rebuilds exactly this graph (tests/test_lessons_graphs.py)

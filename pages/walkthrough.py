@@ -13,14 +13,13 @@ user goes into markdown through plain().
 """
 import streamlit as st
 
-from pages._common import ensure_app_navigation, page
+from pages._common import ensure_app_navigation, graph_chart, page
 
 ensure_app_navigation()
 
 from vizgrad.app.markdown import plain
 from vizgrad.app import walkthrough as ws
 from vizgrad.app.expression import State, VarSpec
-from vizgrad.plot import screen_width, scroll_css
 
 PLAY_SECONDS = 1.5
 
@@ -202,30 +201,25 @@ def stepper() -> None:
     shapes = st.session_state.get("wt_shapes", False)
     dark = st.session_state.get("wt_dark", False)
     if st.session_state.get("wt_backflow", False):
-        anim = ws.backward_figure(walk, show_shapes=shapes, theme="dark" if dark else "light")
         # at its natural size (text never shrunk below it), in a box that scrolls sideways when wider
-        st.html("<style>.st-key-wt_anim_box {overflow-x: auto; overflow-y: hidden}"
-                f" .st-key-wt_anim_box [data-testid='stElementContainer'] {{min-width: {int(anim.layout.width)}px}}"
-                "</style>")
-        with st.container(key="wt_anim_box"):
-            st.plotly_chart(anim, key="wt_backward_anim", width="content")
+        graph_chart("wt_backward_anim", ws.backward_figure(walk, st.context.headers, show_shapes=shapes,
+                                                           theme="dark" if dark else "light"))
         st.caption("▶ play (or drag the slider): the backward pass edge by edge, in reverse topological order. "
                    "The number on each node is its place in that order (1: the output). Orange: the gradient "
                    "flowing now; **+=** marks a contribution added to a tensor's grad, so a tensor used twice "
                    "shows its grad growing to the sum.")
     else:
-        fig = ws.step_figure(walk, k, focus=focus, show_shapes=shapes, theme="dark" if dark else "light",
-                             fit_width=screen_width(st.context.headers))  # natural size, a window on this screen
-        st.html(scroll_css("wt_graph_box", fig))   # never squeezed to a narrower column: it would shrink the boxes
-        with st.container(key="wt_graph_box"):
-            st.plotly_chart(fig, key="wt_graph", theme=None, width="content", config={"scrollZoom": True})
+        # natural size, laid out for this screen (a desktop gets a wide and a narrow layout: the window's
+        # width picks one), through a window under the buttons; never squeezed to the column (boxes and all)
+        graph_chart("wt_graph", ws.step_figure(walk, k, st.context.headers, focus=focus, show_shapes=shapes,
+                                               theme="dark" if dark else "light"))
         st.caption("Orange: this step's op and tensors. Faded: "
                    + ("not computed yet." if step.phase == "forward" else "gradient not final yet; ① ② …: "
                       "the order in which backward visits the ops.")
-                   + " Drag to pan, scroll to zoom. The arrows pointing back carry the gradient sent along each "
+                   + " Drag to pan; the toolbar's + and − zoom. The arrows pointing back carry the gradient sent along each "
                      "edge so far (the larger |grad|, the wider and darker).")
     phase = "Forward pass" if step.phase == "forward" else "Backward pass"
-    head, title = st.columns([1, 3], vertical_alignment="center")
+    head, title = st.columns([1.4, 3], vertical_alignment="center")   # the badge whole at a 700 px window
     head.badge(f"Step {k + 1} of {walk.n} · {phase}", color="blue" if step.phase == "forward" else "violet",
                icon=":material/arrow_forward:" if step.phase == "forward" else ":material/arrow_back:")
     title.markdown(plain(step.title))

@@ -56,3 +56,22 @@ def test_every_lesson_links_its_code_to_the_code_page():
     assert {el.proto.page for el in links} == {"code"}
     codes = [decode_code(parse_qs(el.proto.query_string)["code"][0]) for el in links]
     assert codes == [lesson.source for lesson in LESSONS]
+
+
+
+def test_each_graph_is_the_screen_view_with_the_lessons_nodes_highlighted():
+    import json
+    from vizgrad.app.lessons import drawn_graph, highlighted, run
+    at = open_lessons()
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    graphs = {}
+    for s in specs:
+        nodes = next((t for t in s["data"] if t.get("name") == "nodes"), None)
+        if nodes is not None:
+            graphs[frozenset(nodes["customdata"])] = s
+    for lesson in (x for x in LESSONS if x.highlight):
+        g = drawn_graph(run(lesson))
+        assert highlighted(lesson, g), lesson.id
+        spec = graphs[frozenset(g)]           # the lesson's own graph, whole (small: screen_graph opens it so)
+        assert any(t.get("name") == "highlighted" for t in spec["data"]), lesson.id
+        assert spec["layout"]["width"] >= 320  # natural size (screen_figures), not squeezed to the column

@@ -307,3 +307,33 @@ def test_pending_nodes_are_veiled_under_the_click_targets_and_keep_graph_false_d
     assert sum(1 for v in fig.data[k].x if v is None) == 2  # one box per pending node
     assert fig._vizgrad["graph"] is None and fig._vizgrad["layout"] is not None
     assert "not computed yet" not in [t.name for t in vp.figure(g).data]
+
+
+def test_a_tensor_not_computed_yet_shows_a_question_mark_never_its_nan_placeholder():
+    # the Walkthrough's forward steps mark tensors whose op has not run: computed=False, value NaN
+    g = vg.trace(seed(backward=False))
+    later = next(n for n, d in g.nodes(data=True) if d["kind"] == "tensor" and d.get("root"))
+    g.nodes[later].update(value=np.full((), np.nan), computed=False)
+    fig = vp.figure(g)
+    box = next(t for t in texts(fig) if t.startswith(f"<b>{g.nodes[later]['label']}</b>"))
+    assert "data\u00a0?" in box and "nan" not in box.lower()
+    nodes = next(t for t in fig.data if t.name == "nodes")
+    hover = dict(zip(nodes.customdata, nodes.hovertext))
+    assert "data: not computed yet" in hover[later] and "nan" not in hover[later].lower()
+    others = [h for n, h in hover.items() if n != later and g.nodes[n]["kind"] == "tensor"]
+    assert others and all("not computed" not in h and "nan" not in h.lower() for h in others)
+
+
+def test_derivative_rules_read_as_a_teacher_writes_them_on_any_traced_graph():
+    # a plain traced graph (the Home page's, not the Walkthrough's): 2x, not 2·x^1; 3y^2; x**1 -> 1
+    x = vizgrad.tensor(2.0, requires_grad=True, name="x")
+    y = vizgrad.tensor(3.0, requires_grad=True, name="y")
+    z = x ** 2 + y ** 3 + x ** 1
+    z.backward()
+    g = vg.trace(z)
+    nodes = next(t for t in vp.figure(g).data if t.name == "nodes")
+    hover = " | ".join(map(str, nodes.hovertext))
+    assert "∂out/∂x = 2x = 4  (at x = 2)" in hover          # d(x²)/dx at x = 2, as torch's 2*x gives
+    assert "∂out/∂y = 3y^2 = 27  (at y = 3)" in hover
+    assert "∂out/∂x = 1" in hover
+    assert "^1" not in hover and "x^0" not in hover and "2·x" not in hover

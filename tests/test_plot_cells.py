@@ -154,3 +154,42 @@ def test_the_captions_of_a_column_vectors_maps_do_not_overlap():
     efs = cap.textfont.size
     spans = sorted((x - len(s) * CHAR * efs / 2, x + len(s) * CHAR * efs / 2) for x, s, y in zip(cap.x, cap.text, cap.y))
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+
+
+def test_a_matrix_not_computed_yet_has_empty_cells_and_no_nan_on_hover():
+    # the Walkthrough's forward steps: a tensor whose op has not run holds NaN, marked computed=False
+    W = vizgrad.tensor([[1.0, -2.0], [0.5, 3.0], [2.0, 1.0]], requires_grad=True, name="W")
+    v = vizgrad.tensor([1.0, 2.0], requires_grad=True, name="v")
+    h = W @ v
+    h.name = "h"
+    g = vg.trace(h.sum())
+    hid = next(n for n, d in g.nodes(data=True) if d["label"] == "h")
+    g.nodes[hid].update(value=np.full((3,), np.nan), computed=False)
+    fig = vp.figure(g)
+    cells = next(t for t in fig.data if t.name == "cells")
+    mine = [str(t) for t, c in zip(cells.hovertext, cells.customdata) if c == hid]
+    assert len(mine) == 3 and all("data not computed yet" in t and "nan" not in t.lower() for t in mine)
+    assert all("nan" not in str(t).lower() for t in cells.hovertext)
+    caps = next(t for t in fig.data if t.name == "map captions").text
+    assert "data ?" in caps and caps.count("data ?") == 1
+    # its cells are drawn empty: no coloured square inside h's cells
+    pts = [(x, y) for x, y, c in zip(cells.x, cells.y, cells.customdata) if c == hid]
+    x0, x1 = min(p[0] for p in pts) - 7, max(p[0] for p in pts) + 7
+    y0, y1 = min(p[1] for p in pts) - 7, max(p[1] for p in pts) + 7
+    squares = [(x, y) for t in fig.data if (t.name or "").endswith(" cells") and t.name != "cells"
+               for x, y in zip(t.x, t.y) if x is not None]
+    assert squares and not [p for p in squares if x0 <= p[0] <= x1 and y0 <= p[1] <= y1]
+
+
+def test_a_zero_cell_stands_out_from_every_box_fill():
+    # a 0 element (XOR's inputs are 0 and 1) must read as a cell, not as a hole in its box
+    from vizgrad.plot.cells import SCALES, level_colors
+    from vizgrad.plot.style import THEMES
+
+    def lum(c):
+        return sum(w * int(c[i:i + 2], 16) for w, i in ((0.2126, 1), (0.7152, 3), (0.0722, 5)))
+    for theme, scales in SCALES.items():
+        fills = [v[0] for k, v in THEMES[theme].items() if isinstance(v, tuple)]
+        for scale in scales.values():
+            zero = level_colors(scale)[LEVELS // 2]
+            assert min(abs(lum(zero) - lum(f)) for f in fills) >= 12, (theme, zero)

@@ -129,3 +129,30 @@ def test_at_natural_size_every_edge_label_lies_inside_the_figure():
             for x, y, text in zip(lab.x, lab.y, lab.text):
                 half = len(text) * CHAR * efs / 2
                 assert xa <= x - half and x + half <= xb and ya <= y - efs / 2 and y + efs / 2 <= yb, (text, direction)
+
+
+def test_a_window_shows_a_part_of_the_drawing_centred_on_nodes_and_its_media_follow_the_window():
+    g = graph({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})      # 512 x 222 wide, 320 x 440 narrow
+    x = next(n for n, d in g.nodes(data=True) if d["label"] == "x")
+    figs = vp.screen_figures(g, DESKTOP, window=([x], 300, 150))
+    assert len(figs) == 2
+    for fig, _ in figs:
+        lay = fig._vizgrad["layout"]
+        assert fig.layout.width <= 300 and fig.layout.height <= 150
+        assert fig._vizgrad["scale"] == 1.0                               # the text keeps its size
+        (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+        assert x0 <= lay.x[lay.index[x]] <= x1 and min(y0, y1) <= lay.y[lay.index[x]] <= max(y0, y1)
+        # the range shown is the window's size at scale 1: a part of the drawing, not all of it shrunk
+        m = fig.layout.margin
+        assert abs((x1 - x0) - (fig.layout.width - m.l - m.r)) < 1e-6
+    (wide, wm), (narrow, nm) = figs
+    assert wm == f"(min-width: {int(wide.layout.width) + vp.screens.MARGIN}px)"   # the window's width
+    assert wide.layout.showlegend and not narrow.layout.showlegend    # a narrow window: no legend rows
+
+
+def test_screen_figures_draws_the_backward_animation_laid_out_for_each_screen():
+    g = graph({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})
+    (wide, _), (narrow, _) = vp.screen_figures(g, DESKTOP, draw=vp.backward_animation)
+    for fig in (wide, narrow):
+        assert fig.frames and fig._vizgrad["scale"] == 1.0 and fig.layout.updatemenus
+    assert narrow.layout.width <= vp.screens.NARROW < wide.layout.width

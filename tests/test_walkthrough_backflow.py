@@ -12,7 +12,7 @@ SEED = {"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"}
 
 def test_backward_figure_animates_the_whole_pass_and_keeps_no_graph():
     w = ws.prepare(ws.from_query({"expr": "a*a + a", "v.a": "3"}))
-    fig = ws.backward_figure(w)
+    (fig, _), = ws.backward_figure(w)
     assert fig._vizgrad["graph"] is None
     assert fig.layout.updatemenus[0].buttons[0].method == "animate"
     assert len(fig.frames) == len(fig.layout.sliders[0].steps) >= 6

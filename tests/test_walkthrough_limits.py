@@ -230,5 +230,5 @@ def test_a_step_figure_keeps_none_of_the_walks_arrays():
     w = ws.prepare(ws.from_query({"expr": "sum(x*x + x)", "v.x": matrix(10, 20)}))
     mine = {id(a) for a in arrays_of(w)}
     for k in (0, w.n - 1):
-        fig = ws.step_figure(w, k, focus=True, show_shapes=True)
+        (fig, _), = ws.step_figure(w, k, focus=True, show_shapes=True)
         assert not [o for o in reachable(fig) if id(o) in mine]

@@ -55,7 +55,7 @@ def test_step_graph_hides_what_is_not_computed_yet():
     gl = ws.step_graph(w, w.n - 1)
     labels = {d["label"]: d for _, d in gl.nodes(data=True)}
     assert float(labels["x"]["grad"]) == 4 and float(labels["y"]["grad"]) == 27
-    fig = ws.step_figure(w, 1)
+    (fig, _), = ws.step_figure(w, 1)
     assert any(t.name == "not computed yet" for t in fig.data)
 
 
@@ -134,3 +134,35 @@ def test_picking_an_example_and_typing_an_expression():
     at.text_input(key="wt_expr").set_value("a*b").run()
     assert not at.exception and at.query_params["expr"] == "a*b"
     assert {t.label for t in at.text_input} >= {"a =", "b ="}
+
+
+PHONE = {"User-Agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/130.0 Mobile Safari/537.36"}
+DESKTOP = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36"}
+
+
+def test_step_figure_is_the_screen_view_in_a_window_under_the_buttons():
+    # the MLP's last step: a desktop gets the wide layout and the narrow one, each with its media query;
+    # each is a window of at most the page's room (GRAPH_WIDTH wide, GRAPH_HEIGHT tall; a phone's width)
+    w = ws.prepare(ws.from_query({"net": "mlp"}))
+    k = w.n - 1
+    step = w.steps[k]
+    (wide, m1), (narrow, m2) = ws.step_figure(w, k, DESKTOP)
+    assert m1.startswith("(min-width:") and m2.startswith("(max-width:")
+    assert wide.layout.width <= ws.GRAPH_WIDTH and wide.layout.height <= ws.GRAPH_HEIGHT
+    assert narrow.layout.width <= 360 - 20 and narrow.layout.height <= ws.GRAPH_HEIGHT
+    (phone, media), = ws.step_figure(w, k, PHONE)
+    assert media is None and phone.layout.width <= 340
+    for fig in (wide, narrow, phone):
+        lay = fig._vizgrad["layout"]
+        (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+        x, y = lay.x[lay.index[step.node]], lay.y[lay.index[step.node]]
+        assert x0 <= x <= x1 and min(y0, y1) <= y <= max(y0, y1)      # the step's op is in the window
+        assert fig._vizgrad["scale"] == 1.0                              # natural size: text never shrunk
+        assert any(t.name == "highlighted" for t in fig.data)
+
+
+def test_backward_figure_is_laid_out_for_the_screen():
+    w = ws.prepare(ws.from_query(SEED))
+    figs = ws.backward_figure(w, DESKTOP)
+    assert len(figs) == 2 and all(f.frames and f._vizgrad["scale"] == 1.0 for f, _ in figs)
+    assert figs[1][0].layout.width <= 360 < figs[0][0].layout.width

@@ -4,7 +4,9 @@ the browser drew (the chart's `svg text` boxes, getBoundingClientRect), not on t
 For each graph: no two labels overlap, none is under 10 px tall, none is cut off (outside the
 chart's drawing, or outside the window unless it sits in a box that scrolls), and every node is
 labelled (the node-text points drawn vs the graph's node count, read off the figure's click
-targets). Screenshots: tests/artifacts/legibility_<graph>_<size>.png.
+targets). A chart that is a window panning over a bigger drawing (the Walkthrough's step graph,
+centred on the step's op under the step buttons) is read through its window: the labels it shows
+whole; one its edge cuts is a drag away. Screenshots: tests/artifacts/legibility_<graph>_<size>.png.
 """
 from urllib.parse import urlencode
 
@@ -28,12 +30,12 @@ GRAPHS = {
                                                "v.v": "[1.0, 2.0]", "v.b": "[0.1, -0.2, 0.3]"}), "pg_graph_box"),
     "expr45": ("/playground?" + urlencode({"expr": E45, "v.x": "0.5", "v.y": "1.5"}), "pg_graph_box"),
     "mlp_last_step": ("/walkthrough?net=mlp", "wt_graph_box"),
-    "lesson1": ("/lessons", "lesson_graph_box_"),
+    "lesson1": ("/lessons", "lesson_graph_"),
     "network_step": ("/network", "nw_graph_box"),                   # the default 2-8-8-1 network's step
     "mlp_2_16_16_1": ("/network?hidden=16,16", "nw_graph_box"),     # opens collapsed at its layers
 }
-# the pages whose graphs lay out for a narrow window (the others' graphs come by the user agent only)
-NARROW_AWARE = {"seed", "tanh_matrix", "expr45", "network_step", "mlp_2_16_16_1"}
+# the graphs whose narrow layout a 700 px desktop window shows (the chart's key: its box is <key>_box_narrow)
+NARROW_TWIN = {"seed": "home_graph", "mlp_last_step": "wt_graph", "lesson1": "lesson_graph_graph"}
 
 MEASURE = """(box) => {
   const host = [...document.querySelectorAll(`[class*="st-key-${box}"]`)].find(e => e.getBoundingClientRect().width > 0);
@@ -53,7 +55,14 @@ MEASURE = """(box) => {
   gd.data.forEach((d, i) => { if (d.mode === 'text' && !d.name && traces[i])
     nodeLabels += [...traces[i].querySelectorAll('.textpoint text')].filter(t => t.textContent.trim()).length; });
   const nodes = gd.data.find(d => d.name === 'nodes');
-  return {labels, svg: r(svg), nodeLabels, nodeCount: nodes ? nodes.customdata.length : -1, host: host.className,
+  // a window on a bigger drawing (the Walkthrough's step graph: the rest is a pan away): the plot area,
+  // and whether the nodes reach past it
+  const sz = gd._fullLayout._size, xr = gd._fullLayout.xaxis.range, yr = gd._fullLayout.yaxis.range;
+  const plot = {l: svg.left + sz.l + sx, t: svg.top + sz.t + sy, r: svg.left + sz.l + sz.w + sx, b: svg.top + sz.t + sz.h + sy};
+  const nd = gd._fullData.find(d => d.name === 'nodes');   // decoded (gd.data may hold binary arrays)
+  const out = (vs, rng) => { vs = Array.from(vs); return Math.min(...vs) < Math.min(...rng) || Math.max(...vs) > Math.max(...rng); };
+  const windowed = !!nd && (out(nd.x, xr) || out(nd.y, yr));
+  return {labels, svg: r(svg), plot, windowed, nodeLabels, nodeCount: nodes ? nodes.customdata.length : -1, host: host.className,
           boxes: nodes ? nodes.hovertext.filter(t => / nodes inside/.test(t)).length : 0,
           page: {w: document.documentElement.clientWidth, h: document.documentElement.scrollHeight},
           figWidth: gd.layout.width};
@@ -83,8 +92,6 @@ def overlaps(a, b, tol=1.0):
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", GRAPHS)
 def test_every_label_readable(browser, app_url, name, size):
-    if size == "desktop_narrow" and name not in NARROW_AWARE:
-        pytest.skip("this page lays its graph out by the user agent only")
     ctx = browser.new_context(**SIZES[size])
     page = ctx.new_page()
     page.set_default_timeout(60_000)
@@ -101,6 +108,12 @@ def test_every_label_readable(browser, app_url, name, size):
         page.screenshot(path=str(ARTIFACTS / f"legibility_{name}_{size}.png"), full_page=True)
         m = page.evaluate(MEASURE, box)
         labels = m["labels"]
+        if m["windowed"]:  # a window that pans over the drawing: what it shows is read; the rest is a drag away
+            p = m["plot"]
+            labels = [x for x in labels if x["r"] > p["l"] and x["l"] < p["r"] and x["b"] > p["t"] and x["t"] < p["b"]]
+            # the window's edge cuts a label it shows part of (panning brings it whole): only those
+            labels = [x for x in labels if x["l"] >= p["l"] - 1 and x["r"] <= p["r"] + 1
+                      and x["t"] >= p["t"] - 1 and x["b"] <= p["b"] + 1]
         assert labels, "no text drawn"
         small = [(x["text"], round(x["h"], 1)) for x in labels if x["h"] < 10]
         assert not small, f"labels under 10 px: {small[:5]}"
@@ -115,8 +128,8 @@ def test_every_label_readable(browser, app_url, name, size):
         assert not cut, f"labels outside the window, not in a scrolling box: {cut[:5]}"
         # every node labelled (the issue asks it up to ~60 nodes; the 45-op graph has 98 and keeps them too)
         assert m["nodeCount"] > 0 and m["nodeLabels"] == m["nodeCount"], (m["nodeLabels"], m["nodeCount"])
-        if name == "seed" and size == "desktop_narrow":  # too narrow for left to right: the narrow layout
-            assert "home_graph_box_narrow" in m["host"] and m["figWidth"] <= 390, (m["host"], m["figWidth"])
+        if name in NARROW_TWIN and size == "desktop_narrow":  # too narrow for left to right: the narrow layout
+            assert f"{NARROW_TWIN[name]}_box_narrow" in m["host"] and m["figWidth"] <= 390, (m["host"], m["figWidth"])
         if name == "mlp_2_16_16_1":  # the step of a 2-16-16-1 MLP opens collapsed: its layers as boxes
             assert m["boxes"] >= 3 and m["nodeCount"] <= 60, (m["boxes"], m["nodeCount"])
         assert not errors, errors

@@ -10,8 +10,9 @@ from browser_utils import no_exception, shot, wait_idle
 
 from vizgrad.app.lessons import LESSONS, drawn_graph, run
 
-# the node and edge texts a chart shows (its text traces), once plotly has drawn it
-CHART_TEXTS = """(sel) => { const el = document.querySelector(sel);
+# the node and edge texts a chart shows (its text traces), once plotly has drawn it; of a wide and a
+# narrow twin (vizgrad.plot.screen_figures), the one the window shows
+CHART_TEXTS = """(sel) => { const el = [...document.querySelectorAll(sel)].find(e => e.getBoundingClientRect().width > 0);
     if (!el || !el._fullData) return null;
     return el._fullData.filter(t => (t.mode || '').includes('text') && t.text)
                        .flatMap(t => [].concat(t.text).map(String)).filter(s => s.length).sort(); }"""
@@ -79,7 +80,7 @@ def test_every_walkthrough_link_opens_the_drawn_graph(page):
         page.goto(f"{page.app_url}/lessons")
         wait_idle(page)
         _open_tab(page, lesson)
-        drawn = _texts(page, f".st-key-lesson_graph_box_{lesson.id} .js-plotly-plot")
+        drawn = _texts(page, f'[class*="st-key-lesson_graph_{lesson.id}_box"] .js-plotly-plot')
         assert drawn, lesson.id
         link = page.locator('[data-testid="stPageLink"] a:visible', has_text="Open this graph in the walkthrough")
         link.first.click()
@@ -93,7 +94,7 @@ def test_every_walkthrough_link_opens_the_drawn_graph(page):
         page.goto(f"{page.app_url}/walkthrough?lesson={lesson.id}&step={k}")
         wait_idle(page)
         page.wait_for_function(f"() => document.body.innerText.includes('Step {k} of {n}')")
-        shown = _texts(page, ".st-key-wt_graph_box .js-plotly-plot")
+        shown = _texts(page, '[class*="st-key-wt_graph_box"] .js-plotly-plot')
         assert shown == drawn, (lesson.id, k, drawn, shown)
         no_exception(page)
     shot(page, "lessons_last_walkthrough")

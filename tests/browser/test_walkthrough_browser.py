@@ -5,7 +5,7 @@ from browser_utils import no_exception, shot, wait_idle
 def test_step_to_the_end_and_compare(page):
     page.goto(f"{page.app_url}/walkthrough?expr=x**2+%2B+y**3&v.x=2&v.y=3")
     wait_idle(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot >> visible=true')
     page.wait_for_function("() => document.body.innerText.includes('Step 1 of 6')")
     shot(page, "walkthrough_step1")
     for k in range(2, 7):

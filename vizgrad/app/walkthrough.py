@@ -8,8 +8,8 @@ Playground's URL state or its examples), a small network (a 2-3-1 MLP), or a les
 
     src = from_query({"expr": "x**2 + y**3", "v.x": "2", "v.y": "3"})   # or {"lesson": "backward"}, {"net": "mlp"}
     w = prepare(src)             # Walk: the steps, the traced graph, the final comparison
-    fig = step_figure(w, k)      # the graph as it stands at step k (current op highlighted)
-    anim = backward_figure(w)    # the whole backward pass, animated edge by edge (plays in the browser)
+    figs = step_figure(w, k, st.context.headers)   # [(figure, media)]: the graph at step k (its op highlighted)
+    anims = backward_figure(w, st.context.headers) # the whole backward pass, animated edge by edge (in the browser)
     running_grads(w, k)          # rows: the gradient each tensor has accumulated so far
     w.comparison                 # rows: walkthrough vs .backward() vs finite differences, ✓/✗
 
@@ -64,7 +64,6 @@ WALK_LIMITS = replace(budgets.expr_limits(), max_work=min(budgets.value("EXPR_MA
 # recomputes the whole graph, about GraphSize.forward elements); beyond that, a sample of elements.
 MAX_FD_EVALUATIONS = budgets.value("WALK_MAX_FD_EVALUATIONS")
 MAX_FD_WORK = budgets.value("WALK_MAX_FD_WORK")
-ANIM_MAX_WIDTH, ANIM_MAX_HEIGHT = 4000, 1600   # pixels: the backward animation's largest drawing
 FD_TOL = 1e-2             # relative tolerance of the finite-difference check (float32 analytic grads)
 
 
@@ -573,15 +572,16 @@ GRAPH_HEIGHT = 440         # pixels: the step graph's window, so that it and the
 GRAPH_WIDTH = 900          # and at most this wide: the page's column beside the sidebar at 1400 px is ~940
 
 
-def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", show_shapes: bool = False,
-                fit_width: int | None = None, fit_height: int = GRAPH_HEIGHT):
-    """The graph at step k: the step's nodes and edges highlighted, what is not yet computed (forward)
-    or whose gradient is not final yet (backward) veiled; focus=True also dims the rest.
-    fit_width (the screen's width, vizgrad.plot.screen_width): drawn at its natural size (text never
-    shrunk), left to right unless top to bottom fits the screen better, and shown through a window of
-    at most fit_width x fit_height pixels centred on the step's op (window()): the graph pans and
-    zooms inside it, and the page does not grow taller than the screen with the graph."""
-    from vizgrad.plot import figure  # plotly only when drawing
+def step_figure(w: Walk, k: int, headers=None, *, focus: bool = False, theme: str = "light",
+                show_shapes: bool = False, fit_height: int = GRAPH_HEIGHT) -> list:
+    """The graph at step k as the page draws it, [(figure, media)] (vizgrad.plot.screen_figures: a
+    phone gets one figure, a desktop browser a wide and a narrow layout, its window's width picks
+    one; headers: the request's, st.context.headers): the step's nodes and edges highlighted, what
+    is not yet computed (forward) or whose gradient is not final yet (backward) veiled; focus=True
+    also dims the rest. Drawn at its natural size (text never shrunk), laid out for the screen, and
+    shown through a window of at most GRAPH_WIDTH x fit_height pixels centred on the step's nodes: the
+    graph pans and zooms inside it, and the page does not grow taller than the screen with it."""
+    from vizgrad.plot import FigureOptions, screen_figures  # plotly only when drawing
 
     step = w.steps[k]
     g = step_graph(w, k)
@@ -589,57 +589,28 @@ def step_figure(w: Walk, k: int, *, focus: bool = False, theme: str = "light", s
     pending = [n for n in g if n not in done and n not in step.highlight_nodes]
     # keep_graph=False: a plotly figure is a web of reference cycles; it must not keep the step's graph
     # (and through it the walk's arrays) alive after the page has drawn it, until a garbage collection
-    draw = lambda **size: figure(  # noqa: E731
-        g, highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges, dim_others=focus,
-        theme=theme, show_shapes=show_shapes, max_height=640, pending=pending,
-        pending_label="not computed yet" if step.phase == "forward" else "gradient not final yet",
-        keep_graph=False, **size)
-    if not fit_width:
-        return draw()
-    # left to right when that is no taller than the window (the window then pans sideways along the
-    # pass, the way it runs); else whichever direction overflows the screen less
-    fig = draw(natural=True, direction="LR")
-    if fig.layout.height > fit_height:
-        fig = draw(natural=True, direction="auto", fit_width=fit_width, fit_height=fit_height)
-    window(fig, [step.node, step.output], min(GRAPH_WIDTH, fit_width - 20), fit_height)
-    return fig
+    o = FigureOptions(highlight_nodes=step.highlight_nodes, highlight_edges=step.highlight_edges, dim_others=focus,
+                      theme=theme, show_shapes=show_shapes, pending=pending, fit_height=fit_height,
+                      pending_label="not computed yet" if step.phase == "forward" else "gradient not final yet",
+                      keep_graph=False)
+    # the window centred on the step: its op, the op's output and the tensors it reads or sends gradients to
+    centre = sorted(set(step.highlight_nodes) | {step.node, step.output})
+    return screen_figures(g, headers, o, window=(centre, GRAPH_WIDTH, fit_height))
 
 
-def window(fig, centre_on, width: int, height: int):
-    """Show a natural-size figure through a window of at most width x height pixels, centred on the
-    nodes `centre_on` (kept inside the drawing): the scale stays, so the text keeps its size, and the
-    rest of the graph is a drag (pan) away. Changes fig in place and returns it."""
-    meta = getattr(fig, "_vizgrad", None) or {}
-    lay, s = meta.get("layout"), float(meta.get("scale") or 1.0)
-    W, H = int(fig.layout.width), int(fig.layout.height)
-    if lay is None or not len(lay.x) or (W <= width and H <= height):
-        return fig
-    m = fig.layout.margin
-    W2, H2 = min(W, int(width)), min(H, int(height))
-    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range     # y runs downwards: y0 > y1
-    idx = [lay.index[n] for n in centre_on if n in lay.index]
-    cx = float(np.mean(lay.x[idx])) if idx else (x0 + x1) / 2
-    cy = float(np.mean(lay.y[idx])) if idx else (y0 + y1) / 2
-    hx = (W2 - (m.l or 0) - (m.r or 0)) / s / 2
-    hy = (H2 - (m.t or 0) - (m.b or 0)) / s / 2
-    cx = min(max(cx, x0 + hx), x1 - hx) if x1 - x0 > 2 * hx else (x0 + x1) / 2
-    lo, hi = min(y0, y1), max(y0, y1)
-    cy = min(max(cy, lo + hy), hi - hy) if hi - lo > 2 * hy else (lo + hi) / 2
-    fig.update_layout(width=W2, height=H2, xaxis_range=[cx - hx, cx + hx], yaxis_range=[cy + hy, cy - hy])
-    return fig
+def backward_figure(w: Walk, headers=None, *, theme: str = "light", show_shapes: bool = False,
+                    duration: int = 700) -> list:
+    """The whole backward pass as one animated figure (vizgrad.plot.backward_animation), laid out for
+    the screen as step_figure's ([(figure, media)]): plotly's own play button and slider light the
+    edges one by one in reverse topological order, every node numbered in the backward order, each
+    tensor's grad growing as its contributions arrive (+=). It plays in the browser: no reruns."""
+    from vizgrad.plot import FigureOptions, backward_animation, screen_figures  # plotly only when drawing
 
-
-def backward_figure(w: Walk, *, theme: str = "light", show_shapes: bool = False, duration: int = 700):
-    """The whole backward pass as one animated figure (vizgrad.plot.backward_animation): plotly's own
-    play button and slider light the edges one by one in reverse topological order, every node
-    numbered in the backward order, each tensor's grad growing as its contributions arrive (+=).
-    It plays in the browser: no reruns of the page."""
-    from vizgrad.plot import backward_animation  # plotly only when drawing
-
-    # keep_graph=False: as step_figure, the figure must not keep the walk's arrays alive
-    # drawn at its natural size (the page puts it in a box that scrolls): text is never scaled down
-    return backward_animation(w.graph, theme=theme, show_shapes=show_shapes, max_width=ANIM_MAX_WIDTH,
-                              max_height=ANIM_MAX_HEIGHT, keep_graph=False, duration=duration)
+    # keep_graph=False: as step_figure, the figure must not keep the walk's arrays alive; drawn at its
+    # natural size (the page puts it in a box that scrolls): text is never scaled down
+    o = FigureOptions(theme=theme, show_shapes=show_shapes, keep_graph=False)
+    return screen_figures(w.graph, headers, o, draw=lambda g, opts, **kw: backward_animation(
+        g, opts, duration=duration, **kw))
 
 
 # ---- forward mode beside reverse mode (colah's "Calculus on Computational Graphs") -------------------
@@ -784,6 +755,6 @@ def sources_menu() -> list[tuple[str, dict]]:
 
 __all__ = ["Source", "Walk", "LeafComparison", "from_query", "from_state", "from_function", "from_lesson",
            "from_example", "mlp", "prepare", "too_big", "normalize_query", "query_key", "step_from_query", "running",
-           "running_grads", "step_graph", "step_figure", "window", "GRAPH_HEIGHT", "GRAPH_WIDTH", "output_name", "order_mark", "Modes", "modes", "modes_rows", "backward_figure", "describe", "comparison_rows", "central_differences",
+           "running_grads", "step_graph", "step_figure", "GRAPH_HEIGHT", "GRAPH_WIDTH", "output_name", "order_mark", "Modes", "modes", "modes_rows", "backward_figure", "describe", "comparison_rows", "central_differences",
            "fd_shares", "fd_sample", "fd_precision", "sources_menu",
            "ExprError", "MAX_STEPS", "MAX_STORED_ELEMENTS", "WALK_LIMITS", "MAX_FD_EVALUATIONS", "MAX_FD_WORK"]

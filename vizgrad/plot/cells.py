@@ -25,8 +25,9 @@ MAX_SIDE = 16          # elements along a side drawn cell by cell (16x16 is 256 
 GAP = 10.0             # px between the data map and the grad map
 LEVELS = 11            # colour levels of a map (odd: 0 has its own, the middle one)
 # colour scales (negative, zero, positive) of the data and of the gradient, by theme brightness
-SCALES = {"light": dict(data=("#2166ac", "#f4f4f4", "#b2182b"), grad=("#1b7837", "#f4f4f4", "#c2185b")),
-          "dark": dict(data=("#4393c3", "#262c36", "#f4a582"), grad=("#5aae61", "#262c36", "#ff7eb6"))}
+# (0 is a mid grey, not white: on a box's near-white fill a white cell looked like a missing one)
+SCALES = {"light": dict(data=("#2166ac", "#cfd4da", "#b2182b"), grad=("#1b7837", "#cfd4da", "#c2185b")),
+          "dark": dict(data=("#4393c3", "#3d4450", "#f4a582"), grad=("#5aae61", "#3d4450", "#ff7eb6"))}
 
 
 def grid(a):
@@ -95,12 +96,13 @@ def _cell_hover(label, d, r, c):
     v = grid(d.get("value"))
     gr = grid(d.get("grad"))
     vec = np.ndim(d.get("value")) == 1
+    known = d.get("computed") is not False   # a Walkthrough tensor not computed yet holds NaN placeholders
     out = []
     for i in range(r):
         row = []
         for j in range(c):
             idx = f"[{j}]" if vec else f"[{i}, {j}]"
-            s = f"<b>{esc(label)}</b>{idx}<br>data {format_number(float(v[i, j]), 6)}"
+            s = f"<b>{esc(label)}</b>{idx}<br>data " + (format_number(float(v[i, j]), 6) if known else "not computed yet")
             s += f"<br>grad {format_number(float(gr[i, j]), 6)}" if gr is not None and gr.shape == v.shape else ""
             row.append(s)
         out.append(row)
@@ -143,7 +145,8 @@ def map_traces(items, theme: str, muted: str, efs: float, s: float, dim=()):
                     hsize.append(px * s)
             cx.append(left + slot / 2)
             cy.append(top + LINE * efs / 2)
-            ct.append(name)
+            # not computed yet (the Walkthrough's forward steps): the cells stay empty (NaN), the caption asks
+            ct.append(name if d.get("computed") is not False or name != "data" else "data ?")
             left += slot + GAP
     traces = [go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=colors[name][lv],
                          line=dict(width=0, color=colors[name][lv]), opacity=0.25 if faded else 1.0,

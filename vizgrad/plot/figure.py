@@ -25,6 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizgrad.graph import format_number, format_value, grad_norm, trace
+from vizgrad.graph.steps import simplify_rule
 from vizgrad.plot.cells import MAX_SIDE, box_size, grid, map_traces, maps_of
 from vizgrad.plot.layout import arrowheads, back_routes, chevrons, circles, layout, place_labels, polylines, rounded_rects
 from vizgrad.plot.style import (CATEGORY_NAMES, CHAR, LINE, MONO, FigureOptions, bin_name, category, category_rank,
@@ -36,6 +37,11 @@ __all__ = ["figure", "show", "as_graph", "plain_rule", "local_number"]
 def _nb(s: str) -> str:
     return s.replace(" ", "\u00a0")
 
+def computed(d) -> bool:
+    """False for a tensor node marked not computed yet (the Walkthrough's forward steps: its value is
+    a NaN placeholder), whose data is drawn as "?" and never as a number."""
+    return d.get("computed") is not False
+
 def _tensor_lines(d, values, grads, shapes, grad_color, muted, max_elems=6):
     """Text lines of a tensor box (plotly HTML) and their plain lengths."""
     head = f"<b>{esc(d['label'])}</b>"
@@ -45,7 +51,10 @@ def _tensor_lines(d, values, grads, shapes, grad_color, muted, max_elems=6):
         head += f" <span style='color:{muted}'>{sh}</span>"
         plain[0] += " " + sh
     lines = [head]
-    if values:
+    if values and not computed(d):  # the Walkthrough's forward pass before this tensor's op: no number yet
+        lines.append(esc(_nb("data ?")))
+        plain.append("data ?")
+    elif values:
         for i, row in enumerate(format_value(d["value"], max_elems=max_elems, shape=not shapes, digits=2 if d["value"].size > 1 else 3).split("\n")):
             t = ("data " if i == 0 else "     ") + row
             lines.append(esc(_nb(t)))
@@ -66,9 +75,11 @@ def _detail(a) -> str:
 def _hover(n, d, g) -> str:
     k = d["kind"]
     if k == "tensor":
-        kind = ("leaf (parameter)" if d.get("param") else "leaf") if d["is_leaf"] else "computed"
+        kind = ("leaf (parameter)" if d.get("param") else "leaf") if d["is_leaf"] else \
+            "computed" if computed(d) else "made by an op"
         s = (f"<b>{esc(d['label'])}</b> ({n})<br>shape {d['shape']}  {d['dtype']}<br>{kind}, "
-             f"requires_grad={d['requires_grad']}<br>data: {_detail(d['value'])}")
+             f"requires_grad={d['requires_grad']}<br>data: "
+             + (_detail(d["value"]) if computed(d) else "not computed yet"))
         gr = d.get("grad")
         if gr is not None:
             s += "<br>grad: " + _detail(gr)
@@ -90,7 +101,7 @@ def _hover(n, d, g) -> str:
         line = f"∂out/∂{esc(lbl)} = {esc(rule)}"
         if num is not None:  # a scalar: the number, and the operand values it was computed at
             at = [f"{esc(lb)} = {format_number(float(np.asarray(g.nodes[u]['value']).reshape(())), 4)}"
-                  for u, lb in zip(ins, labels) if re.search(rf"(?<!\w){re.escape(lb)}(?!\w)", rule)
+                  for u, lb in zip(ins, labels) if re.search(rf"(?<![A-Za-z_]){re.escape(lb)}(?!\w)", rule)  # 2x names x
                   and np.size(g.nodes[u].get("value")) == 1]
             num_s = format_number(num, 4)
             line += (f" = {num_s}" if num_s != rule.strip() else "") + (f"  (at {', '.join(dict.fromkeys(at))})" if at else "")
@@ -112,7 +123,11 @@ def _group(t: str) -> str:
 
 def plain_rule(rule: str, labels) -> str:
     """A local-derivative rule (LaTeX over placeholders a, b, c; g the upstream gradient) as short
-    plain text with the operand labels in: '2\\,a^{1}' -> '2·x^1', '-\\frac{a}{b^{2}}' -> '-x/y^2'."""
+    plain text with the operand labels in, as a teacher writes it (vizgrad.graph.steps.simplify_rule,
+    as the Walkthrough's equations): '2\\,a^{1}' -> '2x', '3\\,a^{2}' -> '3y^2', '1\\,a^{0}' -> '1',
+    '-\\frac{a}{b^{2}}' -> '-x/(y^2)'. A number times a one-letter label is juxtaposed (2x), else · (2·t3)."""
+    rule = simplify_rule(rule)
+    rule = re.sub(r"(?<![\d.])1\\,(?=.)", "", rule)      # a coefficient 1 (1·1 of x**1 is 1)
     rule = rule.replace(r"^{\top}", "ᵀ").replace(r"}\ln", r"}\,\ln")
     for ph, lab in zip("abc", labels):
         rule = re.sub(rf"(?<![\\A-Za-z]){ph}(?![A-Za-z])", lambda m, lab=lab: "\x00" + lab + "\x01", rule)
@@ -122,6 +137,7 @@ def plain_rule(rule: str, labels) -> str:
     for a, b in _PLAIN_TEX:
         rule = rule.replace(a, b)
     rule = rule.replace("{", "").replace("}", "")
+    rule = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)·\x00([A-Za-z])\x01", r"\1\2", rule)   # 2·x -> 2x
     rule = re.sub(r"([A-Za-z0-9])\x00", r"\1 ", rule)
     return rule.replace("\x00", "").replace("\x01", "").strip()
 

@@ -9,6 +9,8 @@ width, in a box that scrolls instead of a chart squeezed into the column.
         with st.container(key="home_graph_box"):
             st.plotly_chart(fig, key="home_graph", theme=None, width="content")
     fig = vp.screen_figure(z, st.context.headers, show_shapes=False)   # one figure, by the headers only
+    figs = vp.screen_figures(g, st.context.headers, opts, window=(["op3", "t4"], 900, 440))  # windows on op3, t4
+    figs = vp.screen_figures(g, st.context.headers, opts, draw=vp.backward_animation)        # the animation
 
 The figure is laid out at its natural size (FigureOptions.natural: text at its font size, boxes
 sized to the text, never shrunk), left to right when that fits the screen's width, else top to
@@ -34,11 +36,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from vizgrad.graph.lod import default_view, view_of
 from vizgrad.plot.figure import as_graph, figure
 from vizgrad.plot.style import FigureOptions
 
-__all__ = ["screen_graph", "screen_figures", "screen_figure", "screen_width", "scroll_css", "WIDE", "NARROW"]
+__all__ = ["screen_graph", "screen_figures", "screen_figure", "screen_width", "scroll_css", "window_on", "WIDE", "NARROW"]
 
 WIDE = 1200       # px a page's column has for a graph on a desktop (a 1400 px window, wide layout)
 NARROW = 360      # ... and on a phone (a 390 px screen)
@@ -63,8 +67,9 @@ def _user_agent(headers) -> str:
         return ""
 
 
-def _laid_out(obj, o: FigureOptions, width: int):
-    return figure(obj, o, natural=True, direction="auto", fit_width=width, fit_height=HEIGHT[width])
+def _laid_out(obj, o: FigureOptions, width: int, draw=figure):
+    # the screen's height, or less when the options ask for less (the Walkthrough's window under its buttons)
+    return draw(obj, o, natural=True, direction="auto", fit_width=width, fit_height=min(o.fit_height, HEIGHT[width]))
 
 
 def screen_figure(obj, headers=None, options: FigureOptions | None = None, **overrides):
@@ -73,24 +78,64 @@ def screen_figure(obj, headers=None, options: FigureOptions | None = None, **ove
     return _laid_out(obj, o, screen_width(headers))
 
 
-def screen_figures(obj, headers=None, options: FigureOptions | None = None, **overrides) -> list:
+def screen_figures(obj, headers=None, options: FigureOptions | None = None, *, draw=figure, window=None,
+                   **overrides) -> list:
     """[(figure, media)]: what a page shows of obj on this screen. A phone: [(its figure, None)]; no
     browser (headers without a user agent: AppTest, a script): [(the WIDE figure, None)]. A desktop
     browser: the WIDE figure and, when the NARROW layout differs (another direction or size), the
     NARROW one, each with the CSS media query (on the window's width) under which it is shown: the
-    wide one from the width its column needs (at most a desktop's: wider ones scroll there too)."""
+    wide one from the width its column needs (at most a desktop's: wider ones scroll there too).
+    draw: figure, or vizgrad.plot.backward_animation (same arguments). window=(nodes, width, height):
+    each figure shown through a window of at most width (and its screen's width - 20) x height px
+    centred on those nodes (window_on(); the Walkthrough keeps its graph on one screen with its buttons);
+    a narrow window that clips its drawing leaves the legend out (the page's caption names the colours)."""
     o = replace(options, **overrides) if options is not None else FigureOptions(**overrides)
+
+    def framed(fig, width):
+        if window is not None:
+            nodes, w, h = window
+            if width == NARROW and fig.layout.showlegend and fig.layout.height > h:
+                # a phone's window: the legend's rows (five at this width) would take a third of it
+                fig.update_layout(showlegend=False, margin_b=10, height=fig.layout.height - fig.layout.margin.b + 10)
+            window_on(fig, nodes, min(w, width - 20), h)
+        return fig
+
     if screen_width(headers) == NARROW:
-        return [(_laid_out(obj, o, NARROW), None)]
-    wide = _laid_out(obj, o, WIDE)
+        return [(framed(_laid_out(obj, o, NARROW, draw), NARROW), None)]
+    wide = _laid_out(obj, o, WIDE, draw)
     if not _user_agent(headers):  # no browser (AppTest, a script): no window to be narrow
-        return [(wide, None)]
+        return [(framed(wide, WIDE), None)]
     g = wide._vizgrad["graph"] if wide._vizgrad.get("graph") is not None else obj
-    narrow = _laid_out(g, o, NARROW)
+    narrow = _laid_out(g, o, NARROW, draw)
     if (narrow.layout.width, narrow.layout.height) == (wide.layout.width, wide.layout.height):
-        return [(wide, None)]
+        return [(framed(wide, WIDE), None)]
+    wide, narrow = framed(wide, WIDE), framed(narrow, NARROW)
     room = min(int(wide.layout.width), WIDE) + MARGIN
     return [(wide, f"(min-width: {room}px)"), (narrow, f"(max-width: {room - 0.02}px)")]
+
+
+def window_on(fig, centre_on, width: int, height: int):
+    """Show a natural-size figure through a window of at most width x height pixels, centred on the
+    nodes `centre_on` (kept inside the drawing): the scale stays, so the text keeps its size, and the
+    rest of the graph is a drag (pan) away. Changes fig in place and returns it."""
+    meta = getattr(fig, "_vizgrad", None) or {}
+    lay, s = meta.get("layout"), float(meta.get("scale") or 1.0)
+    W, H = int(fig.layout.width), int(fig.layout.height)
+    if lay is None or not len(lay.x) or (W <= width and H <= height):
+        return fig
+    m = fig.layout.margin
+    W2, H2 = min(W, int(width)), min(H, int(height))
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range     # y runs downwards: y0 > y1
+    idx = [lay.index[n] for n in centre_on if n in lay.index]
+    cx = float(np.mean(lay.x[idx])) if idx else (x0 + x1) / 2
+    cy = float(np.mean(lay.y[idx])) if idx else (y0 + y1) / 2
+    hx = (W2 - (m.l or 0) - (m.r or 0)) / s / 2
+    hy = (H2 - (m.t or 0) - (m.b or 0)) / s / 2
+    cx = min(max(cx, x0 + hx), x1 - hx) if x1 - x0 > 2 * hx else (x0 + x1) / 2
+    lo, hi = min(y0, y1), max(y0, y1)
+    cy = min(max(cy, lo + hy), hi - hy) if hi - lo > 2 * hy else (lo + hi) / 2
+    fig.update_layout(width=W2, height=H2, xaxis_range=[cx - hx, cx + hx], yaxis_range=[cy + hy, cy - hy])
+    return fig
 
 
 def screen_graph(obj, headers=None, opened=None, options: FigureOptions | None = None, **overrides):
