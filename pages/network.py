@@ -196,8 +196,12 @@ bar[0].button("Pause" if S.nw_playing else "Play", key="nw_play", on_click=set_p
 bar[1].button("Step", key="nw_step", on_click=step, icon=":material/skip_next:", width="stretch",
               disabled=tr.diverged is not None)
 bar[2].button("Reset", key="nw_reset", on_click=reset, icon=":material/replay:", width="stretch")
-S.setdefault("nw_speed", 10)
-bar[3].select_slider("Steps per update", SPEEDS, key="nw_speed")
+# Steps per update lives in nw_steps; the slider's own key is refilled from it on every run: Streamlit
+# forgets a widget's value after a run that does not draw it (the page stops early while it waits for a
+# CSV upload), and the slider then came back at its first option
+S.setdefault("nw_steps", 10)
+S.nw_speed = S.nw_steps
+bar[3].select_slider("Steps per update", SPEEDS, key="nw_speed", on_change=lambda: S.update(nw_steps=S.nw_speed))
 if tr.diverged:
     op = (tr.diverged_op or "").replace("`", "")  # an op's class name, shown as code
     bar[4].error(plain(tr.diverged) + (f" — first op: `{op}`" if op else ""), icon=":material/warning:")
@@ -222,7 +226,7 @@ def live_panel():
     if S.nw_timer != S.nw_playing:
         st.rerun()  # Play/Pause was handled in a fragment-only run: rerun the page to start/stop the timer
     if S.nw_playing and tr.diverged is None:
-        tr.run(int(S.nw_speed))
+        tr.run(int(S.nw_steps))
         if tr.diverged:
             S.nw_playing = False
             st.rerun()  # the whole page: stops the timers, shows the message
