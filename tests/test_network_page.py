@@ -111,7 +111,7 @@ def test_a_bad_link_shows_a_message_and_the_default_network():
 
 def test_divergence_stops_playing_and_names_the_op():
     at = open_page(to_query(NetConfig(lr=10.0, activation="relu", loss="mse")))
-    at.session_state["nw_speed"] = 50
+    at.session_state["nw_steps"] = 50
     at.button(key="nw_play").click().run()           # Play: the live panel trains until it diverges
     tr = at.session_state["nw_trainer"]
     assert tr.diverged and at.session_state["nw_playing"] is False
