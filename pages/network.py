@@ -204,7 +204,7 @@ bar[2].button("Reset", key="nw_reset", on_click=reset, icon=":material/replay:",
 # Steps per update lives in nw_steps; the slider's own key is refilled from it on every run: Streamlit
 # forgets a widget's value after a run that does not draw it (the page stops early while it waits for a
 # CSV upload), and the slider then came back at its first option
-S.setdefault("nw_steps", 10)
+S.setdefault("nw_steps", 50)   # at about 5 updates a second: 250 steps a second (bench/ui_rate.py)
 S.nw_speed = S.nw_steps
 bar[3].select_slider("Steps per update", SPEEDS, key="nw_speed", on_change=lambda: S.update(nw_steps=S.nw_speed))
 if S.nw_busy:  # the server's queue for training was full: Play was paused
@@ -232,8 +232,10 @@ S.nw_timer = S.nw_playing  # whether this full run starts the live panel's timer
 def live_panel():
     if S.nw_timer != S.nw_playing:
         st.rerun()  # Play/Pause was handled in a fragment-only run: rerun the page to start/stop the timer
+    # filled only while an update waits for a free training slot; drawn on every run, so that the elements
+    # below keep their places (the browser then updates them instead of building them anew)
+    queued = st.empty()
     if S.nw_playing and tr.diverged is None:
-        queued = st.empty()  # filled only while this update waits for a free training slot
         try:
             train_update(tr, int(S.nw_steps), HEAVY, waiting=lambda ahead: queued.caption(queue_message(ahead)))
         except QueueFull as e:

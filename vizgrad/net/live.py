@@ -10,13 +10,22 @@ after it are not counted), stops after UPDATE_BUDGET seconds whatever "steps per
 then yields the interpreter (time.sleep(0)) so that another session's thread runs before this one
 draws. A visitor whose update waits for a slot is told their place through `waiting(k)`; when the
 limiter gives up it raises its QueueFull (the page shows the message and pauses).
+
+LIVE holds (weakly) every trainer that has trained live in this process, for monitoring: the
+logger "vizgrad.net.live" says at DEBUG what each update did and at INFO when a live trainer is
+freed (its session closed and Streamlit let it go); tests/test_network_fairness.py reads these.
 """
 from __future__ import annotations
 
+import logging
 import time
+import weakref
 from typing import Callable
 
-__all__ = ["UPDATE_BUDGET", "train_update", "queue_message"]
+__all__ = ["UPDATE_BUDGET", "LIVE", "train_update", "queue_message"]
+
+LIVE: "weakref.WeakSet" = weakref.WeakSet()
+_log = logging.getLogger(__name__)
 
 UPDATE_BUDGET = 0.25   # seconds of training per live update, at most (one more step may finish past it)
 
@@ -25,8 +34,12 @@ def train_update(trainer, steps: int, limiter, waiting: Callable[[int], None] | 
                  budget: float = UPDATE_BUDGET, timeout: float = 30.0) -> int:
     """Run up to `steps` training steps of `trainer` inside one slot of `limiter` (an object with
     vizgrad.app.limiter.Limiter's slot()), for at most `budget` seconds; the number of steps made."""
+    if trainer not in LIVE:
+        LIVE.add(trainer)
+        weakref.finalize(trainer, _log.info, "live trainer %x freed", id(trainer))
     with limiter.slot(waiting=waiting, timeout=timeout):
         done = trainer.run(int(steps), budget=budget)
+    _log.debug("live trainer %x: %d steps, at step %d", id(trainer), done, trainer.steps)
     time.sleep(0)  # let a waiting thread (another session's rerun) have the interpreter now
     return done
 
