@@ -22,8 +22,8 @@ from vizgrad import net
 from vizgrad.app.limiter import HEAVY, QueueFull
 from vizgrad.app.markdown import plain
 from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURES, LOSSES, OPTIMIZERS, REGULARIZATIONS, ConfigError, DataError,
-                         NetLimits, NetConfig, Trainer, export_torch_code, export_weights_json, from_query, load_csv,
-                         loss_curve_csv, network_key, queue_message, to_query, train_update)
+                         NetLimits, NetConfig, Trainer, download_data, from_query, load_csv, network_key, queue_message,
+                         to_query, train_update)
 from vizgrad.plot import node_at, screen_graph
 
 try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
@@ -335,10 +335,10 @@ else:
 st.subheader("Export")
 st.caption("The URL holds the configuration and seed: copy it to reproduce this run.")
 ex = st.columns(3)
-ex[0].download_button("PyTorch code (.py)", lambda: export_torch_code(tr.model, cfg), "vizgrad_model.py",
+ex[0].download_button("PyTorch code (.py)", download_data(tr, "code"), "vizgrad_model.py",
                       "text/x-python", key="nw_dl_code", on_click="ignore", icon=":material/code:", width="stretch")
-ex[1].download_button("Weights (.json)", lambda: export_weights_json(tr.model, cfg, indent=1), "vizgrad_weights.json",
+ex[1].download_button("Weights (.json)", download_data(tr, "weights"), "vizgrad_weights.json",
                       "application/json", key="nw_dl_json", on_click="ignore", icon=":material/data_object:",
                       width="stretch")
-ex[2].download_button("Loss curve (.csv)", lambda: loss_curve_csv(tr.history), "vizgrad_loss.csv", "text/csv",
+ex[2].download_button("Loss curve (.csv)", download_data(tr, "curve"), "vizgrad_loss.csv", "text/csv",
                       key="nw_dl_csv", on_click="ignore", icon=":material/show_chart:", width="stretch")
