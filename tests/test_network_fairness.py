@@ -181,12 +181,20 @@ def test_a_tab_closed_mid_training_stops_training(tmp_path):
         assert len(_updates(log_path)) == n, "the server kept training after the tab closed"
 
 
-@pytest.mark.xfail(strict=True, reason="Streamlit's MemorySessionStorage (a TTLCache) keeps an expired disconnected "
-                   "session until the cache is next written, and with it the session state and its trainer; the "
-                   "janitor in pages/_common.py (not this page's file) has to expire it (see the helper's report)")
+@pytest.mark.xfail(strict=True, reason="Streamlit's MemorySessionStorage (a cachetools TTLCache) keeps an expired "
+                   "disconnected session, its state and trainer, until the cache is next written (another session "
+                   "disconnecting); the janitor in pages/_common.py has to call its expire() (see the helper's report)")
 def test_a_tab_closed_mid_training_frees_its_trainer_within_the_ttl(tmp_path):
     """After the disconnected-session TTL (2 s here) and a janitor tick (pages/_common.py, every
-    5 s), the closed session's trainer is garbage: the server logs its finalizer."""
+    5 s), the closed session's trainer is garbage: the server logs its finalizer. Another visitor
+    stays on the server meanwhile (Streamlit's event loop keeps a reference to the last session it
+    served until it serves another one)."""
+    from tests.stclient import Session
     with _logged_server(tmp_path) as (url, log_path):
         trainer, _ = _train_then_close(url, log_path)
-        wait_until(lambda: f"live trainer {trainer} freed" in log_path.read_text(), timeout=20)
+        with Session(url) as other:
+            end = time.monotonic() + 20
+            while f"live trainer {trainer} freed" not in log_path.read_text():
+                assert time.monotonic() < end, "the closed tab's trainer is still alive"
+                assert other.run("network").ok
+                time.sleep(1.0)
