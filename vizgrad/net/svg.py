@@ -85,11 +85,14 @@ def network_svg(snap: Snapshot, mode: str = "weight", selected=None, width: int 
 
 
 def decision_svg(grid, dataset, width: int = 400, height: int = 330) -> str:
-    """decision_figure as an SVG string, for st.image while training. The points are drawn into the
-    image at its size on screen: one image decodes faster in the browser than hundreds of SVG circles,
-    and this is redrawn several times a second (bench/ui_rate.py)."""
-    img, box = plane_image(grid, dataset, points=True, pixels=_plane_side(width, height, legend=True))
-    return plane_svg(img, box, width, height, legend=POINT_LEGEND)
+    """decision_figure as an SVG string (points drawn into the image), for st.image while training."""
+    img, box = plane_image(grid, dataset, points=False, pixels=160)
+    vmax = None
+    if dataset.kind != "classification":
+        vmax = float(np.max(np.abs(dataset.y))) or None
+    pts = [(dataset.x_train, value_colors(dataset.y_train, dataset.kind, vmax), TRAIN_EDGE),
+           (dataset.x_test, value_colors(dataset.y_test, dataset.kind, vmax), FG)]
+    return plane_svg(img, box, width, height, legend=POINT_LEGEND, points=pts)
 
 
 def neuron_svg(grid, width: int = 400, height: int = 250, title: str = "") -> str:
@@ -99,22 +102,15 @@ def neuron_svg(grid, width: int = 400, height: int = 250, title: str = "") -> st
 
 
 POINT_LEGEND = (("train", GREY, TRAIN_EDGE), ("test", GREY, FG))
-_MARGINS = (30, 8, 30, 22)   # left, right, top (with a legend or title; else 8), bottom, in pixels
 
 
-def _plane_side(width: int, height: int, legend: bool) -> int:
-    """The side of the square image plane_svg draws in a width x height picture."""
-    ml, mr, mt, mb = _MARGINS
-    return int(min(width - ml - mr, height - (mt if legend else 8) - mb))
-
-
-def plane_svg(img: np.ndarray, box, width: int = 400, height: int = 330, legend=(), title: str = "") -> str:
+def plane_svg(img: np.ndarray, box, width: int = 400, height: int = 330, legend=(), title: str = "",
+              points=()) -> str:
     """An image over the input plane (rows top to bottom), with axes, ticks, points (a list of
     (xy (n, 2), fill colours (n, 3), outline)) and a legend of (label, fill, outline) markers."""
     x0, x1, y0, y1 = box
-    ml, mr, mt, mb = _MARGINS
-    mt = mt if legend or title else 8
-    side = _plane_side(width, height, bool(legend or title))
+    ml, mr, mt, mb = 30, 8, (30 if legend or title else 8), 22
+    side = min(width - ml - mr, height - mt - mb)
     left = ml + (width - ml - mr - side) / 2
     topy = mt
     uri = png_data_uri(img, level=1)
@@ -123,6 +119,13 @@ def plane_svg(img: np.ndarray, box, width: int = 400, height: int = 330, legend=
             f'href="{uri}" xlink:href="{uri}"/>',
             f'<rect x="{left:.1f}" y="{topy:.1f}" width="{side:.1f}" height="{side:.1f}" fill="none" '
             f'stroke="{BORDER}"/>']
+    for xy, fills, outline in points:
+        px = left + (xy[:, 0] - x0) / (x1 - x0) * side
+        py = topy + (y1 - xy[:, 1]) / (y1 - y0) * side
+        ok = (px >= left) & (px <= left + side) & (py >= topy) & (py <= topy + side)
+        body.append(f'<g stroke="{outline}" stroke-width="1">' + "".join(
+            f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="#{int(c[0]):02x}{int(c[1]):02x}{int(c[2]):02x}"/>'
+            for a, b, c in zip(px[ok], py[ok], np.asarray(fills)[ok])) + "</g>")
     span = x1 - x0
     step = 2 if span <= 16 else 10 ** math.floor(math.log10(span / 2))
     t = math.ceil(x0 / step) * step
