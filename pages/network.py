@@ -19,10 +19,11 @@ import json
 import os
 
 from vizgrad import net
+from vizgrad.app.limiter import HEAVY, QueueFull
 from vizgrad.app.markdown import plain
 from vizgrad.net import (ACTIVATIONS, DATASETS, FEATURES, LOSSES, OPTIMIZERS, REGULARIZATIONS, ConfigError, DataError,
-                         NetLimits, NetConfig, Trainer, export_torch_code, export_weights_json, from_query, load_csv,
-                         loss_curve_csv, to_query)
+                         NetLimits, NetConfig, Trainer, download_data, from_query, load_csv, network_key, queue_message,
+                         to_query, train_update)
 from vizgrad.plot import node_at, screen_graph
 
 try:  # the hosted demo tightens these: VIZGRAD_LIMITS='{"max_width": 8, "max_samples": 1000}'
@@ -50,7 +51,7 @@ def load(cfg: NetConfig) -> None:
 
 
 if "nw_dataset" not in S:  # first visit in this session: the URL's configuration, else the default
-    S.nw_playing, S.nw_url_error, S.nw_neuron = False, None, None
+    S.nw_playing, S.nw_url_error, S.nw_neuron, S.nw_busy = False, None, None, None
     try:
         load(from_query(st.query_params.to_dict(), LIMITS) if len(st.query_params) else NetConfig())
     except ConfigError as e:
@@ -126,15 +127,16 @@ with st.sidebar:
                  on_change=stop)
     if OPTIMIZERS[S.nw_opt].uses_momentum:
         S.setdefault("nw_momentum", 0.9)
-        st.number_input("Momentum", 0.0, 0.999, step=0.05, key="nw_momentum", on_change=stop)
+        st.number_input("Momentum", 0.0, 0.999, step=0.05, key="nw_momentum")
     st.selectbox("Learning rate", with_value([v for v in LRS if v <= LIMITS.max_lr], S.nw_lr), key="nw_lr",
-                 format_func=lambda v: f"{v:g}", on_change=stop)
-    st.number_input("Batch size", 1, LIMITS.max_batch_size, key="nw_batch", on_change=stop)
+                 format_func=lambda v: f"{v:g}")
+    st.number_input("Batch size", 1, LIMITS.max_batch_size, key="nw_batch")
     c1, c2 = st.columns(2)
-    c1.selectbox("Regularization", list(REGULARIZATIONS), key="nw_reg", on_change=stop,
-                 format_func=lambda r: REGULARIZATIONS[r].label)
+    c1.selectbox("Regularization", list(REGULARIZATIONS), key="nw_reg", format_func=lambda r: REGULARIZATIONS[r].label)
     c2.selectbox("Rate", with_value([v for v in REG_RATES if v <= LIMITS.max_reg_rate], S.nw_reg_rate),
-                 key="nw_reg_rate", format_func=lambda v: f"{v:g}", on_change=stop, disabled=S.nw_reg == "none")
+                 key="nw_reg_rate", format_func=lambda v: f"{v:g}", disabled=S.nw_reg == "none")
+    st.caption("Learning rate, momentum, batch size and regularization apply to the running network; "
+               "any other change starts a new one.")
     st.number_input("Seed", 0, 2**31 - 1, key="nw_seed", on_change=stop,
                     help="Seeds the data, the initial weights and the batch order: the same seed gives the same run.")
 
@@ -158,13 +160,15 @@ if csv_error:
 try:
     cfg.validate(LIMITS, csv_data.kind if csv_data else None, csv_data.n_classes if csv_data else None)
     st.query_params.from_dict(to_query(cfg))  # shareable: the URL now reproduces this run
-    key = json.dumps(to_query(cfg)) + (hashlib.sha1(csv_data.x.tobytes() + csv_data.y.tobytes()).hexdigest()
-                                       if csv_data else "")
-    if S.get("nw_key") != key:  # a new configuration: a new network
+    key = network_key(cfg) + (hashlib.sha1(csv_data.x.tobytes() + csv_data.y.tobytes()).hexdigest()
+                              if csv_data else "")
+    if S.get("nw_key") != key:  # new data or a new architecture: a new network
         if S.get("nw_key") is not None:
             S.nw_url_error = None
         S.nw_trainer = Trainer(cfg, dataset=csv_data, limits=LIMITS, eval_every=EVAL_EVERY)
         S.nw_key, S.nw_neuron = key, None
+    elif S.nw_trainer.config != cfg:  # the learning rate, batch size ...: the same network trains on
+        S.nw_trainer.retune(cfg)
 except (ConfigError, DataError) as e:
     st.error(plain(e), icon=":material/error:")
     st.stop()
@@ -176,6 +180,7 @@ def set_playing(on: bool):
     # idempotent, not a toggle: Streamlit may run a button's callback twice when the click lands
     # during a fragment's auto-rerun (once in the fragment run, once replayed in the full run)
     S.nw_playing = on and tr.diverged is None
+    S.nw_busy = None
 
 
 def step():
@@ -196,8 +201,14 @@ bar[0].button("Pause" if S.nw_playing else "Play", key="nw_play", on_click=set_p
 bar[1].button("Step", key="nw_step", on_click=step, icon=":material/skip_next:", width="stretch",
               disabled=tr.diverged is not None)
 bar[2].button("Reset", key="nw_reset", on_click=reset, icon=":material/replay:", width="stretch")
-S.setdefault("nw_speed", 10)
-bar[3].select_slider("Steps per update", SPEEDS, key="nw_speed")
+# Steps per update lives in nw_steps; the slider's own key is refilled from it on every run: Streamlit
+# forgets a widget's value after a run that does not draw it (the page stops early while it waits for a
+# CSV upload), and the slider then came back at its first option
+S.setdefault("nw_steps", 50)   # at about 5 updates a second: 250 steps a second (bench/ui_rate.py)
+S.nw_speed = S.nw_steps
+bar[3].select_slider("Steps per update", SPEEDS, key="nw_speed", on_change=lambda: S.update(nw_steps=S.nw_speed))
+if S.nw_busy:  # the server's queue for training was full: Play was paused
+    st.warning(plain(f"Training paused: {S.nw_busy}. Press Play to try again."), icon=":material/hourglass:")
 if tr.diverged:
     op = (tr.diverged_op or "").replace("`", "")  # an op's class name, shown as code
     bar[4].error(plain(tr.diverged) + (f" — first op: `{op}`" if op else ""), icon=":material/warning:")
@@ -221,8 +232,16 @@ S.nw_timer = S.nw_playing  # whether this full run starts the live panel's timer
 def live_panel():
     if S.nw_timer != S.nw_playing:
         st.rerun()  # Play/Pause was handled in a fragment-only run: rerun the page to start/stop the timer
+    # filled only while an update waits for a free training slot; drawn on every run, so that the elements
+    # below keep their places (the browser then updates them instead of building them anew)
+    queued = st.empty()
     if S.nw_playing and tr.diverged is None:
-        tr.run(int(S.nw_speed))
+        try:
+            train_update(tr, int(S.nw_steps), HEAVY, waiting=lambda ahead: queued.caption(queue_message(ahead)))
+        except QueueFull as e:
+            S.nw_playing, S.nw_busy = False, str(e)
+            st.rerun()  # the whole page: stops the timer, shows the message
+        queued.empty()
         if tr.diverged:
             S.nw_playing = False
             st.rerun()  # the whole page: stops the timers, shows the message
@@ -316,10 +335,10 @@ else:
 st.subheader("Export")
 st.caption("The URL holds the configuration and seed: copy it to reproduce this run.")
 ex = st.columns(3)
-ex[0].download_button("PyTorch code (.py)", lambda: export_torch_code(tr.model, cfg), "vizgrad_model.py",
+ex[0].download_button("PyTorch code (.py)", download_data(tr, "code"), "vizgrad_model.py",
                       "text/x-python", key="nw_dl_code", on_click="ignore", icon=":material/code:", width="stretch")
-ex[1].download_button("Weights (.json)", lambda: export_weights_json(tr.model, cfg, indent=1), "vizgrad_weights.json",
+ex[1].download_button("Weights (.json)", download_data(tr, "weights"), "vizgrad_weights.json",
                       "application/json", key="nw_dl_json", on_click="ignore", icon=":material/data_object:",
                       width="stretch")
-ex[2].download_button("Loss curve (.csv)", lambda: loss_curve_csv(tr.history), "vizgrad_loss.csv", "text/csv",
+ex[2].download_button("Loss curve (.csv)", download_data(tr, "curve"), "vizgrad_loss.csv", "text/csv",
                       key="nw_dl_csv", on_click="ignore", icon=":material/show_chart:", width="stretch")

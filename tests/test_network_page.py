@@ -3,6 +3,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -111,7 +112,7 @@ def test_a_bad_link_shows_a_message_and_the_default_network():
 
 def test_divergence_stops_playing_and_names_the_op():
     at = open_page(to_query(NetConfig(lr=10.0, activation="relu", loss="mse")))
-    at.session_state["nw_speed"] = 50
+    at.session_state["nw_steps"] = 50
     at.button(key="nw_play").click().run()           # Play: the live panel trains until it diverges
     tr = at.session_state["nw_trainer"]
     assert tr.diverged and at.session_state["nw_playing"] is False
@@ -259,3 +260,31 @@ def test_the_step_graph_opens_at_its_layers_and_a_box_opens():
     assert "m:0" not in opened and len(opened) > len(nodes) and "m:2" in opened
     at.button(key="nw_lod_undo").click().run()
     assert step_graph_nodes(at) == nodes and not at.exception
+
+
+# ---- training settings change the running network (issue 17) -----------------------------------------------
+def test_changing_the_learning_rate_batch_or_regularization_keeps_the_weights():
+    at = open_page()
+    for _ in range(3):
+        at.button(key="nw_step").click().run()
+    tr = at.session_state["nw_trainer"]
+    values = [p._data.copy() for p in tr.params]
+    at.button(key="nw_play").click().run()                      # playing: the change lands mid-run
+    steps = tr.steps
+    at.selectbox(key="nw_lr").select(0.3).run()
+    assert at.session_state["nw_trainer"] is tr and at.session_state["nw_playing"] is True
+    assert tr.config.lr == 0.3 and tr.optimizer.param_groups[0]["lr"] == 0.3 and at.query_params["lr"] == "0.3"
+    assert tr.steps > steps and stats(at)["Step"] == tr.steps   # the same run went on
+    at.button(key="nw_play").click().run()                      # pause
+    steps = tr.steps
+    at.number_input(key="nw_batch").set_value(25).run()
+    at.selectbox(key="nw_reg").select("l2").run()
+    at.selectbox(key="nw_reg_rate").select(0.01).run()
+    assert at.session_state["nw_trainer"] is tr and tr.steps == steps == stats(at)["Step"]
+    assert (tr.batch_size, tr.config.regularization, tr.config.reg_rate) == (25, "l2", 0.01)
+    assert not all(np.array_equal(p._data, v) for p, v in zip(tr.params, values))
+    at.selectbox(key="nw_dataset").select("xor").run()          # new data: a new network
+    assert at.session_state["nw_trainer"] is not tr and stats(at)["Step"] == 0
+    tr2 = at.session_state["nw_trainer"]
+    at.slider(key="nw_depth").set_value(1).run()                # a new architecture: a new network too
+    assert at.session_state["nw_trainer"] is not tr2 and not at.exception

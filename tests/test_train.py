@@ -483,3 +483,76 @@ def test_export_weights_json_and_loss_csv():
     assert int(step) == tr.history.eval_step[-1] and float(b) == tr.history.test_loss[-1]
     reg = Trainer(NetConfig(dataset="plane", loss="mse", hidden=(2,)))
     assert loss_curve_csv(reg.history).strip().split("\n")[1].endswith(",,")  # no accuracy for regression
+
+
+# ---- retune: the learning rate, batch size, regularization change mid-run (issue 17) ----------------------
+def _twin(tr: Trainer, config: NetConfig) -> Trainer:
+    """A fresh Trainer made with `config`, holding tr's weights and batch order: what tr should
+    compute from here if it had been started with `config`."""
+    import copy
+    twin = Trainer(config, eval_every=tr.eval_every)
+    for p, q in zip(twin.params, tr.params):
+        p._data[...] = q._data
+    twin._rng, twin._perm, twin._pos = copy.deepcopy(tr._rng), tr._perm.copy(), tr._pos
+    return twin
+
+
+@pytest.mark.parametrize("change", [dict(lr=0.3), dict(batch_size=25), dict(regularization="l2", reg_rate=0.03),
+                                    dict(lr=0.1, regularization="l1", reg_rate=0.01, batch_size=7)])
+def test_retune_keeps_the_weights_and_the_next_steps_use_the_new_settings(change):
+    cfg = NetConfig(dataset="xor", hidden=(5,), lr=0.03, batch_size=10, seed=3)
+    tr = Trainer(cfg, eval_every=5)
+    tr.run(23)
+    params, values = list(tr.params), [p._data.copy() for p in tr.params]
+    optimizer, history_len = tr.optimizer, tr.history.steps_seen
+    new = cfg.replace(**change)
+    twin, unchanged = _twin(tr, new), _twin(tr, cfg)
+    tr.retune(new)
+    assert [id(p) for p in tr.params] == [id(p) for p in params] and tr.optimizer is optimizer
+    assert all(np.array_equal(p._data, v) for p, v in zip(tr.params, values))
+    assert tr.steps == 23 and tr.history.steps_seen == history_len and tr.config == new
+    assert tr.optimizer.param_groups[0]["lr"] == new.lr and tr.batch_size == new.batch_size
+    tr.run(9)
+    twin.run(9)
+    assert tr.steps == 32
+    for p, q in zip(tr.params, twin.params):
+        np.testing.assert_array_equal(p._data, q._data)
+    unchanged.run(9)   # and not what the old settings give: the change had an effect
+    assert not all(np.array_equal(p._data, q._data) for p, q in zip(unchanged.params, tr.params))
+
+
+def test_retune_keeps_momentum_state_and_takes_a_new_momentum():
+    cfg = NetConfig(dataset="circles", optimizer="momentum", momentum=0.9, lr=0.01, seed=1)
+    tr = Trainer(cfg, eval_every=5)
+    tr.run(10)
+    bufs = [tr.optimizer.state[p]["momentum_buffer"]._data.copy() for p in tr.params]
+    new = cfg.replace(momentum=0.5, lr=0.02)
+    twin = _twin(tr, new)
+    for p, b in zip(twin.params, bufs):  # the twin continues from the same momentum buffers
+        twin.optimizer.state[p]["momentum_buffer"] = vizgrad.from_numpy(b.copy())
+    tr.retune(new)
+    assert all(np.array_equal(tr.optimizer.state[p]["momentum_buffer"]._data, b) for p, b in zip(tr.params, bufs))
+    assert tr.optimizer.param_groups[0]["momentum"] == 0.5
+    tr.run(4), twin.run(4)
+    for p, q in zip(tr.params, twin.params):
+        np.testing.assert_array_equal(p._data, q._data)
+
+
+@pytest.mark.parametrize("change, field", [(dict(dataset="xor"), "dataset"), (dict(hidden=(4,)), "hidden"),
+                                           (dict(noise=0.1), "noise"), (dict(optimizer="adam"), "optimizer"),
+                                           (dict(seed=9), "seed"), (dict(features=("x1",)), "features")])
+def test_retune_refuses_a_new_network(change, field):
+    tr = Trainer(NetConfig(), eval_every=5)
+    tr.run(3)
+    with pytest.raises(ConfigError, match=field):
+        tr.retune(tr.config.replace(**change))
+    assert tr.steps == 3 and tr.config == NetConfig()
+    with pytest.raises(ConfigError, match="lr"):
+        tr.retune(tr.config.replace(lr=-1.0))
+
+
+def test_run_stops_at_its_time_budget():
+    tr = Trainer(NetConfig(), eval_every=10**6)
+    done = tr.run(20000, budget=0.05)   # 20000 steps take far longer than 0.05 s
+    assert 1 <= done < 20000 and tr.steps == done
+    assert tr.run(3, budget=10.0) == 3

@@ -116,3 +116,38 @@ def test_upload_a_csv_then_a_broken_one(page):
     shot(page, "network_csv_broken")
     no_exception(page)
     assert not page.js_errors, page.js_errors
+
+
+SPEED = ("() => { const s = [...document.querySelectorAll('[data-testid=\"stSlider\"]')]"
+         ".find(e => e.innerText.includes('Steps per update'));"
+         " const t = s && s.querySelector('input[type=\"range\"]'); return t ? t.getAttribute('aria-valuetext') : null }")
+
+
+def test_steps_per_update_survives_choosing_the_csv_upload(page):
+    """'Steps per update' is drawn below the data controls; picking "Upload CSV…" hides it until a
+    file arrives. Its value (50 by default, here set to 25 by the keyboard) must come back unchanged."""
+    page.set_viewport_size({"width": 1400, "height": 1300})
+    open_network(page)
+    assert page.evaluate(SPEED) == "50"
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Steps per update").locator('input[type="range"]')
+    thumb.focus()
+    page.keyboard.press("ArrowLeft")    # 50 -> 25
+    page.wait_for_function(f"() => ({SPEED})() === '25'", timeout=10_000)
+    wait_idle(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Dataset").click()
+    page.get_by_role("option", name="Upload CSV…").click()
+    uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    uploader.wait_for(state="attached", timeout=60_000)
+    wait_idle(page)
+    uploader.set_input_files(files=[{"name": "blobs.csv", "mimeType": "text/csv", "buffer": _csv_points()}])
+    page.wait_for_selector('[data-stat="Step"]', timeout=30_000)
+    wait_idle(page)
+    assert page.evaluate(SPEED) == "25"
+    page.get_by_role("button", name="Play").click()     # training keeps it too
+    page.wait_for_function("() => parseInt(document.querySelector('[data-stat=\"Step\"]').innerText"
+                           ".replace(/,/g, '')) >= 50", timeout=30_000)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=20_000)
+    wait_idle(page)
+    assert page.evaluate(SPEED) == "25"
+    no_exception(page)

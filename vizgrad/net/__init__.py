@@ -13,6 +13,7 @@ One room per idea; this package re-exports each room's public names:
     config     NetConfig, its validation and NetLimits, the model it builds, its URL query
     export     downloads: PyTorch code, weights JSON, loss curve CSV
     trainer    the steppable Trainer, its bounded History, the first-NaN/inf-op finder
+    live       one live-panel update: a time-bounded chunk of steps in a slot of the server's limiter
     style      colours, formats and the pieces figures and live images share
     diagram    the network diagram's numbers (Snapshot) and geometry
     plane      the input plane as pixels (the output view, with the data points)
@@ -29,6 +30,7 @@ from vizgrad.net.choices import *  # noqa: F401,F403
 from vizgrad.net.config import *  # noqa: F401,F403
 from vizgrad.net.export import *  # noqa: F401,F403
 from vizgrad.net.trainer import *  # noqa: F401,F403
+from vizgrad.net.live import *  # noqa: F401,F403
 from vizgrad.net.style import *  # noqa: F401,F403
 from vizgrad.net.diagram import *  # noqa: F401,F403
 from vizgrad.net.plane import *  # noqa: F401,F403

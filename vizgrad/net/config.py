@@ -23,8 +23,8 @@ from vizgrad.net.choices import ACTIVATIONS, LOSSES, OPTIMIZERS, REGULARIZATIONS
 from vizgrad.net.datasets import DATASETS, DataError, find_dataset, multiclass_names
 from vizgrad.net.features import check_features
 
-__all__ = ["NetConfig", "NetLimits", "DEFAULT_LIMITS", "ConfigError", "build_model", "linear_layers", "output_size",
-           "to_query", "from_query"]
+__all__ = ["NetConfig", "NetLimits", "DEFAULT_LIMITS", "ConfigError", "TUNING", "build_model", "linear_layers",
+           "output_size", "network_key", "to_query", "from_query"]
 
 
 class ConfigError(ValueError):
@@ -172,6 +172,18 @@ def _validate(c: NetConfig, limits: NetLimits, dataset_kind=None, n_classes=None
         if k > 2:
             raise ConfigError(f"loss {c.loss!r} handles two classes; {k} classes need loss {fitting}")
         raise ConfigError(f"loss {c.loss!r} does not handle two classes; they need loss {fitting}")
+
+
+TUNING = ("lr", "momentum", "batch_size", "regularization", "reg_rate")
+"""The fields a running Trainer takes in place (Trainer.retune): the weights, the optimizer's state and
+the step count carry on, as in TensorFlow Playground. Any other field (the data, the features, the
+architecture, the loss, the optimizer, the seed) makes a new network."""
+
+
+def network_key(config: NetConfig) -> str:
+    """The config without its TUNING fields, as text: two configs with the same key train the same network."""
+    q = to_query(config)
+    return ",".join(f"{k}={v}" for k, v in q.items() if _Q[k] not in TUNING)
 
 
 def output_size(config: NetConfig, n_classes: int | None = None) -> int:

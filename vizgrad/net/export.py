@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import weakref
+from typing import Callable
 
 import numpy as np
 
@@ -17,7 +19,7 @@ from vizgrad.net.choices import ACTIVATIONS, LOSSES
 from vizgrad.net.config import NetConfig, to_query
 from vizgrad.net.features import FEATURES
 
-__all__ = ["export_torch_code", "export_weights_json", "loss_curve_csv"]
+__all__ = ["export_torch_code", "export_weights_json", "loss_curve_csv", "download_data"]
 
 
 def _state(model) -> dict:
@@ -123,3 +125,24 @@ def loss_curve_csv(history) -> str:
         s, e, a, b, c, d = row
         buf.write(f"{s},{e:.6g},{f(a)},{f(b)},{f(c)},{f(d)}\n")
     return buf.getvalue()
+
+
+def download_data(trainer, what: str) -> Callable[[], str]:
+    """A download button's data, made when clicked ("code", "weights" or "curve" of the trainer's
+    current state), holding the trainer only weakly: Streamlit may keep a button's callable after
+    its session has gone (until some session's next run ends), and a callable defined in the page
+    would keep the page's globals (the trainer among them) alive with it."""
+    if what not in ("code", "weights", "curve"):
+        raise ValueError(f"what must be 'code', 'weights' or 'curve', got {what!r}")
+    ref = weakref.ref(trainer)
+
+    def data() -> str:
+        tr = ref()
+        if tr is None:  # the session is gone
+            return ""
+        if what == "code":
+            return export_torch_code(tr.model, tr.config)
+        if what == "weights":
+            return export_weights_json(tr.model, tr.config, indent=1)
+        return loss_curve_csv(tr.history)
+    return data

@@ -18,7 +18,9 @@ node sent along its edges, then detect_anomaly).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +28,8 @@ import numpy as np
 import vizgrad
 from vizgrad.autograd.anomaly import _finite, first_nonfinite_op
 from vizgrad.net.choices import LOSSES, OPTIMIZERS, REGULARIZATIONS
-from vizgrad.net.config import DEFAULT_LIMITS, ConfigError, NetLimits, NetConfig, build_model, linear_layers, output_size
+from vizgrad.net.config import (DEFAULT_LIMITS, TUNING, ConfigError, NetLimits, NetConfig, build_model, linear_layers,
+                                network_key, output_size)
 from vizgrad.net.datasets import Dataset, make_dataset
 from vizgrad.net.features import check_features, featurize
 from vizgrad.tensor import Tensor
@@ -181,13 +184,16 @@ class Trainer:
         self.T_train = self._targets(dataset.y_train)
         self.T_test = self._targets(dataset.y_test)
         self.n_train = len(self.X_train)
-        self.batch_size = min(int(config.batch_size), self.n_train)
-        if eval_every is None:
-            eval_every = -(-self.n_train // self.batch_size)
-        if int(eval_every) < 1:
+        if eval_every is not None and (isinstance(eval_every, bool) or int(eval_every) < 1):
             raise ConfigError(f"eval_every must be >= 1, got {eval_every!r}")
-        self.eval_every = int(eval_every)
+        self._eval_every = eval_every
+        self._batching()
         self.reset()
+
+    def _batching(self) -> None:
+        self.batch_size = min(int(self.config.batch_size), self.n_train)
+        # None: once per epoch, which depends on the batch size
+        self.eval_every = int(self._eval_every or -(-self.n_train // self.batch_size))
 
     # -- setup -------------------------------------------------------------------------------------
     def _targets(self, y):
@@ -214,6 +220,24 @@ class Trainer:
         self.diverged_op: str | None = None
         self.history = History()
         self.evaluate(record=True)
+
+    def retune(self, config: NetConfig) -> None:
+        """Take the TUNING fields of `config` (learning rate, momentum, batch size, regularization and
+        its rate) without touching the weights, the optimizer's state, the batch order or the step
+        count: the next step uses them. Raises ConfigError if `config` differs in any other field
+        (that is a new network: make a new Trainer) or is invalid."""
+        if network_key(config) != network_key(self.config):
+            changed = [f.name for f in dataclasses.fields(config) if f.name not in TUNING
+                       and getattr(config, f.name) != getattr(self.config, f.name)]
+            raise ConfigError(f"retune changes only {', '.join(TUNING)}; this config also changes "
+                              f"{', '.join(changed) or 'the data'}")
+        config.validate(self.limits, self.dataset.kind, self.dataset.n_classes or None)
+        self.config = config
+        for group in self.optimizer.param_groups:   # what optimizer.step() reads on every step
+            group["lr"] = float(config.lr)
+            if "momentum" in group and OPTIMIZERS[config.optimizer].uses_momentum:
+                group["momentum"] = float(config.momentum)
+        self._batching()
 
     @property
     def epoch(self) -> float:
@@ -321,21 +345,23 @@ class Trainer:
     def add_callback(self, cb) -> None:
         self.callbacks.append(cb)
 
-    def run(self, n: int) -> int:
-        """Up to n steps; stops early on divergence or when a callback returns False. Returns the
-        number of updates made. n is bounded by limits.max_steps_per_run."""
+    def run(self, n: int, budget: float | None = None) -> int:
+        """Up to n steps; stops early on divergence, when a callback returns False, or (budget, in
+        seconds) once that much time has passed, after at least one step. Returns the number of
+        updates made. n is bounded by limits.max_steps_per_run."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ConfigError(f"steps must be a whole number >= 0, got {n!r}")
         if n > self.limits.max_steps_per_run:
             raise ConfigError(f"at most {self.limits.max_steps_per_run} steps per run, got {n}")
         done = 0
         self._stop = False
+        end = None if budget is None else time.perf_counter() + budget
         for _ in range(int(n)):
             info = self.step()
             if info is None or info.diverged:
                 break
             done += 1
-            if self._stop:
+            if self._stop or (end is not None and time.perf_counter() >= end):
                 break
         return done
 
