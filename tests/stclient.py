@@ -123,6 +123,9 @@ def _held_value(kind: str, w):
     if kind == "checkbox":  # st.checkbox and st.toggle
         st_.bool_value = w.value if w.set_value else w.default
     elif kind == "slider":  # st.slider (numbers) and st.select_slider (options, sent as their text)
+        if w.options and w.set_value and len(w.raw_value):  # a select_slider the server set: its options' text
+            st_.string_array_value.data.extend(w.raw_value)
+            return st_
         picked = list(w.value) if w.set_value else list(w.default)
         if w.options:
             st_.string_array_value.data.extend(w.options[int(i)] for i in picked)

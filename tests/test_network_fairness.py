@@ -181,9 +181,6 @@ def test_a_tab_closed_mid_training_stops_training(tmp_path):
         assert len(_updates(log_path)) == n, "the server kept training after the tab closed"
 
 
-@pytest.mark.xfail(strict=True, reason="Streamlit's MemorySessionStorage (a cachetools TTLCache) keeps an expired "
-                   "disconnected session, its state and trainer, until the cache is next written (another session "
-                   "disconnecting); the janitor in pages/_common.py has to call its expire() (see the helper's report)")
 def test_a_tab_closed_mid_training_frees_its_trainer_within_the_ttl(tmp_path):
     """After the disconnected-session TTL (2 s here) and a janitor tick (pages/_common.py, every
     5 s), the closed session's trainer is garbage: the server logs its finalizer. Another visitor
