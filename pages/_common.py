@@ -195,11 +195,12 @@ def lod_buttons(prefix: str, back: str = "Back") -> None:
 
 
 # ---- a page's graph on the screen ----------------------------------------------------------------
-def graph_chart(key: str, figs, on_select=None) -> None:
+def graph_chart(key: str, figs, on_select=None, config: dict | None = None) -> None:
     """Draw a graph as vizgrad.plot.screen_graph laid it out: each (figure, media) at its natural size
     in a box that scrolls, shown while its media query holds (a desktop gets a wide and a narrow
     layout, its window's width picks one). Keys: chart `key` in box `key`_box; the narrow twin
-    `key`_narrow in `key`_box_narrow. on_select(chart key) handles a click on either."""
+    `key`_narrow in `key`_box_narrow. on_select(chart key) handles a click on either; config is
+    plotly's (e.g. {"scrollZoom": True})."""
     from vizgrad.plot import scroll_css
     for i, (fig, media) in enumerate(figs):
         chart, box = (f"{key}_narrow", f"{key}_box_narrow") if i else (key, f"{key}_box")
@@ -207,4 +208,4 @@ def graph_chart(key: str, figs, on_select=None) -> None:
         with st.container(key=box):
             # theme=None keeps vizgrad's fonts and sizes (Streamlit's theme would restyle the boxes' text)
             kw = dict(on_select=partial(on_select, chart), selection_mode="points") if on_select else {}
-            st.plotly_chart(fig, key=chart, theme=None, width="content", **kw)
+            st.plotly_chart(fig, key=chart, theme=None, width="content", config=config or {}, **kw)

@@ -203,7 +203,8 @@ def stepper() -> None:
     if st.session_state.get("wt_backflow", False):
         # at its natural size (text never shrunk below it), in a box that scrolls sideways when wider
         graph_chart("wt_backward_anim", ws.backward_figure(walk, st.context.headers, show_shapes=shapes,
-                                                           theme="dark" if dark else "light"))
+                                                           theme="dark" if dark else "light"),
+                    config={"scrollZoom": True})
         st.caption("▶ play (or drag the slider): the backward pass edge by edge, in reverse topological order. "
                    "The number on each node is its place in that order (1: the output). Orange: the gradient "
                    "flowing now; **+=** marks a contribution added to a tensor's grad, so a tensor used twice "
@@ -216,7 +217,7 @@ def stepper() -> None:
         st.caption("Orange: this step's op and tensors. Faded: "
                    + ("not computed yet." if step.phase == "forward" else "gradient not final yet; ① ② …: "
                       "the order in which backward visits the ops.")
-                   + " Drag to pan; the toolbar's + and − zoom. The arrows pointing back carry the gradient sent along each "
+                   + " Drag to pan, scroll to zoom. The arrows pointing back carry the gradient sent along each "
                      "edge so far (the larger |grad|, the wider and darker).")
     phase = "Forward pass" if step.phase == "forward" else "Backward pass"
     head, title = st.columns([1.4, 3], vertical_alignment="center")   # the badge whole at a 700 px window

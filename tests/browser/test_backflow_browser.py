@@ -8,11 +8,13 @@ from browser_utils import no_exception, shot, wait_idle
 SEED = "expr=x**2+%2B+y**3&v.x=2&v.y=3"
 FAN_OUT = "expr=a*a+%2B+a&v.a=3"
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+SHOWN = CHART + " >> visible=true"  # a desktop page holds a wide and a narrow copy: the one shown
+GD = "[...document.querySelectorAll('%s')].find(e => e.getBoundingClientRect().width > 0)" % CHART
 
 # the figure's own data, read from the plotly graph div: the order badge on every node, and for each
 # frame the edge lighting in it and the grads on the nodes
 READ = """() => {
-  const gd = document.querySelector('%s');
+  const gd = %s;
   const badge = gd.data.find(t => t.name === 'backward order');
   const frames = gd._transitionData._frames.map(f => {
     const by = n => f.data.find(t => t.name === n);
@@ -20,25 +22,25 @@ READ = """() => {
             grads: Object.fromEntries(by('node grads').meta.ids.map((id, i) => [id, by('node grads').text[i]]))};
   });
   return {ids: badge.meta.ids, order: badge.text.map(Number), frames: frames, played: window._played || []};
-}""" % CHART
+}""" % GD
 
 
 def open_animation(page, query):
     page.goto(f"{page.app_url}/walkthrough?{query}")
     wait_idle(page)
-    page.wait_for_selector(CHART)
+    page.wait_for_selector(SHOWN)
     page.get_by_text("Play the whole backward pass").click()
     wait_idle(page)
-    page.wait_for_function("() => { const gd = document.querySelector('%s');"
-                           " return gd && gd._transitionData && gd._transitionData._frames.length > 1; }" % CHART)
+    page.wait_for_function("() => { const gd = %s;"
+                           " return gd && gd._transitionData && gd._transitionData._frames.length > 1; }" % GD)
     # record every frame plotly shows while playing
-    page.evaluate("() => { window._played = []; document.querySelector('%s')"
-                  ".on('plotly_animatingframe', e => window._played.push(e.name)); }" % CHART)
+    page.evaluate("() => { window._played = []; %s"
+                  ".on('plotly_animatingframe', e => window._played.push(e.name)); }" % GD)
 
 
 def play_to_the_end(page):
-    n = page.evaluate("() => document.querySelector('%s')._transitionData._frames.length" % CHART)
-    page.locator(f"{CHART} .updatemenu-button").filter(has_text="play").click()
+    n = page.evaluate("() => %s._transitionData._frames.length" % GD)
+    page.locator(SHOWN).locator(".updatemenu-button").filter(has_text="play").click()
     page.wait_for_function(f"() => (window._played || []).length >= {n - 1}", timeout=30_000)
     page.wait_for_timeout(900)
     return n
@@ -61,12 +63,12 @@ def check_reverse_topological(data, edges):
                          ids=["seed", "fan-out"])
 def test_play_backward_lights_edges_in_reverse_topological_order(page, query, final):
     open_animation(page, query)
-    labels = page.evaluate("() => document.querySelector('%s').data.find(t => t.name === 'nodes')"
-                           ".hovertext.map(h => h.match(/<b>(.*?)<\\/b>/)[1])" % CHART)
-    ids = page.evaluate("() => document.querySelector('%s').data.find(t => t.name === 'nodes').customdata" % CHART)
+    labels = page.evaluate("() => %s.data.find(t => t.name === 'nodes')"
+                           ".hovertext.map(h => h.match(/<b>(.*?)<\\/b>/)[1])" % GD)
+    ids = page.evaluate("() => %s.data.find(t => t.name === 'nodes').customdata" % GD)
     label_of = dict(zip(ids, labels))
     edges = [tuple(e) for e in page.evaluate(
-        "() => document.querySelector('%s').data.find(t => t.name === 'edges').customdata" % CHART)]
+        "() => %s.data.find(t => t.name === 'edges').customdata" % GD)]
     play_to_the_end(page)
     data = page.evaluate(READ)
     check_reverse_topological(data, edges)
@@ -75,7 +77,7 @@ def test_play_backward_lights_edges_in_reverse_topological_order(page, query, fi
         tid = next(i for i, lbl in label_of.items() if lbl == name)
         assert last[tid] == text
     # what the page shows now: the last frame's grads drawn as SVG text
-    svg = page.evaluate("() => [...document.querySelectorAll('%s svg text')].map(t => t.textContent)" % CHART)
+    svg = page.evaluate("() => [...(%s).querySelectorAll('svg text')].map(t => t.textContent)" % GD)
     assert all(t in svg for t in final.values()), svg
     # the order numbers are drawn on the nodes
     assert set(map(str, data["order"])) <= set(svg)
@@ -98,13 +100,13 @@ def test_backflow_screenshots(browser, app_url, size):
         # the step-by-step figure at the last step: backward arrows beside the edges
         page.goto(f"{app_url}/walkthrough?{FAN_OUT}&step=4")
         wait_idle(page)
-        page.wait_for_selector(CHART)
-        page.locator(CHART).scroll_into_view_if_needed()
+        page.wait_for_selector(SHOWN)
+        page.locator(SHOWN).scroll_into_view_if_needed()
         shot(page, f"backflow_steps_{size[0]}")
         open_animation(page, FAN_OUT)
-        page.locator(CHART).scroll_into_view_if_needed()
+        page.locator(SHOWN).scroll_into_view_if_needed()
         play_to_the_end(page)
-        page.locator(CHART).screenshot(path=str(shot(page, f"backflow_anim_{size[0]}")).replace(".png", "_chart.png"))
+        page.locator(SHOWN).screenshot(path=str(shot(page, f"backflow_anim_{size[0]}")).replace(".png", "_chart.png"))
         no_exception(page)
     finally:
         ctx.close()
