@@ -131,7 +131,7 @@ def test_clicking_an_edge_shows_its_contribution(page):
     open_page(page, "?expr=sum(tanh(W+%40+v+%2B+b)**2)&v.W=[[1,2],[3,4],[5,6]]&v.v=[1,-1]&v.b=[0,1,0]")
     edge = next(p for p in points(page, "edges") if p["hover"].startswith("W → @"))
     click(page, edge)
-    assert inspector_title(page) == "edge W → @"
+    assert inspector_title(page) == "edge W → t1 = W @ v"
     body = page.inner_text("body")
     assert "sent to W" in body and "shape [3, 2]" in body and "g·vᵀ" in body
     show_inspector(page)
