@@ -41,6 +41,18 @@ def test_paste_net_run_and_draw_loss(page):
                           ".some(t => t.textContent.trim().startsWith('loss'))", timeout=30_000)
     assert tab.get_by_role("textbox", name="Your PyTorch code").input_value() == NET
     no_exception(tab)
+    # step into the Backprop Walkthrough of `loss`: the same graph, one chain-rule step at a time
+    page.get_by_role("link", name="Open loss in the Backprop Walkthrough").click()
+    page.wait_for_url("**/walkthrough?*", timeout=30_000)
+    wait_idle(page)
+    page.wait_for_function("() => document.body.innerText.includes('your code: loss')", timeout=60_000)
+    assert "code=" in page.url and "var=loss" in page.url
+    first = page.inner_text("body")
+    page.get_by_role("button", name="Next").click()
+    wait_idle(page)
+    assert "step=2" in page.url and page.inner_text("body") != first
+    shot(page, "code_net_loss_walkthrough")
+    no_exception(page)
     assert not page.js_errors, page.js_errors
 
 

@@ -93,7 +93,7 @@ class Source:
     @property
     def kind_name(self) -> str:
         return {"expr": "the expression", "net": "the network", "lesson": "the lesson's graph",
-                "code": "your code's graph"}[self.kind]
+                "code": "the graph made by"}[self.kind]
 
 
 # ---- sources --------------------------------------------------------------------------------------
@@ -231,7 +231,7 @@ def from_code(params) -> Source:
             err = (f"This graph has {n_ops} operations; the walkthrough steps through at most {MAX_STEPS // 2}. "
                    "Draw it on the Code page instead.")
     return Source("code", title, query, graph=g, error=err,
-                  note="Your code's graph, run in the sandbox (its numbers came back as data: no finite-difference check).")
+                  note="Run in the sandbox; its numbers came back as data (no finite-difference check).")
 
 
 def from_example(index: int) -> Source:
