@@ -39,6 +39,17 @@ from vizgrad import autograd  # noqa: E402
 __version__ = "0.1.0"
 
 
+def broadcast_shapes(*shapes) -> Size:
+    """The shape tensors of these shapes broadcast to (torch.broadcast_shapes)."""
+    import builtins  # here `int` is torch.int, the dtype
+    import numpy as _np
+    as_tuple = [(s,) if isinstance(s, builtins.int) else tuple(s) for s in shapes]
+    try:
+        return Size(_np.broadcast_shapes(*as_tuple))
+    except ValueError:
+        raise RuntimeError("Shape mismatch: objects cannot be broadcast to a single shape") from None
+
+
 def is_floating_point(t: Tensor) -> bool:
     return t.dtype.is_floating_point
 

@@ -262,6 +262,87 @@ def pow(input, exponent):
     return Pow.apply(a, b)
 
 
+def _remainder(a, b):
+    """a - b * floor(a / b) as torch computes it: fmod, moved by b where the signs differ (so
+    -2.0 % 2.0 is -0.0, as torch prints it; numpy's remainder would give +0.0)."""
+    if np.result_type(a, b).kind != "f":
+        return np.remainder(a, b)
+    m = np.fmod(a, b)
+    return np.where((m != 0) & ((np.asarray(b) < 0) != (m < 0)), m + b, m).astype(np.result_type(m))
+
+
+class Remainder(Op):
+    """tensor % tensor (RemainderBackward1); `x % 2` is RemainderScalar (RemainderBackward0)."""
+    torch_name, symbol, latex = "RemainderBackward1", "%", ("1", r"-\lfloor a/b \rfloor")
+    saved_fields = {"other": "input:1", "self": "input:0"}
+    elementwise = True
+
+    def forward(ctx, a, b):
+        return _remainder(a, b)
+
+    def backward(ctx, g, out, a, b):
+        return g, -g * np.floor(_arr(a) / _arr(b))
+
+
+class RemainderScalar(Op):
+    torch_name, symbol, latex, saves = "RemainderBackward0", "%", ("1",), False
+    elementwise = True
+
+    def forward(ctx, a, other):
+        return _remainder(a, other)
+
+    def backward(ctx, g, out, a):
+        return (g,)
+
+
+class Fmod(Op):
+    """fmod(tensor, tensor): the remainder with the dividend's sign (FmodBackward1)."""
+    torch_name, symbol, latex = "FmodBackward1", "fmod", ("1", r"-\operatorname{trunc}(a/b)")
+    saved_fields = {"other": "input:1", "self": "input:0"}
+    elementwise = True
+
+    def forward(ctx, a, b):
+        return np.fmod(a, b)
+
+    def backward(ctx, g, out, a, b):
+        return g, -g * np.trunc(_arr(a) / _arr(b))
+
+
+class FmodScalar(Op):
+    torch_name, symbol, latex, saves = "FmodBackward0", "fmod", ("1",), False
+    elementwise = True
+
+    def forward(ctx, a, other):
+        return np.fmod(a, other)
+
+    def backward(ctx, g, out, a):
+        return (g,)
+
+
+def _scalar_or_pair(input, other, scalar_op, tensor_op):
+    if isinstance(input, Tensor) and (type(other) is int or type(other) is float):
+        if isinstance(other, float) and input._data.dtype.kind != "f":
+            input = to(input, _dtype.get_default_dtype())
+        return scalar_op.apply(input, other=np.asarray(other, dtype=input._data.dtype)[()])
+    return tensor_op.apply(*_pair(input, other))
+
+
+@bind("__mod__")
+@public(method=True)
+def remainder(input, other):
+    return _scalar_or_pair(input, other, RemainderScalar, Remainder)
+
+
+@bind("__rmod__")
+def _rmod(input, other):
+    return Remainder.apply(*_pair(other, input))
+
+
+@public(method=True)
+def fmod(input, other):
+    return _scalar_or_pair(input, other, FmodScalar, Fmod)
+
+
 @public(method=True)
 def maximum(input, other):
     return Maximum.apply(*_pair(input, other))
