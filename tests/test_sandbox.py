@@ -44,7 +44,7 @@ RANDOM = {"nn_mynet_relu"}
 NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d*(?:e[+-]?\d+)?|-?\bnan\b|-?\binf\b")  # 0.1234, 0. (all-integer tensors), 1e-05
 
 
-WARNING = re.compile(r"^\S+:\d+: (\w*Warning): (.*?)(?: \(Triggered internally at .*\))?$")
+WARNING = re.compile(r"^(?:<your code>|\S+):\d+: (\w*Warning): (.*?)(?: \(Triggered internally at .*\))?$")
 
 
 def torch_output(code: str, with_warnings: bool = False):
