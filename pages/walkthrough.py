@@ -82,7 +82,7 @@ with st.container(border=True):
                        placeholder="An example, a small network, or a lesson's graph…", key="wt_pick",
                        on_change=pick_from_menu)
     query = st.session_state.wt_query
-    is_expr = "lesson" not in query and "net" not in query
+    is_expr = not any(k in query for k in ("lesson", "net", "code"))
     with expr_col:
         if is_expr:
             st.text_input("… or type an expression", key="wt_expr", on_change=edit_expression, max_chars=2000,

@@ -40,6 +40,9 @@ def test_the_page_opens_a_code_link():
     assert at.slider(key="wt_slider").max == 6  # six steps, as the model walks it
     at.button(key="wt_next").click().run()
     assert not at.exception and at.slider(key="wt_slider").value == 2
+    # a code graph has no expression to edit: the page offers to type one instead (no x =, y = boxes)
+    assert not [t for t in at.text_input if t.key in ("wt_expr", "wt_v_x", "wt_v_y")]
+    assert any("Type your own expression" in b.label for b in at.button)
     assert not at.error, [e.value for e in at.error]
     shown = [m.value or "" for kind in (at.markdown, at.caption, at.title, at.header, at.subheader) for m in kind]
     assert any("your code" in t for t in shown), shown
