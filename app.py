@@ -27,7 +27,7 @@ st.set_page_config(page_title="vizgrad", page_icon=str(ASSETS / "favicon.png"), 
 # would show error details, accept uploads without XSRF or take big uploads serves nothing.
 from vizgrad.app import hosted  # noqa: E402  (after warm_up: it imports vizgrad first, under its lock)
 
-if hosted.on() and (problems := hosted.server_problems()):
+if hosted.on() and (problems := hosted.server_problems(st.get_option)):
     hosted.report_once(problems)
     st.error("This server is not configured for public use; its administrator has been told why.")
     st.stop()

@@ -3,7 +3,7 @@
     VIZGRAD_HOSTED=1 make run          # or: deploy/serve.py --hosted
     from vizgrad.app import hosted
     hosted.on()                        # True under VIZGRAD_HOSTED=1
-    hosted.server_problems()           # [] when this Streamlit server is configured as a public one must be
+    hosted.server_problems(st.get_option)  # [] when this Streamlit server is configured as a public one must be
 
 What a public server needs, and where each is done:
 - the Code page runs code only inside bubblewrap (vizgrad/app/sandbox.py: `status()` refuses
@@ -40,12 +40,7 @@ def on(environ: Mapping[str, str] | None = None) -> bool:
     return (os.environ if environ is None else environ).get(VARIABLE, "").strip() == "1"
 
 
-def _streamlit_option(name: str):
-    from streamlit import config
-    return config.get_option(name)
-
-
-def server_problems(get_option: Callable[[str], object] = _streamlit_option,
+def server_problems(get_option: Callable[[str], object],  # st.get_option (app.py): no streamlit here
                     environ: Mapping[str, str] | None = None) -> list[str]:
     """One sentence per Streamlit option of this server that a hosted server must not have (an
     empty list when all is well, or when hosted mode is off and only the upload limit counts)."""
