@@ -29,6 +29,23 @@ def test_circles_reaches_95_percent():
     assert tr.history.test_acc[-1] >= 0.95
 
 
+def test_page_defaults_solve_circles_in_a_few_seconds_of_play():
+    """Issue 17: at the Network Playground's defaults circles is solved within a few seconds of
+    Play. The page trains at >= 200 steps/s (bench/ui_rate.py), so "a few seconds" is at most
+    1,000 steps for the page's own default run and 1,500 for other seeds of the same defaults."""
+    def steps_to_solve(cfg, limit):
+        tr = Trainer(cfg)
+        while tr.steps < limit:
+            tr.run(50)
+            if tr.evaluate()["test_acc"] >= 0.95:
+                return tr.steps
+        return None
+    assert from_query({}) == NetConfig()  # what the page opens with
+    assert steps_to_solve(NetConfig(), 1000) is not None
+    for seed in range(1, 5):
+        assert steps_to_solve(NetConfig(seed=seed), 1500) is not None, seed
+
+
 def test_xor_reaches_95_percent():
     tr = Trainer(NetConfig(dataset="xor", noise=0.1, hidden=(8, 8), activation="tanh", lr=0.03, batch_size=10))
     tr.run(2000)
