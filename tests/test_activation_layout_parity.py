@@ -1,4 +1,4 @@
-"""silu and softplus as one node each (torch's names, values, first and second derivatives), the
+"""silu, softplus and logsigmoid as one node each (torch's names, values, first and second derivatives), the
 class names of grad_fn, and is_contiguous/contiguous, against real torch."""
 import numpy as np
 import pytest
@@ -8,6 +8,7 @@ from tests.conftest import need_torch
 
 X = [-30.0, -3.0, -1.0, -1e-3, 0.0, 1e-3, 1.0, 3.0, 30.0]
 CASES = {"softplus": lambda F, x: F.softplus(x), "silu": lambda F, x: F.silu(x),
+         "logsigmoid": lambda F, x: F.logsigmoid(x),
          "softplus_beta": lambda F, x: F.softplus(x, beta=2.0, threshold=1.0),
          "softplus_f32_big": lambda F, x: F.softplus(x * 10)}
 
@@ -59,3 +60,17 @@ def test_is_contiguous_and_contiguous_as_torch():
             assert np.array_equal(c.detach().numpy(), v.detach().numpy())
         rows.append(row)
     assert rows[1] == rows[0]
+
+
+def test_logsigmoid_module_and_saved_fields_as_torch():
+    torch = need_torch()
+    got = []
+    for lib in (torch, vizgrad):
+        x = lib.tensor(X, requires_grad=True)
+        y = lib.nn.LogSigmoid()(x)
+        got.append((repr(lib.nn.LogSigmoid()), type(y.grad_fn).__name__, y.grad_fn._saved_self.detach().numpy(),
+                    y.grad_fn._saved_buffer.numpy()))
+    (tr, tn, ts, tb), (vr, vn, vs, vb) = got
+    assert (vr, vn) == (tr, tn)
+    np.testing.assert_array_equal(vs, ts)
+    np.testing.assert_allclose(vb, tb, rtol=1e-6)

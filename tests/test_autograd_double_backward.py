@@ -66,6 +66,7 @@ CASES = {
     "gelu": (lambda L, a: F(L).gelu(a), [(5,)]),
     "gelu_tanh": (lambda L, a: F(L).gelu(a, approximate="tanh"), [(5,)]),
     "silu": (lambda L, a: F(L).silu(a), [(5,)]),
+    "logsigmoid": (lambda L, a: F(L).logsigmoid(a * 3), [(5,)]),
     "remainder": (lambda L, a, b: (a * a) % (b * b + 0.5) * a, [(5,), (5,)]),
     "remainder_scalar": (lambda L, a: (a * a) % 0.7 * a, [(5,)]),
     "fmod": (lambda L, a, b: L.fmod(a * a, b * b + 0.5) * a, [(5,), (5,)]),

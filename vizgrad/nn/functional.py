@@ -51,7 +51,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    return -softplus(-input)
+    """log sigmoid(x), one LogSigmoidBackward0 node."""
+    return _act.logsigmoid(input)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:

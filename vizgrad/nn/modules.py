@@ -176,6 +176,11 @@ class SiLU(Module):
         return "inplace=True" if self.inplace else ""
 
 
+class LogSigmoid(Module):
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
 # ============================================================================================
 # Containers
 # ============================================================================================

@@ -171,8 +171,31 @@ class Softplus(Op):
             return (np.where(z > ctx.threshold, g, g / (1 + np.exp(-z))).astype(np.result_type(a)),)
 
 
+class LogSigmoid(Op):
+    """log sigmoid(a) = min(a, 0) - log1p(e^-|a|), stable on both sides (torch's formula; its
+    `buffer` is e^-|a|, kept for the backward)."""
+    torch_name, symbol = "LogSigmoidBackward0", "logsigmoid"
+    saved_fields = {"buffer": "const:buffer", "self": "input:0"}
+    elementwise = True
+    latex = (r"\sigma(-a)",)
+
+    def forward(ctx, a):
+        ctx.buffer = np.exp(-np.abs(a))
+        return (np.minimum(a, 0) - np.log1p(ctx.buffer)).astype(np.result_type(a))
+
+    def backward(ctx, g, out, a):
+        if isinstance(a, Tensor):  # create_graph: d/da log sigmoid(a) = sigmoid(-a), recorded
+            return (g * sigmoid(-a),)
+        z = ctx.buffer  # sigmoid(-a) from e^-|a| without overflow: 1/(1+z) below 0, z/(1+z) above
+        return ((g * np.where(a < 0, 1, z) / (1 + z)).astype(np.result_type(a)),)
+
+
 def silu(input):
     return Silu.apply(input)
+
+
+def logsigmoid(input):
+    return LogSigmoid.apply(input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
