@@ -293,7 +293,8 @@ def test_every_op_class_exercised():
     if not EXERCISED:
         pytest.skip("the per-op cases did not run (torch missing)")
     seen_classes = EXERCISED
-    missing = sorted(name for name, cls in OPS.items() if cls not in seen_classes)
+    # torch's NotImplemented node (7 % x) has no derivative to check: tests/test_ops_remainder.py
+    missing = sorted(name for name, cls in OPS.items() if cls not in seen_classes and name != "NotImplemented")
     assert not missing, f"ops never exercised by a double-backward case: {missing}"
 
 

@@ -42,6 +42,26 @@ def test_integer_remainder_and_fmod_and_broadcast_shapes():
         vizgrad.broadcast_shapes((2,), (3,))
 
 
+def test_number_mod_tensor_as_torch_values_node_and_no_derivative():
+    """`7 % x` and remainder(7., x) are remainder(Scalar, Tensor): torch records a NotImplemented
+    node and its backward raises; remainder(tensor(7.), x) is differentiable."""
+    torch = need_torch()
+    rows = []
+    for lib in (torch, vizgrad):
+        x = lib.tensor([3.0, -4.0, 2.5], requires_grad=True)
+        y = 7 % x
+        try:
+            y.sum().backward()
+            err = None
+        except RuntimeError as e:
+            err = str(e)
+        ints = 7 % lib.tensor([3, -4]), 7.5 % lib.tensor([3, -4])
+        z, w = lib.remainder(7.0, x), lib.remainder(lib.tensor(7.0), x)
+        rows.append((str(y), type(y.grad_fn).__name__, err, [str(i) for i in ints], z.grad_fn.name(), str(z),
+                     w.grad_fn.name()))
+    assert rows[1] == rows[0]
+
+
 def test_gradcheck_away_from_the_jumps():
     rng = np.random.default_rng(0)
     x = vizgrad.tensor(rng.uniform(0.1, 0.9, 6) + rng.integers(-3, 3, 6), dtype=vizgrad.float64, requires_grad=True)

@@ -295,6 +295,23 @@ class RemainderScalar(Op):
         return (g,)
 
 
+class RemainderOfNumber(Op):
+    """`7 % x` and remainder(7, x): torch's remainder(Scalar, Tensor) has no derivative. It records
+    a node named NotImplemented whose backward raises torch's error."""
+    torch_name, symbol, saves = "NotImplemented", "%", False
+    latex = (r"\text{not implemented}",)  # torch defines no derivative: backward raises
+    elementwise = True
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+    def forward(ctx, b, other):
+        return _remainder(other, b)
+
+    def backward(ctx, g, out, b):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
 class Fmod(Op):
     """fmod(tensor, tensor): the remainder with the dividend's sign (FmodBackward1)."""
     torch_name, symbol, latex = "FmodBackward1", "fmod", ("1", r"-\operatorname{trunc}(a/b)")
@@ -330,11 +347,15 @@ def _scalar_or_pair(input, other, scalar_op, tensor_op):
 @bind("__mod__")
 @public(method=True)
 def remainder(input, other):
+    if isinstance(other, Tensor) and (type(input) is int or type(input) is float):
+        return _rmod(other, input)
     return _scalar_or_pair(input, other, RemainderScalar, Remainder)
 
 
 @bind("__rmod__")
 def _rmod(input, other):
+    if type(other) is int or type(other) is float:  # number % tensor: the divisor is the tensor
+        return _scalar_or_pair(input, other, RemainderOfNumber, None)
     return Remainder.apply(*_pair(other, input))
 
 
