@@ -215,3 +215,47 @@ def test_expanded_and_compressed_files_are_refused():
     packed.seek(0)
     with pytest.raises(pickle.UnpicklingError, match="is compressed"):
         vizgrad.load(packed)
+
+
+def _views(lib):
+    """A tensor and views of it: slices, a transpose, a row, an unsqueeze, a reshape."""
+    base = lib.arange(12.).view(3, 4)
+    return {"base": base, "rows": base[1:], "t": base.t(), "row": base[2], "cols": base[:, ::2],
+            "unsq": base[0].unsqueeze(0), "flat": base.view(-1)}
+
+
+def _shared(lib, got: dict) -> list:
+    """Which loaded tensors see a write into got["base"]: those that share its memory."""
+    before = {k: v.clone() for k, v in got.items()}
+    with lib.no_grad():
+        got["base"].add_(100)
+    return sorted(k for k in got if k != "base" and not lib.equal(got[k], before[k]))
+
+
+def test_views_keep_sharing_memory_through_save_and_load_as_in_torch(tmp_path):
+    """torch saves one storage for a tensor and its views (offset and strides into it) and the
+    loaded tensors share memory again; vizgrad writes and reads the same, either way round."""
+    torch = need_torch()
+    for writer, reader in ((vizgrad, torch), (torch, vizgrad), (vizgrad, vizgrad), (torch, torch)):
+        path = tmp_path / f"{writer.__name__}-{reader.__name__}.pt"
+        obj = _views(writer)
+        writer.save(obj, path)
+        with zipfile.ZipFile(path) as z:
+            records = [n for n in z.namelist() if "/data/" in n]
+        got = reader.load(path)
+        assert {k: v.tolist() for k, v in got.items()} == {k: v.tolist() for k, v in obj.items()}
+        assert [got[k].stride() for k in got] == [obj[k].stride() for k in obj]
+        assert (len(records), _shared(reader, got)) == (1, sorted(k for k in obj if k != "base")), (writer, reader)
+
+
+def test_saving_a_small_view_writes_its_whole_storage_as_torch():
+    torch = need_torch()
+    sizes = []
+    for lib in (torch, vizgrad):
+        buf = io.BytesIO()
+        lib.save(lib.zeros(1000, 10)[:2], buf)
+        z = zipfile.ZipFile(buf)
+        sizes.append([z.getinfo(n).file_size for n in z.namelist() if "/data/" in n])
+        buf.seek(0)
+        assert lib.load(buf).shape == (2, 10)
+    assert sizes[1] == sizes[0] == [40_000]

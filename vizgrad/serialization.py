@@ -16,7 +16,10 @@ torch.Size, OrderedDict, a few builtins); any other global (os.system, a model c
 the load with an UnpicklingError naming it. weights_only=False is refused for the same reason.
 Saving a whole nn.Module (rather than its state_dict) is refused too: torch pickles the class by
 reference and only an unrestricted load could read it back.
-Tensors are saved contiguous, one storage each (views do not keep sharing memory on a round trip).
+Tensors that share memory (a view and its base, two views of one tensor) are saved as torch saves
+them: one storage each memory block, with each tensor's offset and strides into it; after a load
+they share memory again, in torch and here (so saving a small view of a big tensor writes the big
+one, as in torch: clone() it first).
 """
 from __future__ import annotations
 
@@ -65,6 +68,7 @@ class _Pickler(pickle._Pickler):  # the Python pickler: its dispatch table takes
     def __init__(self, file, protocol):
         super().__init__(file, protocol)
         self.storages: list[_Storage] = []
+        self._blocks: dict[int, _Storage] = {}  # id(root array) -> its storage: views share it
 
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
@@ -88,20 +92,44 @@ class _Pickler(pickle._Pickler):  # the Python pickler: its dispatch table takes
         return NotImplemented
 
     def _plain(self, t: Tensor):
-        """The reduce tuple of a plain tensor: its data as a new contiguous storage."""
+        """The reduce tuple of a plain tensor: (storage, offset, size, stride) into the storage of the
+        memory block it views (numpy's base chain), or into a contiguous copy of its own."""
         arr = np.asarray(t._data)
+        root = arr
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        item = arr.itemsize
+        where = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        # a dimension of one element may carry any stride (numpy gives unsqueeze's new axis 0): say 1
+        strides = [st if n > 1 else (st if st > 0 and st % item == 0 else item) for n, st in zip(arr.shape, arr.strides)]
+        if (root is not arr and root.flags.c_contiguous and root.dtype == arr.dtype and arr.dtype.byteorder != ">"
+                and where >= 0 and where % item == 0 and all(st > 0 and st % item == 0 for st in strides)):
+            storage = self._blocks.get(id(root))
+            if storage is None:
+                storage = self._blocks[id(root)] = self._storage(root.reshape(-1))
+            return _REBUILD_TENSOR, (storage, where // item, tuple(arr.shape), tuple(st // item for st in strides),
+                                     t.requires_grad, _ORDERED_DICT())
         if not arr.flags.c_contiguous:
             arr = arr.copy(order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
         if arr.dtype.byteorder == ">":
             arr = arr.astype(arr.dtype.newbyteorder("<"))
-        storage = _Storage(str(len(self.storages)), arr)
-        self.storages.append(storage)
+        if arr.base is None:  # a tensor whose own memory other tensors may view
+            storage = self._blocks.get(id(arr))
+            if storage is None:
+                storage = self._blocks[id(arr)] = self._storage(arr.reshape(-1))
+        else:
+            storage = self._storage(arr.reshape(-1))
         stride, n = [], 1
         for dim in reversed(arr.shape):
             stride.append(n)
             n *= dim
         return _REBUILD_TENSOR, (storage, 0, tuple(arr.shape), tuple(reversed(stride)), t.requires_grad,
                                  _ORDERED_DICT())
+
+    def _storage(self, flat: np.ndarray) -> _Storage:
+        storage = _Storage(str(len(self.storages)), flat)
+        self.storages.append(storage)
+        return storage
 
     def save_torch_global(self, obj: _Global):
         self.write(pickle.GLOBAL + obj.module.encode() + b"\n" + obj.name.encode() + b"\n")
@@ -161,7 +189,10 @@ def _rebuild_tensor(storage: np.ndarray, offset: int, size, stride, requires_gra
                                      f"({storage.size}); vizgrad does not load expanded tensors")
     item = storage.itemsize
     view = np.lib.stride_tricks.as_strided(storage[offset:], shape=size, strides=[s * item for s in stride])
-    t = Tensor._make(np.array(view))
+    # tensors of one storage share its memory after loading, as in torch; overlapping strides
+    # (a stride 0 on a dimension of more than one element) would make writes alias: copy those
+    overlaps = any(st == 0 and n > 1 for n, st in zip(size, stride))
+    t = Tensor._make(np.array(view) if overlaps else view)
     if requires_grad:
         t.requires_grad = True
     return t
