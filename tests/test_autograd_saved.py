@@ -44,10 +44,12 @@ def _cases(lib):
         "batch_norm_eval": F.batch_norm(x, lib.zeros(3, dtype=lib.float64), lib.ones(3, dtype=lib.float64)),
         "layer_norm_2d": F.layer_norm(x, (5, 5)),
         "layer_norm": F.layer_norm(a, (4,), v, v),
+        "max_pool": F.max_pool2d(x, 2), "max_pool_module": lib.nn.MaxPool2d(3, 2, 1, ceil_mode=True)(x),
+        "index_add": a.index_add(0, lib.tensor([0, 2]), b[:2]), "logsigmoid": F.logsigmoid(b),
     }
 
 
-# torch keeps these where vizgrad does not (documented gaps): index_add's source, max_pool's ceil_mode
+# torch keeps these where vizgrad does not (documented gaps): none left
 NOT_KEPT: dict = {}
 
 
@@ -70,6 +72,7 @@ def test_saved_attributes_as_torch(name, torch_ref):
     assert vf.name() == tf.name()
     torch_names = {x[len("_saved_"):] for x in dir(tf) if x.startswith("_saved_")}
     assert set(vf.saved_fields) == torch_names - NOT_KEPT.get(name, set())
+    assert [x for x in dir(vf) if x.startswith("_saved")] == [x for x in dir(tf) if x.startswith("_saved")]  # as tutorials list them
     for field in vf.saved_fields:
         tv, vv = getattr(tf, "_saved_" + field), getattr(vf, "_saved_" + field)
         if name == "mul_scalar" and field == "other":  # torch keeps the Python 2 as an int64 tensor

@@ -184,6 +184,12 @@ class Op:
             return SavedTensor(self, name[11:])
         raise AttributeError(f"'{self.torch_name}' object has no attribute '{name}'")
 
+    def __dir__(self):
+        # torch lists a node's saved values: tutorials find them with [a for a in dir(fn) if "saved" in a]
+        # (our own saved/saved_fields stay off the list, which then reads as torch's)
+        own = {a for a in super().__dir__() if "saved" not in a}
+        return sorted(own | {"_saved_" + k for k in self.saved_fields} | {"_raw_saved_" + k for k in _tensor_fields(self)})
+
     def label(self) -> str:
         """The symbol drawn on this node (an instance may refine the class symbol, e.g. `**2`)."""
         return self.symbol

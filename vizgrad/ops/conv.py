@@ -354,11 +354,12 @@ def _pool_geometry(x_shape, kernel_size, stride, padding, dilation, ceil_mode):
 class MaxPool(Op):
     """The max of each window; the gradient goes to the (first) maximal element of each window."""
     torch_name, symbol, latex = "MaxPool2DWithIndicesBackward0", "maxpool", (r"[a = \max]",)
-    saved_fields = {"dilation": lambda n: n.geometry[3],
+    saved_fields = {"ceil_mode": "attr:ceil_mode", "dilation": lambda n: n.geometry[3],
                     "kernel_size": lambda n: n.geometry[0], "padding": lambda n: n.geometry[2],
-                    "result1": "const:indices", "self": "input:0", "stride": lambda n: n.geometry[1]}
+                    "result1": "const:indices", "self": "input:0", "stride": "attr:stride"}
 
-    def forward(ctx, x, geometry):
+    def forward(ctx, x, geometry, ceil_mode=False, stride=()):
+        ctx.ceil_mode, ctx.stride = ceil_mode, stride  # as given: torch saves () for "the kernel size"
         ctx.unbatched = x.ndim == 3  # (C, H, W): one node, as torch records it
         if ctx.unbatched:
             x = x[None]
@@ -442,7 +443,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise RuntimeError(f"non-empty 3D or 4D (batch mode) tensor expected for input, but got {list(input.shape)}")
     batched = tuple(input.shape) if input.dim() == 4 else (1,) + tuple(input.shape)
     geometry = _pool_geometry(batched, kernel_size, stride, padding, dilation, ceil_mode)
-    out = MaxPool.apply(input, geometry=geometry)
+    given = () if stride is None or (isinstance(stride, (tuple, list)) and not stride) else _pair(stride)
+    out = MaxPool.apply(input, geometry=geometry, ceil_mode=bool(ceil_mode), stride=tuple(given))
     if not return_indices:
         return out
     idx = out.grad_fn.indices if out.grad_fn is not None else _max_indices(input, geometry)

@@ -113,7 +113,8 @@ class ScatterAdd(Op):
 class IndexAdd(Op):
     """out = self; out[.., index[i], ..] += alpha * source[.., i, ..] along dim."""
     torch_name, symbol, latex, saves = "IndexAddBackward0", "index_add", ("1", r"\alpha"), False
-    saved_fields = {"alpha": "attr:alpha", "dim": "attr:dim", "index": "const:idx"}
+    saved_fields = {"alpha": "attr:alpha", "dim": "attr:dim", "index": "const:idx", "source": "input:1",
+                    "source_dim": lambda n: int(np.ndim(n.inputs[1]._data))}
 
     def forward(ctx, a, src, dim, idx, alpha):
         ctx.dim, ctx.idx, ctx.alpha = dim, idx, alpha
