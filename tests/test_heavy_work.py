@@ -178,7 +178,8 @@ def test_a_code_links_walk_is_a_busy_message_when_its_sandbox_run_gets_no_slot(m
     monkeypatch.setattr(HEAVY, "max_queue", 0)
     with all_slots_taken(HEAVY):  # the run takes a slot of the server's HEAVY (graph_from_query passes none)
         src = ws.from_query(q)
-    assert src.busy and not src.ok and "server is busy" in src.error
+    assert src.busy and not src.ok and src.error.startswith("Not run: the server is busy")
+    assert src.error.count("Not run") == 1
     w = ws.prepare(src)
     assert w.busy and not w.ok
     monkeypatch.undo()

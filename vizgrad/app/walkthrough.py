@@ -242,7 +242,7 @@ def from_code(params, waiting: Callable[[int], None] | None = None) -> Source:
     try:
         g, title, err = code.graph_from_query(query, waiting=waiting)
     except heavy.QueueFull as e:
-        return Source("code", "your code", query, error=f"Not run: {e}.", busy=True)
+        return Source("code", "your code", query, error=str(e), busy=True)
     if err is None and g is not None:
         n_ops = sum(1 for _, d in g.nodes(data=True) if d.get("kind") == "op")
         if n_ops > MAX_STEPS // 2:
