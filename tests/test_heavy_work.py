@@ -251,3 +251,24 @@ def test_the_walkthrough_of_a_big_graph_says_the_server_is_busy_and_tries_again(
     monkeypatch.undo()
     at.button(key="wt_retry").click().run()               # the page stays usable: with a free slot it builds
     assert not at.error and at.slider(key="wt_slider").max == 64
+
+
+# ---- a real server, two visitors (the protocol level: what a browser is sent) -----------------------------------
+def test_on_a_one_slot_server_the_second_visitor_is_told_they_are_queued_then_runs():
+    """VIZGRAD_HEAVY_SLOTS=1: while one visitor's program runs (it sleeps 4 s in the sandbox), a
+    second visitor's Run is sent the queue notice, then its own output; the first one's run is
+    unaffected. The notice is an element the server streams while the script waits."""
+    from tests.stclient import Session, serve
+    first = "import time\ntime.sleep(4)\nprint('first done')\n"
+    second = "print('second done')\n"
+    with serve(env={"VIZGRAD_HEAVY_SLOTS": "1"}) as (url, _):
+        with Session(url) as a, Session(url) as b:
+            assert a.run("code").ok and b.run("code").ok      # each opens on the first example (run)
+            job = in_thread(a.set_text, "Your PyTorch code", first)
+            threading.Event().wait(1.5)                       # a's run holds the one slot by now
+            r = b.set_text("Your PyTorch code", second)
+            ra = finished(job)
+    assert ra.ok and any("first done" in t for t in ra.texts("code"))
+    assert r.ok and any("second done" in t for t in r.texts("code")), r.elements
+    assert "Queued: 1 run ahead of you" in " ".join(r.texts("info")), r.elements
+    assert not any("busy" in t for t in r.texts("warning"))
