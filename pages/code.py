@@ -123,7 +123,8 @@ if S.pop("cd_run_wanted", False) and status.can_run:
         S.cd_result = result
         finished_run()
 if S.get("cd_busy"):
-    st.warning(plain(S.cd_busy) + " Press Run to try again.", icon=":material/hourglass:")
+    st.warning(plain(S.cd_busy) + (" The last result stays below." if S.get("cd_result") else ""),
+               icon=":material/hourglass:")
 
 r = S.get("cd_result")
 if r is None:
