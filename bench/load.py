@@ -1,9 +1,10 @@
 """A class of visitors on the hosted demo: a protocol-level load generator (no browsers).
 
-    .venv/bin/python bench/load.py                         # 50 sessions, 5 training, 2 replicas, 60 s
+    .venv/bin/python bench/load.py                         # 50 sessions, 5 training, 5 coding, 2 replicas, 60 s
     .venv/bin/python bench/load.py --replicas 1 --sessions 20 --think 4 --seconds 30
+    .venv/bin/python bench/load.py --coders 0              # no Code-page runs (edits, steps, training only)
     .venv/bin/python bench/load.py --sweep                 # highest rate held at p95 < 1 s, R = 1 and 2
-    .venv/bin/python bench/load.py --memory                # RSS after rounds of 50 sessions come and go
+    memory: bench/memory.py                                # RSS after rounds of 50 sessions come and go
 
 Each session is a thread speaking Streamlit's websocket protocol (tests/stclient.py) through the
 nginx balancer of deploy/serve.py (R replicas; R = 1 is still behind nginx, so the two compare).
@@ -11,11 +12,16 @@ A session acts every `--think` seconds on average (exponential gaps, like indepe
 doing its journey's next action:
   edit   the Expression Playground with a new expression (a rerun with a new URL, as typing does)
   step   the Backprop Walkthrough's Next button
+  code   the Code page: a short PyTorch program typed into the editor and committed (Ctrl+Enter),
+         a new one each time (a small model, its loss and backward): a sandboxed run in a slot of the server's heavy-work limiter (shared
+         with training), then its output, tables and graph drawn; a run the server was too busy for
+         (its "server is busy" warning) or that failed counts as an error
   train  the Network Playground on Play: the page's own fragment reruns, back to back as a tab
          does (these sessions count separately: their updates are the load, not actions)
 Printed per journey: actions, errors, p50/p95/max seconds from the action to its finished rerun;
-the action rate achieved; server RSS (all replicas) before, at the peak and after the sessions
-closed; and how many sessions' requests ever reached a replica other than their websocket's.
+the action rate achieved (edits, steps and code runs); server RSS (all replicas) before, at the
+peak and after the sessions closed; and how many sessions' requests ever reached a replica other
+than their websocket's.
 """
 from __future__ import annotations
 
@@ -38,6 +44,16 @@ from tests.stclient import Session, free_port  # noqa: E402
 EXPRESSIONS = ["x**2 + y**3", "sin(x) * exp(-y)", "tanh(x*y + 1)", "log(1 + x**2) / (1 + y**2)",
                "relu(x - y) * sigmoid(x)", "(x + y) * (y + 1)", "sqrt(x**2 + y**2)", "x**3 - 3*x*y"]
 WALKS = ["expr=x**2%2By**3", "expr=(x%2By)*(y%2B1)", "expr=sin(x)*x"]
+# what a visitor of the Code page runs: a small model, one backward (a new input each time: the page
+# reruns a program only when its text changed)
+PROGRAM = """import torch
+torch.manual_seed({seed})
+model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+x = torch.tensor([[{a}, {b}], [1.0, -1.0]])
+loss = ((model(x) - 1) ** 2).mean()
+loss.backward()
+print("loss", loss.item())
+"""
 
 
 def rss_mb(pids) -> float:
@@ -61,11 +77,11 @@ class Visitor(threading.Thread):
         self.errors: list[str] = []
         self.moved = False
 
-    def record(self, r) -> None:
-        if r.ok:
+    def record(self, r, problem: str | None = None) -> None:
+        if r.ok and problem is None:
             self.times.append(r.seconds)
         else:
-            self.errors.append(f"{self.journey}: finished={r.finished} {r.exceptions[:1]}")
+            self.errors.append(f"{self.journey}: " + (problem or f"finished={r.finished} {r.exceptions[:1]}"))
 
     def run(self) -> None:
         try:
@@ -96,6 +112,18 @@ class Visitor(threading.Thread):
             if "Next" not in s.last.widgets:  # the last step: start the walk again
                 s.run("walkthrough", self.rng.choice(WALKS))
 
+    def program(self) -> str:
+        return PROGRAM.format(seed=self.rng.randint(0, 999), a=self.rng.randint(-9, 9) / 4,
+                              b=self.rng.randint(-9, 9) / 4)
+
+    def code(self, s: Session) -> None:
+        # opened without a code link (its first example runs): this client keeps the query string it
+        # opened with, where a browser takes the page's new ?code= after each run, so a link would rerun
+        s.run("code", "")
+        while self.wait():
+            r = s.set_text("Your PyTorch code", self.program(), timeout=60)  # typed, then Ctrl+Enter
+            self.record(r, code_problem(r))
+
     def train(self, s: Session) -> None:
         s.run("network", "")
         s.click("Play")
@@ -104,17 +132,30 @@ class Visitor(threading.Thread):
                 self.record(r)
 
 
+def code_problem(r) -> str | None:
+    """Why a finished Code-page run is not a success: the server was too busy to run it (its warning),
+    the run failed or was stopped (an error), or its output is missing; None when it printed its loss."""
+    problems = r.texts("error") + [t for t in r.texts("warning") if "busy" in t]
+    if problems:
+        return problems[0][:120]
+    if not any(t.strip().startswith("loss") for t in r.texts("code")):
+        return "no output"
+    return None
+
+
 def pct(xs, q) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
-def one_run(replicas: int, sessions: int, trainers: int, think: float, seconds: float, quiet=False) -> dict:
+def one_run(replicas: int, sessions: int, trainers: int, think: float, seconds: float, quiet=False,
+            coders: int = 0) -> dict:
     with Deployment(replicas=replicas, port=free_port()) as d:
         pids = [n.proc.pid for n in d.nodes]
         before = rss_mb(pids)
         until = time.time() + seconds
-        journeys = ["train"] * trainers + [("edit", "step")[i % 2] for i in range(sessions - trainers)]
+        journeys = (["train"] * trainers + ["code"] * coders
+                    + [("edit", "step")[i % 2] for i in range(sessions - trainers - coders)])
         visitors = [Visitor(d, j, think, until, seed=i) for i, j in enumerate(journeys)]
         t0 = time.time()
         for v in visitors:
@@ -127,15 +168,15 @@ def one_run(replicas: int, sessions: int, trainers: int, think: float, seconds: 
         elapsed = time.time() - t0
         time.sleep(4)  # past the disconnected-session TTL the app's janitor trims
         after = rss_mb(pids)
-    out = {"replicas": replicas, "sessions": sessions, "trainers": trainers, "think": think,
+    out = {"replicas": replicas, "sessions": sessions, "trainers": trainers, "coders": coders, "think": think,
            "rss": (before, peak, after), "moved": sum(v.moved for v in visitors), "journeys": {}}
-    for j in ("edit", "step", "train"):
+    for j in ("edit", "step", "code", "train"):
         vs = [v for v in visitors if v.journey == j]
         times = [t for v in vs for t in v.times]
         errors = [e for v in vs for e in v.errors]
         out["journeys"][j] = {"n": len(times), "errors": errors, "p50": pct(times, 0.5), "p95": pct(times, 0.95),
                               "max": max(times, default=float("nan"))}
-    acts = out["journeys"]["edit"]["n"] + out["journeys"]["step"]["n"]
+    acts = sum(out["journeys"][j]["n"] for j in ("edit", "step", "code"))
     out["rate"] = acts / elapsed
     if not quiet:
         report(out)
@@ -143,7 +184,8 @@ def one_run(replicas: int, sessions: int, trainers: int, think: float, seconds: 
 
 
 def report(o: dict) -> None:
-    print(f"\n{o['replicas']} replica(s), {o['sessions']} sessions ({o['trainers']} training), one action per "
+    print(f"\n{o['replicas']} replica(s), {o['sessions']} sessions ({o['trainers']} training, {o['coders']} "
+          f"running code), one action per "
           f"{o['think']:.1f} s each: {o['rate']:.1f} actions/s")
     print(f"  {'journey':8} {'actions':>8} {'errors':>7} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
     for j, r in o["journeys"].items():
@@ -172,57 +214,22 @@ def sweep(seconds: float) -> None:
         print(f"R={replicas}: highest rate held at p95 < 1 s: {best or 0:.1f} actions/s", flush=True)
 
 
-def memory(rounds: int = 3, ttl: int = 2) -> None:
-    """Does a server give back what 50 sessions took? One replica with a short disconnected-session
-    TTL; RSS once one visitor has come and gone, then after each round of 50 visitors at once
-    (target: within 50 MB of the one-visitor figure)."""
-    def visit(url: str, i: int) -> None:
-        with Session(url) as s:
-            s.run("playground", f"expr=x**{i % 5 + 2}%2By**3&v.x=1.5")
-            s.run("walkthrough", "expr=x**2%2By**3")
-            s.click("Next")
-            s.run("network", "")
-            s.click("Play")
-            s.play(1.0)
-
-    settle = ttl + 10  # the TTL, then the janitor's 5-s round (gc + malloc_trim)
-    with Deployment(replicas=1, port=free_port(), extra_args=("--server.disconnectedSessionTTL", str(ttl))) as d:
-        pid = [d.nodes[0].proc.pid]
-        print(f"bare server: {rss_mb(pid):.0f} MB", flush=True)
-        visit(d.url, 0)
-        time.sleep(settle)
-        one = rss_mb(pid)
-        print(f"after one visitor came and went: {one:.0f} MB", flush=True)
-        for k in range(rounds):
-            threads = [threading.Thread(target=visit, args=(d.url, i)) for i in range(50)]
-            for t in threads:
-                t.start()
-            peak = rss_mb(pid)
-            while any(t.is_alive() for t in threads):
-                peak = max(peak, rss_mb(pid))
-                time.sleep(0.2)
-            time.sleep(settle)
-            after = rss_mb(pid)
-            print(f"round {k + 1}: 50 visitors, peak {peak:.0f} MB, {settle:.0f} s after they left {after:.0f} MB "
-                  f"({after - one:+.0f} MB vs one visitor; target within 50)", flush=True)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--sessions", type=int, default=50)
     ap.add_argument("--trainers", type=int, default=5)
+    ap.add_argument("--coders", type=int, default=5, help="sessions running code on the Code page")
     ap.add_argument("--think", type=float, default=10.0, help="mean seconds between one session's actions")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--sweep", action="store_true")
-    ap.add_argument("--memory", action="store_true")
     a = ap.parse_args()
-    if a.memory:
-        memory()
-    elif a.sweep:
+    if a.trainers + a.coders > a.sessions:
+        ap.error(f"--trainers {a.trainers} and --coders {a.coders} are more than --sessions {a.sessions}")
+    if a.sweep:
         sweep(min(a.seconds, 20.0))
     else:
-        one_run(a.replicas, a.sessions, a.trainers, a.think, a.seconds)
+        one_run(a.replicas, a.sessions, a.trainers, a.think, a.seconds, coders=a.coders)
 
 
 if __name__ == "__main__":

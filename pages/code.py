@@ -19,6 +19,7 @@ ensure_app_navigation()
 
 from vizgrad.app import code as cp
 from vizgrad.app import sandbox
+from vizgrad.app.limiter import queue_message
 from vizgrad.app.markdown import plain
 from vizgrad.graph.lod import groups as lod_groups, visible_groups
 from vizgrad.plot import node_at, screen_figure, scroll_css
@@ -94,9 +95,8 @@ if loaded is not None:
                        key="cd_restore", disabled=S.cd_code == loaded.code, width="stretch",
                        help=f"Back to the code of “{loaded.title}” as it was, and run it.")
 
-if S.pop("cd_run_wanted", False) and status.can_run:
-    with st.spinner("Running in the sandbox…"):
-        S.cd_result = cp.run_code(S.cd_code)
+def finished_run() -> None:
+    """A new result: fresh graph views, the default pick, and the shareable link of this code."""
     S.cd_runs = S.get("cd_runs", 0) + 1
     S.cd_graphs, S.cd_open, S.cd_back = {}, None, []
     S.cd_pick = cp.default_choice(S.cd_result)
@@ -108,6 +108,23 @@ if S.pop("cd_run_wanted", False) and status.can_run:
     except ValueError as e:
         st.query_params.pop("code", None)
         S.cd_link_note = str(e)
+
+
+# a run waits for a slot of the server's limiter for heavy work (shared with training and big walkthroughs):
+# meanwhile the notice says the visitor's place; it goes when the run starts (k = 0)
+queued = st.empty()
+if S.pop("cd_run_wanted", False) and status.can_run:
+    with st.spinner("Running in the sandbox…"):
+        result = cp.run_code(S.cd_code, waiting=lambda k: queued.info(queue_message(k), icon=":material/hourglass:")
+                             if k else queued.empty())
+    queued.empty()
+    S.cd_busy = result.error if result.stopped == "busy" else None
+    if S.cd_busy is None:  # a busy server ran nothing: the last result stays, with the message above it
+        S.cd_result = result
+        finished_run()
+if S.get("cd_busy"):
+    st.warning(plain(S.cd_busy) + (" The last result stays below." if S.get("cd_result") else ""),
+               icon=":material/hourglass:")
 
 r = S.get("cd_result")
 if r is None:

@@ -237,7 +237,8 @@ def live_panel():
     queued = st.empty()
     if S.nw_playing and tr.diverged is None:
         try:
-            train_update(tr, int(S.nw_steps), HEAVY, waiting=lambda ahead: queued.caption(queue_message(ahead)))
+            train_update(tr, int(S.nw_steps), HEAVY,  # ahead = 0: the slot is got, the notice goes
+                         waiting=lambda ahead: queued.caption(queue_message(ahead)) if ahead else queued.empty())
         except QueueFull as e:
             S.nw_playing, S.nw_busy = False, str(e)
             st.rerun()  # the whole page: stops the timer, shows the message

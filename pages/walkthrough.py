@@ -17,6 +17,7 @@ from pages._common import ensure_app_navigation, graph_chart, page
 
 ensure_app_navigation()
 
+from vizgrad.app.limiter import QueueFull, queue_message
 from vizgrad.app.markdown import plain
 from vizgrad.app import walkthrough as ws
 from vizgrad.app.expression import State, VarSpec
@@ -109,27 +110,40 @@ def walk_store() -> dict:
     return {}
 
 
-def current_walk():
+def queue_notice(box):
+    """The `waiting` of heavy work (vizgrad.app.limiter): the visitor's place in `box`, cleared at 0."""
+    return lambda k: box.info(queue_message(k), icon=":material/hourglass:") if k else box.empty()
+
+
+def current_walk(waiting=None):
     """The walk of the current source: built when the source changes, never on a rerun for the same
     source (evaluating the expression and the finite-difference check are the expensive parts).
     Callbacks and the fragment call this instead of reading a global: the script's globals outlive
-    the run (widget callbacks and the fragment refer to them), and must not keep a walk alive."""
+    the run (widget callbacks and the fragment refer to them), and must not keep a walk alive.
+    A big graph (or a code link's sandbox run) waits for a slot of the server's limiter first
+    (`waiting` shows the place); a walk not built because the server was busy is not kept."""
     store = walk_store()
     key = ws.query_key(st.session_state.wt_query)
     if store.get("key") != key or "walk" not in store:
         store.clear()  # the old walk goes before the new one is built
-        store["walk"] = ws.prepare(ws.from_query(st.session_state.wt_query))
-        store["key"] = key
+        w = ws.prepare(ws.from_query(st.session_state.wt_query, waiting=waiting), waiting=waiting)
+        if w.busy:
+            return w
+        store["walk"], store["key"] = w, key
     return store["walk"]
 
 
-walk = current_walk()
+queued = st.empty()
+walk = current_walk(waiting=queue_notice(queued))
+queued.empty()
 source = walk.source
 
 st.session_state.wt_written = ws.normalize_query(source.query)  # the URL names this source from now on
 if not walk.ok:
     st.query_params.from_dict(source.query)
     st.error(plain(walk.error or "Nothing to walk through."), icon=":material/error:")
+    if walk.busy:
+        st.button("Try again", icon=":material/refresh:", key="wt_retry")  # a rerun builds it anew
     st.page_link(page("playground").path, label="Try it in the Expression Playground", icon=":material/function:",
                  query_params=source.query if source.kind == "expr" else None)
     st.stop()
@@ -201,14 +215,20 @@ def stepper() -> None:
     shapes = st.session_state.get("wt_shapes", False)
     dark = st.session_state.get("wt_dark", False)
     if st.session_state.get("wt_backflow", False):
-        # at its natural size (text never shrunk below it), in a box that scrolls sideways when wider
-        graph_chart("wt_backward_anim", ws.backward_figure(walk, st.context.headers, show_shapes=shapes,
-                                                           theme="dark" if dark else "light"),
-                    config={"scrollZoom": True})
-        st.caption("▶ play (or drag the slider): the backward pass edge by edge, in reverse topological order. "
-                   "The number on each node is its place in that order (1: the output). Orange: the gradient "
-                   "flowing now; **+=** marks a contribution added to a tensor's grad, so a tensor used twice "
-                   "shows its grad growing to the sum.")
+        box = st.empty()  # a big graph's animation waits for a slot of the server's limiter: the place
+        try:
+            anim = ws.backward_figure(walk, st.context.headers, show_shapes=shapes, theme="dark" if dark else "light",
+                                      waiting=queue_notice(box))
+        except QueueFull as e:
+            box.warning(plain(f"The animation is not drawn: {e}. It tries again at the next step."),
+                        icon=":material/hourglass:")
+        else:
+            # at its natural size (text never shrunk below it), in a box that scrolls sideways when wider
+            graph_chart("wt_backward_anim", anim, config={"scrollZoom": True})
+            st.caption("▶ play (or drag the slider): the backward pass edge by edge, in reverse topological order. "
+                       "The number on each node is its place in that order (1: the output). Orange: the gradient "
+                       "flowing now; **+=** marks a contribution added to a tensor's grad, so a tensor used twice "
+                       "shows its grad growing to the sum.")
     else:
         # natural size, laid out for this screen (a desktop gets a wide and a narrow layout: the window's
         # width picks one), through a window under the buttons; never squeezed to the column (boxes and all)

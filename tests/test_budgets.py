@@ -111,3 +111,12 @@ def test_the_code_page_enforces_an_overridden_time_budget():
             "print(r.stopped, '|', r.error)")
     out = fresh_python(code, CODE_WALL_SECONDS=1, CODE_CPU_SECONDS=30)
     assert out.startswith("wall |") and "longer than 1 s" in out
+
+
+def test_the_heavy_work_budgets_reach_the_limiter_and_the_walkthrough():
+    """VIZGRAD_HEAVY_SLOTS sizes the one server-wide limiter (training, Code runs and big walks share
+    it); VIZGRAD_WALK_HEAVY_NODES is the graph size from which a walk takes one of its slots."""
+    code = ("from vizgrad.app.limiter import HEAVY\nfrom vizgrad.app import walkthrough as w\n"
+            "print(HEAVY.slots, w.HEAVY_NODES)")
+    assert fresh_python(code).split() == [str(max(1, os.cpu_count() or 1)), "40"]
+    assert fresh_python(code, HEAVY_SLOTS=1, WALK_HEAVY_NODES=8).split() == ["1", "8"]

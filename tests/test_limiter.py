@@ -89,3 +89,59 @@ def test_a_full_queue_refuses_at_once_and_an_error_in_the_body_frees_the_slot():
     assert lim.running == 0
     with pytest.raises(ValueError):
         Limiter(0)
+
+
+def test_the_waiter_hears_zero_when_its_slot_comes_and_nothing_when_it_did_not_wait():
+    lim = Limiter(1)
+    gate = threading.Event()
+    t = hold(lim, gate, [], "first")
+    assert wait_until(lambda: lim.running == 1)
+    waits, entered, done = [], [], threading.Event()
+    second = hold(lim, done, entered, "second", waits)
+    assert wait_until(lambda: waits == [1])
+    gate.set()
+    assert wait_until(lambda: entered == [("second", True)])
+    assert waits == [1, 0]                 # 0 once it holds the slot (the page clears its notice)
+    lim2, told = Limiter(1), []
+    with lim2.slot(waiting=told.append) as waited:
+        assert waited is False
+    assert told == []                      # a free slot: no notice, nothing to clear
+    done.set()
+    for th in (t, second):
+        th.join(10)
+
+
+def test_a_waiter_stopped_while_it_is_told_its_place_leaves_the_line():
+    """Streamlit stops a script by raising inside it (in the page's `waiting`, a redraw): that run's
+    ticket must leave the queue, or every later run would wait behind it until QueueFull."""
+    lim = Limiter(1)
+    gate = threading.Event()
+    t = hold(lim, gate, [], "busy")
+    assert wait_until(lambda: lim.running == 1)
+
+    def stopped(k):
+        raise KeyboardInterrupt("the script was stopped")
+    with pytest.raises(KeyboardInterrupt):
+        with lim.slot(waiting=stopped, poll=0.01):
+            pass
+    assert lim.waiting == 0 and lim.running == 1
+    entered, done = [], threading.Event()
+    later = hold(lim, done, entered, "later")
+    assert wait_until(lambda: lim.waiting == 1)
+    gate.set()
+    assert wait_until(lambda: [n for n, _ in entered] == ["later"])   # the line moved on
+    done.set()
+    for th in (t, later):
+        th.join(10)
+
+
+def test_most_counts_the_runs_that_were_going_at_once():
+    lim = Limiter(3)
+    gates = [threading.Event() for _ in range(2)]
+    threads = [hold(lim, g, [], i) for i, g in enumerate(gates)]
+    assert wait_until(lambda: lim.running == 2)
+    for g in gates:
+        g.set()
+    for t in threads:
+        t.join(10)
+    assert lim.most == 2 and lim.running == 0

@@ -448,15 +448,20 @@ def test_other_sessions_are_served_while_one_loops():
 
 
 def test_more_programs_than_the_server_runs_at_once_wait_then_hear_it_is_busy(monkeypatch):
-    monkeypatch.setattr(sandbox, "_turns", threading.BoundedSemaphore(1))
+    """Runs take slots of the heavy-work limiter (one slot here); one that gets none in time says so."""
+    from vizgrad.app.limiter import Limiter
+    lim = Limiter(1)
     monkeypatch.setattr(sandbox, "QUEUE_SECONDS", 0.5)
     out = {}
     t = threading.Thread(target=lambda: out.setdefault("sleeper", run("import time\ntime.sleep(10)",
-                                                                      Limits(wall_seconds=2.0))))
+                                                                      Limits(wall_seconds=2.0), limiter=lim)))
     t.start()
-    time.sleep(0.3)
-    r = run("print('me too')", SHORT)
+    end = time.monotonic() + 30
+    while lim.running == 0 and time.monotonic() < end:
+        time.sleep(0.01)
+    r = run("print('me too')", SHORT, limiter=lim)
     assert r.stopped == "busy" and "busy" in r.error and r.output == ""
     t.join()
     assert out["sleeper"].stopped == "wall"
-    assert run("print('my turn')", SHORT).output == "my turn\n"
+    assert run("print('my turn')", SHORT, limiter=lim).output == "my turn\n"
+    assert lim.running == 0 and lim.waiting == 0

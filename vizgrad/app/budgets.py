@@ -68,6 +68,7 @@ _ROWS = [
     Budget("WALK_MAX_STORED_ELEMENTS", 2_000_000, "numbers one walk keeps across its steps"),
     Budget("WALK_MAX_FD_EVALUATIONS", 512, "evaluations by the walk's finite-difference check", 0),
     Budget("WALK_MAX_FD_WORK", 20_000_000, "elements those evaluations compute together", 0),
+    Budget("WALK_HEAVY_NODES", 40, "nodes (tensors + ops) from which a walk is heavy work (built, animated in a heavy slot)"),
     # ---- the Code page (vizgrad.app.sandbox.Limits: CODE_<FIELD>; runs in a child process) ----
     Budget("CODE_WALL_SECONDS", 5.0, "seconds of one run (the sandbox is killed after)", 0.1),
     Budget("CODE_CPU_SECONDS", 4, "CPU seconds of one run"),
@@ -82,7 +83,6 @@ _ROWS = [
     Budget("CODE_LIST_VALUES", 64, "values shown per tensor in the lists"),
     Budget("CODE_MAX_CHARS", 100_000, "characters of one program"),
     Budget("SANDBOX_POOL", 1, "sandboxes started ahead (warm)", 0),
-    Budget("SANDBOX_RUNS", None, "Code-page runs at once, server-wide (default: 2 x cores, at least 2)"),
     # ---- the Network Playground (vizgrad.net.NetLimits: NET_<FIELD>) ----
     Budget("NET_MAX_SAMPLES", 2000, "points of a dataset (generated or uploaded)"),
     Budget("NET_MAX_WIDTH", 16, "neurons of a hidden layer"),
@@ -95,10 +95,10 @@ _ROWS = [
     Budget("NET_MAX_GRID", 200, "resolution of the decision-boundary grid", 2),
     # ---- uploads and heavy work, server-wide ----
     Budget("UPLOAD_MB", 1, "megabytes of one upload (Streamlit's server.maxUploadSize, see README)"),
-    Budget("HEAVY_SLOTS", None, "heavy runs at once (training, Code runs, big walks; default: cores)"),
+    Budget("HEAVY_SLOTS", None, "heavy runs at once, server-wide: training updates, Code runs, big walks (default: cores)"),
 ]
 BUDGETS: dict[str, Budget] = {b.name: b for b in _ROWS}
-_COMPUTED = {"SANDBOX_RUNS": lambda: max(2, 2 * _cores()), "HEAVY_SLOTS": _cores}
+_COMPUTED = {"HEAVY_SLOTS": _cores}
 
 
 def env_name(name: str) -> str:

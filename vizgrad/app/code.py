@@ -2,7 +2,8 @@
 
     from vizgrad.app import code as cp
     cp.EXAMPLES[0].code                     # 'import torch\\n\\n' (the blank template); then the seeds, the lessons
-    r = cp.run_code(cp.example("nn_xy_to_200").code)   # vizgrad.app.sandbox.run: a sandboxed child
+    r = cp.run_code(cp.example("nn_xy_to_200").code)   # vizgrad.app.sandbox.run: a sandboxed child, in a
+                                            # slot of the server's limiter (waiting=: the visitor's place)
     cp.tensor_rows(r)                       # [{'name': 'x', 'shape': '(1,)', 'grad_fn': '', '.grad': 'set', ...}]
     cp.graph_choices(r)                     # ['x', 'y', 'z', 'output', 'loss']: what can be drawn
     cp.default_choice(r)                    # 'loss'
@@ -26,8 +27,10 @@ import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from vizgrad.app import sandbox
+from vizgrad.app.limiter import QueueFull
 from vizgrad.app.sandbox import Limits, RunResult
 
 __all__ = ["Example", "EXAMPLES", "example", "run_code", "encode_code", "decode_code", "tensor_rows", "module_rows",
@@ -80,9 +83,13 @@ def example(key: str) -> Example | None:
 
 
 # ---- a run ----------------------------------------------------------------------------------------------------
-def run_code(code: str, limits: Limits = sandbox.DEFAULT_LIMITS) -> RunResult:
-    """Run the code in the sandbox (see vizgrad.app.sandbox) and return what came back."""
-    return sandbox.run(code, limits)
+def run_code(code: str, limits: Limits = sandbox.DEFAULT_LIMITS, waiting: Callable[[int], None] | None = None,
+             limiter=None) -> RunResult:
+    """Run the code in the sandbox (see vizgrad.app.sandbox) and return what came back. It waits for
+    a slot of the server's limiter for heavy work first (`limiter`, default vizgrad.app.limiter.HEAVY):
+    `waiting(k)` hears the visitor's place (k runs ahead; 0 once it runs). If no slot comes, the
+    result has stopped="busy" and says so (the page keeps the previous result)."""
+    return sandbox.run(code, limits, limiter=limiter, waiting=waiting)
 
 
 # ---- the code in the URL -----------------------------------------------------------------------------------------
@@ -196,16 +203,20 @@ def walkthrough_query(code: str, name: str) -> dict:
     return {"code": encode_code(code), "var": str(name)}
 
 
-def graph_from_query(params) -> tuple:
+def graph_from_query(params, waiting: Callable[[int], None] | None = None) -> tuple:
     """(graph, title, error) for the Walkthrough: the code in params["code"] run in the sandbox, and
     the checked graph of its variable params["var"] (vizgrad.graph.steps.walk_graph walks it; the
-    engine objects stay in the sandbox, so there is no finite-difference check). error is a message."""
+    engine objects stay in the sandbox, so there is no finite-difference check). error is a message.
+    The run waits for its slot as run_code's does (`waiting`); vizgrad.app.limiter.QueueFull when
+    none came (the server is busy: the caller says so and lets the visitor try again)."""
     name = str(params.get("var", "") or "")[:100]
     try:
         text = decode_code(str(params.get("code", "") or ""))
     except ValueError as e:
         return None, "your code", str(e)
-    r = run_code(text)
+    r = run_code(text, waiting=waiting)
+    if r.stopped == "busy":
+        raise QueueFull(r.error)
     title = f"your code: {name}"
     if name not in r.graphs:
         if r.error and not r.graphs:

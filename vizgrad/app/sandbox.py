@@ -49,11 +49,13 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from vizgrad.app import budgets
 from vizgrad.app import hosted as hosted_mode
+from vizgrad.app import limiter as heavy
 from vizgrad.app.sandbox_child import ACK
 
 __all__ = ["Limits", "RunResult", "Status", "status", "run", "command", "Pool", "DEFAULT_LIMITS"]
@@ -413,35 +415,36 @@ class Pool:
 
 POOL = Pool(budgets.value("SANDBOX_POOL"))
 
-# at most this many programs run at once on the server (each may take its memory limit); a run waits
-# up to QUEUE_SECONDS for a turn, then says the server is busy
-RUNS_AT_ONCE = budgets.value("SANDBOX_RUNS")
-QUEUE_SECONDS = 10.0
-_turns = threading.BoundedSemaphore(RUNS_AT_ONCE)
+# a run takes a slot of the server's one limiter for heavy work (vizgrad.app.limiter.HEAVY: at most
+# VIZGRAD_HEAVY_SLOTS runs at once, default the number of cores, shared with live training and big
+# walkthroughs): the child's CPU is what the cores limit is for, and each child may take its memory
+# limit. A run waits up to QUEUE_SECONDS for its turn (told its place), then says the server is busy.
+QUEUE_SECONDS = heavy.WAIT_SECONDS
 
 
 # ---- a run ------------------------------------------------------------------------------------------------
-def run(code: str, limits: Limits = DEFAULT_LIMITS, pool: Pool | None = POOL) -> RunResult:
-    """Run `code` in a fresh child (sandboxed when bubblewrap works) and read back what it made."""
+def run(code: str, limits: Limits = DEFAULT_LIMITS, pool: Pool | None = POOL, limiter: heavy.Limiter | None = None,
+        waiting: Callable[[int], None] | None = None) -> RunResult:
+    """Run `code` in a fresh child (sandboxed when bubblewrap works) and read back what it made.
+    It runs in a slot of `limiter` (default the server's HEAVY); while it waits for one, `waiting(k)`
+    hears its place (see Limiter.slot); when none comes, the result says so (stopped="busy")."""
     st = status()
     if not st.can_run:
         return RunResult(False, error=st.message, mode=st.mode, stopped="refused")
     if not isinstance(code, str) or len(code) > MAX_CODE_CHARS:
         return RunResult(False, error=f"The code is too long: at most {MAX_CODE_CHARS:,} characters.", mode=st.mode)
     sandboxed = st.mode == "bubblewrap"
-    if not _turns.acquire(timeout=QUEUE_SECONDS):
-        return RunResult(False, error=f"The server is busy ({RUNS_AT_ONCE} programs are running): try again in "
-                                      f"a moment.", mode=st.mode, stopped="busy")
     try:
-        t0 = time.monotonic()
-        child = pool.take(sandboxed) if pool is not None else Child(sandboxed)
-        raw_result, stopped, raw, started = child.run(code, limits)
-        if not started:  # it died (or hung) before the program arrived: the sandbox's failure; once more, fresh
+        with (limiter or heavy.HEAVY).slot(waiting=waiting, timeout=QUEUE_SECONDS):
             t0 = time.monotonic()
-            raw_result, stopped, raw, started = Child(sandboxed).run(code, limits)
-        seconds = time.monotonic() - t0
-    finally:
-        _turns.release()
+            child = pool.take(sandboxed) if pool is not None else Child(sandboxed)
+            raw_result, stopped, raw, started = child.run(code, limits)
+            if not started:  # it died (or hung) before the program arrived: the sandbox's failure; once more, fresh
+                t0 = time.monotonic()
+                raw_result, stopped, raw, started = Child(sandboxed).run(code, limits)
+            seconds = time.monotonic() - t0
+    except heavy.QueueFull as e:
+        return RunResult(False, error=f"Not run: {e}.", mode=st.mode, stopped="busy")
     if not started:
         return RunResult(False, error="The sandbox could not start a run (twice): try again in a moment.",
                          stopped="crash", seconds=seconds, mode=st.mode)

@@ -23,9 +23,16 @@ expression is evaluated under the same element budget (WALK_LIMITS). The finite-
 evaluates the function at most MAX_FD_EVALUATIONS times per walk (and within MAX_FD_WORK), on a
 deterministic sample of elements when the leaves are bigger. The Walk refers to no tensor or
 engine node and has no reference cycles: dropping it frees its arrays at once.
+
+Heavy work (issue 17): a graph of HEAVY_NODES (VIZGRAD_WALK_HEAVY_NODES) nodes or more is walked,
+and its backward animation drawn, in a slot of the server's one limiter for heavy work
+(vizgrad.app.limiter.HEAVY; a code source's sandbox run takes one too). The page passes
+`waiting=` (the visitor's place while queued); a Walk with busy=True was not built because no
+slot came: the page says so and offers to try again (it must not keep that Walk).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -36,6 +43,7 @@ from vizgrad import graph as vgraph
 from vizgrad.expr import DEFAULT_LIMITS, ExprError, Variable, evaluate
 from vizgrad.graph import format_value
 from vizgrad.app import lessons
+from vizgrad.app import limiter as heavy
 from vizgrad.app.expression import EXAMPLES, State, run
 from vizgrad.app.markdown import plain
 from vizgrad.autograd.gradcheck import central_differences as _array_central_differences
@@ -64,6 +72,11 @@ WALK_LIMITS = replace(budgets.expr_limits(), max_work=min(budgets.value("EXPR_MA
 # recomputes the whole graph, about GraphSize.forward elements); beyond that, a sample of elements.
 MAX_FD_EVALUATIONS = budgets.value("WALK_MAX_FD_EVALUATIONS")
 MAX_FD_WORK = budgets.value("WALK_MAX_FD_WORK")
+# A graph of this many nodes (tensors and ops) or more is heavy work: its walk is built, and its backward
+# animation drawn, in a slot of the server's limiter (vizgrad.app.limiter.HEAVY, shared with training and
+# Code runs). The animation is what costs: about 1 s of CPU at 40 nodes, 2.5 s at 110, 7 s at 250 (this
+# 2-core machine); a step's figure and the walk itself stay under about 0.2 s.
+HEAVY_NODES = budgets.value("WALK_HEAVY_NODES")
 FD_TOL = 1e-2             # relative tolerance of the finite-difference check (float32 analytic grads)
 
 
@@ -81,6 +94,7 @@ class Source:
     note: str = ""                               # one line about what this is
     f_eps: float = float(np.finfo(np.float64).eps)  # the precision f computes in (expressions: float32)
     graph: object = None                         # a recorded graph that came as data (the Code page's sandbox)
+    busy: bool = False                           # not made: the server was busy (error says so; try again)
 
     @property
     def key(self) -> tuple:
@@ -219,12 +233,16 @@ def _code_query(params) -> dict:
     return {"code": get("code")[:8000], "var": get("var")[:100]}
 
 
-def from_code(params) -> Source:
+def from_code(params, waiting: Callable[[int], None] | None = None) -> Source:
     """code=<compressed program>&var=<name>: the graph of one tensor the user's code made, run in the
-    Code page's sandbox (vizgrad.app.code); it comes back as data, so there is no finite-difference check."""
+    Code page's sandbox (vizgrad.app.code); it comes back as data, so there is no finite-difference check.
+    The run waits for a slot of the server's limiter (`waiting(k)`: the visitor's place, see prepare)."""
     from vizgrad.app import code  # the sandbox runner: imported only when a code link is opened
     query = _code_query(params)
-    g, title, err = code.graph_from_query(query)
+    try:
+        g, title, err = code.graph_from_query(query, waiting=waiting)
+    except heavy.QueueFull as e:
+        return Source("code", "your code", query, error=str(e), busy=True)
     if err is None and g is not None:
         n_ops = sum(1 for _, d in g.nodes(data=True) if d.get("kind") == "op")
         if n_ops > MAX_STEPS // 2:
@@ -238,13 +256,14 @@ def from_example(index: int) -> Source:
     return from_state(State.from_example(index))
 
 
-def from_query(params) -> Source:
-    """The source a URL names: lesson=<id>, net=mlp, or expr=... with v.<name> and ng (the playground's)."""
+def from_query(params, waiting: Callable[[int], None] | None = None) -> Source:
+    """The source a URL names: lesson=<id>, net=mlp, code=...&var=... (run in the sandbox: `waiting`
+    hears its place in the server's queue), or expr=... with v.<name> and ng (the playground's)."""
     get = lambda k: str(params.get(k, "") or "")  # noqa: E731
     if get("lesson"):
         return from_lesson(get("lesson")[:100])
     if get("code"):
-        return from_code(params)
+        return from_code(params, waiting)
     if get("net"):
         if get("net") in NETWORKS:
             return mlp()
@@ -309,6 +328,7 @@ class Walk:
     error: str | None = None
     size: vwalk.GraphSize | None = None          # the graph as counted before the walk was built
     fd_evaluations: int = 0                      # evaluations the finite-difference check made
+    busy: bool = False                           # not built: the server was busy (error says so; try again)
 
     @property
     def ok(self) -> bool:
@@ -363,15 +383,21 @@ def too_big(size: vwalk.GraphSize) -> str | None:
     return None
 
 
-def prepare(src: Source) -> Walk:
-    """Run the source's backward pass step by step and check the result (within the module's bounds)."""
+def prepare(src: Source, waiting: Callable[[int], None] | None = None, limiter: heavy.Limiter | None = None) -> Walk:
+    """Run the source's backward pass step by step and check the result (within the module's bounds).
+    A graph of HEAVY_NODES nodes or more is walked in a slot of `limiter` (default the server's HEAVY):
+    `waiting(k)` hears the visitor's place while it waits (k runs ahead; 0 once the slot is got), and
+    when no slot comes the Walk has busy=True and an error saying so (nothing raises out of prepare)."""
     w = Walk(_described(src))
     if not src.ok:
-        w.error = src.error
+        w.error, w.busy = src.error, src.busy
         return w
     if src.graph is not None:  # a graph that came as data: walk it as it is (its size was checked)
         try:
-            w.steps, w.graph = vwalk.walk_graph(src.graph), src.graph
+            with heavy_slot(_nodes(src.graph), waiting, limiter):
+                w.steps, w.graph = vwalk.walk_graph(src.graph), src.graph
+        except heavy.QueueFull as e:
+            return _busy(w, e)
         except Exception as e:  # noqa: BLE001 - a graph we cannot walk is a message
             w.steps, w.error = [], f"Could not walk through this graph: {e}"
         return w
@@ -383,6 +409,16 @@ def prepare(src: Source) -> Walk:
     w.error = too_big(w.size)
     if w.error:
         return w
+    try:
+        with heavy_slot(w.size.ops + w.size.tensors, waiting, limiter):
+            _build(src, w)
+    except heavy.QueueFull as e:
+        return _busy(w, e)
+    return w
+
+
+def _build(src: Source, w: Walk) -> None:
+    """Trace the engine's graph, walk it, and check the walk's gradients (into w)."""
     g = None
     try:
         with np.errstate(all="ignore"):
@@ -392,11 +428,29 @@ def prepare(src: Source) -> Walk:
     except Exception as e:  # an engine failure is a message, never a crash
         w.steps = []
         w.error = f"Could not walk through this graph: {e}"
-        return w
+        return
     finally:
         vwalk.dispose(g)
     budget = min(MAX_FD_EVALUATIONS, MAX_FD_WORK // max(1, w.size.forward))
     w.checks, w.fd_evaluations = _checks(src, w.steps, w.graph, budget)
+
+
+def _nodes(g) -> int:
+    """The tensors and ops of a graph (module boxes are not drawn as nodes of the walk)."""
+    return sum(1 for _, d in g.nodes(data=True) if d.get("kind") in ("tensor", "op"))
+
+
+def heavy_slot(nodes: int, waiting: Callable[[int], None] | None = None, limiter: heavy.Limiter | None = None):
+    """A slot of the server's limiter for work on a graph of `nodes` nodes, if it is heavy (HEAVY_NODES
+    or more); for a smaller graph, nothing to wait for. Raises vizgrad.app.limiter.QueueFull."""
+    if nodes < HEAVY_NODES:
+        return contextlib.nullcontext(False)
+    return (limiter or heavy.HEAVY).slot(waiting=waiting)
+
+
+def _busy(w: Walk, e: Exception) -> Walk:
+    w.steps, w.graph, w.checks = [], None, []
+    w.error, w.busy = f"Not walked through: {e}. This graph is big, so it waits for its turn on the server.", True
     return w
 
 
@@ -599,18 +653,22 @@ def step_figure(w: Walk, k: int, headers=None, *, focus: bool = False, theme: st
 
 
 def backward_figure(w: Walk, headers=None, *, theme: str = "light", show_shapes: bool = False,
-                    duration: int = 700) -> list:
+                    duration: int = 700, waiting: Callable[[int], None] | None = None,
+                    limiter: heavy.Limiter | None = None) -> list:
     """The whole backward pass as one animated figure (vizgrad.plot.backward_animation), laid out for
     the screen as step_figure's ([(figure, media)]): plotly's own play button and slider light the
     edges one by one in reverse topological order, every node numbered in the backward order, each
-    tensor's grad growing as its contributions arrive (+=). It plays in the browser: no reruns."""
+    tensor's grad growing as its contributions arrive (+=). It plays in the browser: no reruns.
+    For a graph of HEAVY_NODES nodes or more it is drawn in a slot of `limiter` (as prepare's:
+    `waiting`), and raises vizgrad.app.limiter.QueueFull when no slot came."""
     from vizgrad.plot import FigureOptions, backward_animation, screen_figures  # plotly only when drawing
 
     # keep_graph=False: as step_figure, the figure must not keep the walk's arrays alive; drawn at its
     # natural size (the page puts it in a box that scrolls): text is never scaled down
     o = FigureOptions(theme=theme, show_shapes=show_shapes, keep_graph=False)
-    return screen_figures(w.graph, headers, o, draw=lambda g, opts, **kw: backward_animation(
-        g, opts, duration=duration, **kw))
+    with heavy_slot(_nodes(w.graph), waiting, limiter):
+        return screen_figures(w.graph, headers, o, draw=lambda g, opts, **kw: backward_animation(
+            g, opts, duration=duration, **kw))
 
 
 # ---- forward mode beside reverse mode (colah's "Calculus on Computational Graphs") -------------------

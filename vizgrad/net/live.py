@@ -2,14 +2,15 @@
 
     from vizgrad.app.limiter import HEAVY            # the page passes the server's limiter in (layers:
     done = train_update(trainer, 25, HEAVY,          # vizgrad.net sits below vizgrad.app)
-                        waiting=lambda k: box.caption(queue_message(k)))
+                        waiting=lambda k: box.caption(queue_message(k)) if k else box.empty())
 
 While Play is on, the page's fragment reruns every 0.05 s and each rerun calls train_update once.
 The update holds one of the limiter's slots only while it computes the steps (the figures drawn
 after it are not counted), stops after UPDATE_BUDGET seconds whatever "steps per update" asks, and
 then yields the interpreter (time.sleep(0)) so that another session's thread runs before this one
-draws. A visitor whose update waits for a slot is told their place through `waiting(k)`; when the
-limiter gives up it raises its QueueFull (the page shows the message and pauses).
+draws. A visitor whose update waits for a slot is told their place through `waiting(k)` (and k = 0 when
+the slot is got); when the limiter gives up it raises its QueueFull (the page shows the message
+and pauses). The same slots serve the Code page's runs and big walkthroughs (vizgrad.app.limiter).
 
 LIVE holds (weakly) every trainer that has trained live in this process, for monitoring: the
 logger "vizgrad.net.live" says at DEBUG what each update did and at INFO when a live trainer is
