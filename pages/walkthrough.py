@@ -216,9 +216,16 @@ def stepper() -> None:
     dark = st.session_state.get("wt_dark", False)
     if st.session_state.get("wt_backflow", False):
         box = st.empty()  # a big graph's animation waits for a slot of the server's limiter: the place
+        # the animation is the same at every step: drawn once per walk and setting, kept with the walk
+        # (walk_store drops it with the walk), so stepping with it open costs no redraw
+        store, setting = walk_store(), (shapes, dark, st.context.headers.get("User-Agent", ""))
         try:
-            anim = ws.backward_figure(walk, st.context.headers, show_shapes=shapes, theme="dark" if dark else "light",
-                                      waiting=queue_notice(box))
+            if store.get("anim_key") != setting or "anim" not in store:
+                store.pop("anim", None)
+                store["anim"] = ws.backward_figure(walk, st.context.headers, show_shapes=shapes,
+                                                   theme="dark" if dark else "light", waiting=queue_notice(box))
+                store["anim_key"] = setting
+            anim = store["anim"]
         except QueueFull as e:
             box.warning(plain(f"The animation is not drawn: {e}. It tries again at the next step."),
                         icon=":material/hourglass:")
@@ -230,6 +237,7 @@ def stepper() -> None:
                        "flowing now; **+=** marks a contribution added to a tensor's grad, so a tensor used twice "
                        "shows its grad growing to the sum.")
     else:
+        walk_store().pop("anim", None)  # closed: its frames are not kept for a later reopen
         # natural size, laid out for this screen (a desktop gets a wide and a narrow layout: the window's
         # width picks one), through a window under the buttons; never squeezed to the column (boxes and all)
         graph_chart("wt_graph", ws.step_figure(walk, k, st.context.headers, focus=focus, show_shapes=shapes,
