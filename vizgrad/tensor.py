@@ -370,15 +370,6 @@ class Tensor(metaclass=_TensorType):
     def exp_(self):
         return self._inplace(ops.exp)
 
-    def addcmul_(self, t1, t2, value=1):
-        return self._inplace(lambda a, b, c: a + value * b * c, t1, t2)
-
-    def addcdiv_(self, t1, t2, value=1):
-        return self._inplace(lambda a, b, c: a + value * b / c, t1, t2)
-
-    def lerp_(self, end, weight):
-        return self._inplace(lambda a, b: a + weight * (b - a), end)
-
     def copy_(self, src):
         return self._inplace(lambda a, b: ops.expand(ops.to(b, a.dtype), a.shape) if isinstance(b, Tensor)
                              else Tensor._make(np.broadcast_to(np.asarray(b, a._data.dtype), a.shape)), src)

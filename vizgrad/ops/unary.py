@@ -1,12 +1,17 @@
 """Elementwise functions of one tensor: neg, reciprocal, exp, log, sqrt, abs, sin, cos, tanh,
-clamp (clamp_min, clamp_max), clone, tan; and the `_sin`/`_cos`/`_log`/`_exp` helpers backward formulas use."""
+clamp (clamp_min, clamp_max), clone, tan; log1p, expm1, log2, log10, rsqrt, sinh, cosh, asin, acos,
+atan, erf, erfinv, frac, sinc, nan_to_num; and the `_sin`/`_cos`/`_log`/`_exp` helpers backward
+formulas use."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from vizgrad import _dtype
 from vizgrad.ops.base import Op, _arr, _cast, _dual, _floating_fn, _fmt_num, bind, public
 from vizgrad.ops.index import _where
+from vizgrad.tensor import Tensor
 
 
 class Neg(Op):
@@ -251,3 +256,272 @@ _sin = _dual(np.sin, sin)
 _cos = _dual(np.cos, cos)
 _log = _dual(np.log, log)
 _exp = _dual(np.exp, exp)
+
+
+
+# -- more elementwise functions (torch's names; each backward is torch's derivatives.yaml formula) --
+class Log1p(Op):
+    torch_name, symbol, latex = "Log1PBackward0", "log1p", (r"\frac{1}{1+a}",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+
+    def forward(ctx, a):
+        return np.log1p(a)
+
+    def backward(ctx, g, out, a):
+        return (g / (a + 1),)
+
+
+class Expm1(Op):
+    torch_name, symbol, latex, needs_out = "Expm1Backward0", "expm1", (r"e^{a}",), True
+    saved_fields = {"result": "result"}
+    elementwise = True
+
+    def forward(ctx, a):
+        return np.expm1(a)
+
+    def backward(ctx, g, out, a):
+        return (g * (out + 1),)
+
+
+def _as_stored(y: np.ndarray, like):
+    """A float64 result in like's dtype, a numpy scalar when 0-d (how vizgrad stores 0-d data)."""
+    y = np.asarray(y).astype(np.result_type(like))
+    return y if y.ndim else y[()]
+
+
+def _rounded(fn, a):
+    """fn(a) computed in float64 and rounded once to a's dtype: the correctly rounded value, as
+    torch's float32 kernels give at exact points (numpy's float32 log10(1000) is 3.0000002)."""
+    return _as_stored(fn(np.asarray(a, dtype=np.float64)), a)
+
+
+class Log2(Op):
+    torch_name, symbol, latex = "Log2Backward0", "log₂", (r"\frac{1}{a \ln 2}",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\log_2"
+
+    def forward(ctx, a):
+        return _rounded(np.log2, a)
+
+    def backward(ctx, g, out, a):
+        return (g / (a * math.log(2)),)
+
+
+class Log10(Op):
+    torch_name, symbol, latex = "Log10Backward0", "log₁₀", (r"\frac{1}{a \ln 10}",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\log_{10}"
+
+    def forward(ctx, a):
+        return _rounded(np.log10, a)
+
+    def backward(ctx, g, out, a):
+        return (g / (a * math.log(10)),)
+
+
+class Rsqrt(Op):
+    torch_name, symbol, latex, needs_out = "RsqrtBackward0", "1/√", (r"-\frac{1}{2} a^{-3/2}",), True
+    saved_fields = {"result": "result"}
+    elementwise = True
+
+    def forward(ctx, a):
+        return 1 / np.sqrt(a)
+
+    def backward(ctx, g, out, a):
+        return (-0.5 * g * out * out * out,)
+
+
+class Sinh(Op):
+    torch_name, symbol, latex = "SinhBackward0", "sinh", (r"\cosh a",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\sinh"
+
+    def forward(ctx, a):
+        return np.sinh(a)
+
+    def backward(ctx, g, out, a):
+        return (g * _cosh(a),)
+
+
+class Cosh(Op):
+    torch_name, symbol, latex = "CoshBackward0", "cosh", (r"\sinh a",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\cosh"
+
+    def forward(ctx, a):
+        return np.cosh(a)
+
+    def backward(ctx, g, out, a):
+        return (g * _sinh(a),)
+
+
+class Asin(Op):
+    torch_name, symbol, latex = "AsinBackward0", "asin", (r"\frac{1}{\sqrt{1-a^{2}}}",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\arcsin"
+
+    def forward(ctx, a):
+        return np.arcsin(a)
+
+    def backward(ctx, g, out, a):
+        return (g / _sqrt(1 - a * a),)
+
+
+class Acos(Op):
+    torch_name, symbol, latex = "AcosBackward0", "acos", (r"-\frac{1}{\sqrt{1-a^{2}}}",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\arccos"
+
+    def forward(ctx, a):
+        return np.arccos(a)
+
+    def backward(ctx, g, out, a):
+        return (-g / _sqrt(1 - a * a),)
+
+
+class Atan(Op):
+    torch_name, symbol, latex = "AtanBackward0", "atan", (r"\frac{1}{1+a^{2}}",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\arctan"
+
+    def forward(ctx, a):
+        return np.arctan(a)
+
+    def backward(ctx, g, out, a):
+        return (g / (a * a + 1),)
+
+
+_erf_objects = np.frompyfunc(math.erf, 1, 1)
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+def _erf64(x) -> np.ndarray:
+    """erf in float64, elementwise (numpy has none; math.erf is the C library's, correct to an ulp)."""
+    return np.asarray(_erf_objects(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+
+
+def _erfinv64(y) -> np.ndarray:
+    """The inverse of erf in float64: Winitzki's closed-form guess (relative error ~2e-3), then
+    Halley steps on erf(x) = y (each roughly triples the correct digits): three reach float64's
+    precision. ±1 give ±inf and |y| > 1 nan, as torch."""
+    y = np.asarray(y, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.log1p(-y * y)                       # ln(1 - y^2) <= 0
+        c = 2 / (math.pi * 0.147) + w / 2
+        x = np.sign(y) * np.sqrt(np.sqrt(c * c - w / 0.147) - c)
+        inner = np.isfinite(x) & (np.abs(y) < 1)
+        for _ in range(3):
+            f = _erf64(np.where(inner, x, 0)) - y
+            d = _TWO_OVER_SQRT_PI * np.exp(-x * x)  # erf'(x); erf'' = -2x erf'
+            x = np.where(inner & (d > 0), x - f / (d + x * f), x)
+    x = np.where(np.abs(y) == 1, np.sign(y) * np.inf, x)
+    return np.where(np.abs(y) > 1, np.nan, x)
+
+
+class Erf(Op):
+    torch_name, symbol, latex = "ErfBackward0", "erf", (r"\frac{2}{\sqrt{\pi}} e^{-a^{2}}",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\operatorname{erf}"
+
+    def forward(ctx, a):
+        return _as_stored(_erf64(a), a)
+
+    def backward(ctx, g, out, a):
+        return (g * _TWO_OVER_SQRT_PI * _exp(-(a * a)),)
+
+
+class Erfinv(Op):
+    torch_name, symbol, latex = "ErfinvBackward0", "erf⁻¹", (r"\frac{\sqrt{\pi}}{2} e^{\operatorname{erf}^{-1}(a)^{2}}",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\operatorname{erf}^{-1}"
+
+    def forward(ctx, a):
+        return _as_stored(_erfinv64(a), a)
+
+    def backward(ctx, g, out, a):
+        x = erfinv(a) if isinstance(a, Tensor) else _as_stored(_erfinv64(a), a)
+        return (g * (math.sqrt(math.pi) / 2) * _exp(x * x),)
+
+
+class Frac(Op):
+    torch_name, symbol, latex, saves = "FracBackward0", "frac", ("1",), False
+    elementwise = True
+
+    def forward(ctx, a):
+        return a - np.trunc(a)
+
+    def backward(ctx, g, out, a):
+        return (g,)
+
+
+class Sinc(Op):
+    """sin(pi a) / (pi a), 1 at a = 0; its derivative is taken as 0 there, as torch's."""
+    torch_name, symbol, latex = "SincBackward0", "sinc", (r"\frac{\pi a \cos \pi a - \sin \pi a}{\pi a^{2}}",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\operatorname{sinc}"
+
+    def forward(ctx, a):
+        return np.sinc(a)
+
+    def backward(ctx, g, out, a):
+        zero = _arr(a) == 0
+        s = _where(zero, 1, a) * math.pi  # pi a, kept away from 0 where the derivative is defined as 0
+        return (_where(zero, 0, g * (s * _cos(s) - _sin(s)) / (s * _where(zero, 1, a))),)
+
+
+class NanToNum(Op):
+    torch_name, symbol, latex = "NanToNumBackward0", "nan→num", (r"[a \text{ finite}]",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+
+    def forward(ctx, a, nan, posinf, neginf):
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(ctx, g, out, a):
+        return (_where(np.isfinite(_arr(a)), g, 0),)
+
+
+log1p = public(method=True)(_floating_fn(Log1p, "log1p"))
+expm1 = public(method=True)(_floating_fn(Expm1, "expm1"))
+log2 = public(method=True)(_floating_fn(Log2, "log2"))
+log10 = public(method=True)(_floating_fn(Log10, "log10"))
+rsqrt = public(method=True)(_floating_fn(Rsqrt, "rsqrt"))
+sinh = public(method=True)(_floating_fn(Sinh, "sinh"))
+cosh = public(method=True)(_floating_fn(Cosh, "cosh"))
+asin = public("arcsin", method=True)(_floating_fn(Asin, "asin"))
+acos = public("arccos", method=True)(_floating_fn(Acos, "acos"))
+atan = public("arctan", method=True)(_floating_fn(Atan, "atan"))
+erf = public(method=True)(_floating_fn(Erf, "erf"))
+erfinv = public(method=True)(_floating_fn(Erfinv, "erfinv"))
+sinc = public(method=True)(_floating_fn(Sinc, "sinc"))
+
+
+@public(method=True)
+def frac(input):
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f'"frac_cpu" not implemented for \'{input.dtype.tensor_type[:-6]}\'')
+    return Frac.apply(input)
+
+
+@public(method=True)
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """nan -> `nan`, ±inf -> `posinf`/`neginf` (default: the dtype's largest/smallest finite value)."""
+    if input._data.dtype.kind != "f":
+        return clone(input)
+    return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+_sqrt = _dual(np.sqrt, sqrt)
+_sinh = _dual(np.sinh, sinh)
+_cosh = _dual(np.cosh, cosh)
