@@ -510,7 +510,7 @@ sinc = public(method=True)(_floating_fn(Sinc, "sinc"))
 @public(method=True)
 def frac(input):
     if input._data.dtype.kind != "f":
-        raise RuntimeError(f'"frac_cpu" not implemented for \'{input.dtype.tensor_type[:-6]}\'')
+        raise NotImplementedError(f'"frac_cpu" not implemented for \'{input.dtype.tensor_type[:-6]}\'')
     return Frac.apply(input)
 
 
