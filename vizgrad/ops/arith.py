@@ -455,7 +455,8 @@ class Logaddexp(Op):
     elementwise = True
 
     def forward(ctx, a, b):
-        return np.logaddexp(a, b)
+        with np.errstate(all="ignore"):
+            return np.logaddexp(a, b)
 
     def backward(ctx, g, out, a, b):
         return g / (1 + _exp(b - a)), g / (1 + _exp(a - b))
@@ -592,7 +593,8 @@ class Addcdiv(Op):
 
     def forward(ctx, a, b, c, value):
         ctx.value = value
-        return a + value * b / c
+        with np.errstate(all="ignore"):
+            return a + value * b / c
 
     def backward(ctx, g, out, a, b, c):
         v = ctx.value
@@ -658,7 +660,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 @public(method=True)
 def addcdiv(input, tensor1, tensor2, *, value=1):
     if not (tensor1.dtype.is_floating_point or tensor2.dtype.is_floating_point):
-        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
                            "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
                            "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
                            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "

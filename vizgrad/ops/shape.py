@@ -338,6 +338,10 @@ def narrow(input, dim, start, length):
 @public("moveaxis", method=True)
 def movedim(input, source, destination):
     n = input.dim()
+    if isinstance(source, int) != isinstance(destination, int):
+        raise TypeError(f"movedim() received an invalid combination of arguments - got "
+                        f"({type(source).__name__}, {type(destination).__name__}), but expected one of:\n"
+                        " * (int source, int destination)\n * (tuple of ints source, tuple of ints destination)")
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     if len(src) != len(dst):

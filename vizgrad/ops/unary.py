@@ -266,7 +266,8 @@ class Log1p(Op):
     elementwise = True
 
     def forward(ctx, a):
-        return np.log1p(a)
+        with np.errstate(all="ignore"):
+            return np.log1p(a)
 
     def backward(ctx, g, out, a):
         return (g / (a + 1),)
@@ -278,7 +279,8 @@ class Expm1(Op):
     elementwise = True
 
     def forward(ctx, a):
-        return np.expm1(a)
+        with np.errstate(all="ignore"):
+            return np.expm1(a)
 
     def backward(ctx, g, out, a):
         return (g * (out + 1),)
@@ -293,7 +295,8 @@ def _as_stored(y: np.ndarray, like):
 def _rounded(fn, a):
     """fn(a) computed in float64 and rounded once to a's dtype: the correctly rounded value, as
     torch's float32 kernels give at exact points (numpy's float32 log10(1000) is 3.0000002)."""
-    return _as_stored(fn(np.asarray(a, dtype=np.float64)), a)
+    with np.errstate(all="ignore"):
+        return _as_stored(fn(np.asarray(a, dtype=np.float64)), a)
 
 
 class Log2(Op):
@@ -328,7 +331,8 @@ class Rsqrt(Op):
     elementwise = True
 
     def forward(ctx, a):
-        return 1 / np.sqrt(a)
+        with np.errstate(all="ignore"):
+            return 1 / np.sqrt(a)
 
     def backward(ctx, g, out, a):
         return (-0.5 * g * out * out * out,)
@@ -341,7 +345,8 @@ class Sinh(Op):
     latex_name = r"\sinh"
 
     def forward(ctx, a):
-        return np.sinh(a)
+        with np.errstate(all="ignore"):
+            return np.sinh(a)
 
     def backward(ctx, g, out, a):
         return (g * _cosh(a),)
@@ -354,7 +359,8 @@ class Cosh(Op):
     latex_name = r"\cosh"
 
     def forward(ctx, a):
-        return np.cosh(a)
+        with np.errstate(all="ignore"):
+            return np.cosh(a)
 
     def backward(ctx, g, out, a):
         return (g * _sinh(a),)
@@ -367,7 +373,8 @@ class Asin(Op):
     latex_name = r"\arcsin"
 
     def forward(ctx, a):
-        return np.arcsin(a)
+        with np.errstate(all="ignore"):
+            return np.arcsin(a)
 
     def backward(ctx, g, out, a):
         return (g / _sqrt(1 - a * a),)
@@ -380,7 +387,8 @@ class Acos(Op):
     latex_name = r"\arccos"
 
     def forward(ctx, a):
-        return np.arccos(a)
+        with np.errstate(all="ignore"):
+            return np.arccos(a)
 
     def backward(ctx, g, out, a):
         return (-g / _sqrt(1 - a * a),)
@@ -411,19 +419,30 @@ def _erf64(x) -> np.ndarray:
 def _erfinv64(y) -> np.ndarray:
     """The inverse of erf in float64: Winitzki's closed-form guess (relative error ~2e-3), then
     Halley steps on erf(x) = y (each roughly triples the correct digits): three reach float64's
-    precision. ±1 give ±inf and |y| > 1 nan, as torch."""
+    precision. Past |y| = 0.5 the residual is taken as (1 - |y|) - erfc(|x|), both exact there,
+    so the tails keep their digits. ±1 give ±inf and |y| > 1 nan, as torch."""
     y = np.asarray(y, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.log1p(-y * y)                       # ln(1 - y^2) <= 0
+    s, u = np.sign(y), np.abs(y)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = np.log1p(-u * u)                       # ln(1 - y^2) <= 0
         c = 2 / (math.pi * 0.147) + w / 2
-        x = np.sign(y) * np.sqrt(np.sqrt(c * c - w / 0.147) - c)
-        inner = np.isfinite(x) & (np.abs(y) < 1)
+        x = np.sqrt(np.sqrt(c * c - w / 0.147) - c)
+        inner = np.isfinite(x) & (u < 1)
+        tail = u >= 0.5
         for _ in range(3):
-            f = _erf64(np.where(inner, x, 0)) - y
+            xi = np.where(inner, x, 0)
+            f = np.where(tail, (1 - u) - _erfc64(xi), _erf64(xi) - u)  # erf(x) - |y|
             d = _TWO_OVER_SQRT_PI * np.exp(-x * x)  # erf'(x); erf'' = -2x erf'
             x = np.where(inner & (d > 0), x - f / (d + x * f), x)
-    x = np.where(np.abs(y) == 1, np.sign(y) * np.inf, x)
-    return np.where(np.abs(y) > 1, np.nan, x)
+        x = np.where(u == 1, np.inf, x) * s
+    return np.where(u > 1, np.nan, x)
+
+
+_erfc_objects = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _erfc64(x) -> np.ndarray:
+    return np.asarray(_erfc_objects(np.asarray(x, dtype=np.float64)), dtype=np.float64)
 
 
 class Erf(Op):
@@ -472,7 +491,8 @@ class Sinc(Op):
     latex_name = r"\operatorname{sinc}"
 
     def forward(ctx, a):
-        return np.sinc(a)
+        with np.errstate(all="ignore"):
+            return np.sinc(a)
 
     def backward(ctx, g, out, a):
         zero = _arr(a) == 0
@@ -486,7 +506,8 @@ class NanToNum(Op):
     elementwise = True
 
     def forward(ctx, a, nan, posinf, neginf):
-        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+        with np.errstate(all="ignore"):
+            return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
 
     def backward(ctx, g, out, a):
         return (_where(np.isfinite(_arr(a)), g, 0),)
