@@ -546,3 +546,20 @@ def test_new_ops_draw_with_one_rule_per_input():
     new = {"Log1PBackward0", "ErfinvBackward0", "LerpBackward1", "AddcdivBackward0", "DiagEmbedBackward0",
            "CumprodBackward0", "MaskedSelectBackward0", "LinalgDetBackward0", "CdistBackward0", "LinalgCrossBackward0"}
     assert new <= set(OPS) and new <= met, new - met
+
+
+def test_cdist_second_derivative_by_finite_differences():
+    """torch has no second derivative for cdist on few rows ('_cdist_backward' is not implemented),
+    so the double-backward table cannot compare CdistBackward0 with torch; vizgrad's is checked
+    against finite differences of its own gradient instead."""
+    from vizgrad.autograd import gradgradcheck
+    torch = need_torch()
+    rng = np.random.default_rng(4)
+    a0, b0 = rng.standard_normal((3, 2)), rng.standard_normal((4, 2))
+    ta, tb = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    (g,) = torch.autograd.grad(torch.cdist(ta, tb).sum(), ta, create_graph=True)
+    with pytest.raises(RuntimeError, match="_cdist_backward"):
+        torch.autograd.grad(g.sum(), ta)
+    a, b = vizgrad.tensor(a0, requires_grad=True), vizgrad.tensor(b0, requires_grad=True)
+    assert vizgrad.cdist(a, b).grad_fn.name() == "CdistBackward0"
+    assert gradgradcheck(lambda x, y: vizgrad.cdist(x, y), (a, b))
