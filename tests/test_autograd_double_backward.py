@@ -193,6 +193,7 @@ CASES = {
     "cross": (lambda L, a, b: L.linalg.cross(a * a, b), [(2, 3), (2, 3)]),
     "dist": (lambda L, a, b: L.dist(a, b) * L.dist(a, b, 3), [(2, 3), (3,)]),
     "cdist_mm": (lambda L, a, b: L.cdist(a, b), [(30, 2), (3, 2)]),
+    "trace": (lambda L, a: L.trace(a * a) * a, [(3, 3)]),
 }
 
 

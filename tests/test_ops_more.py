@@ -203,6 +203,7 @@ CASES = {
     "inverse": (lambda L, a: L.inverse(a), [("n", (3, 3))], True),
     "linalg_inv": (lambda L, a: L.linalg.inv(a) * a, [("n", (2, 2, 2))], True),
     "meshgrid": (_mesh0, [("n", (3,)), ("n", (2,))], True),
+    "trace": (lambda L, a: L.trace(a * a), [("n", (3, 4))], True),
     "cartesian_prod": (lambda L, a, b: L.cartesian_prod(a, b * b), [("n", (3,)), ("n", (2,))], True),
 }
 
@@ -278,7 +279,7 @@ SAVED = {
     "det": lambda L, a, b, c: L.det(a), "linalg_det": lambda L, a, b, c: L.linalg.det(a),
     "inverse": lambda L, a, b, c: L.inverse(a), "sum_to_size": lambda L, a, b, c: a.sum_to_size(1, 3),
     "cummax": lambda L, a, b, c: a.cummax(0)[0], "cummin": lambda L, a, b, c: a.cummin(1)[0],
-    "kthvalue": lambda L, a, b, c: a.kthvalue(2, 0)[0],
+    "kthvalue": lambda L, a, b, c: a.kthvalue(2, 0)[0], "trace": lambda L, a, b, c: a.trace(),
 }
 
 
