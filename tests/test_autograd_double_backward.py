@@ -194,6 +194,9 @@ CASES = {
     "dist": (lambda L, a, b: L.dist(a, b) * L.dist(a, b, 3), [(2, 3), (3,)]),
     "cdist_mm": (lambda L, a, b: L.cdist(a, b), [(30, 2), (3, 2)]),
     "trace": (lambda L, a: L.trace(a * a) * a, [(3, 3)]),
+    "lgamma": (lambda L, a: L.lgamma(a * 3), [(3,)]),
+    "digamma": (lambda L, a: L.digamma(a), ["pos3"]),
+    "polygamma": (lambda L, a: L.polygamma(2, a), ["pos3"]),
 }
 
 

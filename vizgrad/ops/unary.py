@@ -1,15 +1,16 @@
 """Elementwise functions of one tensor: neg, reciprocal, exp, log, sqrt, abs, sin, cos, tanh,
 clamp (clamp_min, clamp_max), clone, tan; log1p, expm1, log2, log10, rsqrt, sinh, cosh, asin, acos,
-atan, erf, erfinv, frac, sinc, nan_to_num; and the `_sin`/`_cos`/`_log`/`_exp` helpers backward
-formulas use."""
+atan, erf, erfinv, frac, sinc, nan_to_num, lgamma, digamma, polygamma; and the
+`_sin`/`_cos`/`_log`/`_exp` helpers backward formulas use."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
 from vizgrad import _dtype
-from vizgrad.ops.base import Op, _arr, _cast, _dual, _floating_fn, _fmt_num, bind, public
+from vizgrad.ops.base import Op, _arr, _cast, _dual, _floating, _floating_fn, _fmt_num, bind, public
 from vizgrad.ops.index import _where
 from vizgrad.tensor import Tensor
 
@@ -546,3 +547,200 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 _sqrt = _dual(np.sqrt, sqrt)
 _sinh = _dual(np.sinh, sinh)
 _cosh = _dual(np.cosh, cosh)
+
+
+
+# -- lgamma, digamma, polygamma: torch's algorithms (Cephes'), vectorised in float64 ---------------
+def _lgamma1(v: float) -> float:
+    if v <= 0 and (v == -math.inf or v == math.floor(v)):  # the poles (math.lgamma raises there), and -inf
+        return math.inf
+    return math.lgamma(v)
+
+
+_lgamma_objects = np.frompyfunc(_lgamma1, 1, 1)
+
+
+def _lgamma64(x) -> np.ndarray:
+    """log|Γ(x)| with the C library's lgamma (as torch); inf at 0 and the negative integers."""
+    return np.asarray(_lgamma_objects(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+
+
+_PSI_10 = 2.25175258906672110764  # digamma(10)
+
+
+def _float_kind(x) -> np.ndarray:
+    """x as a float32 array if it is float32 (torch runs that kernel in float), else float64."""
+    x = np.asarray(x)
+    return x if x.dtype == np.float32 else x.astype(np.float64)
+
+
+def _libm(fn, x):
+    """fn(x) rounded once to x's dtype, as the C library's logf/tanf/sinf give it (numpy's own
+    float32 kernels can be an ulp or more away)."""
+    return fn(x.astype(np.float64)).astype(x.dtype)
+_PSI_SERIES = (1 / 12, -691 / 32760, 1 / 132, -1 / 240, 1 / 252, -1 / 120, 1 / 12)  # highest power first
+
+
+def _digamma64(x) -> np.ndarray:
+    """ψ(x) as torch computes it: ψ(x) = ψ(1 - x) - π / tan(π frac(x)) below 0; steps of
+    ψ(x) = ψ(x + 1) - 1/x up to x >= 10; then ln x - 1/(2x) - Σ B_2k / (2k x^2k). ψ(±0) = ∓inf,
+    nan at the negative integers. float32 input is computed in float32, as torch's kernel does."""
+    x = _float_kind(x)
+    with np.errstate(all="ignore"):
+        neg = x < 0
+        r = (x - np.trunc(x)).astype(np.float64)  # π / tan(π r) in float64 for either dtype, as torch
+        reflect = np.where(neg, -(math.pi / np.tan(math.pi * r)), 0.0).astype(x.dtype)
+        y = np.where(neg, 1 - x, x)
+        acc = np.zeros_like(y)
+        psi_10 = y.dtype.type(_PSI_10)
+        for _ in range(10):  # y >= 1e-300 reaches 10 in at most 10 steps
+            small = y < 10
+            acc = np.where(small, acc - 1 / y, acc)
+            y = np.where(small, y + 1, y)
+        z = 1 / (y * y)
+        poly = np.zeros_like(z)
+        for c in _PSI_SERIES:
+            poly = poly * z + c
+        tail = np.where(y < 1e17, z * poly, z.dtype.type(0))
+        psi = np.where(y == 10, acc + psi_10, acc + _libm(np.log, y) - 0.5 / y - tail) + reflect
+        psi = np.where(x == 0, np.copysign(np.inf, -x), psi)
+        return np.where((neg & (x == np.trunc(x))) | (x == -np.inf), np.nan, psi)
+
+
+def _trigamma64(x) -> np.ndarray:
+    """ψ'(x) as torch's trigamma: reflection below 1/2, six recurrence steps, a short series
+    (torch's own accuracy, about 1e-9 relative, is what matching it means); float32 in float32."""
+    x = _float_kind(x)
+    with np.errstate(all="ignore"):
+        low = x < 0.5
+        one = x.dtype.type(1)
+        sign = np.where(low, -one, one)
+        result = np.where(low, -(math.pi ** 2) / _libm(np.sin, math.pi * x) ** 2, 0 * one)
+        y = np.where(low, 1 - x, x)
+        for _ in range(6):
+            result = result + 1 / (y * y)
+            y = y + 1
+        ixx = 1 / (y * y)
+        result = result + (1 + 1 / (2 * y) + ixx * (1 / 6 - ixx * (1 / 30 - ixx * (1 / 42)))) / y
+        return sign * result
+
+
+def _bernoulli_even(n: int) -> list:
+    """B_2, B_4, ..., B_2n exactly (the Akiyama–Tanigawa recurrence)."""
+    out, a = [], []
+    for m in range(2 * n + 1):
+        a.append(Fraction(1, m + 1))
+        for j in range(m, 0, -1):
+            a[j - 1] = j * (a[j - 1] - a[j])
+        if m >= 2 and m % 2 == 0:
+            out.append(a[0])
+    return out
+
+
+# (2k)! / B_2k for k = 1 .. 12: the Euler–Maclaurin tail of Hurwitz's zeta (Cephes' table)
+_ZETA_A = [float(math.factorial(2 * k + 2) / b) for k, b in enumerate(_bernoulli_even(12))]
+_MACHEP = 1.11022302462515654042e-16
+
+
+def _zeta64(s: float, q) -> np.ndarray:
+    """Hurwitz's ζ(s, q) = Σ_k (q + k)^-s for s > 1 as torch's (Cephes') zeta: the first terms
+    summed until q + k > 9 (at least 9 of them), then the Euler–Maclaurin tail; each element stops
+    where torch's loop returns early."""
+    q = np.asarray(q, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        total = q ** -s
+        done = np.zeros(q.shape, dtype=bool)
+        a, b = q.copy(), np.zeros_like(q)
+        i = 0
+        while True:
+            go = ~done & ((i < 9) | (a <= 9)) & np.isfinite(a)  # (-inf would never pass 9)
+            if not go.any():
+                break
+            i += 1
+            a = np.where(go, a + 1, a)
+            b = np.where(go, a ** -s, b)
+            total = np.where(go, total + b, total)
+            done |= go & (np.abs(b) < _MACHEP * np.abs(total)) & (b * total > 0)
+        w = a
+        s_tail = total + b * w / (s - 1) - 0.5 * b
+        total = np.where(done, total, s_tail)
+        fac, k = np.ones_like(q), 0.0
+        for A in _ZETA_A:
+            fac = fac * (s + k)
+            b = b / w
+            t = fac * b / A
+            total = np.where(done, total, total + t)
+            done |= np.abs(t / total) < _MACHEP
+            k += 1
+            fac = fac * (s + k)
+            b = b / w
+            k += 1
+        total = np.where((q <= 0) & (q == np.trunc(q)), np.inf, total)
+        return total
+
+
+def _polygamma64(n: int, x) -> np.ndarray:
+    if n == 0:
+        return _digamma64(x)
+    if n == 1:
+        return _trigamma64(x)
+    return (1.0 if n % 2 else -1.0) * math.exp(math.lgamma(n + 1.0)) * _zeta64(n + 1.0, x)
+
+
+class Lgamma(Op):
+    torch_name, symbol, latex = "LgammaBackward0", "lgamma", (r"\psi(a)",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\ln\Gamma"
+
+    def forward(ctx, a):
+        return _as_stored(_lgamma64(a), a)
+
+    def backward(ctx, g, out, a):
+        return (g * (digamma(a) if isinstance(a, Tensor) else _as_stored(_digamma64(a), a)),)
+
+
+class Digamma(Op):
+    torch_name, symbol, latex = "DigammaBackward0", "ψ", (r"\psi'(a)",)
+    saved_fields = {"self": "input:0"}
+    elementwise = True
+    latex_name = r"\psi"
+
+    def forward(ctx, a):
+        return _as_stored(_digamma64(a), a)
+
+    def backward(ctx, g, out, a):
+        return (g * (polygamma(1, a) if isinstance(a, Tensor) else _as_stored(_trigamma64(a), a)),)
+
+
+class Polygamma(Op):
+    torch_name, symbol, latex = "PolygammaBackward0", "ψ⁽ⁿ⁾", (r"\psi^{(n+1)}(a)",)
+    saved_fields = {"n": "attr:n", "self": "input:0"}
+    result_params = ("n",)
+    elementwise = True
+
+    def forward(ctx, a, n):
+        ctx.n = n
+        return _as_stored(_polygamma64(n, a), a)
+
+    def backward(ctx, g, out, a):
+        n = ctx.n + 1
+        return (g * (polygamma(n, a) if isinstance(a, Tensor) else _as_stored(_polygamma64(n, a), a)),)
+
+    def label(self):
+        return f"ψ⁽{self.n}⁾"
+
+
+lgamma = public(method=True)(_floating_fn(Lgamma, "lgamma"))
+digamma = public(method=True)(_floating_fn(Digamma, "digamma"))
+
+
+@public()
+def polygamma(n, input):
+    """torch.polygamma(n, x): the n-th derivative of digamma (n = 0 is digamma itself)."""
+    if not isinstance(n, int) or n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return Polygamma.apply(input if input._data.dtype.kind == "f" else _floating(input), n=n)
+
+
+bind("polygamma")(lambda self, n: polygamma(n, self))  # x.polygamma(n): the order comes first
