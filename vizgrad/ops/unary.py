@@ -289,7 +289,8 @@ class Expm1(Op):
 
 def _as_stored(y: np.ndarray, like):
     """A float64 result in like's dtype, a numpy scalar when 0-d (how vizgrad stores 0-d data)."""
-    y = np.asarray(y).astype(np.result_type(like))
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, as torch's float kernels give
+        y = np.asarray(y).astype(np.result_type(like))
     return y if y.ndim else y[()]
 
 
@@ -562,7 +563,8 @@ _lgamma_objects = np.frompyfunc(_lgamma1, 1, 1)
 
 def _lgamma64(x) -> np.ndarray:
     """log|Γ(x)| with the C library's lgamma (as torch); inf at 0 and the negative integers."""
-    return np.asarray(_lgamma_objects(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # nan in, nan out
+        return np.asarray(_lgamma_objects(np.asarray(x, dtype=np.float64)), dtype=np.float64)
 
 
 _PSI_10 = 2.25175258906672110764  # digamma(10)
