@@ -197,6 +197,7 @@ CASES = {
     "lgamma": (lambda L, a: L.lgamma(a * 3), [(3,)]),
     "digamma": (lambda L, a: L.digamma(a), ["pos3"]),
     "polygamma": (lambda L, a: L.polygamma(2, a), ["pos3"]),
+    "renorm": (lambda L, a: L.renorm(a, 2, 0, 0.9) * a, [(3, 2)]),
 }
 
 

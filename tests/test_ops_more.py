@@ -225,6 +225,9 @@ CASES = {
     "lgamma": (lambda L, a: L.lgamma(a * 3), [("n", (4,))], True),
     "digamma": (lambda L, a: a.digamma(), [("pos", (4,))], True),
     "polygamma": (lambda L, a: L.polygamma(2, a), [("pos", (4,))], True),
+    "renorm": (lambda L, a: a.renorm(2, 0, 1.0), [("n", (3, 4))], True),
+    "renorm_p3_dim1": (lambda L, a: L.renorm(a * 2, 3.0, 1, 1.5), [("n", (2, 3, 2))], True),
+    "renorm_p1": (lambda L, a: L.renorm(a, 1, -1, 0.8), [("away", (3, 2))], True),
     "cartesian_prod": (lambda L, a, b: L.cartesian_prod(a, b * b), [("n", (3,)), ("n", (2,))], True),
 }
 
@@ -302,7 +305,8 @@ SAVED = {
     "cummax": lambda L, a, b, c: a.cummax(0)[0], "cummin": lambda L, a, b, c: a.cummin(1)[0],
     "kthvalue": lambda L, a, b, c: a.kthvalue(2, 0)[0], "trace": lambda L, a, b, c: a.trace(),
     "lgamma": lambda L, a, b, c: a.lgamma(), "digamma": lambda L, a, b, c: a.digamma(),
-    "polygamma": lambda L, a, b, c: a.polygamma(3),
+    "polygamma": lambda L, a, b, c: a.polygamma(3), "renorm": lambda L, a, b, c: a.renorm(2, 0, 1.0),
+    "renorm_int": lambda L, a, b, c: L.renorm(a, 3.0, 1, 2),
 }
 
 
@@ -530,6 +534,9 @@ ERRORS = {
     "addcdiv_int": lambda L: L.addcdiv(L.tensor([1]), L.tensor([1]), L.tensor([2])),
     "masked_select_mask": lambda L: L.zeros(3).masked_select(L.tensor([1, 0, 1])),
     "tensordot_sizes": lambda L: L.tensordot(L.zeros(2, 3), L.zeros(4, 2), 1),
+    "renorm_1d": lambda L: L.zeros(3).renorm(2, 0, 1.0),
+    "renorm_p": lambda L: L.zeros(3, 3).renorm(0, 0, 1.0),
+    "renorm_maxnorm": lambda L: L.zeros(3, 3).renorm(2, 0, -1),
 }
 
 

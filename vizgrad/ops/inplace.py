@@ -9,7 +9,7 @@ rebased onto f's node, which is why `y.sin_()` prints grad_fn=<SinBackward0> as 
 """
 from __future__ import annotations
 
-from vizgrad.ops import activation, arith, unary
+from vizgrad.ops import activation, arith, reduce, unary
 from vizgrad.ops.base import bind
 from vizgrad.tensor import Tensor
 
@@ -69,3 +69,8 @@ def lerp_(self, end, weight):
 @bind("nan_to_num_")
 def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
     return self._inplace(lambda a: unary.nan_to_num(a, nan, posinf, neginf))
+
+
+@bind("renorm_")
+def renorm_(self, p, dim, maxnorm):
+    return self._inplace(lambda a: reduce.renorm(a, p, dim, maxnorm))
