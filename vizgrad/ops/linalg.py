@@ -238,12 +238,18 @@ def outer(input, vec2):
 
 
 @public(method=True)
-def diag(input):
+def diag(input, diagonal=0):
+    """A 1-D tensor laid on a square matrix's `diagonal` (DiagEmbedBackward0), or a matrix's
+    diagonal copied out (DiagonalBackward0_copy), as torch records them."""
+    from vizgrad.ops.shape import diag_embed, diagonal as _diagonal
     if input.dim() == 1:
-        n = input.shape[0]
-        return mul(unsqueeze(input, 0), Tensor._make(np.eye(n, dtype=input._data.dtype)))
-    n = builtins.min(input.shape)
-    return input[np.arange(n), np.arange(n)]
+        return diag_embed(input, diagonal)
+    if input.dim() != 2:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got {}D".format(input.dim()))
+    out = _diagonal(input, diagonal)
+    if out.grad_fn is not None:
+        out.grad_fn.torch_name = "DiagonalBackward0_copy"
+    return out
 
 
 class Trace(Op):
