@@ -348,6 +348,8 @@ def movedim(input, source, destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
     src, dst = [_norm_dim(d, n) for d in src], [_norm_dim(d, n) for d in dst]
+    if n == 0:  # a 0-d tensor: an alias of itself (AliasBackward0), as torch
+        return input[...]
     order = [d for d in range(n) if d not in src]
     for s, t in sorted(zip(dst, src)):
         order.insert(s, t)
