@@ -625,3 +625,70 @@ def test_cdist_second_derivative_by_finite_differences():
     a, b = vizgrad.tensor(a0, requires_grad=True), vizgrad.tensor(b0, requires_grad=True)
     assert vizgrad.cdist(a, b).grad_fn.name() == "CdistBackward0"
     assert gradgradcheck(lambda x, y: vizgrad.cdist(x, y), (a, b))
+
+
+# -- property tests: shapes, offsets, dims and zeros drawn at random, each against torch ---------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_PROPERTY
+@given(shape=st.lists(st.integers(1, 4), min_size=2, max_size=4), offset=st.integers(-4, 4), data=st.data())
+def test_diagonal_and_diag_embed_any_dims_as_torch(shape, offset, data):
+    """diagonal over any pair of dims and any offset (empty diagonals too), its gradient, and
+    diag_embed of the result back, all as torch."""
+    torch = need_torch()
+    n = len(shape)
+    d1 = data.draw(st.integers(-n, n - 1))
+    d2 = data.draw(st.integers(-n, n - 1).filter(lambda d: d % n != d1 % n))
+    x0 = np.arange(np.prod(shape), dtype=np.float64).reshape(shape) * 0.5 - 1
+    res = []
+    for L in (torch, vizgrad):
+        x = L.tensor(x0, requires_grad=True)
+        d = x.diagonal(offset, d1, d2)
+        e = L.diag_embed(d * d, offset, d1, d2) if d.numel() else None
+        (d.sum() * 3 + (e.sum() if e is not None else 0)).backward()
+        res.append((str(d), None if e is None else str(e), x.grad.numpy().copy()))
+    assert res[1][:2] == res[0][:2]
+    np.testing.assert_array_equal(res[1][2], res[0][2])
+
+
+@_PROPERTY
+@given(n=st.integers(2, 6), zeros=st.sets(st.integers(0, 5), max_size=3), seed=st.integers(0, 1000))
+def test_cumprod_gradient_with_any_zeros_as_torch(n, zeros, seed):
+    """cumprod's gradient (and second derivative) where the input has zeros anywhere, as torch's."""
+    torch = need_torch()
+    x0 = np.random.default_rng(seed).uniform(0.5, 1.5, n) * np.where(np.arange(n) % 2, -1, 1)
+    x0[[z for z in zeros if z < n]] = 0.0
+    res = []
+    for L in (torch, vizgrad):
+        x = L.tensor(x0, requires_grad=True)
+        w = L.tensor(np.linspace(-1, 2, n))
+        (g,) = L.autograd.grad((x.cumprod(0) * w).sum(), x, create_graph=True)
+        (h,) = L.autograd.grad((g * w).sum(), x)
+        res.append((g.detach().numpy(), h.numpy()))
+    for a, b in zip(res[1], res[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@_PROPERTY
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), k=st.integers(1, 4), data=st.data())
+def test_median_kthvalue_cummax_any_dim_as_torch(shape, k, data):
+    """Values and indices of median/kthvalue/cummax/cummin along any dim (distinct values, so the
+    index is defined), and the gradient each sends back, as torch's."""
+    torch = need_torch()
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    keep = data.draw(st.booleans())
+    x0 = np.random.default_rng(sum(shape) + k).permutation(int(np.prod(shape))).reshape(shape) * 0.25 - 1.0
+    k = min(k, shape[dim])
+    res = []
+    for L in (torch, vizgrad):
+        x = L.tensor(x0, requires_grad=True)
+        outs = [x.median(dim, keepdim=keep), x.kthvalue(k, dim, keep), x.cummax(dim), x.cummin(dim)]
+        total = sum((o.values * (i + 1)).sum() for i, o in enumerate(outs)) + x.median() * 7
+        total.backward()
+        res.append(([repr(o) for o in outs], x.grad.numpy().copy()))
+    assert res[1][0] == res[0][0]
+    np.testing.assert_array_equal(res[1][1], res[0][1])
