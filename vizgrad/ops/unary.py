@@ -261,14 +261,34 @@ _exp = _dual(np.exp, exp)
 
 
 # -- more elementwise functions (torch's names; each backward is torch's derivatives.yaml formula) --
-class Log1p(Op):
-    torch_name, symbol, latex = "Log1PBackward0", "log1p", (r"\frac{1}{1+a}",)
+def _as_stored(y: np.ndarray, like):
+    """A float64 result in like's dtype, a numpy scalar when 0-d (how vizgrad stores 0-d data)."""
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, as torch's float kernels give
+        y = np.asarray(y).astype(np.result_type(like))
+    return y if y.ndim else y[()]
+
+
+def _rounded(fn, a):
+    """fn(a) computed in float64 and rounded once to a's dtype: the correctly rounded value, as
+    torch's float32 kernels give at exact points (numpy's float32 log10(1000) is 3.0000002)."""
+    with np.errstate(all="ignore"):
+        return _as_stored(fn(np.asarray(a, dtype=np.float64)), a)
+
+
+class _OfSelf(Op):
+    """An elementwise function that keeps its input for the backward (torch's _saved_self): the
+    subclass names numpy's function `_np` and writes the backward."""
     saved_fields = {"self": "input:0"}
     elementwise = True
+    _np = staticmethod(np.negative)
 
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            return np.log1p(a)
+        with np.errstate(all="ignore"):  # log1p(-1) = -inf, asin(2) = nan, sinh(100) = inf, as torch
+            return ctx._np(a)
+
+
+class Log1p(_OfSelf):
+    torch_name, symbol, latex, _np = "Log1PBackward0", "log1p", (r"\frac{1}{1+a}",), staticmethod(np.log1p)
 
     def backward(ctx, g, out, a):
         return (g / (a + 1),)
@@ -287,41 +307,17 @@ class Expm1(Op):
         return (g * (out + 1),)
 
 
-def _as_stored(y: np.ndarray, like):
-    """A float64 result in like's dtype, a numpy scalar when 0-d (how vizgrad stores 0-d data)."""
-    with np.errstate(over="ignore"):  # beyond float32's range: inf, as torch's float kernels give
-        y = np.asarray(y).astype(np.result_type(like))
-    return y if y.ndim else y[()]
-
-
-def _rounded(fn, a):
-    """fn(a) computed in float64 and rounded once to a's dtype: the correctly rounded value, as
-    torch's float32 kernels give at exact points (numpy's float32 log10(1000) is 3.0000002)."""
-    with np.errstate(all="ignore"):
-        return _as_stored(fn(np.asarray(a, dtype=np.float64)), a)
-
-
-class Log2(Op):
-    torch_name, symbol, latex = "Log2Backward0", "log₂", (r"\frac{1}{a \ln 2}",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\log_2"
-
-    def forward(ctx, a):
-        return _rounded(np.log2, a)
+class Log2(_OfSelf):
+    torch_name, symbol, latex, latex_name = "Log2Backward0", "log₂", (r"\frac{1}{a \ln 2}",), r"\log_2"
+    _np = staticmethod(lambda a: _rounded(np.log2, a))
 
     def backward(ctx, g, out, a):
         return (g / (a * math.log(2)),)
 
 
-class Log10(Op):
-    torch_name, symbol, latex = "Log10Backward0", "log₁₀", (r"\frac{1}{a \ln 10}",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\log_{10}"
-
-    def forward(ctx, a):
-        return _rounded(np.log10, a)
+class Log10(_OfSelf):
+    torch_name, symbol, latex, latex_name = "Log10Backward0", "log₁₀", (r"\frac{1}{a \ln 10}",), r"\log_{10}"
+    _np = staticmethod(lambda a: _rounded(np.log10, a))
 
     def backward(ctx, g, out, a):
         return (g / (a * math.log(10)),)
@@ -340,82 +336,58 @@ class Rsqrt(Op):
         return (-0.5 * g * out * out * out,)
 
 
-class Sinh(Op):
-    torch_name, symbol, latex = "SinhBackward0", "sinh", (r"\cosh a",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\sinh"
-
-    def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            return np.sinh(a)
+class Sinh(_OfSelf):
+    torch_name, symbol, latex, latex_name, _np = "SinhBackward0", "sinh", (r"\cosh a",), r"\sinh", staticmethod(np.sinh)
 
     def backward(ctx, g, out, a):
         return (g * _cosh(a),)
 
 
-class Cosh(Op):
-    torch_name, symbol, latex = "CoshBackward0", "cosh", (r"\sinh a",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\cosh"
-
-    def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            return np.cosh(a)
+class Cosh(_OfSelf):
+    torch_name, symbol, latex, latex_name, _np = "CoshBackward0", "cosh", (r"\sinh a",), r"\cosh", staticmethod(np.cosh)
 
     def backward(ctx, g, out, a):
         return (g * _sinh(a),)
 
 
-class Asin(Op):
-    torch_name, symbol, latex = "AsinBackward0", "asin", (r"\frac{1}{\sqrt{1-a^{2}}}",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\arcsin"
-
-    def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            return np.arcsin(a)
+class Asin(_OfSelf):
+    torch_name, symbol, latex, latex_name = "AsinBackward0", "asin", (r"\frac{1}{\sqrt{1-a^{2}}}",), r"\arcsin"
+    _np = staticmethod(np.arcsin)
 
     def backward(ctx, g, out, a):
         return (g / _sqrt(1 - a * a),)
 
 
-class Acos(Op):
-    torch_name, symbol, latex = "AcosBackward0", "acos", (r"-\frac{1}{\sqrt{1-a^{2}}}",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\arccos"
-
-    def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            return np.arccos(a)
+class Acos(_OfSelf):
+    torch_name, symbol, latex, latex_name = "AcosBackward0", "acos", (r"-\frac{1}{\sqrt{1-a^{2}}}",), r"\arccos"
+    _np = staticmethod(np.arccos)
 
     def backward(ctx, g, out, a):
         return (-g / _sqrt(1 - a * a),)
 
 
-class Atan(Op):
-    torch_name, symbol, latex = "AtanBackward0", "atan", (r"\frac{1}{1+a^{2}}",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\arctan"
-
-    def forward(ctx, a):
-        return np.arctan(a)
+class Atan(_OfSelf):
+    torch_name, symbol, latex, latex_name = "AtanBackward0", "atan", (r"\frac{1}{1+a^{2}}",), r"\arctan"
+    _np = staticmethod(np.arctan)
 
     def backward(ctx, g, out, a):
         return (g / (a * a + 1),)
 
 
-_erf_objects = np.frompyfunc(math.erf, 1, 1)
+def _elementwise64(fn):
+    """A float -> float function of Python's math module applied elementwise in float64 (numpy has no
+    erf, erfc or lgamma; math's are the C library's, as torch's)."""
+    objects = np.frompyfunc(fn, 1, 1)
+
+    def f(x) -> np.ndarray:
+        with np.errstate(invalid="ignore"):  # nan in, nan out
+            return np.asarray(objects(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+    return f
+
+
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-
-
-def _erf64(x) -> np.ndarray:
-    """erf in float64, elementwise (numpy has none; math.erf is the C library's, correct to an ulp)."""
-    return np.asarray(_erf_objects(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+_erf64 = _elementwise64(math.erf)
+_erfc64 = _elementwise64(math.erfc)
 
 
 def _erfinv64(y) -> np.ndarray:
@@ -440,34 +412,22 @@ def _erfinv64(y) -> np.ndarray:
     return np.where(u > 1, np.nan, x)
 
 
-_erfc_objects = np.frompyfunc(math.erfc, 1, 1)
+def _in_float64(fn):
+    """numpy's form of a float64 function of ours: its value rounded to the input's dtype."""
+    return staticmethod(lambda a: _as_stored(fn(a), a))
 
 
-def _erfc64(x) -> np.ndarray:
-    return np.asarray(_erfc_objects(np.asarray(x, dtype=np.float64)), dtype=np.float64)
-
-
-class Erf(Op):
+class Erf(_OfSelf):
     torch_name, symbol, latex = "ErfBackward0", "erf", (r"\frac{2}{\sqrt{\pi}} e^{-a^{2}}",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\operatorname{erf}"
-
-    def forward(ctx, a):
-        return _as_stored(_erf64(a), a)
+    latex_name, _np = r"\operatorname{erf}", _in_float64(_erf64)
 
     def backward(ctx, g, out, a):
         return (g * _TWO_OVER_SQRT_PI * _exp(-(a * a)),)
 
 
-class Erfinv(Op):
+class Erfinv(_OfSelf):
     torch_name, symbol, latex = "ErfinvBackward0", "erf⁻¹", (r"\frac{\sqrt{\pi}}{2} e^{\operatorname{erf}^{-1}(a)^{2}}",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\operatorname{erf}^{-1}"
-
-    def forward(ctx, a):
-        return _as_stored(_erfinv64(a), a)
+    latex_name, _np = r"\operatorname{erf}^{-1}", _in_float64(_erfinv64)
 
     def backward(ctx, g, out, a):
         x = erfinv(a) if isinstance(a, Tensor) else _as_stored(_erfinv64(a), a)
@@ -485,16 +445,10 @@ class Frac(Op):
         return (g,)
 
 
-class Sinc(Op):
+class Sinc(_OfSelf):
     """sin(pi a) / (pi a), 1 at a = 0; its derivative is taken as 0 there, as torch's."""
     torch_name, symbol, latex = "SincBackward0", "sinc", (r"\frac{\pi a \cos \pi a - \sin \pi a}{\pi a^{2}}",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\operatorname{sinc}"
-
-    def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            return np.sinc(a)
+    latex_name, _np = r"\operatorname{sinc}", staticmethod(np.sinc)
 
     def backward(ctx, g, out, a):
         zero = _arr(a) == 0
@@ -558,13 +512,7 @@ def _lgamma1(v: float) -> float:
     return math.lgamma(v)
 
 
-_lgamma_objects = np.frompyfunc(_lgamma1, 1, 1)
-
-
-def _lgamma64(x) -> np.ndarray:
-    """log|Γ(x)| with the C library's lgamma (as torch); inf at 0 and the negative integers."""
-    with np.errstate(invalid="ignore"):  # nan in, nan out
-        return np.asarray(_lgamma_objects(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+_lgamma64 = _elementwise64(_lgamma1)  # log|Γ(x)|, inf at 0 and the negative integers (as torch)
 
 
 _PSI_10 = 2.25175258906672110764  # digamma(10)
@@ -689,27 +637,17 @@ def _polygamma64(n: int, x) -> np.ndarray:
     return (1.0 if n % 2 else -1.0) * math.exp(math.lgamma(n + 1.0)) * _zeta64(n + 1.0, x)
 
 
-class Lgamma(Op):
-    torch_name, symbol, latex = "LgammaBackward0", "lgamma", (r"\psi(a)",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\ln\Gamma"
-
-    def forward(ctx, a):
-        return _as_stored(_lgamma64(a), a)
+class Lgamma(_OfSelf):
+    torch_name, symbol, latex, latex_name = "LgammaBackward0", "lgamma", (r"\psi(a)",), r"\ln\Gamma"
+    _np = _in_float64(_lgamma64)
 
     def backward(ctx, g, out, a):
         return (g * (digamma(a) if isinstance(a, Tensor) else _as_stored(_digamma64(a), a)),)
 
 
-class Digamma(Op):
-    torch_name, symbol, latex = "DigammaBackward0", "ψ", (r"\psi'(a)",)
-    saved_fields = {"self": "input:0"}
-    elementwise = True
-    latex_name = r"\psi"
-
-    def forward(ctx, a):
-        return _as_stored(_digamma64(a), a)
+class Digamma(_OfSelf):
+    torch_name, symbol, latex, latex_name = "DigammaBackward0", "ψ", (r"\psi'(a)",), r"\psi"
+    _np = _in_float64(_digamma64)
 
     def backward(ctx, g, out, a):
         return (g * (polygamma(1, a) if isinstance(a, Tensor) else _as_stored(_trigamma64(a), a)),)
