@@ -303,14 +303,36 @@ class RemainderOfNumber(Op):
     latex = (r"\text{not implemented}",)  # torch defines no derivative: backward raises
     elementwise = True
 
+    aten = "remainder"  # the function named in the error
+
     def name(self) -> str:
         return "torch::autograd::NotImplemented"
 
     def forward(ctx, b, other):
         return _remainder(other, b)
 
-    def backward(ctx, g, out, b):
-        raise RuntimeError("derivative for aten::remainder is not implemented")
+    def backward(ctx, g, out, *inputs):
+        raise RuntimeError(f"derivative for aten::{ctx.aten} is not implemented")
+
+
+class HeavisideNotImplemented(RemainderOfNumber):
+    """heaviside(input, values): torch defines no derivative; the same NotImplemented node."""
+    symbol, latex, aten = "H", (r"\text{not implemented}", r"\text{not implemented}"), "heaviside"
+
+    def forward(ctx, a, values):
+        return np.asarray(np.heaviside(a, values)).astype(np.result_type(a))[()]
+
+
+HeavisideNotImplemented.__name__ = "NotImplemented"  # as type(grad_fn).__name__ prints in torch
+
+
+@public(method=True)
+def heaviside(input, values):
+    """0 where input < 0, 1 where > 0, `values` where 0; differentiable in neither (torch's
+    NotImplemented node when one requires grad)."""
+    if input.dtype != values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    return HeavisideNotImplemented.apply(input, values)
 
 
 class Fmod(Op):

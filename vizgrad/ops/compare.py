@@ -29,14 +29,6 @@ logical_or = bind("__or__")(public(method=True)(_compare(np.logical_or, "logical
 logical_xor = public(method=True)(_compare(np.logical_xor, "logical_xor"))
 
 
-@public(method=True)
-def heaviside(input, values):
-    """0 where input < 0, 1 where > 0, `values` where 0 (torch defines no derivative for it)."""
-    if input.dtype != values.dtype:
-        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
-    return Tensor._make(np.asarray(np.heaviside(input._data, values._data)).astype(input._data.dtype)[()])
-
-
 def _predicate(fn, name: str):
     """torch.<name>(input): numpy's `fn` on the values, a tensor without grad."""
     def op(input):
