@@ -332,7 +332,11 @@ def narrow(input, dim, start, length):
         raise RuntimeError("narrow(): length must be non-negative.")
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return input[(slice(None),) * d + (slice(start, start + length),)]
+    out = input[(slice(None),) * d + (slice(start, start + length),)]
+    if out.grad_fn is not None:  # torch's SliceBackward0 keeps the slice (dim as given)
+        out.grad_fn.saved_fields = {"dim": _unsigned(dim), "end": start + length, "self_sym_sizes": "sizes:0",
+                                    "start": start, "step": 1}
+    return out
 
 
 @public("moveaxis", method=True)
