@@ -35,6 +35,7 @@ from vizgrad.ops.base import PUBLIC as _PUBLIC
 globals().update(_PUBLIC)  # every op's public function, registered beside it (vizgrad/ops/base.py: public)
 
 from vizgrad import autograd  # noqa: E402
+from vizgrad import linalg  # noqa: E402  (torch.linalg.inv, det, cross)
 
 __version__ = "0.1.0"
 

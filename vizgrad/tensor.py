@@ -229,6 +229,30 @@ class Tensor(metaclass=_TensorType):
     def element_size(self) -> int:
         return self._data.dtype.itemsize
 
+    def ndimension(self) -> int:
+        return self.dim()
+
+    def data_ptr(self) -> int:
+        """The address of the first element (the same for every call, and for views that start there)."""
+        return self._ensure_array().__array_interface__["data"][0]
+
+    def storage_offset(self) -> int:
+        """How many elements into its storage (the numpy array it views) this tensor starts."""
+        a = self._ensure_array()
+        base = a
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        return (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // a.itemsize
+
+    def byte(self) -> "Tensor":
+        return ops.to(self, _dtype.uint8)
+
+    def char(self) -> "Tensor":
+        return ops.to(self, _dtype.int8)
+
+    def short(self) -> "Tensor":
+        return ops.to(self, _dtype.int16)
+
     def stride(self, dim=None):
         st = tuple(s // self._data.dtype.itemsize for s in np.asarray(self._data).strides)
         return st if dim is None else st[dim]
@@ -369,15 +393,6 @@ class Tensor(metaclass=_TensorType):
 
     def exp_(self):
         return self._inplace(ops.exp)
-
-    def addcmul_(self, t1, t2, value=1):
-        return self._inplace(lambda a, b, c: a + value * b * c, t1, t2)
-
-    def addcdiv_(self, t1, t2, value=1):
-        return self._inplace(lambda a, b, c: a + value * b / c, t1, t2)
-
-    def lerp_(self, end, weight):
-        return self._inplace(lambda a, b: a + weight * (b - a), end)
 
     def copy_(self, src):
         return self._inplace(lambda a, b: ops.expand(ops.to(b, a.dtype), a.shape) if isinstance(b, Tensor)

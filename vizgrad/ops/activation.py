@@ -8,7 +8,7 @@ import numpy as np
 from vizgrad.ops.base import Op, _arr, _floating_fn, public, to
 from vizgrad.ops.index import _where
 from vizgrad.ops.reduce import sum
-from vizgrad.ops.unary import _exp, exp, tanh
+from vizgrad.ops.unary import _as_stored as _storage, _erf64 as _erf, _exp, exp, tanh
 from vizgrad.tensor import Tensor, _norm_dim
 
 
@@ -54,21 +54,9 @@ class LeakyRelu(Op):
         return (g * np.where(a > 0, 1, ctx.negative_slope).astype(np.result_type(a)),)
 
 
-_erf_objects = np.frompyfunc(math.erf, 1, 1)
 _SQRT2 = math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _K = math.sqrt(2 / math.pi)  # the tanh form: gelu(x) ~ x/2 (1 + tanh(K (x + 0.044715 x^3)))
-
-
-def _erf(x) -> np.ndarray:
-    """math.erf elementwise as a float64 array (numpy has no erf); a scalar gives a 0-d array."""
-    return np.asarray(_erf_objects(x), dtype=np.float64)
-
-
-def _storage(y: np.ndarray, like):
-    """y cast to like's dtype; a numpy scalar when 0-d (vizgrad's storage of 0-d results)."""
-    y = y.astype(np.result_type(like))
-    return y if y.ndim else y[()]
 
 
 class Gelu(Op):

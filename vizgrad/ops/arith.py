@@ -1,13 +1,14 @@
 """Elementwise arithmetic of two operands (+ − × ÷ **, maximum, minimum), with torch's
-broadcasting and type promotion; `x ** n` and square."""
+broadcasting and type promotion; `x ** n` and square; atan2, hypot, logaddexp, xlogy, fmax, fmin;
+and of three: lerp, addcmul, addcdiv (with their in-place forms, which optimizers use)."""
 from __future__ import annotations
 
 import numpy as np
 
 from vizgrad import _dtype
-from vizgrad.ops.base import _FLOAT_SCALARS, _SHARED, Op, _arr, _fmt_num, _pair, _shared_const, bind, public, to
+from vizgrad.ops.base import _FLOAT_SCALARS, _SHARED, Op, _arr, _cast, _fmt_num, _pair, _shared_const, bind, public, to
 from vizgrad.ops.index import _where
-from vizgrad.ops.unary import _log, reciprocal
+from vizgrad.ops.unary import _exp, _log, reciprocal
 from vizgrad.tensor import Tensor
 
 
@@ -302,14 +303,36 @@ class RemainderOfNumber(Op):
     latex = (r"\text{not implemented}",)  # torch defines no derivative: backward raises
     elementwise = True
 
+    aten = "remainder"  # the function named in the error
+
     def name(self) -> str:
         return "torch::autograd::NotImplemented"
 
     def forward(ctx, b, other):
         return _remainder(other, b)
 
-    def backward(ctx, g, out, b):
-        raise RuntimeError("derivative for aten::remainder is not implemented")
+    def backward(ctx, g, out, *inputs):
+        raise RuntimeError(f"derivative for aten::{ctx.aten} is not implemented")
+
+
+class HeavisideNotImplemented(RemainderOfNumber):
+    """heaviside(input, values): torch defines no derivative; the same NotImplemented node."""
+    symbol, latex, aten = "H", (r"\text{not implemented}", r"\text{not implemented}"), "heaviside"
+
+    def forward(ctx, a, values):
+        return np.asarray(np.heaviside(a, values)).astype(np.result_type(a))[()]
+
+
+HeavisideNotImplemented.__name__ = "NotImplemented"  # as type(grad_fn).__name__ prints in torch
+
+
+@public(method=True)
+def heaviside(input, values):
+    """0 where input < 0, 1 where > 0, `values` where 0; differentiable in neither (torch's
+    NotImplemented node when one requires grad)."""
+    if input.dtype != values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    return HeavisideNotImplemented.apply(input, values)
 
 
 class Fmod(Op):
@@ -409,3 +432,260 @@ def _floordiv_operator(self, other):
 @bind("__rpow__")
 def _rpow_operator(self, other):
     return pow(other, self)
+
+
+
+# -- more functions of two operands (torch's derivatives.yaml formulas) --------------------------
+def _floating_pair(input, other):
+    """Both operands in their promoted dtype, integers promoted further to the default float
+    (atan2(int, int) is a float tensor in torch)."""
+    a, b = _pair(input, other)
+    if not a.dtype.is_floating_point:
+        a, b = to(a, _dtype.get_default_dtype()), to(b, _dtype.get_default_dtype())
+    return a, b
+
+
+class Atan2(Op):
+    torch_name, symbol, latex = "Atan2Backward0", "atan2", (r"\frac{b}{a^{2}+b^{2}}", r"-\frac{a}{a^{2}+b^{2}}")
+    saved_fields = {"other": "input:1", "self": "input:0"}
+    elementwise = True
+    latex_name = r"\operatorname{atan2}"
+
+    def forward(ctx, a, b):
+        return np.arctan2(a, b)
+
+    def backward(ctx, g, out, a, b):
+        r = g / (a * a + b * b)
+        return r * b, -r * a
+
+
+class Hypot(Op):
+    torch_name, symbol, latex, needs_out = "HypotBackward0", "hypot", (r"\frac{a}{\sqrt{a^{2}+b^{2}}}", r"\frac{b}{\sqrt{a^{2}+b^{2}}}"), True
+    saved_fields = {"other": "input:1", "result": "result", "self": "input:0"}
+    elementwise = True
+
+    def forward(ctx, a, b):
+        return np.hypot(a, b)
+
+    def backward(ctx, g, out, a, b):
+        return g * a / out, g * b / out
+
+
+class Logaddexp(Op):
+    torch_name, symbol, latex = "LogaddexpBackward0", "logaddexp", (r"\frac{1}{1+e^{b-a}}", r"\frac{1}{1+e^{a-b}}")
+    saved_fields = {"other": "input:1", "self": "input:0"}
+    elementwise = True
+
+    def forward(ctx, a, b):
+        with np.errstate(all="ignore"):
+            return np.logaddexp(a, b)
+
+    def backward(ctx, g, out, a, b):
+        return g / (1 + _exp(b - a)), g / (1 + _exp(a - b))
+
+
+def _xlogy(x, y):
+    """x log y, 0 where x == 0 (unless y is nan), as torch."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = x * np.log(y)
+    return np.where((np.asarray(x) == 0) & ~np.isnan(y), 0, v).astype(np.result_type(v))[()]
+
+
+def _xlogy_self_grad(g, x, y):
+    """d(x log y)/dx = log y where x != 0 and 0 where x == 0 (torch's xlogy(self != 0, other))."""
+    keep = _arr(x) != 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * _where(keep, _log(_where(keep, y, 1)), 0)
+
+
+class Xlogy(Op):
+    torch_name, symbol, latex = "XlogyBackward0", "xlogy", (r"\log b", r"\frac{a}{b}")
+    saved_fields = {"other": "input:1", "self": "input:0"}
+    elementwise = True
+
+    def forward(ctx, a, b):
+        return _xlogy(a, b)
+
+    def backward(ctx, g, out, a, b):
+        return _xlogy_self_grad(g, a, b), g * a / b
+
+
+class XlogyNumberSelf(Op):
+    """xlogy(number, tensor): the number is a parameter, `self` (XlogyBackward1)."""
+    torch_name, symbol, latex = "XlogyBackward1", "xlogy", (r"\frac{x}{b}",)
+    saved_fields = {"other": "input:0", "self": "attr:self"}
+    elementwise = True
+
+    def forward(ctx, b, self):
+        ctx.self = self
+        return _xlogy(np.asarray(self, dtype=np.result_type(b)), b)
+
+    def backward(ctx, g, out, b):
+        return (g * ctx.self / b,)
+
+
+class XlogyNumberOther(Op):
+    """xlogy(tensor, number) (XlogyBackward2)."""
+    torch_name, symbol, latex = "XlogyBackward2", "xlogy", (r"\log y",)
+    saved_fields = {"other": "attr:other", "self": "input:0"}
+    elementwise = True
+
+    def forward(ctx, a, other):
+        ctx.other = other
+        return _xlogy(a, np.asarray(other, dtype=np.result_type(a)))
+
+    def backward(ctx, g, out, a):
+        return (_xlogy_self_grad(g, a, np.asarray(ctx.other, dtype=np.result_type(_arr(a)))),)
+
+
+class Fmax(Op):
+    """max ignoring nan: the other operand wins where one is nan (FmaxBackward0)."""
+    torch_name, symbol, latex = "FmaxBackward0", "fmax", (r"[a \ge b \lor b = \text{nan}]", r"[a < b \lor a = \text{nan}]")
+    saved_fields = {"other": "input:1", "self": "input:0"}
+    elementwise = True
+    _pick, _wins = staticmethod(np.fmax), staticmethod(np.greater_equal)  # Fmin: np.fmin, np.less_equal
+
+    def forward(ctx, a, b):
+        return ctx._pick(a, b)
+
+    def backward(ctx, g, out, a, b):
+        first = ctx._wins(_arr(a), _arr(b)) | np.isnan(_arr(b))  # where self is the result
+        return _where(first, g, 0), _where(first, 0, g)
+
+
+class Fmin(Fmax):
+    torch_name, symbol, latex = "FminBackward0", "fmin", (r"[a \le b \lor b = \text{nan}]", r"[a > b \lor a = \text{nan}]")
+    _pick, _wins = staticmethod(np.fmin), staticmethod(np.less_equal)
+
+
+def _lerp(a, b, w):
+    """torch's lerp: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w) (exact at both ends)."""
+    small = np.abs(w) < 0.5
+    d = b - a
+    return np.where(small, a + w * d, b - d * (1 - w)).astype(np.result_type(a, b))[()]
+
+
+class Lerp(Op):
+    """lerp(self, end, number) (LerpBackward0): the weight is a parameter."""
+    torch_name, symbol, latex, saves = "LerpBackward0", "lerp", (r"1-w", "w"), False
+    saved_fields = {"weight": "attr:weight"}
+    elementwise = True
+
+    def forward(ctx, a, b, weight):
+        ctx.weight = weight
+        return _lerp(a, b, np.asarray(weight, dtype=np.result_type(a)))
+
+    def backward(ctx, g, out, a, b):
+        return g * (1 - ctx.weight), g * ctx.weight
+
+
+class LerpTensor(Op):
+    """lerp(self, end, weight tensor) (LerpBackward1)."""
+    torch_name, symbol, latex = "LerpBackward1", "lerp", (r"1-c", "c", "b-a")
+    saved_fields = {"end": "input:1", "self": "input:0", "weight": "input:2"}
+    elementwise = True
+
+    def forward(ctx, a, b, w):
+        return _lerp(a, b, w)
+
+    def backward(ctx, g, out, a, b, w):
+        return g * (1 - w), g * w, g * (b - a)
+
+
+class Addcmul(Op):
+    """self + value * tensor1 * tensor2, in torch's order of rounding."""
+    torch_name, symbol, latex = "AddcmulBackward0", "addcmul", ("1", r"v\,c", r"v\,b")
+    saved_fields = {"tensor1": "input:1?2", "tensor2": "input:2?1", "value": "attr:value"}
+    elementwise = True
+
+    def forward(ctx, a, b, c, value):
+        ctx.value = value
+        return a + value * b * c
+
+    def backward(ctx, g, out, a, b, c):
+        v = ctx.value
+        return g, g * c * v, g * b * v
+
+
+class Addcdiv(Op):
+    """self + value * tensor1 / tensor2, in torch's order of rounding."""
+    torch_name, symbol, latex = "AddcdivBackward0", "addcdiv", ("1", r"\frac{v}{c}", r"-\frac{v\,b}{c^{2}}")
+    saved_fields = {"tensor1": "input:1?2", "tensor2": "input:2", "value": "attr:value"}
+    elementwise = True
+
+    def forward(ctx, a, b, c, value):
+        ctx.value = value
+        with np.errstate(all="ignore"):
+            return a + value * b / c
+
+    def backward(ctx, g, out, a, b, c):
+        v = ctx.value
+        return g, g * v / c, -g * v * b / (c * c)
+
+
+def _three(*operands):
+    """Tensors (and numbers) in their promoted dtype."""
+    d = _dtype.result_type(operands)
+    return [_cast(x, d) for x in operands]
+
+
+@public("arctan2", method=True)
+def atan2(input, other):
+    return Atan2.apply(*_floating_pair(input, other))
+
+
+@public(method=True)
+def hypot(input, other):
+    return Hypot.apply(*_floating_pair(input, other))
+
+
+@public(method=True)
+def logaddexp(input, other):
+    return Logaddexp.apply(*_floating_pair(input, other))
+
+
+@public(method=True)
+def xlogy(input, other):
+    if not isinstance(input, Tensor):
+        b = other if other.dtype.is_floating_point else to(other, _dtype.get_default_dtype())
+        return XlogyNumberSelf.apply(b, self=input)
+    if not isinstance(other, Tensor):
+        a = input if input.dtype.is_floating_point else to(input, _dtype.get_default_dtype())
+        return XlogyNumberOther.apply(a, other=other)
+    return Xlogy.apply(*_floating_pair(input, other))
+
+
+@public(method=True)
+def fmax(input, other):
+    return Fmax.apply(*_pair(input, other))
+
+
+@public(method=True)
+def fmin(input, other):
+    return Fmin.apply(*_pair(input, other))
+
+
+@public(method=True)
+def lerp(input, end, weight):
+    if isinstance(weight, Tensor):
+        return LerpTensor.apply(*_three(input, end, weight))
+    if end.dtype != input.dtype:
+        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+    return Lerp.apply(input, end, weight=weight)
+
+
+@public(method=True)
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return Addcmul.apply(*_three(input, tensor1, tensor2), value=value)
+
+
+@public(method=True)
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    if not (tensor1.dtype.is_floating_point or tensor2.dtype.is_floating_point):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+                           "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+                           "for all dtypes.")
+    return Addcdiv.apply(*_three(input, tensor1, tensor2), value=value)

@@ -24,9 +24,9 @@ lt = less = bind("__lt__")(public(method=True)(_compare(np.less, "lt")))
 le = less_equal = bind("__le__")(public(method=True)(_compare(np.less_equal, "le")))
 gt = greater = bind("__gt__")(public(method=True)(_compare(np.greater, "gt")))
 ge = greater_equal = bind("__ge__")(public(method=True)(_compare(np.greater_equal, "ge")))
-logical_and = bind("__and__")(public()(_compare(np.logical_and, "logical_and")))
-logical_or = bind("__or__")(public()(_compare(np.logical_or, "logical_or")))
-logical_xor = _compare(np.logical_xor, "logical_xor")
+logical_and = bind("__and__")(public(method=True)(_compare(np.logical_and, "logical_and")))
+logical_or = bind("__or__")(public(method=True)(_compare(np.logical_or, "logical_or")))
+logical_xor = public(method=True)(_compare(np.logical_xor, "logical_xor"))
 
 
 def _predicate(fn, name: str):

@@ -1,5 +1,6 @@
 """Linear algebra: matmul (mm, mv, dot, bmm), addmm and the fused nn.Linear node, outer, diag,
-trace, tril, triu."""
+trace, tril, triu; det and inverse (torch.linalg.det / inv), cross, dist, cdist; and the products
+torch composes from those: kron, tensordot, inner, and meshgrid, cartesian_prod."""
 from __future__ import annotations
 
 import builtins
@@ -8,7 +9,7 @@ import numpy as np
 
 from vizgrad.ops.arith import mul
 from vizgrad.ops.base import Op, _add_reduce, _arr, _new, _pair, bind, public
-from vizgrad.ops.index import _cat_inputs
+from vizgrad.ops.index import _cat_inputs, _where
 from vizgrad.ops.reduce import sum
 from vizgrad.ops.shape import T, _swapaxes, reshape, sum_to, t, unsqueeze
 from vizgrad.tensor import Tensor
@@ -237,17 +238,40 @@ def outer(input, vec2):
 
 
 @public(method=True)
-def diag(input):
+def diag(input, diagonal=0):
+    """A 1-D tensor laid on a square matrix's `diagonal` (DiagEmbedBackward0), or a matrix's
+    diagonal copied out (DiagonalBackward0_copy), as torch records them."""
+    from vizgrad.ops.shape import diag_embed, diagonal as _diagonal
     if input.dim() == 1:
-        n = input.shape[0]
-        return mul(unsqueeze(input, 0), Tensor._make(np.eye(n, dtype=input._data.dtype)))
-    n = builtins.min(input.shape)
-    return input[np.arange(n), np.arange(n)]
+        return diag_embed(input, diagonal)
+    if input.dim() != 2:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got {}D".format(input.dim()))
+    out = _diagonal(input, diagonal)
+    if out.grad_fn is not None:
+        out.grad_fn.torch_name = "DiagonalBackward0_copy"
+    return out
+
+
+class Trace(Op):
+    """The sum of a matrix's diagonal (TraceBackward0); its gradient is g on the diagonal."""
+    torch_name, symbol, latex, saves = "TraceBackward0", "tr", (r"I",), False
+    saved_fields = {"self_sym_sizes": "sizes:0"}
+    latex_name = r"\operatorname{tr}"
+
+    def forward(ctx, a):
+        ctx.eye = np.eye(*np.shape(a), dtype=np.result_type(a))
+        out = np.trace(a)
+        return out.astype(np.int64) if out.dtype.kind in "biu" else out
+
+    def backward(ctx, g, out, a):
+        return (g * (Tensor._make(ctx.eye) if isinstance(g, Tensor) else ctx.eye),)
 
 
 @public(method=True)
 def trace(input):
-    return sum(diag(input))
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return Trace.apply(input)
 
 
 @public(method=True)
@@ -259,3 +283,330 @@ def tril(input, diagonal=0):
 def triu(input, diagonal=0):
     return mul(input, Tensor._make(np.triu(np.ones(input.shape[-2:], dtype=input._data.dtype), diagonal)))
 
+
+
+
+# -- det, inverse ----------------------------------------------------------------------------------
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a singular matrix where an invertible one is needed."""
+
+
+def _lu(a: np.ndarray):
+    """LU with partial pivoting of each matrix in a (..., n, n), as LAPACK's getrf: the packed
+    factors (L's unit diagonal left out) and the 1-based int32 row swaps, in torch's layout."""
+    lu = np.array(a, dtype=np.result_type(a), copy=True)
+    n = lu.shape[-1]
+    piv = np.zeros(lu.shape[:-1], dtype=np.int32)
+    for idx in np.ndindex(*lu.shape[:-2]):
+        m = lu[idx]
+        for k in range(n):
+            p = k + int(np.argmax(np.abs(m[k:, k])))
+            piv[idx + (k,)] = p + 1
+            if p != k:
+                m[[k, p]] = m[[p, k]]
+            if m[k, k] != 0:
+                m[k + 1:, k] /= m[k, k]
+                m[k + 1:, k + 1:] -= np.outer(m[k + 1:, k], m[k, k + 1:])
+    return lu, piv
+
+
+def _square(input, name: str):
+    if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{input.shape[-2] if input.dim() >= 2 else 1} by {input.shape[-1] if input.dim() else 1} matrices")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{input.dtype.tensor_type[:-6]}")
+
+
+class Det(Op):
+    """det A; d det / dA = det(A) A^-T (torch's LinalgDetBackward0 keeps A, its LU factors, the result)."""
+    torch_name, symbol, latex, needs_out = "LinalgDetBackward0", "det", (r"\det(A)\,A^{-\top}",), True
+    saved_fields = {"A": "input:0", "LU": lambda n: _lu_field(n, 0), "pivots": lambda n: _lu_field(n, 1),
+                    "result": "result"}
+
+    def forward(ctx, a):
+        return np.linalg.det(a).astype(np.result_type(a))[()]
+
+    def backward(ctx, g, out, a):
+        if isinstance(a, Tensor):
+            return ((g * out).unsqueeze(-1).unsqueeze(-1) * inverse(a).mT,)
+        with np.errstate(all="ignore"):
+            inv = np.linalg.inv(a)
+        return ((np.asarray(g * out))[..., None, None] * np.swapaxes(inv, -1, -2),)
+
+
+def _lu_field(node, k):
+    if node._freed:
+        from vizgrad.ops.base import FREED_MSG
+        raise RuntimeError(FREED_MSG)
+    # torch factors the row-major buffer as LAPACK reads it, column-major: the LU of A^T (same det)
+    return Tensor._make(_lu(np.swapaxes(node.inputs[0]._data, -1, -2))[k])
+
+
+class Inverse(Op):
+    torch_name, symbol, latex, needs_out = "LinalgInvExBackward0", "A⁻¹", (r"-A^{-\top} g A^{-\top}",), True
+    saved_fields = {"inverse": "result"}
+
+    def forward(ctx, a):
+        try:
+            return np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            lu, _ = _lu(a)
+            zero = int(np.argmax(np.diagonal(lu, axis1=-2, axis2=-1).reshape(-1, lu.shape[-1]) == 0, axis=-1).max())
+            raise LinAlgError(f"linalg.inv: The diagonal element {zero + 1} is zero, the inversion could not be "
+                              "completed because the input matrix is singular.") from None
+
+    def backward(ctx, g, out, a):
+        ot = _swapaxes(out, -1, -2)
+        return (-(ot @ g @ ot),)
+
+    def saved(self, k):
+        return False  # only the result is kept
+
+
+@public(method=True)
+def det(input):
+    _square(input, "det")
+    return Det.apply(input)
+
+
+@public(method=True)
+def inverse(input):
+    _square(input, "inv")
+    return Inverse.apply(input)
+
+
+# -- cross, dist, cdist ----------------------------------------------------------------------------
+class Cross(Op):
+    torch_name, symbol, latex = "LinalgCrossBackward0", "×", (r"b \times g", r"g \times a")
+    saved_fields = {"dim": "attr:dim_given", "other": "input:1", "self": "input:0"}
+
+    def forward(ctx, a, b, dim, dim_given):
+        ctx.dim, ctx.dim_given = dim, dim_given
+        return np.cross(a, b, axis=dim)
+
+    def backward(ctx, g, out, a, b):
+        if isinstance(g, Tensor):
+            return (Cross.apply(*_pair(b, g), dim=ctx.dim, dim_given=ctx.dim_given),
+                    Cross.apply(*_pair(g, a), dim=ctx.dim, dim_given=ctx.dim_given))
+        return np.cross(b, g, axis=ctx.dim), np.cross(g, a, axis=ctx.dim)
+
+
+def _cross(input, other, dim):
+    a, b = _pair(input, other)
+    shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    if dim is None:  # torch.cross without dim: the first dim of size 3 (deprecated, warns)
+        import warnings
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=3)
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    d = dim + len(shape) if dim < 0 else dim
+    if not 0 <= d < len(shape):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-len(shape)}, {len(shape) - 1}], "
+                         f"but got {dim})")
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a.shape[d]} and "
+                           f"{b.shape[d]}")
+    return Cross.apply(a, b, dim=d - len(shape), dim_given=dim + 2 ** 64 if dim < 0 else dim)
+
+
+@public(method=True)
+def cross(input, other, dim=None):
+    return _cross(input, other, dim)
+
+
+def linalg_cross(input, other, *, dim=-1):
+    """torch.linalg.cross: dim -1 by default."""
+    return _cross(input, other, dim)
+
+
+class Dist(Op):
+    """‖a − b‖_p of all elements (DistBackward0); the gradient at a = b is 0, as torch."""
+    torch_name, symbol, needs_out = "DistBackward0", "dist", True
+    latex = (r"\frac{d\,|d|^{p-2}}{\lVert d \rVert^{p-1}}", r"-\frac{d\,|d|^{p-2}}{\lVert d \rVert^{p-1}}")
+    saved_fields = {"other": "input:1", "p": "attr:p", "result": "result", "self": "input:0"}
+    result_params = ("p",)
+
+    def forward(ctx, a, b, p):
+        ctx.p = p
+        d = np.abs(np.asarray(a - b))
+        if p == 0:
+            v = np.count_nonzero(d)
+        elif p == float("inf"):
+            v = d.max() if d.size else 0
+        else:
+            v = np.sum(d ** p) ** (1.0 / p)
+        return np.asarray(v, dtype=np.result_type(a, b))[()]
+
+    def backward(ctx, g, out, a, b):
+        p, d = ctx.p, a - b
+        if p == 0:  # a count: no gradient
+            return g * 0 * d, g * 0 * d
+        zero = _arr(out) == 0
+        if p == float("inf"):  # the largest |d| (ties share), with d's sign
+            hit = np.abs(_arr(d)) == _arr(out)
+            r = g * (np.sign(_arr(d)) * hit / builtins.max(hit.sum(), 1))
+            return r, -r
+        safe = _where(zero, 1, out)
+        if p == 2:
+            r = _where(zero, 0, g * d / safe)
+        else:  # d |d|^(p-2), 0 where d = 0 (|d|^(p-2) is infinite there for p < 2)
+            dz = _arr(d) == 0
+            r = _where(zero | dz, 0, g * d * (_where(dz, 1, d * d)) ** ((p - 2) / 2) / safe ** (p - 1))
+        return r, -r
+
+
+@public(method=True)
+def dist(input, other, p=2):
+    a, b = _pair(input, other)
+    np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    return Dist.apply(a, b, p=p)
+
+
+class Cdist(Op):
+    """Euclidean distances between the rows of x1 (..., P, M) and of x2 (..., R, M): (..., P, R)."""
+    torch_name, symbol, latex, needs_out = "CdistBackward0", "cdist", (r"\frac{x_1 - x_2}{d}", r"\frac{x_2 - x_1}{d}"), True
+    saved_fields = {"p": "attr:p", "result": "result", "x1": "input:0", "x2": "input:1"}
+    result_params = ("p",)
+
+    def forward(ctx, x1, x2, p=2.0):
+        ctx.p = p
+        diff = x1[..., :, None, :] - x2[..., None, :, :]
+        return np.sqrt(np.sum(diff * diff, -1))
+
+    def backward(ctx, g, out, x1, x2):
+        zero = _arr(out) == 0
+        w = _where(zero, 0, g / _where(zero, 1, out))          # (..., P, R)
+        if isinstance(w, Tensor):
+            w1 = w.unsqueeze(-1)
+            diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)            # (..., P, R, M)
+            return sum(w1 * diff, -2), -sum(w1 * diff, -3)
+        diff = x1[..., :, None, :] - x2[..., None, :, :]
+        wd = w[..., None] * diff
+        return wd.sum(-2), -wd.sum(-3)
+
+
+class EuclideanDist(Cdist):
+    """cdist with more than 25 rows on either side: as torch, the squares come from one matrix
+    product (‖x‖² + ‖y‖² − 2 x·y, clamped at 0), faster and rounded differently."""
+    torch_name = "EuclideanDistBackward0"
+    saved_fields = {"result": "result", "x1": "input:0", "x2": "input:1"}
+    result_params = ()
+
+    def forward(ctx, x1, x2):
+        n1 = np.sum(x1 * x1, -1, keepdims=True)
+        n2 = np.sum(x2 * x2, -1, keepdims=True)
+        a = np.concatenate([-2 * x1, n1, np.ones_like(n1)], -1)
+        b = np.concatenate([x2, np.ones_like(n2), n2], -1)
+        return np.sqrt(np.maximum(a @ np.swapaxes(b, -1, -2), 0))
+
+
+@public()
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    if p != 2:
+        raise NotImplementedError("cdist: only p=2 (Euclidean) is supported")
+    if x1.dim() < 2 or x2.dim() < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X{1 if x1.dim() < 2 else 2} got: "
+                           f"{(x1 if x1.dim() < 2 else x2).dim()}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    a, b = _pair(x1, x2)
+    if (x1.shape[-2] > 25 or x2.shape[-2] > 25) and compute_mode != "donot_use_mm_for_euclid_dist" \
+            or compute_mode == "use_mm_for_euclid_dist":
+        return reshape(EuclideanDist.apply(a, b), tuple(a.shape[:-1]) + (b.shape[-2],))  # torch views it
+    return Cdist.apply(a, b, p=float(p))
+
+
+# -- products torch composes from other ops ---------------------------------------------------------
+@public(method=True)
+def kron(input, other):
+    """The Kronecker product: (a0 b0, a1 b1, ...) blocks, each block a_ij * b (torch: a mul, then a view)."""
+    n = builtins.max(input.dim(), other.dim())
+    a = reshape(input, (1,) * (n - input.dim()) + tuple(input.shape))
+    b = reshape(other, (1,) * (n - other.dim()) + tuple(other.shape))
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    wide = mul(reshape(a, tuple(x for s in sa for x in (s, 1))), reshape(b, tuple(x for s in sb for x in (1, s))))
+    out = reshape(wide, tuple(x * y for x, y in zip(sa, sb)))
+    if out.grad_fn is not None:
+        out.grad_fn.torch_name = "UnsafeViewBackward0"  # torch's kron ends in _unsafe_view
+    return out
+
+
+@public()
+def tensordot(a, b, dims=2):
+    """Sum over the last `dims` dims of a and the first of b (or the listed dims): a permute,
+    a reshape to matrices, one mm and a view back, as torch."""
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        given_a, given_b = list(range(-dims, 0)), list(range(dims))
+    else:
+        given_a, given_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da = [d % a.dim() for d in given_a]
+    db = [d % b.dim() for d in given_b]
+    for i, j, gi, gj in zip(da, db, given_a, given_b):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {gi} "
+                               f"and second has size {b.shape[j]} in dim {gj}")
+    fa = [d for d in range(a.dim()) if d not in da]
+    fb = [d for d in range(b.dim()) if d not in db]
+    k = int(np.prod([a.shape[d] for d in da]))
+    am = reshape(a.permute(*(fa + da)), (-1, k))
+    bm = reshape(b.permute(*(db + fb)), (k, -1))
+    return reshape(matmul(am, bm), tuple(a.shape[d] for d in fa) + tuple(b.shape[d] for d in fb))
+
+
+@public(method=True)
+def inner(input, other):
+    if input.dim() == 0 or other.dim() == 0:
+        return mul(input, other)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+_MESHGRID_WARNING = ("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument. "
+                     "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4215.)")
+
+
+@public()
+def meshgrid(*tensors, indexing=None):
+    """Each 1-D tensor viewed along its own axis and expanded to the grid (ExpandBackward0 over
+    ViewBackward0, as torch). indexing='xy' swaps the first two axes; no indexing: 'ij', with
+    torch's warning."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+        warnings.warn(_MESHGRID_WARNING, UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    for t_ in tensors:
+        if t_.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t_!r}")
+    ts = list(tensors)
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    sizes = tuple(t_.numel() for t_ in ts)
+    n = len(ts)
+    out = [reshape(t_, (1,) * i + (-1,) + (1,) * (n - 1 - i)).expand(*sizes) for i, t_ in enumerate(ts)]
+    if swap:
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+@public()
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D tensor, as rows (meshgrid, flattened, stacked)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    from vizgrad.ops.index import stack
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, (-1,)) for g in grids], 1)

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max/min (and amax, argmax ...), prod, var, std, norm, logsumexp."""
+"""Reductions: sum, mean, max/min (and amax, argmax ...), prod, var, std, norm, renorm, logsumexp."""
 from __future__ import annotations
 
 from collections import namedtuple
@@ -248,6 +248,47 @@ def norm(input, p=2, dim=None, keepdim=False):
     if p == 1:
         return sum(abs(input), dim, keepdim)
     return sum(abs(input) ** p, dim, keepdim) ** (1.0 / p)
+
+
+class Renorm(Op):
+    """Each slice along dim scaled down to p-norm maxnorm where its norm exceeds it (by
+    maxnorm / (norm + 1e-7), as torch); the others unchanged."""
+    torch_name, symbol, latex = "RenormBackward0", "renorm", (r"\frac{m}{\lVert a \rVert}(1 - \hat a \hat a^{\top})",)
+    saved_fields = {"dim": "attr:dim", "maxnorm": "attr:maxnorm", "p": "attr:p", "self": "input:0"}
+
+    def forward(ctx, a, p, dim, maxnorm):
+        ctx.p, ctx.dim, ctx.maxnorm = p, dim, maxnorm
+        ctx.axes = tuple(d for d in range(np.ndim(a)) if d != dim)
+        norm = np.sum(np.abs(a) ** p, axis=ctx.axes, keepdims=True) ** (1.0 / p)
+        factor = np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0).astype(np.result_type(a))
+        return a * factor
+
+    def backward(ctx, g, out, a):
+        # torch's renorm_backward: where norm > maxnorm, f g - f/(norm + 1e-7) * d‖a‖ * sum(a g),
+        # with f = maxnorm / (norm + 1e-7) and d‖a‖ = a |a|^(p-2) / norm^(p-1); elsewhere g.
+        # One formula for arrays and Tensors: arrays go through it as constant Tensors.
+        wrap = not isinstance(a, Tensor)
+        ta, tg = (Tensor._make(np.asarray(a)), Tensor._make(np.asarray(g))) if wrap else (a, g)
+        p, axes = ctx.p, ctx.axes
+        norm = sum(abs(ta) ** p, axes, keepdim=True) ** (1.0 / p)
+        big = _arr(norm) > ctx.maxnorm
+        inv = 1 / (norm + 1e-7)
+        factor = inv * ctx.maxnorm
+        dot = sum(ta * tg, axes, keepdim=True)
+        dnorm = ta * abs(ta) ** (p - 2) / norm ** (p - 1) if p != 2 else ta / norm
+        res = _where(big, factor * tg - (factor * inv) * (dnorm * dot), tg)
+        return (res._data if wrap else res,)
+
+
+@public(method=True)
+def renorm(input, p, dim, maxnorm):
+    if input.dim() < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    return Renorm.apply(input, p=p, dim=_norm_dim(dim, input.dim()), maxnorm=maxnorm)
 
 
 @public(method=True)

@@ -1,5 +1,7 @@
 """Ops along one dimension: gather, scatter, scatter_add, index_add, index_select, sort, argsort,
-topk, cumsum, flip, roll, repeat, masked_fill; and their in-place forms (x.scatter_(...)).
+topk, cumsum, flip, roll, repeat (tile), masked_fill; and their in-place forms (x.scatter_(...));
+cumprod, cummax/cummin, kthvalue, median, masked_select, index_fill; and the selections without a
+gradient: nonzero, count_nonzero, unique, bincount, searchsorted, bucketize, histc.
 
 Index-based ops share one idea: an index tensor of shape S names, for every position p of S, the
 element of `self` at p with coordinate `dim` replaced by index[p]. `_along(index, dim)` builds
@@ -16,7 +18,7 @@ import numpy as np
 
 from vizgrad.ops.base import Op, _arr, _fmt_num, bind, public
 from vizgrad.ops.index import _where
-from vizgrad.ops.reduce import minmax_result
+from vizgrad.ops.reduce import minmax_result, sum as sum_
 from vizgrad.tensor import Tensor, _norm_dim, _size
 
 
@@ -512,6 +514,347 @@ def _put_back(args, tensors):
     return tuple(next(it) if isinstance(a, Tensor) else a for a in args)
 
 
-for _fn in (scatter, scatter_add, index_add, masked_fill):
+for _fn in (scatter, scatter_add, index_add, masked_fill):  # (index_fill_ below)
     _inplace_method(_fn, _fn.__name__ + "_")
 
+
+
+
+@public(method=True)
+def tile(input, dims):
+    """repeat, with ones put in front of `dims` when it is shorter than the tensor's rank."""
+    dims = tuple(dims) if not isinstance(dims, int) else (dims,)
+    return repeat(input, *((1,) * (input.dim() - len(dims)) + dims))
+
+
+# -- cumprod, cummax / cummin ----------------------------------------------------------------------
+class Cumprod(Op):
+    torch_name, symbol, latex, needs_out = "CumprodBackward0", "cumprod", (r"\textstyle\sum_{j \ge i} g_j \frac{y_j}{a_i}",), True
+    saved_fields = {"dim": "attr:dim", "result": "result", "self": "input:0"}
+    result_params = ("dim",)
+
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return np.cumprod(a, axis=dim) if np.ndim(a) else np.asarray(a).copy()[()]
+
+    def backward(ctx, g, out, a):
+        d = ctx.dim
+        if np.ndim(_arr(a)) == 0:
+            return (g,)
+        if not (_arr(a) == 0).any():  # d y_j / d a_i = y_j / a_i for i <= j: a reversed cumsum of g y
+            return (_flip(_cumsum(_flip(g * out, (d,)), d), (d,)) / a,)
+        # zeros: y_j / a_i is undefined; take the products without a_i, one position i at a time
+        wrap = not isinstance(a, Tensor)
+        ta, tg = (Tensor._make(np.asarray(a)), Tensor._make(np.asarray(g))) if wrap else (a, g)
+        n, shape = ta.shape[d], (1,) * d + (-1,) + (1,) * (ta.dim() - d - 1)
+        pos = np.arange(n).reshape(shape)
+        from vizgrad.ops.index import cat, where
+        parts = [sum_(tg * cumprod(where(Tensor._make(pos == i), 1.0, ta), d) * Tensor._make(
+            (pos >= i).astype(ta._data.dtype)), d, keepdim=True) for i in range(n)]
+        res = cat(parts, d)
+        return (res._data if wrap else res,)
+
+
+def _cumsum(g, dim):
+    return cumsum(g, dim) if isinstance(g, Tensor) else np.cumsum(g, axis=dim)
+
+
+@public(method=True)
+def cumprod(input, dim, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":  # integers multiply in int64, as torch
+        input = Tensor._make(np.asarray(input._data).astype(np.int64))
+    return Cumprod.apply(input, dim=_norm_dim(dim, input.dim()))
+
+
+class TakeAlong(Op):
+    """Values of self at indices along dim found in forward (kthvalue, median along a dim):
+    the gradient goes back to those positions (KthvalueBackward0 ...)."""
+    torch_name, symbol, latex = "KthvalueBackward0", "kthvalue", ("1",)
+    saved_fields = {"dim": "attr:dim", "indices": "const:indices", "keepdim": "attr:keepdim", "self_sym_sizes": "sizes:0"}
+
+    def forward(ctx, a, dim, idx, keepdim):
+        ctx.dim, ctx.keepdim, ctx.in_shape = dim, keepdim, np.shape(a)
+        ctx.idx = idx                                            # kept dim, for the backward
+        ctx.indices = idx if keepdim else np.squeeze(idx, dim)   # as returned (and saved by torch)
+        if not np.ndim(a):
+            return a
+        out = np.take_along_axis(np.asarray(a), idx, axis=dim)
+        return out if keepdim else np.squeeze(out, dim)
+
+    def backward(ctx, g, out, a):
+        if not ctx.in_shape:
+            return (g,)
+        if not ctx.keepdim:
+            g = g.unsqueeze(ctx.dim) if isinstance(g, Tensor) else np.expand_dims(g, ctx.dim)
+        return (_scatter_add_into(_zeros_like(g, ctx.in_shape), ctx.dim, ctx.idx, g),)
+
+    def saved(self, k):
+        return False
+
+
+class MedianDim(TakeAlong):
+    torch_name, symbol = "MedianBackward1", "median"
+
+
+class Cummax(TakeAlong):
+    torch_name, symbol = "CummaxBackward0", "cummax"
+    saved_fields = {"dim": "attr:dim", "indices": "const:indices", "self": "input:0"}
+
+    def saved(self, k):
+        return True
+
+
+class Cummin(Cummax):
+    torch_name, symbol = "CumminBackward0", "cummin"
+
+
+class cummax_result(sort_result):
+    __slots__ = ()
+    op = "cummax"
+
+
+class cummin_result(sort_result):
+    __slots__ = ()
+    op = "cummin"
+
+
+class kthvalue_result(sort_result):
+    __slots__ = ()
+    op = "kthvalue"
+
+
+class median_result(sort_result):
+    __slots__ = ()
+    op = "median"
+
+
+def _cumext(input, dim, largest):
+    a = np.asarray(input._data)
+    d = _norm_dim(dim, a.ndim)
+    if a.ndim == 0:
+        idx = np.zeros((), np.int64)
+    else:
+        # torch moves the index to every later element that ties the running extreme (>=, <=)
+        run = (np.fmax if largest else np.fmin).accumulate(a, axis=d) if not np.isnan(a).any() else \
+            (np.maximum if largest else np.minimum).accumulate(a, axis=d)
+        pos = np.broadcast_to(np.arange(a.shape[d]).reshape((1,) * d + (-1,) + (1,) * (a.ndim - d - 1)), a.shape)
+        idx = np.maximum.accumulate(np.where((a == run) | np.isnan(a), pos, 0), axis=d).astype(np.int64)
+    vals = (Cummax if largest else Cummin).apply(input, dim=d, idx=idx, keepdim=True)
+    return (cummax_result if largest else cummin_result)(vals, Tensor._make(idx))
+
+
+@public(method=True)
+def cummax(input, dim):
+    return _cumext(input, dim, True)
+
+
+@public(method=True)
+def cummin(input, dim):
+    return _cumext(input, dim, False)
+
+
+def _pick_at_rank(input, rank_of_n, dim, keepdim, cls, result):
+    """The element of rank rank_of_n(n) (0 = smallest, stable) along dim, and its index."""
+    d = _norm_dim(dim, input.dim())
+    a = np.asarray(input._data)
+    n = a.shape[d] if a.ndim else 1
+    r = rank_of_n(n)
+    if a.ndim == 0:
+        idx = np.zeros((), np.int64)
+    else:
+        order = np.argsort(a, axis=d, kind="stable")  # nan sorts last, as torch
+        idx = np.take(order, [r], axis=d).astype(np.int64)
+        if np.isnan(a).any():  # torch's median along a dim: nan if the slice has one, at its first nan
+            has_nan = np.isnan(a).any(axis=d, keepdims=True)
+            idx = np.where(has_nan, np.expand_dims(np.argmax(np.isnan(a), axis=d), d), idx)
+    vals = cls.apply(input, dim=d, idx=idx, keepdim=keepdim)
+    return result(vals, Tensor._make(vals.grad_fn.indices if vals.grad_fn is not None else
+                                     (idx if keepdim or not a.ndim else np.squeeze(idx, d))))
+
+
+@public(method=True)
+def kthvalue(input, k, dim=-1, keepdim=False):
+    n = input.shape[_norm_dim(dim, input.dim())] if input.dim() else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim % max(input.dim(), 1)}")
+    return _pick_at_rank(input, lambda n: k - 1, dim, keepdim, TakeAlong, kthvalue_result)
+
+
+class Median(Op):
+    """The lower median of all elements (nan if any is nan); ties share the gradient, as torch."""
+    torch_name, symbol, latex = "MedianBackward0", "median", (r"[a = \operatorname{med} a]",)
+    saved_fields = {"result": "result", "self": "input:0"}
+
+    def forward(ctx, a):
+        a = np.asarray(a)
+        if a.size == 0:
+            return np.asarray(np.nan, a.dtype)[()]
+        flat = np.sort(a.reshape(-1))
+        out = flat[(flat.size - 1) // 2] if not np.isnan(flat[-1]) else flat[-1]
+        hit = (a == out) | (np.isnan(a) & np.isnan(out))
+        ctx.weight = (hit / hit.sum()).astype(a.dtype)
+        return out
+
+    def backward(ctx, g, out, a):
+        return (_where(ctx.weight != 0, g * ctx.weight, 0),)  # +0 elsewhere (not -0 from g < 0), as torch
+
+
+@public(method=True)
+def median(input, dim=None, keepdim=False):
+    if dim is None:
+        return Median.apply(input)
+    return _pick_at_rank(input, lambda n: (n - 1) // 2, dim, keepdim, MedianDim, median_result)
+
+
+# -- masked_select, index_fill --------------------------------------------------------------------
+class MaskedSelect(Op):
+    """self[mask] as a 1-D tensor (both broadcast first); the gradient goes back to the mask's places."""
+    torch_name, symbol, latex = "MaskedSelectBackward0", "masked_select", ("[m]",)
+    saved_fields = {"mask": "const:mask_given", "self": "input:0"}
+
+    def forward(ctx, a, mask, mask_given):
+        ctx.mask_given = mask_given
+        shape = np.broadcast_shapes(np.shape(a), mask.shape)
+        ctx.mask, ctx.shape = np.broadcast_to(mask, shape), shape
+        return np.broadcast_to(a, shape)[ctx.mask]
+
+    def backward(ctx, g, out, a):
+        from vizgrad.ops.index import IndexPut, _scatter_array
+        if isinstance(g, Tensor):
+            return (IndexPut.apply(g, shape=ctx.shape, key=ctx.mask),)
+        return (_scatter_array(g, ctx.shape, ctx.mask, np.result_type(g)),)
+
+
+@public(method=True)
+def masked_select(input, mask):
+    m = np.asarray(_arr(mask))
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+    return MaskedSelect.apply(input, mask=m, mask_given=m)
+
+
+class IndexFill(Op):
+    torch_name, symbol, latex, saves = "IndexFillBackward0", "index_fill", (r"[\text{not filled}]",), False
+    saved_fields = {"dim": "attr:dim", "index": "const:idx"}
+
+    def forward(ctx, a, dim, idx, value):
+        ctx.dim, ctx.idx = dim, idx
+        ctx.keep = np.ones(np.shape(a), dtype=bool)
+        ctx.keep[(slice(None),) * dim + (idx,)] = False
+        return np.where(ctx.keep, a, np.asarray(value, dtype=np.result_type(a)))
+
+    def backward(ctx, g, out, a):
+        return (_where(ctx.keep, g, 0),)
+
+
+@public(method=True)
+def index_fill(input, dim, index, value):
+    d = _norm_dim(dim, input.dim())
+    idx = _index_array(index, "index_fill").reshape(-1)
+    n = input.shape[d] if input.dim() else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)][0]
+        raise IndexError(f"index {int(bad)} is out of bounds for dimension {d} with size {n}")
+    if isinstance(value, Tensor):
+        value = value.item()
+    return IndexFill.apply(input, dim=d, idx=idx, value=value)
+
+
+_inplace_method(index_fill, "index_fill_")
+
+
+# -- selections without a gradient ----------------------------------------------------------------
+@public(method=True)
+def nonzero(input, *, as_tuple=False):
+    a = np.asarray(input._data)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(a)))
+    return Tensor._make(np.argwhere(a).astype(np.int64))
+
+
+@public(method=True)
+def argwhere(input):
+    return nonzero(input)
+
+
+@public(method=True)
+def count_nonzero(input, dim=None):
+    a = np.asarray(input._data)
+    return Tensor._make(np.asarray(np.count_nonzero(a, axis=dim), dtype=np.int64)[()])
+
+
+@public(method=True)
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values, sorted (torch's CPU kernel sorts whatever `sorted` says), with the index
+    of each input element into them and the count of each."""
+    a = np.asarray(input._data)
+    res = np.unique(a, return_inverse=True, return_counts=True, axis=dim)
+    vals, inv, counts = res
+    out = [Tensor._make(vals)]
+    if return_inverse:
+        out.append(Tensor._make(inv.reshape(a.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._make(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@public(method=True)
+def bincount(input, weights=None, minlength=0):
+    a = np.asarray(input._data)
+    if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return Tensor._make(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = np.asarray(_arr(weights))
+    dt = w.dtype if w.dtype.kind == "f" else np.float64
+    return Tensor._make(np.bincount(a, weights=w, minlength=minlength).astype(dt))
+
+
+@public()
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """For each value, the index at which inserting it keeps each row of sorted_sequence sorted
+    (the first such index; right=True or side='right': the last)."""
+    seq = np.asarray(_arr(sorted_sequence))
+    vals = np.asarray(_arr(input))
+    how = side or ("right" if right else "left")
+    if sorter is not None:
+        seq = np.take_along_axis(seq, np.asarray(_arr(sorter)), axis=-1)
+    if seq.ndim <= 1:
+        out = np.searchsorted(seq, vals, side=how)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                               "dimensions of boundaries tensor and input value tensor must match")
+        out = np.empty(vals.shape, np.int64)
+        for i in np.ndindex(*seq.shape[:-1]):
+            out[i] = np.searchsorted(seq[i], vals[i], side=how)
+    return Tensor._make(np.asarray(out, dtype=np.int32 if out_int32 else np.int64)[()])
+
+
+@public()
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value: i with boundaries[i-1] < x <= boundaries[i] (right=True: <= x <)."""
+    if np.ndim(_arr(boundaries)) != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({np.ndim(_arr(boundaries))})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+@public(method=True)
+def histc(input, bins=100, min=0, max=0):
+    """Counts in `bins` equal bins over [min, max] (both 0: the data's range); values outside are
+    left out, max itself goes in the last bin; a float tensor of input's dtype."""
+    a = np.asarray(input._data)
+    if a.dtype.kind != "f":
+        raise RuntimeError(f'"histogram_cpu" not implemented for \'{input.dtype.tensor_type[:-6]}\'')
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    x = a[(a >= lo) & (a <= hi)].astype(np.float64)
+    pos = np.minimum(((x - lo) * bins / (hi - lo)).astype(np.int64), bins - 1)
+    return Tensor._make(np.bincount(pos, minlength=bins).astype(a.dtype))
