@@ -341,8 +341,11 @@ def test_every_op_class_exercised():
     if not EXERCISED:
         pytest.skip("the per-op cases did not run (torch missing)")
     seen_classes = EXERCISED
-    # torch's NotImplemented node (7 % x) has no derivative to check: tests/test_ops_remainder.py
-    missing = sorted(name for name, cls in OPS.items() if cls not in seen_classes and name != "NotImplemented")
+    # torch's NotImplemented node (7 % x) has no derivative to check: tests/test_ops_remainder.py; torch
+    # cannot differentiate cdist twice ('_cdist_backward' is not implemented): CdistBackward0's second
+    # derivative is checked by finite differences in tests/test_ops_more.py instead
+    missing = sorted(name for name, cls in OPS.items() if cls not in seen_classes
+                     and name not in ("NotImplemented", "CdistBackward0"))
     assert not missing, f"ops never exercised by a double-backward case: {missing}"
 
 

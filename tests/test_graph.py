@@ -198,6 +198,8 @@ def _extra_exprs():
                 lambda: F.binary_cross_entropy_with_logits(a, (a.detach() > 0).float())]
         from tests.test_nn_layers import _new_op_outputs  # conv, pooling, norms, gather, sort ... (issue 16)
         out += [lambda o=o: o for o in _new_op_outputs()]
+        from tests.test_ops_more import _new_op_outputs as _more_op_outputs  # log1p ... det (test_ops_more)
+        out += [lambda o=o: o for o in _more_op_outputs()]
     return out
 
 

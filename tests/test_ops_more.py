@@ -696,3 +696,16 @@ def test_median_kthvalue_cummax_any_dim_as_torch(shape, k, data):
         res.append(([repr(o) for o in outs], x.grad.numpy().copy()))
     assert res[1][0] == res[0][0]
     np.testing.assert_array_equal(res[1][1], res[0][1])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32"])
+def test_logspace_is_torchs_bit_for_bit(dtype):
+    """torch's CPU kernel: end - start in the dtype, the step and C's pow in double, the first half
+    from start and the rest from end; one step is base**start."""
+    torch = need_torch()
+    for args in [(0, 3, 7), (-2, 2, 11), (0.5, 4.5, 100), (1, 10, 5, 2.0), (-5, 5, 51, 3.0), (0, 1, 1), (0, 2, 0),
+                 (0.1, 0.7, 33, 2.5), (-1.3, 7.9, 1000), (0, 400, 5), (1, 3, 4, -2.0), (0.5, 2.5, 3, -2.0)]:
+        want = torch.logspace(*args, dtype=getattr(torch, dtype))
+        got = vizgrad.logspace(*args, dtype=getattr(vizgrad, dtype))
+        assert str(got) == str(want), args
+        assert np.array_equal(got.numpy(), want.numpy(), equal_nan=want.dtype.is_floating_point), args

@@ -23,7 +23,7 @@ from vizgrad._dtype import float16 as half, float32 as float, float64 as double,
 from vizgrad._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from vizgrad._printing import get_printoptions, set_printoptions
 from vizgrad.tensor import Size, Tensor, device
-from vizgrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+from vizgrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace, ones,
                               ones_like, tensor, zeros, zeros_like)
 from vizgrad.creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
                               LongTensor, ShortTensor, set_default_tensor_type)

@@ -293,6 +293,40 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
     return Tensor._make(arr, requires_grad)
 
 
+def _c_pow(b: float, v: float) -> float:
+    try:
+        return math.pow(b, v)
+    except OverflowError:
+        return math.inf
+    except ValueError:  # a negative base to a fractional power
+        return math.nan
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None, requires_grad=False, out=None,
+             layout=None, pin_memory=False) -> Tensor:
+    """torch.logspace as its CPU kernel: start and end in the dtype, the step and the power in double
+    (base ** (start + step i) for the first half, base ** (end - step (steps - 1 - i)) for the rest)."""
+    if isinstance(steps, Tensor):
+        steps = steps.item()
+    if not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"logspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    d = dtype or get_default_dtype()
+    s, e = (float(np.array(v.item() if isinstance(v, Tensor) else v).astype(d.np)) for v in (start, end))
+    i = np.arange(steps, dtype=np.float64)
+    # end - start in the dtype (torch's scalar_t), then the step in double
+    diff = float(np.array(e).astype(d.np) - np.array(s).astype(d.np)) if d.is_floating_point else e - s
+    step = diff / (steps - 1) if steps > 1 else 0.0
+    x = np.where(i < max(steps // 2, 1), s + step * i, e - step * (steps - 1 - i))  # one step is `start`
+    b = float(base)
+    # C's pow (math.pow), not numpy's vectorised power: they differ in the last bit
+    arr = np.array([_c_pow(b, v) for v in x.tolist()], dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = arr.astype(d.np) if d.is_floating_point else np.trunc(arr).astype(d.np)
+    return Tensor._make(arr, requires_grad)
+
+
 @bind("new_tensor")
 def _new_tensor(self, data, dtype=None, requires_grad=False):
     """x.new_tensor(data): a tensor of x's dtype (unless given)."""
