@@ -312,20 +312,22 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
                 continue
             xs, ys = polylines(lay, sel)
             op = 0.18 if dim else (0.7 if b == -2 else 1.0)
-            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=col, width=wd * wscale, shape=line_shape),
-                                     opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
-                                     showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
-                                     legendrank=20 + b))
+            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines",
+                               line=dict(color=col, width=wd * wscale, shape=line_shape),
+                               opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
+                               showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
+                               legendrank=20 + b))
             head = arrow * (0.8 if b == -2 else 1.0)
             if webgl or not labels:  # open heads: one path, however many edges
                 cx_, cy_ = chevrons(lay, sel, head)
-                traces.append(dict(type="scatter", x=cx_, y=cy_, mode="lines", opacity=op, hoverinfo="skip", showlegend=False,
-                                         legendgroup=f"e{b}", name="arrowheads", line=dict(color=col, width=wd * wscale)))
+                traces.append(dict(type="scatter", x=cx_, y=cy_, mode="lines", opacity=op, hoverinfo="skip",
+                                   showlegend=False,
+                                   legendgroup=f"e{b}", name="arrowheads", line=dict(color=col, width=wd * wscale)))
             else:
                 ax, ay, *_ = arrowheads(lay, sel, head)
                 traces.append(dict(type=Sc, x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
-                                 line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
-                                 legendgroup=f"e{b}"))
+                                   line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
+                                   legendgroup=f"e{b}"))
     back = None
     if backflow:
         offs = 4.0 + widths[np.maximum(bins, 0)] / 2
@@ -338,15 +340,15 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
                     continue
                 col, op = th["edges"][b], 0.18 if dim else 1.0
                 xs, ys = polylines(back, sel)
-                traces.append(dict(type=Sc, x=xs, y=ys, mode="lines", line=dict(color=col, width=widths[b] * wscale,
-                                                                     shape=line_shape),
-                                 opacity=op, hoverinfo="skip", name=bin_name(b, nb, rng), legendgroup=f"e{b}",
-                                 showlegend=o.legend and not dim, legendrank=20 + b,
-                                 meta=dict(backflow=[list(lay.edges[k]) for k in sel])))
+                traces.append(dict(type=Sc, x=xs, y=ys, mode="lines",
+                                   line=dict(color=col, width=widths[b] * wscale, shape=line_shape),
+                                   opacity=op, hoverinfo="skip", name=bin_name(b, nb, rng), legendgroup=f"e{b}",
+                                   showlegend=o.legend and not dim, legendrank=20 + b,
+                                   meta=dict(backflow=[list(lay.edges[k]) for k in sel])))
                 ax, ay, *_ = arrowheads(back, sel, arrow + widths[b] * wscale)
                 traces.append(dict(type=Sc, x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
-                                 line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
-                                 legendgroup=f"e{b}", name="backflow heads"))
+                                   line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
+                                   legendgroup=f"e{b}", name="backflow heads"))
     if hl_edges and E:
         # the highlighted edges in the accent colour: the gradient's arrow where there is one
         hb = ehl & (bins >= 0) if backflow else np.zeros(E, bool)
@@ -356,10 +358,10 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
                 continue
             xs, ys = polylines(routes, sel)
             traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", hoverinfo="skip", name="highlighted",
-                                     line=dict(color=th["accent"], width=3.5, shape=line_shape), showlegend=False))
+                               line=dict(color=th["accent"], width=3.5, shape=line_shape), showlegend=False))
             ax, ay, *_ = arrowheads(routes, sel, arrow + (3.5 * wscale if routes is back else 0))
             traces.append(dict(type="scatter", x=ax, y=ay, mode="lines", fill="toself", fillcolor=th["accent"],
-                                     line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
+                               line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
 
     # -- nodes
     nhl = np.array([n in hl_nodes for n in ids], bool)
@@ -383,19 +385,22 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
                     xs, ys = circles(lay.x[sel], lay.y[sel], w[sel] / 2)
                 else:
                     xs, ys = rounded_rects(lay.x[sel], lay.y[sel], w[sel], h[sel], 8.0 if cat == "module" else 6.0)
-                traces.append(dict(type=Sc, x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill, opacity=0.25 if dim else 1,
-                                 line=dict(color=line, width=2.0 if cat in ("module", "root") else 1.3),
-                                 hoverinfo="skip", name=CATEGORY_NAMES[cat], legendgroup=cat, showlegend=False))
+                traces.append(dict(type=Sc, x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill,
+                                   opacity=0.25 if dim else 1,
+                                   line=dict(color=line, width=2.0 if cat in ("module", "root") else 1.3),
+                                   hoverinfo="skip", name=CATEGORY_NAMES[cat], legendgroup=cat, showlegend=False))
                 if o.legend and not dim:
-                    traces.append(dict(type=Sc, x=[None], y=[None], mode="markers", name=CATEGORY_NAMES[cat], legendgroup=cat,
-                                     legendrank=category_rank(cat), hoverinfo="skip",
-                                     marker=dict(symbol="circle" if cat == "op" else "square", size=13,
-                                                 color=fill, line=dict(color=line, width=1.5))))
+                    traces.append(dict(type=Sc, x=[None], y=[None], mode="markers", name=CATEGORY_NAMES[cat],
+                                       legendgroup=cat,
+                                       legendrank=category_rank(cat), hoverinfo="skip",
+                                       marker=dict(symbol="circle" if cat == "op" else "square", size=13,
+                                                   color=fill, line=dict(color=line, width=1.5))))
         if hl_nodes:
             sel = np.nonzero(nhl)[0]
             bx, by = rounded_rects(lay.x[sel], lay.y[sel], w[sel] + 6, h[sel] + 6, 9.0)
-            traces.append(dict(type=Sc, x=bx, y=by, mode="lines", line=dict(color=th["accent"], width=3), hoverinfo="skip",
-                             name="highlighted", showlegend=o.legend, legendrank=90))
+            traces.append(dict(type=Sc, x=bx, y=by, mode="lines", line=dict(color=th["accent"], width=3),
+                               hoverinfo="skip",
+                               name="highlighted", showlegend=o.legend, legendrank=90))
         # the heatmaps of vectors and matrices, under their header line (vizgrad.plot.cells)
         traces += map_traces([(ids[i], nodes[i], maps[i], lay.x[i], text_y[i] + LINE * fs / 2)
                               for i in map_nodes], o.theme, th["muted"], efs, s,
@@ -406,8 +411,8 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
         for sel, size in ((np.nonzero(~is_op)[0], fsz), (np.nonzero(is_op)[0], fsz + s)):
             if len(sel):
                 traces.append(dict(type=Sc, x=lay.x[sel], y=text_y[sel], mode="text", text=[texts[i] for i in sel],
-                                 textposition="middle center", hoverinfo="skip", showlegend=False,
-                                 textfont=dict(family=MONO, size=size, color=[tcol[i] for i in sel])))
+                                   textposition="middle center", hoverinfo="skip", showlegend=False,
+                                   textfont=dict(family=MONO, size=size, color=[tcol[i] for i in sel])))
     else:
         sym = {"tensor": "square", "op": "circle", "module": "diamond"}
         for cat in order_cats:
@@ -415,13 +420,14 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
             if not len(sel):
                 continue
             fill, line = th[cat]
-            traces.append(dict(type=Sc, x=lay.x[sel], y=lay.y[sel], mode="markers", hoverinfo="skip", name=CATEGORY_NAMES[cat],
-                             legendgroup=cat, showlegend=o.legend, legendrank=category_rank(cat),
-                             marker=dict(symbol=sym.get(kinds[sel[0]], "square"), color=line,
-                                         size=np.maximum(4.0, np.minimum(w[sel], h[sel]) * s),
-                                         opacity=np.where(dimming & ~nhl[sel], 0.25, 1.0) if dimming else 1.0,
-                                         line=dict(width=np.where(nhl[sel], 2.5, 0.0) if hl_nodes else 0,
-                                                   color=th["accent"]))))
+            traces.append(dict(type=Sc, x=lay.x[sel], y=lay.y[sel], mode="markers", hoverinfo="skip",
+                               name=CATEGORY_NAMES[cat],
+                               legendgroup=cat, showlegend=o.legend, legendrank=category_rank(cat),
+                               marker=dict(symbol=sym.get(kinds[sel[0]], "square"), color=line,
+                                           size=np.maximum(4.0, np.minimum(w[sel], h[sel]) * s),
+                                           opacity=np.where(dimming & ~nhl[sel], 0.25, 1.0) if dimming else 1.0,
+                                           line=dict(width=np.where(nhl[sel], 2.5, 0.0) if hl_nodes else 0,
+                                                     color=th["accent"]))))
 
     # -- edge gradient text
     if show_edge_text and E:
@@ -440,9 +446,9 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
                 xr = [xr[0] - over_l, xr[1] + over_r]
                 yr = [yr[0] + over_b, yr[1] - over_t]
             traces.append(dict(type=Sc, x=lx, y=ly, mode="text",
-                             text=[esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
-                             textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads",
-                             meta=dict(edges=[list(lay.edges[k]) for k in sel])))
+                               text=[esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
+                               textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads",
+                               meta=dict(edges=[list(lay.edges[k]) for k in sel])))
     # -- the veil over pending nodes (not computed yet, gradient not final yet): above the drawing,
     # under the hover / click targets so they stay clickable
     pend = set(o.pending or ())
@@ -454,20 +460,19 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
             xs += [x - wd / 2, x + wd / 2, x + wd / 2, x - wd / 2, x - wd / 2, None]
             ys += [y - ht / 2, y - ht / 2, y + ht / 2, y + ht / 2, y - ht / 2, None]
         traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=th["bg"], opacity=0.72,
-                                 line=dict(width=0, color=th["bg"]), hoverinfo="skip", name=o.pending_label,
-                                 showlegend=True, legendrank=95))
-    # -- hover / click targets (customdata = ids)
+                           line=dict(width=0, color=th["bg"]), hoverinfo="skip", name=o.pending_label,
+                           showlegend=True, legendrank=95))
+    # -- hover / click targets (customdata = ids; text as lists: plotly passes every numpy array through
+    # narwhals on its way to JSON, for nothing when it holds text)
     if E:
         nd_ = g.nodes
         eh = [_edge_hover(u, v, e, nd_) for u, v, e in edges]
         traces.append(dict(type=Sc, x=lay.label_xy[:, 0], y=lay.label_xy[:, 1], mode="markers", name="edges",
-                         marker=dict(size=8, color=th["muted"], opacity=0.0), showlegend=False,
-                         customdata=np.array([[u, v] for u, v, _ in edges], dtype=str), hovertext=np.array(eh),
-                         hoverinfo="text"))
+                           marker=dict(size=8, color=th["muted"], opacity=0.0), showlegend=False,
+                           customdata=[[str(u), str(v)] for u, v, _ in edges], hovertext=eh, hoverinfo="text"))
     traces.append(dict(type=Sc, x=lay.x, y=text_y, mode="markers", name="nodes", showlegend=False,
-                     marker=dict(size=target, color=th["muted"], opacity=0.0),
-                     customdata=np.array(ids, dtype=str), hovertext=np.array([_hover(n, d, g) for n, d in zip(ids, nodes)]),
-                     hoverinfo="text"))
+                       marker=dict(size=target, color=th["muted"], opacity=0.0), customdata=[str(n) for n in ids],
+                       hovertext=[_hover(n, d, g) for n, d in zip(ids, nodes)], hoverinfo="text"))
 
     _no_selection_fade(traces)
     ax = dict(visible=False, showgrid=False, zeroline=False, fixedrange=False)
