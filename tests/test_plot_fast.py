@@ -2,7 +2,8 @@
 vizgrad/plot/style.py, issue 17 (c)); these tests build the same figures with plotly checking every
 property (style.VALIDATE, as before) and compare them: the same JSON, number for number, for many
 graphs, values, themes, selections and options, the animation's frames included. A property plotly
-would reject, or coerce to something else, fails here.
+would reject, or coerce to something else, fails here. And a Sent figure (serialised once, as the
+Playground's memo keeps them) gives Streamlit what the figure itself would.
 
     .venv/bin/python -m pytest -q tests/test_plot_fast.py
 """
@@ -149,6 +150,23 @@ def test_screen_graph_unchecked_equals_checked(monkeypatch_module, expr, values,
     windows = both(monkeypatch_module, lambda: vp.screen_figures(g, headers, window=([node], 300, 200)))
     for (f, _), (c, _) in zip(*windows):
         same(spec(f), spec(c))
+
+
+@settings(FUZZ, max_examples=25)
+@given(EXPRS, VALUES, st.sampled_from(["light", "dark"]), st.booleans())
+def test_a_sent_figure_is_what_streamlit_would_send_of_the_figure(expr, values, theme, animated):
+    """vizgrad.plot.Sent (the memo's figures: serialised once) gives st.plotly_chart the dict it
+    gets of the figure itself, and the same JSON; and again on the next rerun."""
+    import plotly.tools
+    g = graph_of(expr, values)
+    fig = (vp.backward_animation(g, theme=theme, max_width=4000) if animated
+           else vp.screen_figures(g, DESKTOP, theme=theme)[-1][0])
+    sent = vp.Sent(fig)
+    for _ in range(2):  # what st.plotly_chart does with it, twice
+        assert plotly.tools.return_figure_from_figure_or_data(sent, validate_figure=True) == fig.to_dict()
+        assert pio.to_json(sent, validate=False) == pio.to_json(fig, validate=False)
+    assert vp.scroll_css("box", sent, "(min-width: 9px)") == vp.scroll_css("box", fig, "(min-width: 9px)")
+    assert (sent.width, sent.height) == (fig.layout.width, fig.layout.height)
 
 
 def test_big_graph_collapsed_and_webgl(monkeypatch):

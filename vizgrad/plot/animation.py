@@ -144,7 +144,9 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
     grad_x, grad_y = lay.x[tix].tolist(), (lay.y[tix] + lay.h[tix] / 2 - 11).tolist()
 
     # frames carry Python lists, not numpy arrays: plotly converts each array of a figure (a few
-    # hundred in the frames) through narwhals on its way to JSON, which cost more than all the rest
+    # hundred in the frames) through narwhals on its way to JSON, which cost more than all the rest;
+    # the routes' gaps as None (JSON's null, which plotly reads as NaN), not NaN, which plotly's JSON
+    # encoder writes and then parses and writes again to make it null
     def lit_traces(f):
         lit = sorted({plan["steps"][i][0] for ch in chunks[:f] for i in ch})
         cur = sorted({plan["steps"][i][0] for i in chunks[f - 1]}) if f else []
@@ -152,7 +154,7 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
         for b in range(nb):
             sel = [k for k in lit if bins[k] == b]
             xs, ys = polylines(back, sel)
-            out.append(dict(type="scatter", x=xs.tolist(), y=ys.tolist(), mode="lines",
+            out.append(dict(type="scatter", x=_gapped(xs), y=_gapped(ys), mode="lines",
                             line=dict(color=th["edges"][b], width=float(widths[b]), shape="spline"),
                             meta=dict(edges=[list(edges[k][:2]) for k in sel])))
         out.append(dict(type="scatter", x=[hx[k] for k in lit], y=[hy[k] for k in lit], mode="markers",
@@ -160,7 +162,7 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
                                     size=[9 + 2 * float(widths[max(bins[k], 0)]) for k in lit],
                                     color=[th["edges"][max(bins[k], 0)] for k in lit], line=dict(width=0))))
         cx, cy = polylines(back, cur)
-        out.append(dict(type="scatter", x=cx.tolist(), y=cy.tolist(), mode="lines",
+        out.append(dict(type="scatter", x=_gapped(cx), y=_gapped(cy), mode="lines",
                         line=dict(color=th["accent"], width=5 * min(s, 1) + 1, shape="spline"),
                         meta=dict(edges=[list(edges[k][:2]) for k in cur])))
         out.append(dict(type="scatter", x=[hx[k] for k in cur], y=[hy[k] for k in cur], mode="markers",
@@ -238,6 +240,10 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
                         steps=[[plan["steps"][i][0] for i in ch] for ch in chunks],
                         plan=plan, chunks=chunks)
     return fig
+
+def _gapped(a) -> list:
+    """A route's coordinates as a list, its NaN gaps as None."""
+    return [None if v != v else v for v in a.tolist()]
 
 def _topo_order(g):
     index = {n: i for i, n in enumerate(g.nodes)}
