@@ -3,9 +3,10 @@
     .venv/bin/python bench/edit_cost.py            # script-thread CPU ms per rerun (AppTest): before, now, ratio
     .venv/bin/python bench/edit_cost.py 5 --server # the same at the protocol level: a real server's CPU per edit
 
-"Before" is the code of BASELINE (the commit before this work: the figure built through plotly's
-validating graph objects, each trace twice; its session Memo kept the figures of states seen
-before) with VIZGRAD_PLAYGROUND_CACHE_ENTRIES=0, so that every rerun recomputes everything; git
+"Before" is the code of BASELINE (the commit before this work: each trace built twice through
+plotly's validating graph objects, every figure serialised again on every rerun; its session Memo
+kept the figures of states seen before) with VIZGRAD_PLAYGROUND_CACHE_ENTRIES=0, so that every
+rerun recomputes everything, as the issue measured it (an edit: about 0.15 s of server CPU); git
 archive exports that tree to a temporary folder and a child process runs the same edits there
 (each round in its own process, the three interleaved).
 "Now" is this tree, with the Memo off (every rerun recomputes, but cheaper) and on (the page as
@@ -24,7 +25,9 @@ layout; a desktop browser gets two (wide and narrow).
 (tests/stclient.Session, whose websocket client says it is not a phone: two layouts per figure, as
 a desktop browser gets) doing SERVER_EDITS; the server process's CPU (user + system, all its
 threads: the script, Streamlit's serialisation and websocket) over the whole sequence, per edit.
-Clicks on the graph are left out there (the protocol client cannot click a chart).
+Clicks on the graph are left out there (the protocol client cannot click a chart). A server's
+CPU per rerun is mostly Streamlit's garbage collection after each script run (runner.postScriptGC:
+a full collection of the whole process, libraries included), which this bench leaves as served.
 """
 from __future__ import annotations
 
