@@ -169,6 +169,17 @@ def test_a_sent_figure_is_what_streamlit_would_send_of_the_figure(expr, values, 
     assert (sent.width, sent.height) == (fig.layout.width, fig.layout.height)
 
 
+@pytest.mark.parametrize("label_threshold, webgl_threshold", [(400, 1000), (3, 1000), (3, 4)])
+@pytest.mark.parametrize("highlight", [{"highlight_nodes": {"t1"}}, {"highlight_edges": {("t0", "op0")}}, {}])
+def test_every_drawing_mode_with_highlights_and_dimming(monkeypatch, label_threshold, webgl_threshold, highlight):
+    """Text boxes, markers (SVG and WebGL), each with a highlighted node or edge, the rest dimmed
+    (the markers' dimming once failed: a set where a bool was meant)."""
+    g = run(State.from_query({"expr": "tanh(w*x + b) * x", "v.w": "0.5", "v.x": "2", "v.b": "-1"})).graph
+    fast, checked = both(monkeypatch, lambda: vp.figure(g, label_threshold=label_threshold, dim_others=True,
+                                                         webgl_threshold=webgl_threshold, **highlight))
+    same(spec(fast), spec(checked))
+
+
 def test_big_graph_collapsed_and_webgl(monkeypatch):
     """A graph big enough for the level of detail's boxes (modules) and for WebGL markers."""
     q = {"expr": " + ".join(f"tanh(w*{i} + b)" for i in range(1, 40)), "v.w": "0.3", "v.b": "0.1"}

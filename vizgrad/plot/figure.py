@@ -223,7 +223,7 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
         hl_edges = {(u, v) for u, v, _ in edges if u in hl_nodes and v in hl_nodes}
     else:
         hl_edges = {tuple(e) for e in o.highlight_edges}
-    dimming = o.dim_others and (hl_nodes or hl_edges)
+    dimming = bool(o.dim_others and (hl_nodes or hl_edges))
 
     # -- node text and sizes at scale 1; the layout; the scale that fits the figure
     fs = float(o.font_size)
