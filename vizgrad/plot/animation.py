@@ -143,10 +143,10 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
     top_right = ((lay.x[tix] + lay.w[tix] / 2).tolist(), (lay.y[tix] - lay.h[tix] / 2 - 7).tolist())
     grad_x, grad_y = lay.x[tix].tolist(), (lay.y[tix] + lay.h[tix] / 2 - 11).tolist()
 
-    # frames carry Python lists, not numpy arrays: plotly converts each array of a figure (a few
-    # hundred in the frames) through narwhals on its way to JSON, which cost more than all the rest;
-    # the routes' gaps as None (JSON's null, which plotly reads as NaN), not NaN, which plotly's JSON
-    # encoder writes and then parses and writes again to make it null
+    # frames carry Python lists, not numpy arrays (but long routes, _gapped): plotly converts each
+    # array of a figure (a few hundred in the frames) through narwhals on its way to JSON, which cost
+    # more than all the rest; the routes' gaps as None (JSON's null, which plotly reads as NaN), not
+    # NaN, which plotly's JSON encoder writes and then parses and writes again to make it null
     def lit_traces(f):
         lit = sorted({plan["steps"][i][0] for ch in chunks[:f] for i in ch})
         cur = sorted({plan["steps"][i][0] for i in chunks[f - 1]}) if f else []
@@ -241,9 +241,11 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
                         plan=plan, chunks=chunks)
     return fig
 
-def _gapped(a) -> list:
-    """A route's coordinates as a list, its NaN gaps as None."""
-    return [None if v != v else v for v in a.tolist()]
+def _gapped(a):
+    """A route's coordinates for a frame: a short one as a list, its NaN gaps as None; a long one
+    (above 256 points) stays a numpy array, which plotly sends as base64 (its narwhals pass costs
+    about what 300 numbers written as JSON text do, and the text is a third longer)."""
+    return a if len(a) > 256 else [None if v != v else v for v in a.tolist()]
 
 def _topo_order(g):
     index = {n: i for i, n in enumerate(g.nodes)}
