@@ -4,8 +4,9 @@ State lives in st.session_state (per user) and mirrors into the URL (st.query_pa
 copied link reopens the same graph. All computation is vizgrad.app.expression.run, under the budgets
 of vizgrad/app/budgets.py (README "Budgets"). What a rerun computes is kept in this session's Memo
 (vizgrad.app.expression.Memo: a few recent states, bounded in numbers): the parsed names, the
-result, the figures, the LaTeX. A rerun that changes only a display toggle or the selection reuses
-the result; one that comes back to a state or a toggle setting seen before reuses the figures too.
+result, the figures (as Streamlit sends them: vizgrad.plot.Sent, serialised once), the LaTeX. A
+rerun that changes only a display toggle or the selection reuses the result; one that comes back
+to a state or a toggle setting seen before reuses the figures too.
 
 A click on the graph is handled in the chart's on_select callback, before the script runs, so the
 run that follows draws the highlight and the inspector of the node (or edge) just clicked. (Read
@@ -27,7 +28,7 @@ from vizgrad.app.markdown import plain
 from vizgrad.app.expression import (EXAMPLES, History, Memo, State, VarSpec, clicked, default_value,
                                     expression_names, keeps_selection, known_functions, outcome_elements,
                                     partial_latex, results_table, run, selection_details, selection_in)
-from vizgrad.plot import backward_animation, node_at, screen_graph, scroll_css
+from vizgrad.plot import Sent, backward_animation, node_at, screen_graph, scroll_css
 
 st.title("Expression Playground")
 st.caption("Type a formula over named variables. vizgrad records the graph as it computes, runs "
@@ -59,6 +60,13 @@ def on_graph_click(chart: str) -> None:
     cached = st.session_state.get("pg_computed")
     g = cached[1].graph if cached else None
     st.session_state.pg_sel = clicked(st.session_state.get(chart), g, st.session_state.get("pg_sel"))
+
+
+def sent(drawn):
+    """screen_graph's (view, [(figure, media)]) with each figure Sent: serialised once, for the memo
+    (st.plotly_chart would copy and convert a figure again on every rerun)."""
+    view, figs = drawn
+    return view, [(Sent(fig), media) for fig, media in figs]
 
 
 def pick_example() -> None:
@@ -171,10 +179,10 @@ else:
     # screen (a desktop gets a narrow layout too: its window's width picks), in a box that scrolls
     opened = lod_opened("pg", (state.expr, tuple((n, bool(s.requires_grad)) for n, s in state.vars.items())))
     drawn = (run_key, opened, show_values, show_grads, show_shapes, dark, selected, st.context.headers.get("User-Agent"))
-    view, figs = memo.get(("figures", drawn), lambda: screen_graph(
+    view, figs = memo.get(("figures", drawn), lambda: sent(screen_graph(
         out.graph, st.context.headers, opened, show_values=show_values, show_grads=show_grads, show_shapes=show_shapes,
         theme="dark" if dark else "light", highlight_nodes={selected} if isinstance(selected, str) else None,
-        highlight_edges={selected} if isinstance(selected, tuple) else None), weight)
+        highlight_edges={selected} if isinstance(selected, tuple) else None)), weight)
     if lod_drawn("pg", view) or opened is not None:
         st.caption("Green boxes group repeated or chained parts of this big graph: click one to open it.")
         lod_buttons("pg", back="Close box")  # "Back" is the edit history's
@@ -183,9 +191,9 @@ else:
                  help="▶ play: the gradients flow back edge by edge, in the order backward() runs (the numbers "
                       "on the nodes), and a tensor used twice gets its gradient one contribution at a time (+=)."):
         # the animation runs in the browser (plotly frames): no server rerun per frame
-        anim = memo.get(("animation", run_key, dark, show_values, show_shapes), lambda: backward_animation(
+        anim = memo.get(("animation", run_key, dark, show_values, show_shapes), lambda: Sent(backward_animation(
             out.graph, theme="dark" if dark else "light", show_values=show_values, show_shapes=show_shapes,
-            max_width=4000, keep_graph=False), weight)
+            max_width=4000, keep_graph=False)), weight)
         st.html(scroll_css("pg_anim_box", anim))  # at its size, in a box that scrolls sideways
         with st.container(key="pg_anim_box"):
             st.plotly_chart(anim, key="pg_backward_anim", theme=None, width="content")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 import vizgrad.app.expression as pg
@@ -114,6 +116,56 @@ def test_a_zero_cache_budget_recomputes_every_drawing(calls, monkeypatch):
         rerun(at, lambda at: at.toggle(key="pg_show_grads").set_value(v))
     assert calls["screen_graph"] == 3 and len(at.session_state["pg_memo"]) == 0
     assert calls["trace"] == 0  # the current result is still kept for toggles (pg_computed)
+
+
+# what a visitor does: (name, how, to an AppTest); a sequence of them runs with the memo and without
+EDITS = {
+    "value": lambda at, v: at.text_input(key="pg_v_w").set_value(v),
+    "values": lambda at, v: at.toggle(key="pg_show_values").set_value(v),
+    "grads": lambda at, v: at.toggle(key="pg_show_grads").set_value(v),
+    "shapes": lambda at, v: at.toggle(key="pg_show_shapes").set_value(v),
+    "dark": lambda at, v: at.toggle(key="pg_dark").set_value(v),
+    "play": lambda at, v: at.toggle(key="pg_backflow").set_value(v),
+    "select": lambda at, v: at.session_state.__setitem__("pg_sel", v),
+    "expr": lambda at, v: at.text_input(key="pg_expr").set_value(v),
+    "back": lambda at, v: at.button[0].click() if not at.button[0].disabled else None,
+    "forward": lambda at, v: at.button[1].click() if not at.button[1].disabled else None,
+}
+VALUE_OF = {"value": st.sampled_from(["0.5", "-2", "[1, 2]", "0.5"]), "select": st.sampled_from(
+    [None, "t0", "t1", "op0", "op1", ("t0", "op0"), ("op0", "t2")]), "expr": st.sampled_from(
+    ["w*x + b", "tanh(w*x + b)", "w*x + b", "sum(w * x)"]), "back": st.none(), "forward": st.none()}
+EDIT = st.sampled_from(sorted(EDITS)).flatmap(lambda k: st.tuples(st.just(k), VALUE_OF.get(k, st.booleans())))
+
+
+def page_output(at) -> list:
+    """Everything the page sent that a memo could make stale: the charts' JSON (graph, narrow twin,
+    animation), the tables, the LaTeX, the messages."""
+    return ([c.proto.spec for c in at.get("plotly_chart")] + [t.value.to_json() for t in at.table]
+            + [x.value for x in at.latex] + [e.value for e in at.error] + [w.value for w in at.warning])
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(EDIT, min_size=4, max_size=10))
+def test_what_the_memo_serves_is_what_a_fresh_rerun_draws(edits):
+    """The same edits with the memo and with VIZGRAD_PLAYGROUND_CACHE_ENTRIES=0 (every drawing
+    recomputed): the page sends the same charts, tables and formulas after every one of them."""
+    q = {"expr": "w*x + b", "v.w": "0.5", "v.x": "2", "v.b": "-1"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIZGRAD_PLAYGROUND_FD_SECONDS", "60")  # the gradcheck's time budget: no cut under load
+        mp.setenv("VIZGRAD_PLAYGROUND_CACHE_ENTRIES", "0")
+        fresh = open_playground(q)
+        mp.delenv("VIZGRAD_PLAYGROUND_CACHE_ENTRIES")
+        memo = open_playground(q)
+        assert len(fresh.session_state["pg_memo"]) == 0 < len(memo.session_state["pg_memo"])
+        for name, value in edits:
+            outs = []
+            for at in (fresh, memo):
+                EDITS[name](at, value)
+                at.run()
+                assert not at.exception, (name, at.exception)
+                outs.append(page_output(at))
+            assert outs[0] == outs[1], (name, value)
+    assert len(fresh.session_state["pg_memo"]) == 0, "the fresh session kept nothing: it recomputed every drawing"
 
 
 # ---- the memo's bounds --------------------------------------------------------------------------

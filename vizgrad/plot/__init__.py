@@ -20,15 +20,18 @@ The rooms:
     curves.py     replay_curve(): a value over training steps, replayable
     screens.py    screen_graph(): the view and figure every page draws (big graphs collapsed);
                   screen_figures(), screen_figure(), scroll_css(): the graph at its natural size, laid out for the screen,
-                  in a box that scrolls; window_on(): a window of it centred on some nodes (the Walkthrough's step)
+                  in a box that scrolls; window_on(): a window of it centred on some nodes (the Walkthrough's step);
+                  Sent: a figure as a page sends it, serialised once (for figures a session's memo keeps)
+Figures are built from trace dicts without plotly's per-property checks (style.plotly_figure;
+VIZGRAD_PLOT_VALIDATE=1 turns them on; tests/test_plot_fast.py compares both).
 """
 from vizgrad.plot.animation import backward_animation
 from vizgrad.plot.curves import replay_curve
 from vizgrad.plot.events import edge_at, node_at
 from vizgrad.plot.figure import figure, show
 from vizgrad.plot.layout import Layout, layout
-from vizgrad.plot.screens import screen_figure, screen_figures, screen_graph, screen_width, scroll_css, window_on
+from vizgrad.plot.screens import Sent, screen_figure, screen_figures, screen_graph, screen_width, scroll_css, window_on
 from vizgrad.plot.style import THEMES, FigureOptions
 
 __all__ = ["figure", "FigureOptions", "layout", "backward_animation", "node_at", "edge_at", "Layout", "THEMES", "show",
-           "replay_curve", "screen_graph", "screen_figures", "screen_figure", "screen_width", "scroll_css", "window_on"]
+           "replay_curve", "screen_graph", "screen_figures", "screen_figure", "screen_width", "scroll_css", "window_on", "Sent"]

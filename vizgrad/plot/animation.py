@@ -22,9 +22,9 @@ import plotly.graph_objects as go
 
 from vizgrad.graph.view import add_grads
 from vizgrad.graph import grad_norm
-from vizgrad.plot.figure import as_graph, figure
+from vizgrad.plot.figure import as_graph, drawing
 from vizgrad.plot.layout import arrowheads, back_routes, place_labels, polylines
-from vizgrad.plot.style import CHAR, MONO, FigureOptions, esc, grad_bins, short_grad, theme_colors
+from vizgrad.plot.style import CHAR, MONO, FigureOptions, esc, grad_bins, plotly_figure, short_grad, theme_colors
 
 __all__ = ["backward_animation", "backward_plan"]
 
@@ -124,9 +124,9 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
         texts = [short_grad(h[t]) for h in hist if h.get(t) is not None]
         if texts:
             g.nodes[t]["anim_grad_chars"] = max(len(x) for x in texts)
-    fig = figure(g, o)
+    data, layout_, meta = drawing(g, o)
     th = theme_colors(o.theme)
-    lay, s = fig._vizgrad["layout"], fig._vizgrad["scale"]
+    lay, s = meta["layout"], meta["scale"]
     fs = 12.0 * s
     efs = max(MIN_TEXT, 10.0 * s)
     nb = len(th["edges"])
@@ -134,12 +134,19 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
     widths = np.linspace(1.2, 4.5, nb) * max(min(s, 1), 0.5)
     back = back_routes(lay, 4.0 + widths[np.maximum(bins, 0)] / 2, shrink=3.0)
     _, _, hx, hy, hang = arrowheads(back, np.arange(len(edges)), 1.0) if edges else ([], [], [], [], [])
+    # angles as plotly keeps them, in [-180, 180) (its validator wraps them: 180 would become -180)
+    hx, hy, hang = (np.asarray(v, float).tolist() for v in (hx, hy, (np.asarray(hang, float) + 180) % 360 - 180))
     lab = [k for k in range(len(edges)) if edges[k][2].get("grad") is not None]
     lx, ly = place_labels(lay, lab, [len(short_grad(edges[k][2]["grad"])) * CHAR * efs / max(s, 1e-9) for k in lab],
                           12.5, clear=8.0) if lab else (np.zeros(0), np.zeros(0))
     tix = [lay.index[t] for t in tens]
-    top_right = (lay.x[tix] + lay.w[tix] / 2, lay.y[tix] - lay.h[tix] / 2 - 7)
+    top_right = ((lay.x[tix] + lay.w[tix] / 2).tolist(), (lay.y[tix] - lay.h[tix] / 2 - 7).tolist())
+    grad_x, grad_y = lay.x[tix].tolist(), (lay.y[tix] + lay.h[tix] / 2 - 11).tolist()
 
+    # frames carry Python lists, not numpy arrays (but long routes, _gapped): plotly converts each
+    # array of a figure (a few hundred in the frames) through narwhals on its way to JSON, which cost
+    # more than all the rest; the routes' gaps as None (JSON's null, which plotly reads as NaN), not
+    # NaN, which plotly's JSON encoder writes and then parses and writes again to make it null
     def lit_traces(f):
         lit = sorted({plan["steps"][i][0] for ch in chunks[:f] for i in ch})
         cur = sorted({plan["steps"][i][0] for i in chunks[f - 1]}) if f else []
@@ -147,32 +154,33 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
         for b in range(nb):
             sel = [k for k in lit if bins[k] == b]
             xs, ys = polylines(back, sel)
-            out.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=th["edges"][b], width=widths[b],
-                                                                      shape="spline"),
-                                  meta=dict(edges=[list(edges[k][:2]) for k in sel])))
-        out.append(go.Scatter(x=[hx[k] for k in lit], y=[hy[k] for k in lit], mode="markers",
-                              marker=dict(symbol="triangle-right", angle=[float(hang[k]) for k in lit],
-                                          size=[9 + 2 * widths[max(bins[k], 0)] for k in lit],
-                                          color=[th["edges"][max(bins[k], 0)] for k in lit], line=dict(width=0))))
+            out.append(dict(type="scatter", x=_gapped(xs), y=_gapped(ys), mode="lines",
+                            line=dict(color=th["edges"][b], width=float(widths[b]), shape="spline"),
+                            meta=dict(edges=[list(edges[k][:2]) for k in sel])))
+        out.append(dict(type="scatter", x=[hx[k] for k in lit], y=[hy[k] for k in lit], mode="markers",
+                        marker=dict(symbol="triangle-right", angle=[float(hang[k]) for k in lit],
+                                    size=[9 + 2 * float(widths[max(bins[k], 0)]) for k in lit],
+                                    color=[th["edges"][max(bins[k], 0)] for k in lit], line=dict(width=0))))
         cx, cy = polylines(back, cur)
-        out.append(go.Scatter(x=cx, y=cy, mode="lines", line=dict(color=th["accent"], width=5 * min(s, 1) + 1,
-                                                                  shape="spline"),
-                              meta=dict(edges=[list(edges[k][:2]) for k in cur])))
-        out.append(go.Scatter(x=[hx[k] for k in cur], y=[hy[k] for k in cur], mode="markers",
-                              marker=dict(symbol="triangle-right", angle=[float(hang[k]) for k in cur], size=14,
-                                          color=th["accent"], line=dict(width=0))))
+        out.append(dict(type="scatter", x=_gapped(cx), y=_gapped(cy), mode="lines",
+                        line=dict(color=th["accent"], width=5 * min(s, 1) + 1, shape="spline"),
+                        meta=dict(edges=[list(edges[k][:2]) for k in cur])))
+        out.append(dict(type="scatter", x=[hx[k] for k in cur], y=[hy[k] for k in cur], mode="markers",
+                        marker=dict(symbol="triangle-right", angle=[float(hang[k]) for k in cur], size=14,
+                                    color=th["accent"], line=dict(width=0))))
         eh = edge_hist[f]
         on = [i for i, k in enumerate(lab) if eh[k] is not None]
-        out.append(go.Scatter(x=lx[on], y=ly[on], mode="text", text=[esc(short_grad(eh[lab[i]])) for i in on],
-                              meta=dict(edges=[list(edges[lab[i]][:2]) for i in on])))
+        out.append(dict(type="scatter", x=lx[on].tolist(), y=ly[on].tolist(), mode="text",
+                        text=[esc(short_grad(eh[lab[i]])) for i in on],
+                        meta=dict(edges=[list(edges[lab[i]][:2]) for i in on])))
         h, got = hist[f], arrivals[f]
-        out.append(go.Scatter(x=lay.x[tix], y=lay.y[tix] + lay.h[tix] / 2 - 11, mode="text",
-                              text=[f"grad {esc(short_grad(h[t]))}" if h.get(t) is not None else "" for t in tens],
-                              textfont=dict(color=[th["accent"] if t in got else th["grad"] for t in tens]),
-                              meta=dict(ids=tens)))
-        out.append(go.Scatter(x=top_right[0], y=top_right[1], mode="text", textposition="middle left",
-                              text=[f"<b>+= {esc(short_grad(got[t]))}</b>" if t in got else "" for t in tens],
-                              meta=dict(ids=tens)))
+        out.append(dict(type="scatter", x=grad_x, y=grad_y, mode="text",
+                        text=[f"grad {esc(short_grad(h[t]))}" if h.get(t) is not None else "" for t in tens],
+                        textfont=dict(color=[th["accent"] if t in got else th["grad"] for t in tens]),
+                        meta=dict(ids=tens)))
+        out.append(dict(type="scatter", x=top_right[0], y=top_right[1], mode="text", textposition="middle left",
+                        text=[f"<b>+= {esc(short_grad(got[t]))}</b>" if t in got else "" for t in tens],
+                        meta=dict(ids=tens)))
         return out
 
     styles = ([dict(hoverinfo="skip", showlegend=False, name="lit")] * nb
@@ -185,34 +193,33 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
                  dict(hoverinfo="skip", showlegend=False, name="accumulate", cliponaxis=False,
                       textfont=dict(family=MONO, size=max(MIN_TEXT, 11.0 * s), color=th["accent"]))])
 
-    def styled(tr):
+    def styled(tr):  # each trace with its style (a nested dict, such as textfont, merged into the trace's)
         for t, st in zip(tr, styles):
-            t.update(**st)
+            for k, v in st.items():
+                t[k] = {**t[k], **v} if isinstance(v, dict) and isinstance(t.get(k), dict) else v
         return tr
 
     # the backward order on every node: a small badge at its top-left corner (static)
     circ = np.array([sh == "circle" for sh in lay.shape], bool)
     ox = np.where(circ, lay.x - (lay.w / 2 + 5) * 0.71, lay.x - lay.w / 2)  # circles: just outside, upper left
     oy = np.where(circ, lay.y - (lay.h / 2 + 5) * 0.71, lay.y - lay.h / 2)
-    badge = go.Scatter(x=ox, y=oy, mode="markers+text", text=[str(plan["order"][n]) for n in ids],
-                       textposition="middle center", hoverinfo="skip", showlegend=False, name="backward order",
-                       cliponaxis=False,
-                       marker=dict(size=max(17.0, 18 * min(s, 1)), color=th["bg"], line=dict(color=th["muted"], width=1)),
-                       textfont=dict(family=MONO, size=max(MIN_TEXT, 10.0 * s), color=th["fg"]),
-                       customdata=[plan["order"][n] for n in ids], meta=dict(ids=ids))
+    badge = dict(type="scatter", x=ox, y=oy, mode="markers+text", text=[str(plan["order"][n]) for n in ids],
+                 textposition="middle center", hoverinfo="skip", showlegend=False, name="backward order",
+                 cliponaxis=False,
+                 marker=dict(size=max(17.0, 18 * min(s, 1)), color=th["bg"], line=dict(color=th["muted"], width=1)),
+                 textfont=dict(family=MONO, size=max(MIN_TEXT, 10.0 * s), color=th["fg"]),
+                 customdata=[plan["order"][n] for n in ids], meta=dict(ids=ids))
     base = styled(lit_traces(0))
     n_hover = 2 if edges else 1
-    data = list(fig.data)
-    fig.data = []
     # the lit traces go under the hover targets (last traces) so hover keeps working
-    fig.add_traces(data[:-n_hover] + base + [badge] + data[-n_hover:])
     first = len(data) - n_hover
+    data = data[:-n_hover] + base + [badge] + data[-n_hover:]
     idx = list(range(first, first + len(base)))
-    fig.frames = [go.Frame(data=styled(lit_traces(f)), traces=idx, name=str(f)) for f in range(len(chunks) + 1)]
+    frames = [dict(data=styled(lit_traces(f)), traces=idx, name=str(f)) for f in range(len(chunks) + 1)]
     play = dict(frame=dict(duration=duration, redraw=True), fromcurrent=True, transition=dict(duration=0),
                 mode="immediate")
-    sx = min(0.5, 170 / (fig.layout.width or 800))
-    fig.update_layout(
+    sx = min(0.5, 170 / (layout_["width"] or 800))
+    layout_.update(
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=1.0, xanchor="left", yanchor="bottom",
                           pad=dict(t=0, r=4), showactive=False,
                           buttons=[dict(label="▶ play", method="animate", args=[None, play]),
@@ -226,11 +233,19 @@ def backward_animation(obj, options: FigureOptions | None = None, *, duration: i
                                                        transition=dict(duration=0))])
                              for f in range(len(chunks) + 1)])],
     )
-    fig.update_layout(margin=dict(t=max(fig.layout.margin.t or 0, 70)), height=(fig.layout.height or 400) + 60)
+    layout_["margin"] = {**layout_["margin"], "t": max(layout_["margin"]["t"] or 0, 70)}
+    layout_["height"] = (layout_["height"] or 400) + 60
+    fig = plotly_figure(data, layout_, frames)
     fig._vizgrad = dict(graph=g if o.keep_graph else None, layout=lay, scale=s,
                         steps=[[plan["steps"][i][0] for i in ch] for ch in chunks],
                         plan=plan, chunks=chunks)
     return fig
+
+def _gapped(a):
+    """A route's coordinates for a frame: a short one as a list, its NaN gaps as None; a long one
+    (above 256 points) stays a numpy array, which plotly sends as base64 (its narwhals pass costs
+    about what 300 numbers written as JSON text do, and the text is a third longer)."""
+    return a if len(a) > 256 else [None if v != v else v for v in a.tolist()]
 
 def _topo_order(g):
     index = {n: i for i, n in enumerate(g.nodes)}

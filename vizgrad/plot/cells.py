@@ -14,7 +14,6 @@ Colours are diverging around 0 in LEVELS steps, each map scaled to its own large
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
 from vizgrad.graph.format import format_number
 from vizgrad.plot.style import CHAR, LINE, MONO, esc
@@ -148,15 +147,15 @@ def map_traces(items, theme: str, muted: str, efs: float, s: float, dim=()):
             # not computed yet (the Walkthrough's forward steps): the cells stay empty (NaN), the caption asks
             ct.append(name if d.get("computed") is not False or name != "data" else "data ?")
             left += slot + GAP
-    traces = [go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=colors[name][lv],
-                         line=dict(width=0, color=colors[name][lv]), opacity=0.25 if faded else 1.0,
-                         hoverinfo="skip", showlegend=False, name=f"{name} cells",
-                         meta=dict(map=name, level=lv))
+    traces = [dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=colors[name][lv],
+                   line=dict(width=0, color=colors[name][lv]), opacity=0.25 if faded else 1.0,
+                   hoverinfo="skip", showlegend=False, name=f"{name} cells",
+                   meta=dict(map=name, level=lv))
               for (name, lv, faded), (xs, ys) in sorted(rects.items())]
     if ct:
-        traces.append(go.Scatter(x=cx, y=cy, mode="text", text=ct, hoverinfo="skip", showlegend=False,
-                                 name="map captions", textfont=dict(family=MONO, size=efs * s, color=muted)))
-        traces.append(go.Scatter(x=hx, y=hy, mode="markers", hovertext=ht, hoverinfo="text", showlegend=False,
-                                 name="cells", customdata=np.array(hid, dtype=str),
-                                 marker=dict(symbol="square", size=hsize, color=muted, opacity=0.0)))
+        traces.append(dict(type="scatter", x=cx, y=cy, mode="text", text=ct, hoverinfo="skip", showlegend=False,
+                           name="map captions", textfont=dict(family=MONO, size=efs * s, color=muted)))
+        traces.append(dict(type="scatter", x=hx, y=hy, mode="markers", hovertext=ht, hoverinfo="text", showlegend=False,
+                           name="cells", customdata=[str(n) for n in hid],
+                           marker=dict(symbol="square", size=hsize, color=muted, opacity=0.0)))
     return traces

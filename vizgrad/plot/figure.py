@@ -29,7 +29,7 @@ from vizgrad.graph.steps import simplify_rule
 from vizgrad.plot.cells import MAX_SIDE, box_size, grid, map_traces, maps_of
 from vizgrad.plot.layout import arrowheads, back_routes, chevrons, circles, layout, place_labels, polylines, rounded_rects
 from vizgrad.plot.style import (CATEGORY_NAMES, CHAR, LINE, MONO, FigureOptions, bin_name, category, category_rank,
-                                esc, grad_bins, short_grad, theme_colors)
+                                esc, grad_bins, plotly_figure, short_grad, theme_colors)
 
 __all__ = ["figure", "show", "as_graph", "plain_rule", "local_number"]
 
@@ -190,6 +190,17 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
     options: a FigureOptions (vizgrad.plot.style: what each field does, and its default); keyword
     overrides replace its fields, so figure(g, theme="dark", show_values=False) works without one.
     """
+    traces, layout_, meta = drawing(obj, options, **overrides)
+    fig = plotly_figure(traces, layout_)
+    # for node_at, animations and tests; without the graph (keep_graph=False) a figure, a web of reference
+    # cycles, does not keep the graph's arrays alive until a garbage collection
+    fig._vizgrad = meta
+    return fig
+
+
+def drawing(obj, options: FigureOptions | None = None, **overrides):
+    """What figure() draws, before plotly: (the traces, as dicts; the layout, a dict; fig._vizgrad's
+    dict: the graph, the Layout, the scale). backward_animation adds its own traces and frames."""
     if "_anim" in overrides:  # backward_animation's old private keyword
         overrides["animation"] = overrides.pop("_anim")
     o = replace(options, **overrides) if options is not None else FigureOptions(**overrides)
@@ -206,13 +217,13 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
     webgl = N > o.webgl_threshold
     # big graphs: markers in WebGL; the edges stay SVG, one path per trace, which Chromium without a
     # GPU draws in a fraction of the time regl's WebGL lines take (bench/render.py --browser)
-    Sc = go.Scattergl if webgl else go.Scatter
+    Sc = "scattergl" if webgl else "scatter"
     hl_nodes = set(o.highlight_nodes or ())
     if o.highlight_edges is None:
         hl_edges = {(u, v) for u, v, _ in edges if u in hl_nodes and v in hl_nodes}
     else:
         hl_edges = {tuple(e) for e in o.highlight_edges}
-    dimming = o.dim_others and (hl_nodes or hl_edges)
+    dimming = bool(o.dim_others and (hl_nodes or hl_edges))
 
     # -- node text and sizes at scale 1; the layout; the scale that fits the figure
     fs = float(o.font_size)
@@ -301,20 +312,22 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                 continue
             xs, ys = polylines(lay, sel)
             op = 0.18 if dim else (0.7 if b == -2 else 1.0)
-            traces.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=col, width=wd * wscale, shape=line_shape),
-                                     opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
-                                     showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
-                                     legendrank=20 + b))
+            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines",
+                               line=dict(color=col, width=wd * wscale, shape=line_shape),
+                               opacity=op, hoverinfo="skip", name=name, legendgroup=f"e{b}",
+                               showlegend=o.legend and not dim and not anim and (b >= 0 or rng is None),
+                               legendrank=20 + b))
             head = arrow * (0.8 if b == -2 else 1.0)
             if webgl or not labels:  # open heads: one path, however many edges
                 cx_, cy_ = chevrons(lay, sel, head)
-                traces.append(go.Scatter(x=cx_, y=cy_, mode="lines", opacity=op, hoverinfo="skip", showlegend=False,
-                                         legendgroup=f"e{b}", name="arrowheads", line=dict(color=col, width=wd * wscale)))
+                traces.append(dict(type="scatter", x=cx_, y=cy_, mode="lines", opacity=op, hoverinfo="skip",
+                                   showlegend=False,
+                                   legendgroup=f"e{b}", name="arrowheads", line=dict(color=col, width=wd * wscale)))
             else:
                 ax, ay, *_ = arrowheads(lay, sel, head)
-                traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
-                                 line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
-                                 legendgroup=f"e{b}"))
+                traces.append(dict(type=Sc, x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
+                                   line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
+                                   legendgroup=f"e{b}"))
     back = None
     if backflow:
         offs = 4.0 + widths[np.maximum(bins, 0)] / 2
@@ -327,15 +340,15 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                     continue
                 col, op = th["edges"][b], 0.18 if dim else 1.0
                 xs, ys = polylines(back, sel)
-                traces.append(Sc(x=xs, y=ys, mode="lines", line=dict(color=col, width=widths[b] * wscale,
-                                                                     shape=line_shape),
-                                 opacity=op, hoverinfo="skip", name=bin_name(b, nb, rng), legendgroup=f"e{b}",
-                                 showlegend=o.legend and not dim, legendrank=20 + b,
-                                 meta=dict(backflow=[list(lay.edges[k]) for k in sel])))
+                traces.append(dict(type=Sc, x=xs, y=ys, mode="lines",
+                                   line=dict(color=col, width=widths[b] * wscale, shape=line_shape),
+                                   opacity=op, hoverinfo="skip", name=bin_name(b, nb, rng), legendgroup=f"e{b}",
+                                   showlegend=o.legend and not dim, legendrank=20 + b,
+                                   meta=dict(backflow=[list(lay.edges[k]) for k in sel])))
                 ax, ay, *_ = arrowheads(back, sel, arrow + widths[b] * wscale)
-                traces.append(Sc(x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
-                                 line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
-                                 legendgroup=f"e{b}", name="backflow heads"))
+                traces.append(dict(type=Sc, x=ax, y=ay, mode="lines", fill="toself", fillcolor=col, opacity=op,
+                                   line=dict(color=col, width=0.5), hoverinfo="skip", showlegend=False,
+                                   legendgroup=f"e{b}", name="backflow heads"))
     if hl_edges and E:
         # the highlighted edges in the accent colour: the gradient's arrow where there is one
         hb = ehl & (bins >= 0) if backflow else np.zeros(E, bool)
@@ -344,11 +357,11 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
             if not len(sel):
                 continue
             xs, ys = polylines(routes, sel)
-            traces.append(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", name="highlighted",
-                                     line=dict(color=th["accent"], width=3.5, shape=line_shape), showlegend=False))
+            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", hoverinfo="skip", name="highlighted",
+                               line=dict(color=th["accent"], width=3.5, shape=line_shape), showlegend=False))
             ax, ay, *_ = arrowheads(routes, sel, arrow + (3.5 * wscale if routes is back else 0))
-            traces.append(go.Scatter(x=ax, y=ay, mode="lines", fill="toself", fillcolor=th["accent"],
-                                     line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
+            traces.append(dict(type="scatter", x=ax, y=ay, mode="lines", fill="toself", fillcolor=th["accent"],
+                               line=dict(color=th["accent"], width=0.5), hoverinfo="skip", showlegend=False))
 
     # -- nodes
     nhl = np.array([n in hl_nodes for n in ids], bool)
@@ -372,19 +385,22 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                     xs, ys = circles(lay.x[sel], lay.y[sel], w[sel] / 2)
                 else:
                     xs, ys = rounded_rects(lay.x[sel], lay.y[sel], w[sel], h[sel], 8.0 if cat == "module" else 6.0)
-                traces.append(Sc(x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill, opacity=0.25 if dim else 1,
-                                 line=dict(color=line, width=2.0 if cat in ("module", "root") else 1.3),
-                                 hoverinfo="skip", name=CATEGORY_NAMES[cat], legendgroup=cat, showlegend=False))
+                traces.append(dict(type=Sc, x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill,
+                                   opacity=0.25 if dim else 1,
+                                   line=dict(color=line, width=2.0 if cat in ("module", "root") else 1.3),
+                                   hoverinfo="skip", name=CATEGORY_NAMES[cat], legendgroup=cat, showlegend=False))
                 if o.legend and not dim:
-                    traces.append(Sc(x=[None], y=[None], mode="markers", name=CATEGORY_NAMES[cat], legendgroup=cat,
-                                     legendrank=category_rank(cat), hoverinfo="skip",
-                                     marker=dict(symbol="circle" if cat == "op" else "square", size=13,
-                                                 color=fill, line=dict(color=line, width=1.5))))
+                    traces.append(dict(type=Sc, x=[None], y=[None], mode="markers", name=CATEGORY_NAMES[cat],
+                                       legendgroup=cat,
+                                       legendrank=category_rank(cat), hoverinfo="skip",
+                                       marker=dict(symbol="circle" if cat == "op" else "square", size=13,
+                                                   color=fill, line=dict(color=line, width=1.5))))
         if hl_nodes:
             sel = np.nonzero(nhl)[0]
             bx, by = rounded_rects(lay.x[sel], lay.y[sel], w[sel] + 6, h[sel] + 6, 9.0)
-            traces.append(Sc(x=bx, y=by, mode="lines", line=dict(color=th["accent"], width=3), hoverinfo="skip",
-                             name="highlighted", showlegend=o.legend, legendrank=90))
+            traces.append(dict(type=Sc, x=bx, y=by, mode="lines", line=dict(color=th["accent"], width=3),
+                               hoverinfo="skip",
+                               name="highlighted", showlegend=o.legend, legendrank=90))
         # the heatmaps of vectors and matrices, under their header line (vizgrad.plot.cells)
         traces += map_traces([(ids[i], nodes[i], maps[i], lay.x[i], text_y[i] + LINE * fs / 2)
                               for i in map_nodes], o.theme, th["muted"], efs, s,
@@ -394,9 +410,9 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
         is_op = np.array([k == "op" for k in kinds])
         for sel, size in ((np.nonzero(~is_op)[0], fsz), (np.nonzero(is_op)[0], fsz + s)):
             if len(sel):
-                traces.append(Sc(x=lay.x[sel], y=text_y[sel], mode="text", text=[texts[i] for i in sel],
-                                 textposition="middle center", hoverinfo="skip", showlegend=False,
-                                 textfont=dict(family=MONO, size=size, color=[tcol[i] for i in sel])))
+                traces.append(dict(type=Sc, x=lay.x[sel], y=text_y[sel], mode="text", text=[texts[i] for i in sel],
+                                   textposition="middle center", hoverinfo="skip", showlegend=False,
+                                   textfont=dict(family=MONO, size=size, color=[tcol[i] for i in sel])))
     else:
         sym = {"tensor": "square", "op": "circle", "module": "diamond"}
         for cat in order_cats:
@@ -404,13 +420,14 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
             if not len(sel):
                 continue
             fill, line = th[cat]
-            traces.append(Sc(x=lay.x[sel], y=lay.y[sel], mode="markers", hoverinfo="skip", name=CATEGORY_NAMES[cat],
-                             legendgroup=cat, showlegend=o.legend, legendrank=category_rank(cat),
-                             marker=dict(symbol=sym.get(kinds[sel[0]], "square"), color=line,
-                                         size=np.maximum(4.0, np.minimum(w[sel], h[sel]) * s),
-                                         opacity=np.where(dimming & ~nhl[sel], 0.25, 1.0) if dimming else 1.0,
-                                         line=dict(width=np.where(nhl[sel], 2.5, 0.0) if hl_nodes else 0,
-                                                   color=th["accent"]))))
+            traces.append(dict(type=Sc, x=lay.x[sel], y=lay.y[sel], mode="markers", hoverinfo="skip",
+                               name=CATEGORY_NAMES[cat],
+                               legendgroup=cat, showlegend=o.legend, legendrank=category_rank(cat),
+                               marker=dict(symbol=sym.get(kinds[sel[0]], "square"), color=line,
+                                           size=np.maximum(4.0, np.minimum(w[sel], h[sel]) * s),
+                                           opacity=np.where(dimming & ~nhl[sel], 0.25, 1.0) if dimming else 1.0,
+                                           line=dict(width=np.where(nhl[sel], 2.5, 0.0) if hl_nodes else 0,
+                                                     color=th["accent"]))))
 
     # -- edge gradient text
     if show_edge_text and E:
@@ -428,10 +445,10 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
                 W, H = int(np.ceil(W + over_l + over_r)), int(np.ceil(H + over_t + over_b))
                 xr = [xr[0] - over_l, xr[1] + over_r]
                 yr = [yr[0] + over_b, yr[1] - over_t]
-            traces.append(Sc(x=lx, y=ly, mode="text",
-                             text=[esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
-                             textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads",
-                             meta=dict(edges=[list(lay.edges[k]) for k in sel])))
+            traces.append(dict(type=Sc, x=lx, y=ly, mode="text",
+                               text=[esc(etext[k]) for k in sel], hoverinfo="skip", showlegend=False,
+                               textfont=dict(family=MONO, size=efs * s, color=col), name="edge grads",
+                               meta=dict(edges=[list(lay.edges[k]) for k in sel])))
     # -- the veil over pending nodes (not computed yet, gradient not final yet): above the drawing,
     # under the hover / click targets so they stay clickable
     pend = set(o.pending or ())
@@ -442,26 +459,24 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
             x, y, wd, ht = float(lay.x[i]), float(lay.y[i]), float(lay.w[i]) + 4, float(lay.h[i]) + 4
             xs += [x - wd / 2, x + wd / 2, x + wd / 2, x - wd / 2, x - wd / 2, None]
             ys += [y - ht / 2, y - ht / 2, y + ht / 2, y + ht / 2, y - ht / 2, None]
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=th["bg"], opacity=0.72,
-                                 line=dict(width=0, color=th["bg"]), hoverinfo="skip", name=o.pending_label,
-                                 showlegend=True, legendrank=95))
-    # -- hover / click targets (customdata = ids)
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=th["bg"], opacity=0.72,
+                           line=dict(width=0, color=th["bg"]), hoverinfo="skip", name=o.pending_label,
+                           showlegend=True, legendrank=95))
+    # -- hover / click targets (customdata = ids; text as lists: plotly passes every numpy array through
+    # narwhals on its way to JSON, for nothing when it holds text)
     if E:
         nd_ = g.nodes
         eh = [_edge_hover(u, v, e, nd_) for u, v, e in edges]
-        traces.append(Sc(x=lay.label_xy[:, 0], y=lay.label_xy[:, 1], mode="markers", name="edges",
-                         marker=dict(size=8, color=th["muted"], opacity=0.0), showlegend=False,
-                         customdata=np.array([[u, v] for u, v, _ in edges], dtype=str), hovertext=np.array(eh),
-                         hoverinfo="text"))
-    traces.append(Sc(x=lay.x, y=text_y, mode="markers", name="nodes", showlegend=False,
-                     marker=dict(size=target, color=th["muted"], opacity=0.0),
-                     customdata=np.array(ids, dtype=str), hovertext=np.array([_hover(n, d, g) for n, d in zip(ids, nodes)]),
-                     hoverinfo="text"))
+        traces.append(dict(type=Sc, x=lay.label_xy[:, 0], y=lay.label_xy[:, 1], mode="markers", name="edges",
+                           marker=dict(size=8, color=th["muted"], opacity=0.0), showlegend=False,
+                           customdata=[[str(u), str(v)] for u, v, _ in edges], hovertext=eh, hoverinfo="text"))
+    traces.append(dict(type=Sc, x=lay.x, y=text_y, mode="markers", name="nodes", showlegend=False,
+                       marker=dict(size=target, color=th["muted"], opacity=0.0), customdata=[str(n) for n in ids],
+                       hovertext=[_hover(n, d, g) for n, d in zip(ids, nodes)], hoverinfo="text"))
 
     _no_selection_fade(traces)
-    fig = go.Figure(data=traces)
     ax = dict(visible=False, showgrid=False, zeroline=False, fixedrange=False)
-    fig.update_layout(
+    layout_ = dict(
         width=W, height=H, margin=dict(l=10, r=10, t=mt, b=mb), paper_bgcolor=th["bg"], plot_bgcolor=th["bg"],
         font=dict(color=th["fg"], size=12), hovermode="closest", dragmode="pan",
         xaxis=dict(range=xr, **ax), yaxis=dict(range=yr, scaleanchor="x", scaleratio=1, **ax),
@@ -469,12 +484,10 @@ def figure(obj, options: FigureOptions | None = None, **overrides) -> go.Figure:
         legend=dict(orientation="h", yanchor="top", y=-0.01, xanchor="left", x=0, font=dict(size=11),
                     itemclick="toggle", bgcolor="rgba(0,0,0,0)", traceorder="normal"),
         hoverlabel=dict(font=dict(family=MONO, size=12), align="left"),
-        title=dict(text=o.title, x=0.01, font=dict(size=15)) if o.title else None,
     )
-    # for node_at, animations and tests; without the graph (keep_graph=False) a figure, a web of reference
-    # cycles, does not keep the graph's arrays alive until a garbage collection
-    fig._vizgrad = dict(graph=g if o.keep_graph else None, layout=lay, scale=s)
-    return fig
+    if o.title:
+        layout_["title"] = dict(text=o.title, x=0.01, font=dict(size=15))
+    return traces, layout_, dict(graph=g if o.keep_graph else None, layout=lay, scale=s)
 
 
 def _layout(g, w, h, shape, o, label_w, roomy, labels, pad):
@@ -508,20 +521,20 @@ def _no_selection_fade(traces) -> None:
     marker and text of every trace: the graph would go pale and the highlight with it. Selected
     and unselected points look exactly as drawn instead; the selection shows as vizgrad's highlight."""
     for t in traces:
-        mode = getattr(t, "mode", None) or ""  # a heatmap has none (and no selection look)
+        mode = t.get("mode") or ""  # a heatmap has none (and no selection look)
         look = {}
         if "text" in mode:
-            col = t.textfont.color
+            col = (t.get("textfont") or {}).get("color")
             if not isinstance(col, str) and col is not None and len(set(col)) == 1:
                 col = col[0]
             if isinstance(col, str):
                 look["textfont"] = dict(color=col)
         if "markers" in mode:
-            op = t.marker.opacity
+            op = (t.get("marker") or {}).get("opacity")
             if op is None or isinstance(op, (int, float)):  # an array (dimmed points) stays as drawn
                 look["marker"] = dict(opacity=1.0 if op is None else op)
         if look:
-            t.selected, t.unselected = look, look
+            t["selected"], t["unselected"] = look, look
 
 
 def _node_text(nodes, kinds, labels, fs, th, show_values, show_grads, show_shapes, anim, cell_maps=True):

@@ -37,12 +37,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from plotly.basedatatypes import BaseFigure
 
 from vizgrad.graph.lod import default_view, view_of
 from vizgrad.plot.figure import as_graph, figure
 from vizgrad.plot.style import FigureOptions
 
-__all__ = ["screen_graph", "screen_figures", "screen_figure", "screen_width", "scroll_css", "window_on", "WIDE", "NARROW"]
+__all__ = ["screen_graph", "screen_figures", "screen_figure", "screen_width", "scroll_css", "window_on", "Sent", "WIDE",
+           "NARROW"]
 
 WIDE = 1200       # px a page's column has for a graph on a desktop (a 1400 px window, wide layout)
 NARROW = 360      # ... and on a phone (a 390 px screen)
@@ -151,10 +153,41 @@ def screen_graph(obj, headers=None, opened=None, options: FigureOptions | None =
 def scroll_css(box_key: str, fig, media: str | None = None) -> str:
     """A <style> for st.html: the container keyed box_key scrolls sideways and keeps its chart at the
     figure's width (Streamlit would otherwise squeeze the chart to the column, text and all); with
-    media (a CSS media query, from screen_figures), the container shows only while it holds."""
+    media (a CSS media query, from screen_figures), the container shows only while it holds.
+    fig: a plotly Figure or a Sent one."""
     box = f".st-key-{box_key}"
+    width = fig.width if isinstance(fig, Sent) else fig.layout.width
     css = (f"{box} {{overflow-x: auto; overflow-y: hidden}}"
-           f" {box} [data-testid='stElementContainer'] {{min-width: {int(fig.layout.width)}px}}")
+           f" {box} [data-testid='stElementContainer'] {{min-width: {int(width)}px}}")
     if media:
         css += f" @media not all and {media} {{{box} {{display: none}}}}"
     return f"<style>{css}</style>"
+
+
+class Sent(BaseFigure):
+    """A figure as a page sends it: plotly's JSON-ready dict of it (fig.to_dict()), made once.
+
+    st.plotly_chart(fig) asks the figure for fig.to_dict() on every script run: a deep copy of the
+    figure, and each of its numeric arrays through plotly's typed-array conversion. For a figure
+    kept in a session's memo that was about half the CPU of a rerun (bench/edit_cost.py). A Sent
+    answers to_dict() with the dict made when it was sent first, which Streamlit only reads (it
+    turns it into JSON); it is a plotly BaseFigure only for st.plotly_chart's type check, and has
+    nothing else of a figure but its size (width, height: scroll_css). Never changed once made.
+
+        figs = [(Sent(fig), media) for fig, media in figs]      # once, into the memo
+        st.plotly_chart(figs[0][0], ...)                        # every rerun: no copy, no conversion
+    """
+
+    def __init__(self, fig):   # BaseFigure.__init__ is not run: there is no figure here to build
+        self._spec = fig.to_dict()
+        layout = self._spec["layout"]
+        self.width, self.height = layout.get("width"), layout.get("height")
+
+    def __setattr__(self, name, value):   # BaseFigure lets only its own properties be set
+        object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+    def __repr__(self) -> str:
+        return f"Sent(<{len(self._spec['data'])} traces, {self.width}x{self.height}>)"
