@@ -137,13 +137,25 @@ def _janitor(period: float = 5.0, grown_mb: float = 8.0, rounds: int | None = No
 
 
 def _drop_orphaned_downloads() -> None:
-    """Streamlit keeps a st.download_button's data callable (and all it closes over: the Network
-    page's trainer and its graph) until some session's next script run ends; when the last visitor
-    leaves that never happens. Ask its media file manager to drop what no live session refers to."""
+    """Drop what ended sessions left with Streamlit and libraries. Streamlit keeps a
+    st.download_button's data callable (and all it closes over: the Network page's trainer and its
+    graph) until some session's next script run ends; when the last visitor leaves that never
+    happens: ask its media file manager to drop what no live session refers to. threadpoolctl
+    (app.py's BLAS limit, set in every script run) remembers the last script thread that set it,
+    and that Thread object holds its script run's context, so its whole session: a thread that
+    has ended controls nothing (threadpoolctl treats it as no controller), so forget it (bench/
+    memory.py: 16 MB of 50 visitors' memory came back)."""
     try:
         from streamlit.runtime import Runtime
         Runtime.instance().media_file_mgr.remove_orphaned_files()
     except Exception:  # no runtime, or another Streamlit's internals: nothing to drop
+        pass
+    try:
+        from threadpoolctl import OpenBLASController
+        controller = OpenBLASController._SHARED_STATE.controlling_thread
+        if controller is not None and not controller.is_alive():
+            OpenBLASController.clear_controlling_thread(force=True)
+    except (ImportError, AttributeError):  # another threadpoolctl: nothing known to drop
         pass
 
 
