@@ -8,10 +8,13 @@ gone returns to within 50 MB of what one session needs.)
 One replica of deploy/serve.py (so with the environment a deployed replica gets) with a short
 disconnected-session TTL (--ttl, 2 s). One visitor comes and goes; then each round 50 visitors at
 once each open the Expression Playground, step the Backprop Walkthrough once and train the Network
-Playground for a second, then close their tab. Printed: the server's RSS once the one visitor has
-left (the reference), and per round its peak and its RSS once the round has settled (the TTL, then
-the janitor's idle trim: pages/_common.py), with the difference to the reference and the target.
-Memory is not CPU-sensitive, so `nice` is fine; the figures are from /proc/<pid>/status.
+Playground for a second, then close their tab. Printed: the server's RSS with the one visitor and
+once they have left (the reference), and per round its peak and its RSS once the round has
+settled (the TTL, then the janitor's clean-up: pages/_common.py), with the difference to the
+reference and the target, and where the settled RSS is (the brk heap, anonymous mappings, files).
+Memory is not CPU-sensitive, so `nice` is fine; the figures are from /proc/<pid>/status. The
+figures vary by some 15 MB from run to run (which of glibc's two heaps the first script run's
+imports land in, and how a crowd's objects interleave): run it more than once.
 """
 from __future__ import annotations
 

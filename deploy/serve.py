@@ -45,8 +45,10 @@ UPLOAD_MB = 2  # nginx's body limit: the app's own maxUploadSize (1 MB) plus the
 # none is; with PYTHONMALLOC=malloc the objects live in glibc's heap, whose malloc_trim (the
 # janitor's, pages/_common.py) hands back every free 4 KiB page. MALLOC_ARENA_MAX=2: glibc's default
 # of up to 8 heaps per core, one per thread that allocates at once, spreads the same objects over
-# more heaps. bench/memory.py, 50 visitors at once, RSS once they have gone vs one visitor's: +91..+110
-# MB with pymalloc, +65..+79 with these.
+# more heaps. bench/memory.py, rounds of 50 visitors at once, RSS once they have gone minus one
+# visitor's: +91..+110 MB with pymalloc, +44..+71 with these and the janitor (four runs; +33..+60
+# with GLIBC_TUNABLES=glibc.malloc.mxfast=0:glibc.malloc.tcache_count=0 as well, but that costs 8 %
+# more CPU on building figures than this, which already costs 5 % more than pymalloc).
 SERVER_ENV = {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
 
 
