@@ -12,9 +12,13 @@ What it does, and how it maps to a real host (README "Deploying"):
 - health: nginx marks a replica that refuses connections as down for a few seconds and sends the
   request to the next one (passive checks: open-source nginx has no active ones); this script
   polls every replica's /_stcore/health each second and restarts a replica whose process died.
+- the replicas' environment is the server's process role (SERVER_ENV below): the allocator
+  settings that let a server hand back what a crowd of visitors took once they have gone
+  (bench/memory.py measures it). They are read when the interpreter starts, so they belong in the
+  environment of whatever starts the process (here; `make run`; a real host's unit or container).
 On a real host the same split holds: a process manager or container platform runs R replicas
-(`streamlit run app.py --server.port ...`, one STREAMLIT_SERVER_COOKIE_SECRET for all), nginx in front with this
-template, and the platform's health check on /_stcore/health.
+(`streamlit run app.py --server.port ...`, one STREAMLIT_SERVER_COOKIE_SECRET for all, SERVER_ENV),
+nginx in front with this template, and the platform's health check on /_stcore/health.
 """
 from __future__ import annotations
 
@@ -34,6 +38,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 UPLOAD_MB = 2  # nginx's body limit: the app's own maxUploadSize (1 MB) plus the multipart envelope
+# A server's allocator (the Makefile's run target sets the same). Streamlit runs every script run
+# in a thread of its own and a crowd's sessions interleave their objects, so once they have gone
+# the freed memory is scattered between the few objects that stay. Python's own small-object
+# allocator (pymalloc) returns a 1 MiB arena only when all of it is free, which after a crowd almost
+# none is; with PYTHONMALLOC=malloc the objects live in glibc's heap, whose malloc_trim (the
+# janitor's, pages/_common.py) hands back every free 4 KiB page. MALLOC_ARENA_MAX=2: glibc's default
+# of up to 8 heaps per core, one per thread that allocates at once, spreads the same objects over
+# more heaps. bench/memory.py, rounds of 50 visitors at once, RSS once they have gone minus one
+# visitor's: +91..+110 MB with pymalloc, +44..+71 with these and the janitor (four runs; +33..+60
+# with GLIBC_TUNABLES=glibc.malloc.mxfast=0:glibc.malloc.tcache_count=0 as well, but that costs 8 %
+# more CPU on building figures than this, which already costs 5 % more than pymalloc).
+SERVER_ENV = {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
 
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
@@ -104,7 +120,7 @@ class Deployment:
     def _start(self, node: Replica) -> None:
         # the secret goes in the environment: Streamlit refuses it on the command line (it would
         # show in `ps`)
-        env = {**os.environ, "MALLOC_ARENA_MAX": "2", "STREAMLIT_SERVER_COOKIE_SECRET": self.secret, **self.env}
+        env = {**os.environ, **SERVER_ENV, "STREAMLIT_SERVER_COOKIE_SECRET": self.secret, **self.env}
         if self.hosted:
             env["VIZGRAD_HOSTED"] = "1"
         node.proc = subprocess.Popen(

@@ -107,27 +107,55 @@ def _session_count() -> int | None:
         return None
 
 
-def _janitor(period: float = 5.0) -> None:
-    from vizgrad._alloc import trim  # not at the top: warm_up must be the first to import vizgrad
-    last = None
-    while True:
+def _janitor(period: float = 5.0, grown_mb: float = 8.0, rounds: int | None = None) -> None:
+    """Every `period` s: once sessions have ended (their count dropped), or once no script is running
+    and the process has grown by `grown_mb` since the last clean-up (an idle server after a busy
+    spell: its visitors' reruns freed their garbage, but the allocator keeps it), drop what ended
+    sessions left, collect reference cycles and hand freed memory back to the OS. One log line
+    each time ("memory: ..."; bench/memory.py measures the effect). `rounds`: stop after that many
+    (tests); a server's janitor never stops."""
+    from streamlit.logger import get_logger
+
+    from vizgrad._alloc import rss_mb, trim  # not at the top: warm_up must be the first to import vizgrad
+    log = get_logger(__name__)
+    last, clean = None, rss_mb()
+    while rounds is None or rounds > 0:
+        rounds = None if rounds is None else rounds - 1
         time.sleep(period)
         n = _session_count()
-        if n is not None and last is not None and n < last:
+        ended = n is not None and last is not None and n < last
+        idle = not any(t.name == "ScriptRunner.scriptThread" for t in threading.enumerate())
+        before = rss_mb()
+        if ended or (idle and before > clean + grown_mb):
             _drop_orphaned_downloads()
             gc.collect()
             trim()
+            clean = rss_mb()
+            log.info("memory: %s; RSS %.0f -> %.0f MB", f"sessions {last} -> {n}" if ended else "idle",
+                     before, clean)
         last = n
 
 
 def _drop_orphaned_downloads() -> None:
-    """Streamlit keeps a st.download_button's data callable (and all it closes over: the Network
-    page's trainer and its graph) until some session's next script run ends; when the last visitor
-    leaves that never happens. Ask its media file manager to drop what no live session refers to."""
+    """Drop what ended sessions left with Streamlit and libraries. Streamlit keeps a
+    st.download_button's data callable (and all it closes over: the Network page's trainer and its
+    graph) until some session's next script run ends; when the last visitor leaves that never
+    happens: ask its media file manager to drop what no live session refers to. threadpoolctl
+    (app.py's BLAS limit, set in every script run) remembers the last script thread that set it,
+    and that Thread object holds its script run's context, so its whole session: a thread that
+    has ended controls nothing (threadpoolctl treats it as no controller), so forget it (bench/
+    memory.py: 16 MB of 50 visitors' memory came back)."""
     try:
         from streamlit.runtime import Runtime
         Runtime.instance().media_file_mgr.remove_orphaned_files()
     except Exception:  # no runtime, or another Streamlit's internals: nothing to drop
+        pass
+    try:
+        from threadpoolctl import OpenBLASController
+        controller = OpenBLASController._SHARED_STATE.controlling_thread
+        if controller is not None and not controller.is_alive():
+            OpenBLASController.clear_controlling_thread(force=True)
+    except (ImportError, AttributeError):  # another threadpoolctl: nothing known to drop
         pass
 
 

@@ -9,6 +9,11 @@ caching allocator; numpy has none for large blocks, so we ask glibc (Linux only)
 
 Set VIZGRAD_MALLOC_TUNING=0 to leave malloc alone; an explicit MALLOC_TRIM_THRESHOLD_ or
 MALLOC_MMAP_THRESHOLD_ in the environment also wins.
+
+A server keeps what this keeps only while someone works: its janitor (pages/_common.py) calls
+trim() once sessions have ended or the server has gone idle with its memory grown (rss_mb()). The
+allocator settings of the server's process role, which must be in the environment before the
+interpreter starts, are in deploy/serve.py (SERVER_ENV) and the Makefile's run target.
 """
 from __future__ import annotations
 
@@ -49,3 +54,12 @@ def trim() -> bool:
         return False
     malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
     return bool(malloc_trim(0))
+
+
+def rss_mb() -> float:
+    """This process's resident set size in MB (0.0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
