@@ -117,12 +117,20 @@ class Deployment:
             except subprocess.TimeoutExpired:
                 p.kill()
 
+    def replica_env(self) -> dict:
+        """A replica's environment: the server role (SERVER_ENV), the shared cookie secret, and its
+        share of the host's heavy-work slots: the limiter (vizgrad/app/limiter.py) is per process,
+        so R replicas on C cores get max(1, C // R) each (VIZGRAD_HEAVY_SLOTS set by the caller wins)."""
+        env = {**os.environ, **SERVER_ENV, "STREAMLIT_SERVER_COOKIE_SECRET": self.secret, **self.env}
+        env.setdefault("VIZGRAD_HEAVY_SLOTS", str(max(1, (os.cpu_count() or 1) // len(self.nodes))))
+        if self.hosted:
+            env["VIZGRAD_HOSTED"] = "1"
+        return env
+
     def _start(self, node: Replica) -> None:
         # the secret goes in the environment: Streamlit refuses it on the command line (it would
         # show in `ps`)
-        env = {**os.environ, **SERVER_ENV, "STREAMLIT_SERVER_COOKIE_SECRET": self.secret, **self.env}
-        if self.hosted:
-            env["VIZGRAD_HOSTED"] = "1"
+        env = self.replica_env()
         node.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(node.port),

@@ -51,7 +51,8 @@ def serve(log_path: Path | None = None, args: tuple = (), env: dict | None = Non
     """`streamlit run app.py` on a free loopback port, with the environment `make run` gives it;
     yields (url, process); stops it by PID."""
     port = free_port()
-    env = {"MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"), **(env or {})}
+    from deploy.serve import SERVER_ENV  # the server's process role: its allocator settings
+    env = {**SERVER_ENV, **(env or {})}
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",

@@ -131,3 +131,17 @@ def test_after_a_restart_of_every_replica_each_shared_url_reopens_its_page(deplo
             r = s.run(page, query)
             assert r.ok and r.navigation, r.exceptions
             assert sorted(t for t in r.texts("markdown") + r.texts("heading") if t) == seen  # the same page
+
+
+def test_replicas_share_the_hosts_heavy_slots_and_run_in_the_server_role(deployment):
+    """The limiter is per process: 2 replicas on this host get cores // 2 heavy slots each (at least
+    one), so heavy work at once stays about the cores; each runs with SERVER_ENV's allocator."""
+    from serve import SERVER_ENV
+    want = str(max(1, (os.cpu_count() or 1) // 2))
+    for node in deployment.nodes:
+        env = dict(kv.split("=", 1) for kv in Path(f"/proc/{node.proc.pid}/environ").read_text().split("\0") if "=" in kv)
+        assert env["VIZGRAD_HEAVY_SLOTS"] == want
+        assert all(env[k] == v for k, v in SERVER_ENV.items())
+    given = Deployment(replicas=3, env={"VIZGRAD_HEAVY_SLOTS": "5"})
+    given.nodes, given.secret = [None] * 3, "s"
+    assert given.replica_env()["VIZGRAD_HEAVY_SLOTS"] == "5"
