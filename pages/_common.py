@@ -87,11 +87,6 @@ def warm_up() -> None:
         import plotly.io as pio
         # the first serialisation imports plotly's JSON helpers (and their pandas/numpy checks)
         pio.to_json(go.Figure(go.Scatter(x=[0.0], y=[0.0])), validate=True)
-        # the imported libraries leave the cyclic collector: Streamlit runs a full gc.collect() after
-        # every script run, which walked all of them (42% of an edit's CPU, bench/edit_cost.py
-        # --server); frozen objects are still freed by reference counting, only never by a collection
-        gc.collect()
-        gc.freeze()
         threading.Thread(target=_janitor, name="vizgrad-janitor", daemon=True).start()
         _warmed = True
 
