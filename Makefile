@@ -33,9 +33,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# a server's process role: Python objects in glibc's heap, which the app's janitor trims once
-# visitors have gone (deploy/serve.py SERVER_ENV says why and what it measured); for the app only
-run: export PYTHONMALLOC ?= malloc
+# a server's process role (deploy/serve.py SERVER_ENV says why and what it measured)
+run: export MALLOC_ARENA_MAX ?= 2
 run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 

@@ -3,7 +3,7 @@ gone returns to within 50 MB of what one session needs.)
 
     .venv/bin/python bench/memory.py                    # 3 rounds of 50 visitors, one replica
     .venv/bin/python bench/memory.py --rounds 5 --visitors 30
-    .venv/bin/python bench/memory.py --env PYTHONMALLOC=pymalloc   # try another allocator setting
+    .venv/bin/python bench/memory.py --env PYTHONMALLOC=malloc     # try another allocator setting
 
 One replica of deploy/serve.py (so with the environment a deployed replica gets) with a short
 disconnected-session TTL (--ttl, 2 s). One visitor comes and goes; then each round 50 visitors at

@@ -13,9 +13,10 @@ What it does, and how it maps to a real host (README "Deploying"):
   request to the next one (passive checks: open-source nginx has no active ones); this script
   polls every replica's /_stcore/health each second and restarts a replica whose process died.
 - the replicas' environment is the server's process role (SERVER_ENV below): the allocator
-  settings that let a server hand back what a crowd of visitors took once they have gone
-  (bench/memory.py measures it). They are read when the interpreter starts, so they belong in the
-  environment of whatever starts the process (here; `make run`; a real host's unit or container).
+  settings, chosen by what a crowd of visitors costs in latency and in memory kept once they have
+  gone (bench/load.py, bench/memory.py). They are read when the interpreter starts, so they belong
+  in the environment of whatever starts the process (here; `make run`; a real host's unit or
+  container).
 On a real host the same split holds: a process manager or container platform runs R replicas
 (`streamlit run app.py --server.port ...`, one STREAMLIT_SERVER_COOKIE_SECRET for all, SERVER_ENV),
 nginx in front with this template, and the platform's health check on /_stcore/health.
@@ -38,18 +39,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 UPLOAD_MB = 2  # nginx's body limit: the app's own maxUploadSize (1 MB) plus the multipart envelope
-# A server's allocator (the Makefile's run target sets the same). Streamlit runs every script run
-# in a thread of its own and a crowd's sessions interleave their objects, so once they have gone
-# the freed memory is scattered between the few objects that stay. Python's own small-object
-# allocator (pymalloc) returns a 1 MiB arena only when all of it is free, which after a crowd almost
-# none is; with PYTHONMALLOC=malloc the objects live in glibc's heap, whose malloc_trim (the
-# janitor's, pages/_common.py) hands back every free 4 KiB page. MALLOC_ARENA_MAX=2: glibc's default
-# of up to 8 heaps per core, one per thread that allocates at once, spreads the same objects over
-# more heaps. bench/memory.py, rounds of 50 visitors at once, RSS once they have gone minus one
-# visitor's: +91..+110 MB with pymalloc, +44..+71 with these and the janitor (four runs; +33..+60
-# with GLIBC_TUNABLES=glibc.malloc.mxfast=0:glibc.malloc.tcache_count=0 as well, but that costs 8 %
-# more CPU on building figures than this, which already costs 5 % more than pymalloc).
-SERVER_ENV = {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
+# A server's allocator. Streamlit runs every script run in a thread of its own and a crowd's
+# sessions interleave their objects, so once they have gone the freed memory is scattered between
+# the few objects that stay. Python's own small-object allocator (pymalloc) returns a 1 MiB arena
+# only when all of it is free, which after a crowd almost none is; with PYTHONMALLOC=malloc the
+# objects live in glibc's heap, whose malloc_trim (the janitor's, pages/_common.py) hands back
+# every free page. bench/memory.py, rounds of 50 visitors at once, RSS once they have gone minus
+# one visitor's: +91..+110 MB with pymalloc, +44..+71 with glibc's malloc. But glibc's malloc makes
+# every script thread slower under load: bench/load.py (50 sessions, 5 training, R = 2, 60 s)
+# measured edit p50/p95 0.36/0.85 s and 669 training updates with pymalloc, 0.59/1.45 s and 417
+# with PYTHONMALLOC=malloc MALLOC_ARENA_MAX=2, 0.72/2.49 s with malloc's default arenas. Visitors
+# feel latency, not RSS: the server keeps pymalloc. MALLOC_ARENA_MAX=2: glibc's default of up to 8
+# heaps per core (one per thread that allocates at once) spreads numpy's arrays over more heaps.
+SERVER_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 def healthy(url: str, timeout: float = 2.0) -> bool:

@@ -141,6 +141,7 @@ def test_a_replica_hands_back_what_a_crowd_took():
     assert all(b >= a for _, b, a in done), done  # a clean-up never grows the process
     took = peak - one
     assert took > 15, (one, peak)  # the crowd did take memory (else the check below says nothing)
-    # a good part of it is back (measured here: half of it stays with SERVER_ENV, 58 % with pymalloc,
-    # 95 % when the janitor does not trim; bench/memory.py has the 50-visitor figures)
+    # a good part of it is back (measured here: 58 % of it stays with pymalloc, the server's allocator,
+    # half with glibc's malloc, 95 % when the janitor does not trim; bench/memory.py has the
+    # 50-visitor figures)
     assert after - one < 0.75 * took, (one, peak, after, done)
