@@ -86,7 +86,7 @@ st.html("<style>.st-key-cd_code textarea {font-family: 'Source Code Pro', ui-mon
 st.text_area("Your PyTorch code", key="cd_code", height=380, on_change=want_run, max_chars=cp.MAX_CODE_CHARS,
              help="Ctrl+Enter runs it. `import torch`, `torch.nn`, `torch.optim`, `torch.autograd` and "
                   "`torch.nn.functional` are vizgrad here.")
-run_col, restore_col, _ = st.columns([1, 2, 3])
+run_col, restore_col, _ = st.columns([2, 2, 2])  # Run needs room for its label and the shortcut hint
 run_col.button("Run", type="primary", icon=":material/play_arrow:", on_click=want_run, key="cd_run",
                disabled=not status.can_run, shortcut="Ctrl+Enter", width="stretch")
 loaded = cp.example(S.get("cd_loaded") or "")
