@@ -3,7 +3,8 @@
 #   make test  - create .venv with the dev extra, run the whole test suite
 #                The Code page's sandbox tests need bubblewrap (`apt-get install bubblewrap`;
 #                skipped without it); the browser tests need Chromium (`apt-get install chromium`);
-#                the deploy tests need nginx (`apt-get install nginx`). .ci/run installs all three.
+#                the deploy tests need nginx (`apt-get install nginx`); a server runs on jemalloc
+#                where it is installed (`apt-get install libjemalloc2`). .ci/run installs all four.
 #   make deploy R=2 - R replicas behind nginx on loopback (deploy/serve.py; needs Debian's nginx)
 #   Set VIZGRAD_HOSTED=1 for `make run` on a public server: the Code page then refuses to run
 #   code without bubblewrap (README: "The Code page: untrusted code in a sandbox").
@@ -33,10 +34,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# a server's process role (deploy/serve.py SERVER_ENV says why and what it measured)
-run: export MALLOC_ARENA_MAX ?= 2
+# a server's process role: its allocator (jemalloc when libjemalloc2 is installed; deploy/serve.py
+# SERVER_ENV says why and what it measured), read when the interpreter starts, so set here
 run: install
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	env $$($(PY) deploy/serve.py --print-env) $(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: install-dev
 	$(PY) -m pytest

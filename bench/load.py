@@ -4,6 +4,7 @@
     .venv/bin/python bench/load.py --replicas 1 --sessions 20 --think 4 --seconds 30
     .venv/bin/python bench/load.py --coders 0              # no Code-page runs (edits, steps, training only)
     .venv/bin/python bench/load.py --sweep                 # highest rate held at p95 < 1 s, R = 1 and 2
+    .venv/bin/python bench/load.py --env PYTHONMALLOC=pymalloc --env LD_PRELOAD=   # another allocator
     memory: bench/memory.py                                # RSS after rounds of 50 sessions come and go
 
 Each session is a thread speaking Streamlit's websocket protocol (tests/stclient.py) through the
@@ -151,8 +152,8 @@ def pct(xs, q) -> float:
 
 
 def one_run(replicas: int, sessions: int, trainers: int, think: float, seconds: float, quiet=False,
-            coders: int = 0) -> dict:
-    with Deployment(replicas=replicas, port=free_port()) as d:
+            coders: int = 0, env: dict | None = None) -> dict:
+    with Deployment(replicas=replicas, port=free_port(), env=env or {}) as d:
         pids = [n.proc.pid for n in d.nodes]
         before = rss_mb(pids)
         until = time.time() + seconds
@@ -205,7 +206,7 @@ def report(o: dict) -> None:
 RATES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20)  # offered actions per second, tried in turn
 
 
-def sweep(seconds: float) -> None:
+def sweep(seconds: float, env: dict | None = None) -> None:
     """(b): the highest action rate whose edit and step p95 both stay under 1 s, for R = 1 and 2.
     Each offered rate is one run of its own (a fresh deployment), half the sessions editing and half
     stepping; at least 20 sessions and no one acting more often than every 2 s on average. The rate
@@ -215,7 +216,7 @@ def sweep(seconds: float) -> None:
         best = None
         for rate in RATES:
             sessions = max(20, 2 * rate)
-            o = one_run(replicas, sessions, 0, think=sessions / rate, seconds=seconds, quiet=True)
+            o = one_run(replicas, sessions, 0, think=sessions / rate, seconds=seconds, quiet=True, env=env)
             p95 = max(o["journeys"]["edit"]["p95"], o["journeys"]["step"]["p95"])
             errs = sum(len(r["errors"]) for r in o["journeys"].values())
             print(f"  R={replicas} offered {rate:>2}/s ({sessions} sessions): achieved {o['rate']:.1f}/s, "
@@ -238,13 +239,16 @@ def main() -> None:
     ap.add_argument("--think", type=float, default=10.0, help="mean seconds between one session's actions")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for the replicas (overrides deploy/serve.py's SERVER_ENV)")
     a = ap.parse_args()
+    env = dict(kv.split("=", 1) for kv in a.env)
     if a.trainers + a.coders > a.sessions:
         ap.error(f"--trainers {a.trainers} and --coders {a.coders} are more than --sessions {a.sessions}")
     if a.sweep:
-        sweep(min(a.seconds, 30.0))
+        sweep(min(a.seconds, 30.0), env)
     else:
-        one_run(a.replicas, a.sessions, a.trainers, a.think, a.seconds, coders=a.coders)
+        one_run(a.replicas, a.sessions, a.trainers, a.think, a.seconds, coders=a.coders, env=env)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ nginx in front with this template, and the platform's health check on /_stcore/h
 from __future__ import annotations
 
 import argparse
+import ctypes.util
+import glob
 import os
 import secrets
 import shutil
@@ -41,17 +43,44 @@ TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 UPLOAD_MB = 2  # nginx's body limit: the app's own maxUploadSize (1 MB) plus the multipart envelope
 # A server's allocator. Streamlit runs every script run in a thread of its own and a crowd's
 # sessions interleave their objects, so once they have gone the freed memory is scattered between
-# the few objects that stay. Python's own small-object allocator (pymalloc) returns a 1 MiB arena
-# only when all of it is free, which after a crowd almost none is; with PYTHONMALLOC=malloc the
-# objects live in glibc's heap, whose malloc_trim (the janitor's, pages/_common.py) hands back
-# every free page. bench/memory.py, rounds of 50 visitors at once, RSS once they have gone minus
-# one visitor's: +91..+110 MB with pymalloc, +44..+71 with glibc's malloc. But glibc's malloc makes
-# every script thread slower under load: bench/load.py (50 sessions, 5 training, R = 2, 60 s)
-# measured edit p50/p95 0.36/0.85 s and 669 training updates with pymalloc, 0.59/1.45 s and 417
-# with PYTHONMALLOC=malloc MALLOC_ARENA_MAX=2, 0.72/2.49 s with malloc's default arenas. Visitors
-# feel latency, not RSS: the server keeps pymalloc. MALLOC_ARENA_MAX=2: glibc's default of up to 8
-# heaps per core (one per thread that allocates at once) spreads numpy's arrays over more heaps.
-SERVER_ENV = {"MALLOC_ARENA_MAX": "2"}
+# the few objects that stay (an lru_cache's entries, a dict's grown table, the last session
+# Streamlit's runtime loop flushed). Python's own small-object allocator (pymalloc) returns a 1 MiB
+# arena only when all of it is free, which after a crowd almost none is: sys._debugmallocstats()
+# after 50 visitors had gone showed the same 75 MB of live blocks as after one visitor, spread over
+# 130 arenas instead of 76. jemalloc (Debian's libjemalloc2) hands back any free page: with
+# PYTHONMALLOC=malloc every object lives in it, and MALLOC_CONF makes it purge pages unused for a
+# second from a background thread (the janitor, pages/_common.py, also purges at once when the
+# visitors have gone: vizgrad/_alloc.py trim()). bench/memory.py, rounds of 50 visitors at once,
+# RSS once they have gone minus one visitor's: +58..+62 MB with pymalloc, +24..+27 with jemalloc.
+# It is faster too: bench/load.py (50 sessions, 5 training, R = 2, 60 s) edit p95 0.55 s and 814
+# training updates against 0.74 s and 463 with pymalloc (glibc's malloc instead was slower than
+# both: 1.45 s, 417). Without libjemalloc2 the server keeps pymalloc (serve.py says so at start).
+# MALLOC_ARENA_MAX=2 is for glibc's malloc (numpy's arrays when jemalloc is absent): its default of
+# up to 8 heaps per core spreads them over more heaps.
+JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:4"
+
+
+def find_jemalloc() -> str | None:
+    """The path of jemalloc's shared library (Debian: libjemalloc2), or None."""
+    for pattern in ("/usr/lib/*-linux-gnu/libjemalloc.so.2", "/usr/lib64/libjemalloc.so.2",
+                    "/usr/lib/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2"):
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
+    return ctypes.util.find_library("jemalloc")  # a bare name: LD_PRELOAD searches the library path
+
+
+def server_env(jemalloc: str | None = None) -> dict:
+    """The server's process role: its allocator settings (why: the comment above)."""
+    env = {"MALLOC_ARENA_MAX": "2"}
+    jemalloc = jemalloc or find_jemalloc()
+    if jemalloc:
+        preload = " ".join(p for p in (os.environ.get("LD_PRELOAD", ""), jemalloc) if p)
+        env.update(PYTHONMALLOC="malloc", LD_PRELOAD=preload, MALLOC_CONF=JEMALLOC_CONF)
+    return env
+
+
+SERVER_ENV = server_env()
 
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
@@ -179,7 +208,15 @@ def main() -> None:
     ap.add_argument("--replicas", "-r", type=int, default=2)
     ap.add_argument("--port", type=int, default=8500, help="the balancer's port; replicas take the next R")
     ap.add_argument("--hosted", action="store_true", help="hosted mode (VIZGRAD_HOSTED=1) on every replica")
+    ap.add_argument("--print-env", action="store_true",
+                    help="print the server role's environment (SERVER_ENV) as KEY=VALUE lines and exit (make run uses it)")
     args = ap.parse_args()
+    if args.print_env:
+        print("\n".join(f"{k}={v}" for k, v in SERVER_ENV.items()))
+        return
+    if "LD_PRELOAD" not in SERVER_ENV:
+        print("vizgrad: jemalloc not found (Debian: apt-get install libjemalloc2): the replicas keep "
+              "Python's own allocator, which keeps much of a crowd's memory after it has gone", file=sys.stderr)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     with Deployment(replicas=args.replicas, port=args.port, hosted=args.hosted) as d:

@@ -116,8 +116,9 @@ def _janitor(period: float = 5.0, grown_mb: float = 8.0, rounds: int | None = No
     (tests); a server's janitor never stops."""
     from streamlit.logger import get_logger
 
-    from vizgrad._alloc import rss_mb, trim  # not at the top: warm_up must be the first to import vizgrad
+    from vizgrad._alloc import allocator, rss_mb, trim  # not at the top: warm_up must be the first to import vizgrad
     log = get_logger(__name__)
+    log.info("memory: the janitor watches a server on %s's malloc", allocator())
     last, clean = None, rss_mb()
     while rounds is None or rounds > 0:
         rounds = None if rounds is None else rounds - 1

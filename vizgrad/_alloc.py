@@ -13,7 +13,10 @@ MALLOC_MMAP_THRESHOLD_ in the environment also wins.
 A server keeps what this keeps only while someone works: its janitor (pages/_common.py) calls
 trim() once sessions have ended or the server has gone idle with its memory grown (rss_mb()). The
 allocator settings of the server's process role, which must be in the environment before the
-interpreter starts, are in deploy/serve.py (SERVER_ENV) and the Makefile's run target.
+interpreter starts, are in deploy/serve.py (SERVER_ENV) and the Makefile's run target: a server
+runs on jemalloc where it is installed (LD_PRELOAD), which has its own ways of keeping freed pages
+for a while (MALLOC_CONF); then glibc's malloc is not used, so tune_malloc() leaves it alone and
+trim() asks jemalloc to hand back its unused pages at once.
 """
 from __future__ import annotations
 
@@ -26,9 +29,32 @@ M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 
 
+MALLCTL_ARENAS_ALL = 4096  # jemalloc's "every arena" index in mallctl names
+
+
+def _jemalloc_mallctl():
+    """jemalloc's mallctl() when jemalloc is this process's malloc (preloaded), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        mallctl = ctypes.CDLL(None).mallctl  # only jemalloc defines it
+    except (OSError, AttributeError):
+        return None
+    mallctl.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+    mallctl.restype = ctypes.c_int
+    return mallctl
+
+
+def allocator() -> str:
+    """Which malloc this process runs on: "jemalloc" or "libc"."""
+    return "jemalloc" if _jemalloc_mallctl() else "libc"
+
+
 def tune_malloc(trim: int = 64 << 20, mmap: int = 32 << 20) -> bool:
     """Apply the settings; True when glibc accepted them."""
     if os.environ.get("VIZGRAD_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    if _jemalloc_mallctl():  # glibc's malloc is not the one in use
         return False
     if "MALLOC_TRIM_THRESHOLD_" in os.environ or "MALLOC_MMAP_THRESHOLD_" in os.environ:
         return False
@@ -44,7 +70,11 @@ def tune_malloc(trim: int = 64 << 20, mmap: int = 32 << 20) -> bool:
 def trim() -> bool:
     """Hand freed heap memory back to the OS now (glibc's malloc_trim(0)); True when it released
     some. For a server after its sessions have gone: tune_malloc() keeps freed memory for the next
-    training step, which is right while someone trains and wrong once nobody does."""
+    training step, which is right while someone trains and wrong once nobody does. Under jemalloc:
+    purge every arena's unused pages (what its decay would hand back within a second or so)."""
+    mallctl = _jemalloc_mallctl()
+    if mallctl:
+        return mallctl(f"arena.{MALLCTL_ARENAS_ALL}.purge".encode(), None, None, None, 0) == 0
     if not sys.platform.startswith("linux"):
         return False
     try:
