@@ -129,12 +129,63 @@ def _janitor(period: float = 5.0, grown_mb: float = 8.0, rounds: int | None = No
         before = rss_mb()
         if ended or (idle and before > clean + grown_mb):
             _drop_orphaned_downloads()
+            _forget_last_served_session()
             gc.collect()
             trim()
             clean = rss_mb()
             log.info("memory: %s; RSS %.0f -> %.0f MB", f"sessions {last} -> {n}" if ended else "idle",
                      before, clean)
         last = n
+
+
+# Streamlit's runtime loop (Runtime._loop_coroutine) flushes each session's messages in a `for
+# active_session_info in ...` loop whose variables (and the last message, `msg`) outlive the loop:
+# the last session it served stays alive, whole, until it serves another one, so the last visitor
+# of a quiet spell was never freed. The janitor clears those variables on the loop's own thread
+# while the loop waits in asyncio.wait(): both of its waits are outside the flush loop, which binds
+# all three names afresh before it uses them.
+_LOOP_LOCALS = ("active_session_info", "msg_list", "msg")
+
+
+def _forget_last_served_session(timeout: float = 2.0) -> bool:
+    """Drop the runtime loop's reference to the last session it served; True when it did."""
+    try:
+        from streamlit.runtime import Runtime
+        task = Runtime.instance()._loop_coroutine_task
+        loop = task.get_loop()
+    except Exception:  # no runtime (AppTest, bare mode) or another Streamlit's internals
+        return False
+    done, cleared = threading.Event(), []
+
+    def clear() -> None:  # on the event loop's thread: the coroutine is suspended, not running
+        try:
+            coro = task.get_coro()
+            frame, waiting_on = coro.cr_frame, coro.cr_await
+            if frame is None or getattr(getattr(waiting_on, "cr_code", None), "co_name", None) != "wait":
+                return  # finished, or inside the flush loop (asyncio.sleep): leave it alone
+            names = [n for n in _LOOP_LOCALS if frame.f_locals.get(n) is not None]
+            if names:
+                _set_frame_locals(frame, dict.fromkeys(names))
+                cleared.extend(names)
+        except Exception:  # another Streamlit or Python: nothing known to clear
+            pass
+        finally:
+            done.set()
+
+    loop.call_soon_threadsafe(clear)
+    done.wait(timeout)
+    return bool(cleared)
+
+
+def _set_frame_locals(frame, values: dict) -> None:
+    """Rebind local variables of a suspended frame. From Python 3.13 frame.f_locals writes through
+    (PEP 667); before, the snapshot dict is written back with PyFrame_LocalsToFast."""
+    import ctypes
+    import sys
+    f_locals = frame.f_locals
+    f_locals.update(values)
+    if sys.version_info < (3, 13):
+        ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
 
 
 def _drop_orphaned_downloads() -> None:
