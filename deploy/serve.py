@@ -51,10 +51,10 @@ UPLOAD_MB = 2  # nginx's body limit: the app's own maxUploadSize (1 MB) plus the
 # PYTHONMALLOC=malloc every object lives in it, and MALLOC_CONF makes it purge pages unused for a
 # second from a background thread (the janitor, pages/_common.py, also purges at once when the
 # visitors have gone: vizgrad/_alloc.py trim()). bench/memory.py, rounds of 50 visitors at once,
-# RSS once they have gone minus one visitor's: +58..+62 MB with pymalloc, +24..+27 with jemalloc.
-# It is faster too: bench/load.py (50 sessions, 5 training, R = 2, 60 s) edit p95 0.55 s and 814
-# training updates against 0.74 s and 463 with pymalloc (glibc's malloc instead was slower than
-# both: 1.45 s, 417). Without libjemalloc2 the server keeps pymalloc (serve.py says so at start).
+# RSS once they have gone minus one visitor's: +58..+62 MB with pymalloc, +24..+33 with jemalloc.
+# It is faster too: bench/load.py (50 sessions, 5 training, R = 2, 60 s) edit p95 0.65-0.85 s and
+# 702-711 training updates against 1.07 s and 590 with pymalloc (glibc's malloc instead was slower
+# than both: 1.45 s, 417). Without libjemalloc2 the server keeps pymalloc (serve.py says so).
 # MALLOC_ARENA_MAX=2 is for glibc's malloc (numpy's arrays when jemalloc is absent): its default of
 # up to 8 heaps per core spreads them over more heaps.
 JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:4"
@@ -75,7 +75,8 @@ def server_env(jemalloc: str | None = None) -> dict:
     env = {"MALLOC_ARENA_MAX": "2"}
     jemalloc = jemalloc or find_jemalloc()
     if jemalloc:
-        preload = " ".join(p for p in (os.environ.get("LD_PRELOAD", ""), jemalloc) if p)
+        # joined with ":", which ld.so reads as " ", because make run word-splits the KEY=VALUE lines
+        preload = ":".join(p for p in (os.environ.get("LD_PRELOAD", ""), jemalloc) if p)
         env.update(PYTHONMALLOC="malloc", LD_PRELOAD=preload, MALLOC_CONF=JEMALLOC_CONF)
     return env
 

@@ -58,7 +58,7 @@ def test_the_server_role_preloads_jemalloc_where_it_is_installed(monkeypatch):
     assert env["LD_PRELOAD"] == "/opt/lib/libjemalloc.so.2"
     assert env["MALLOC_CONF"] == serve.JEMALLOC_CONF and "background_thread:true" in env["MALLOC_CONF"]
     monkeypatch.setenv("LD_PRELOAD", "/opt/lib/libother.so")  # a preload already there stays
-    assert serve.server_env("/opt/lib/libjemalloc.so.2")["LD_PRELOAD"] == "/opt/lib/libother.so /opt/lib/libjemalloc.so.2"
+    assert serve.server_env("/opt/lib/libjemalloc.so.2")["LD_PRELOAD"] == "/opt/lib/libother.so:/opt/lib/libjemalloc.so.2"
     monkeypatch.setattr(serve, "find_jemalloc", lambda: None)
     assert serve.server_env() == {"MALLOC_ARENA_MAX": "2"}  # without it: pymalloc, glibc with 2 heaps
 
