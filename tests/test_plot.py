@@ -305,6 +305,8 @@ def test_pending_nodes_are_veiled_under_the_click_targets_and_keep_graph_false_d
     k = names.index("not computed yet")
     assert names[k + 1:] == ["edges", "nodes"]  # the hover / click targets stay on top
     assert sum(1 for v in fig.data[k].x if v is None) == 2  # one box per pending node
+    veil = fig.data[k]  # its legend swatch is visible: an outline unlike the page behind it
+    assert veil.line.width > 0 and veil.line.color != fig.layout.paper_bgcolor
     assert fig._vizgrad["graph"] is None and fig._vizgrad["layout"] is not None
     assert "not computed yet" not in [t.name for t in vp.figure(g).data]
 

@@ -459,8 +459,10 @@ def drawing(obj, options: FigureOptions | None = None, **overrides):
             x, y, wd, ht = float(lay.x[i]), float(lay.y[i]), float(lay.w[i]) + 4, float(lay.h[i]) + 4
             xs += [x - wd / 2, x + wd / 2, x + wd / 2, x - wd / 2, x - wd / 2, None]
             ys += [y - ht / 2, y - ht / 2, y + ht / 2, y + ht / 2, y - ht / 2, None]
+        # a dotted outline: the boxes read as "not there yet", and the legend's swatch (a fill the
+        # colour of the page would be invisible there) shows what the veil looks like
         traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=th["bg"], opacity=0.72,
-                           line=dict(width=0, color=th["bg"]), hoverinfo="skip", name=o.pending_label,
+                           line=dict(width=1, color=th["muted"], dash="dot"), hoverinfo="skip", name=o.pending_label,
                            showlegend=True, legendrank=95))
     # -- hover / click targets (customdata = ids; text as lists: plotly passes every numpy array through
     # narwhals on its way to JSON, for nothing when it holds text)
