@@ -8,7 +8,7 @@ import builtins
 import numpy as np
 
 from vizgrad.ops.arith import mul
-from vizgrad.ops.base import Op, _add_reduce, _arr, _new, _pair, bind, public
+from vizgrad.ops.base import Op, _add_reduce, _arr, _broadcast_message, _new, _pair, bind, public
 from vizgrad.ops.index import _cat_inputs, _where
 from vizgrad.ops.reduce import sum
 from vizgrad.ops.shape import T, _swapaxes, reshape, sum_to, t, unsqueeze
@@ -468,32 +468,70 @@ def dist(input, other, p=2):
 
 
 class Cdist(Op):
-    """Euclidean distances between the rows of x1 (..., P, M) and of x2 (..., R, M): (..., P, R)."""
-    torch_name, symbol, latex, needs_out = "CdistBackward0", "cdist", (r"\frac{x_1 - x_2}{d}", r"\frac{x_2 - x_1}{d}"), True
+    """p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M): (..., P, R).
+
+    p = 0 counts the differing coordinates, p = inf takes the largest |difference|. The gradient
+    is torch's (its _cdist_backward kernels), with diff = x1_i − x2_j over the last dim:
+        p = 1     sign(diff)                          p = inf  sign(diff) where |diff| = dist
+        p = 2     diff / dist                         p = 0    0 (a count)
+        other p   sign(diff) |diff|^(p−1) / dist^(p−1)
+    and 0 for a pair at distance 0 (and, for p < 1, for a coordinate where diff = 0, where
+    |diff|^(p−1) is infinite). At a tie for the largest |diff| every tied coordinate gets the
+    whole gradient, as in torch (torch.dist shares it instead)."""
+    torch_name, symbol, needs_out = "CdistBackward0", "cdist", True
+    latex = (r"\frac{\operatorname{sign}(d)\,|d|^{p-1}}{\lVert d \rVert_p^{p-1}}",
+             r"-\frac{\operatorname{sign}(d)\,|d|^{p-1}}{\lVert d \rVert_p^{p-1}}")
     saved_fields = {"p": "attr:p", "result": "result", "x1": "input:0", "x2": "input:1"}
     result_params = ("p",)
 
+    def local_latex(self):
+        if self.p == 2:
+            return (r"\frac{x_1 - x_2}{d}", r"\frac{x_2 - x_1}{d}")
+        return self.latex
+
     def forward(ctx, x1, x2, p=2.0):
         ctx.p = p
-        diff = x1[..., :, None, :] - x2[..., None, :, :]
-        return np.sqrt(np.sum(diff * diff, -1))
+        diff = np.abs(x1[..., :, None, :] - x2[..., None, :, :])    # (..., P, R, M)
+        if p == 2:
+            return np.sqrt(np.sum(diff * diff, -1))
+        if p == 0:  # min(ceil|d|, 1): 1 where d != 0, NaN stays NaN (torch's count)
+            return np.sum(np.minimum(np.ceil(diff), 1), -1)
+        if p == 1:
+            return np.sum(diff, -1)
+        if p == float("inf"):  # torch's running max starts at 0 and skips NaN
+            return np.max(np.where(np.isnan(diff), 0, diff), -1, initial=0)
+        return np.sum(diff ** p, -1) ** (1 / p)
 
     def backward(ctx, g, out, x1, x2):
-        zero = _arr(out) == 0
-        w = _where(zero, 0, g / _where(zero, 1, out))          # (..., P, R)
-        if isinstance(w, Tensor):
-            w1 = w.unsqueeze(-1)
-            diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)            # (..., P, R, M)
-            return sum(w1 * diff, -2), -sum(w1 * diff, -3)
-        diff = x1[..., :, None, :] - x2[..., None, :, :]
-        wd = w[..., None] * diff
-        return wd.sum(-2), -wd.sum(-3)
+        p = ctx.p
+        if isinstance(x1, Tensor):  # create_graph: the same formulas, recorded
+            diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)                  # (..., P, R, M)
+        else:
+            diff = x1[..., :, None, :] - x2[..., None, :, :]
+        if p == 2:
+            zero = _arr(out) == 0
+            r = _unsq(_where(zero, 0, g / _where(zero, 1, out)), -1) * diff
+        elif p == 0:
+            r = diff * 0
+        else:
+            sign = np.sign(_arr(diff))  # a constant: 0 where diff = 0, which also zeroes those terms
+            if p == 1:
+                r = _unsq(g, -1) * sign
+            elif p == float("inf"):
+                r = _unsq(g, -1) * (sign * (np.abs(_arr(diff)) == _arr(out)[..., None]))
+            else:
+                zero = _arr(out) == 0
+                w = _where(zero, 0, g / _where(zero, 1, out) ** (p - 1))  # (..., P, R)
+                mag = abs(diff)
+                r = _unsq(w, -1) * sign * _where(sign == 0, 1, mag) ** (p - 1)
+        return r.sum(-2), -r.sum(-3)
 
 
 class EuclideanDist(Cdist):
     """cdist with more than 25 rows on either side: as torch, the squares come from one matrix
     product (‖x‖² + ‖y‖² − 2 x·y, clamped at 0), faster and rounded differently."""
     torch_name = "EuclideanDistBackward0"
+    p = 2.0  # Cdist's backward, p = 2
     saved_fields = {"result": "result", "x1": "input:0", "x2": "input:1"}
     result_params = ()
 
@@ -505,20 +543,43 @@ class EuclideanDist(Cdist):
         return np.sqrt(np.maximum(a @ np.swapaxes(b, -1, -2), 0))
 
 
+_C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double"}  # torch's matmul dtype error
+_COMPUTE_MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,
+                  "donot_use_mm_for_euclid_dist": 2}
+
+
 @public()
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    if p != 2:
-        raise NotImplementedError("cdist: only p=2 (Euclidean) is supported")
+    """torch.cdist: the p-norm distance of every row of x1 (..., P, M) to every row of x2 (..., R, M),
+    (..., P, R), batch dims broadcast. p = 2 with more than 25 rows on a side (or compute_mode
+    'use_mm_for_euclid_dist') takes torch's matrix-product route (EuclideanDistBackward0)."""
     if x1.dim() < 2 or x2.dim() < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X{1 if x1.dim() < 2 else 2} got: "
                            f"{(x1 if x1.dim() < 2 else x2).dim()}D")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
-    a, b = _pair(x1, x2)
-    if (x1.shape[-2] > 25 or x2.shape[-2] > 25) and compute_mode != "donot_use_mm_for_euclid_dist" \
-            or compute_mode == "use_mm_for_euclid_dist":
-        return reshape(EuclideanDist.apply(a, b), tuple(a.shape[:-1]) + (b.shape[-2],))  # torch views it
-    return Cdist.apply(a, b, p=float(p))
+    if compute_mode not in _COMPUTE_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    mode = _COMPUTE_MODES[compute_mode]
+    for k, x in ((1, x1), (2, x2)):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, X{k} got: {x.dtype.tensor_type[:-6]}")
+    if not p >= 0:  # (NaN too)
+        raise RuntimeError("cdist only supports non-negative p values")
+    try:
+        np.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2]))
+    except ValueError:
+        raise RuntimeError(_broadcast_message([x1.shape[:-2], x2.shape[:-2]])) from None
+    mm = p == 2 and (mode == 1 or mode == 0 and (x1.shape[-2] > 25 or x2.shape[-2] > 25))
+    if x1.dtype != x2.dtype:  # torch does not promote here
+        if mm:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_TYPES[x1.dtype.name]} != "
+                               f"{_C_TYPES[x2.dtype.name]}")
+        raise RuntimeError(f"expected scalar type {x1.dtype.tensor_type[:-6]} but found {x2.dtype.tensor_type[:-6]}")
+    if mm:
+        return reshape(EuclideanDist.apply(x1, x2), tuple(np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2]))
+                       + (x1.shape[-2], x2.shape[-2]))  # torch views it
+    return Cdist.apply(x1, x2, p=float(p))
 
 
 # -- products torch composes from other ops ---------------------------------------------------------
