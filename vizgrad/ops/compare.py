@@ -138,6 +138,16 @@ def _invert_operator(self):
     return bitwise_not(self)
 
 
+def _into(res: Tensor, dst: Tensor) -> Tensor:
+    """An in-place result in the destination's dtype, by torch's cast rule for integers: any integer
+    result fits any integer destination (wrapping: uint8 x ^= int32 y), but not a bool one."""
+    if res.dtype is dst.dtype:
+        return res
+    if dst.dtype is _dtype.bool_:
+        raise RuntimeError(f"result type {res.dtype.tensor_type[:-6]} can't be cast to the desired output type Bool")
+    return Tensor._make(np.asarray(res._data).astype(dst._data.dtype)[()])
+
+
 def _operators(fn, op: str):
     """Tensor.__<op>__, __r<op>__ and __i<op>__ for `fn`: anything but a tensor or a number gives
     NotImplemented, so Python raises its own "unsupported operand type(s)" TypeError, as torch."""
@@ -148,7 +158,7 @@ def _operators(fn, op: str):
         return fn(other, self) if isinstance(other, (np.ndarray, *_NUMBERS)) else NotImplemented
 
     def inplace(self, other):  # x &= y is x.bitwise_and_(y): same dtype, same storage
-        return self._inplace(fn, other)
+        return self._inplace(lambda a, b: _into(fn(a, b), a), other)
     bind(f"__{op}__")(forward)
     bind(f"__r{op}__")(reflected)
     bind(f"__i{op}__", fn.__name__ + "_")(inplace)
