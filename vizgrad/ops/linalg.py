@@ -329,11 +329,33 @@ class Det(Op):
         return np.linalg.det(a).astype(np.result_type(a))[()]
 
     def backward(ctx, g, out, a):
-        if isinstance(a, Tensor):
+        n = np.shape(_arr(a))[-1]
+        if n == 1:  # det [[a]] = a: the gradient is g itself, also at a = 0 (torch special-cases it)
+            return (_unsq(_unsq(g, -1), -1) * np.ones(np.shape(_arr(a)), np.result_type(_arr(a))),)
+        if isinstance(a, Tensor):  # create_graph
+            eps = np.finfo(np.result_type(a._data)).eps
+            if np.any(np.abs(_arr(out)) < 100 * eps):  # (torch's test for its singular formula)
+                return (_unsq(_unsq(g, -1), -1) * _cofactors(a),)
             return ((g * out).unsqueeze(-1).unsqueeze(-1) * inverse(a).mT,)
+        # A singular matrix (det exactly 0) has no inverse, and torch's gradient there is
+        # g det(A) A^-T = 0 (it solves with a perturbed LU): any invertible stand-in gives that 0
+        # (and NaN for a NaN or infinite g, as torch's).
+        singular = (np.asarray(out) == 0)[..., None, None]
         with np.errstate(all="ignore"):
-            inv = np.linalg.inv(a)
+            inv = np.linalg.inv(np.where(singular, np.eye(n, dtype=np.result_type(a)), a))
         return ((np.asarray(g * out))[..., None, None] * np.swapaxes(inv, -1, -2),)
+
+
+def _cofactors(a: Tensor) -> Tensor:
+    """The cofactor matrix of each (..., n, n) matrix, C_ij = (-1)^(i+j) det(A without row i and
+    column j), recorded: d det / dA where A may be singular (det(A) A^-T needs an inverse). torch
+    gets the same values from an SVD; minors' dets recurse down to 1 x 1, so every order works."""
+    from vizgrad.ops.index import stack
+    n = a.shape[-1]
+    rest = [[k for k in range(n) if k != i] for i in range(n)]
+    rows = [stack([det(a[..., rest[i], :][..., :, rest[j]]) * (-1) ** (i + j) for j in range(n)], -1)
+            for i in range(n)]
+    return stack(rows, -2)
 
 
 def _lu_field(node, k):
