@@ -12,6 +12,7 @@ from vizgrad.ops.base import Op, _add_reduce, _arr, _broadcast_message, _new, _p
 from vizgrad.ops.index import _cat_inputs, _where
 from vizgrad.ops.reduce import sum
 from vizgrad.ops.shape import T, _swapaxes, reshape, sum_to, t, unsqueeze
+from vizgrad.ops.unary import clone
 from vizgrad.tensor import Tensor
 
 
@@ -687,9 +688,29 @@ def meshgrid(*tensors, indexing=None):
 
 @public()
 def cartesian_prod(*tensors):
-    """Every combination of one element from each 1-D tensor, as rows (meshgrid, flattened, stacked)."""
+    """Every combination of one element from each 1-D tensor, as rows (meshgrid, flattened, stacked).
+    Each grid is flattened as torch's reshape does it, which names the nodes: a grid that varies
+    along one dim only is viewed (ViewBackward0; ReshapeAliasBackward0 when it is broadcast over
+    size-1 dims, i.e. not contiguous), any other is copied first (UnsafeViewBackward0 over
+    CloneBackward0)."""
     if len(tensors) == 1:
         return tensors[0]
     from vizgrad.ops.index import stack
     grids = meshgrid(*tensors, indexing="ij")
-    return stack([reshape(g, (-1,)) for g in grids], 1)
+    sizes = tuple(t_.numel() for t_ in tensors)
+    return stack([_flatten_grid(g, i, sizes) for i, g in enumerate(grids)], 1)
+
+
+def _flatten_grid(grid, i: int, sizes: tuple):
+    """reshape(grid, (-1,)) for meshgrid's grid i, of shape `sizes`, which is tensor i expanded:
+    stride 1 along dim i, 0 along the others (an element's steps; size-1 dims do not count)."""
+    dims = [(n, 1 if k == i else 0) for k, n in enumerate(sizes) if n != 1]
+    if builtins.all(st for _, st in dims):  # contiguous: a plain view
+        return reshape(grid, (-1,))
+    if builtins.all(dims[k][1] == dims[k + 1][1] * dims[k + 1][0] for k in range(len(dims) - 1)):
+        flat, name = reshape(grid, (-1,)), "ReshapeAliasBackward0"  # a view with other strides
+    else:
+        flat, name = reshape(clone(grid), (-1,)), "UnsafeViewBackward0"
+    if flat.grad_fn is not None:
+        flat.grad_fn.torch_name = name
+    return flat
