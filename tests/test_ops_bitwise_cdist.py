@@ -452,3 +452,101 @@ def test_cdist_small_integer_points_as_torch(p, r1, r2, m, batch, seed):
         res.append((d.detach().numpy(), ga.numpy(), gb.numpy()))
     for x, y in zip(*reversed(res)):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
+
+
+# -- det at singular matrices ---------------------------------------------------------------------
+# Matrices whose det is exactly 0 both in torch's LU and in numpy's (so torch's formula g det A^-T is
+# 0 in both), plus 1 x 1 ones, where torch returns g itself.
+SINGULAR = {
+    "zero": [[0.0, 0.0], [0.0, 0.0]],
+    "rank1": [[1.0, 2.0], [2.0, 4.0]],
+    "nilpotent": [[0.0, 1.0], [0.0, 0.0]],
+    "zero_row": [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [7.0, 8.0, 10.0]],
+    "zero_col": [[1.0, 0.0, 3.0], [4.0, 0.0, 6.0], [7.0, 0.0, 10.0]],
+    "one_zero": [[0.0]],
+    "one": [[49.0]],
+    "batch": [[[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.5], [0.0, 2.0]]],
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(SINGULAR))
+def test_det_gradient_at_singular_matrices_as_torch(name, dtype):
+    """A plain backward through det of a singular matrix: torch's values (0 for n > 1, g for 1 x 1),
+    where numpy's inverse would raise."""
+    torch = need_torch()
+    res = []
+    for L in (torch, vizgrad):
+        a = L.tensor(SINGULAR[name], dtype=getattr(L, dtype), requires_grad=True)
+        d = L.det(a)
+        (d * 3).sum().backward()
+        res.append((d.detach().numpy(), a.grad.numpy(), d.grad_fn.name()))
+    t, v = res
+    assert v[2] == t[2]
+    np.testing.assert_array_equal(v[0], t[0])
+    np.testing.assert_array_equal(v[1], t[1])
+
+
+def test_det_nan_gradient_at_a_singular_matrix_as_torch():
+    torch = need_torch()
+    res = []
+    for L in (torch, vizgrad):
+        a = L.tensor(SINGULAR["rank1"], dtype=L.float64, requires_grad=True)
+        (g,) = L.autograd.grad(L.det(a), a, grad_outputs=L.tensor(math.nan, dtype=L.float64))
+        res.append(g.numpy())
+    assert np.isnan(res[0]).all() and np.isnan(res[1]).all()
+
+
+@pytest.mark.parametrize("name", ["rank1", "zero_row", "zero", "batch", "one_zero", "rank2of3"])
+def test_det_create_graph_at_singular_matrices_as_torch(name):
+    """With create_graph torch takes the singular matrix's gradient from an SVD (the cofactor
+    matrix, not 0); ours from recorded cofactors. The gradient and the second derivative match."""
+    torch = need_torch()
+    m = SINGULAR.get(name, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    res = []
+    for L in (torch, vizgrad):
+        a = L.tensor(m, dtype=L.float64, requires_grad=True)
+        (g,) = L.autograd.grad(L.det(a).sum() * 2, a, create_graph=True)
+        w = L.tensor(np.linspace(-1.0, 1.5, g.numel()).reshape(tuple(g.shape)), dtype=L.float64)
+        h = L.autograd.grad((g * w).sum(), a, allow_unused=True)[0] if g.requires_grad else None
+        res.append((g.detach().numpy(), None if h is None else h.numpy()))
+    t, v = res
+    np.testing.assert_allclose(v[0], t[0], rtol=1e-12, atol=1e-12)
+    if t[1] is None:
+        assert v[1] is None or not v[1].any()
+    elif name == "zero":  # torch's SVD backward at repeated singular values: NaN (ours: finite differences below)
+        assert np.isnan(t[1]).all() and np.isfinite(v[1]).all()
+    else:
+        np.testing.assert_allclose(v[1], t[1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["rank1", "zero_row", "nilpotent", "zero"])
+def test_det_second_derivative_at_singular_matrices_by_finite_differences(name):
+    a = vizgrad.tensor(SINGULAR[name], dtype=vizgrad.float64, requires_grad=True)
+    assert gradgradcheck(vizgrad.det, (a,))
+
+
+# -- cartesian_prod: torch's nodes -----------------------------------------------------------------
+@pytest.mark.parametrize("sizes", [(2, 3), (2, 3, 2), (2, 1), (1, 3), (1, 1), (3, 1, 2)])
+def test_cartesian_prod_nodes_values_and_gradients_as_torch(sizes):
+    torch = need_torch()
+
+    def chain(fn, out):
+        if fn is not None:
+            out.append(fn.name())
+            for f, _ in fn.next_functions:
+                chain(f, out)
+        return out
+
+    res = []
+    for L in (torch, vizgrad):
+        xs = [L.tensor(np.arange(n, dtype=np.float64) + k, requires_grad=True) for k, n in enumerate(sizes)]
+        c = L.cartesian_prod(*xs)
+        w = L.tensor(np.linspace(-1.0, 2.0, c.numel()).reshape(tuple(c.shape)), dtype=L.float64)
+        grads = L.autograd.grad((c * w).sum(), xs)
+        res.append((chain(c.grad_fn, []), c.detach().numpy(), [g.numpy() for g in grads]))
+    t, v = res
+    assert v[0] == t[0]
+    np.testing.assert_array_equal(v[1], t[1])
+    for a, b in zip(v[2], t[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-14)

@@ -11,7 +11,7 @@ from vizgrad.ops.arith import mul
 from vizgrad.ops.base import Op, _add_reduce, _arr, _broadcast_message, _new, _pair, bind, public
 from vizgrad.ops.index import _cat_inputs, _where
 from vizgrad.ops.reduce import sum
-from vizgrad.ops.shape import T, _swapaxes, reshape, sum_to, t, unsqueeze
+from vizgrad.ops.shape import Expand, T, _swapaxes, reshape, sum_to, t, unsqueeze
 from vizgrad.ops.unary import clone
 from vizgrad.tensor import Tensor
 
@@ -327,6 +327,8 @@ class Det(Op):
                     "result": "result"}
 
     def forward(ctx, a):
+        if np.shape(a)[-1] == 1:  # numpy's det goes through exp(log |a|): 49 -> 49.00000000000001
+            return np.array(a)[..., 0, 0][()]
         return np.linalg.det(a).astype(np.result_type(a))[()]
 
     def backward(ctx, g, out, a):
@@ -350,13 +352,34 @@ class Det(Op):
 def _cofactors(a: Tensor) -> Tensor:
     """The cofactor matrix of each (..., n, n) matrix, C_ij = (-1)^(i+j) det(A without row i and
     column j), recorded: d det / dA where A may be singular (det(A) A^-T needs an inverse). torch
-    gets the same values from an SVD; minors' dets recurse down to 1 x 1, so every order works."""
-    from vizgrad.ops.index import stack
+    gets the same values from an SVD. The minors' dets are Laplace expansions (sums of products),
+    so every higher derivative is right at singular matrices too (a Det node's plain backward
+    would give torch's 0 there); past 5 x 5 minors they are Det nodes again (n! terms)."""
     n = a.shape[-1]
     rest = [[k for k in range(n) if k != i] for i in range(n)]
-    rows = [stack([det(a[..., rest[i], :][..., :, rest[j]]) * (-1) ** (i + j) for j in range(n)], -1)
-            for i in range(n)]
-    return stack(rows, -2)
+    return _stack2([[_laplace(a[..., rest[i], :][..., :, rest[j]]) * (-1) ** (i + j) for j in range(n)]
+                    for i in range(n)])
+
+
+def _laplace(m: Tensor) -> Tensor:
+    """det of each (..., k, k) matrix by expansion along the first row (a polynomial in m)."""
+    k = m.shape[-1]
+    if k == 1:
+        return m[..., 0, 0]
+    if k > 5:
+        return det(m)
+    rest = list(range(1, k))
+    total = None
+    for j in range(k):
+        term = m[..., 0, j] * _laplace(m[..., rest, :][..., :, [c for c in range(k) if c != j]])
+        total = term if total is None else (total - term if j % 2 else total + term)
+    return total
+
+
+def _stack2(rows) -> Tensor:
+    """A (..., n, n) tensor from n lists of n (...) tensors."""
+    from vizgrad.ops.index import stack
+    return stack([stack(r, -1) for r in rows], -2)
 
 
 def _lu_field(node, k):
@@ -680,7 +703,8 @@ def meshgrid(*tensors, indexing=None):
         ts[0], ts[1] = ts[1], ts[0]
     sizes = tuple(t_.numel() for t_ in ts)
     n = len(ts)
-    out = [reshape(t_, (1,) * i + (-1,) + (1,) * (n - 1 - i)).expand(*sizes) for i, t_ in enumerate(ts)]
+    # Expand.apply, not expand(): torch records ExpandBackward0 even where the size does not change
+    out = [Expand.apply(reshape(t_, (1,) * i + (-1,) + (1,) * (n - 1 - i)), shape=sizes) for i, t_ in enumerate(ts)]
     if swap:
         out[0], out[1] = out[1], out[0]
     return tuple(out)
