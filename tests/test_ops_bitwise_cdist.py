@@ -550,3 +550,30 @@ def test_cartesian_prod_nodes_values_and_gradients_as_torch(sizes):
     np.testing.assert_array_equal(v[1], t[1])
     for a, b in zip(v[2], t[2]):
         np.testing.assert_allclose(a, b, rtol=1e-14)
+
+
+# -- index_add: what its node saves -----------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="needs IndexAdd.saves = True and saved(k) = k == 1 in vizgrad/ops/select.py "
+                                       "(not this branch's file); remove this marker with that change")
+def test_index_add_saves_index_and_source_as_torch():
+    """torch's IndexAddBackward0 keeps index and source: a second backward through it, its saved
+    values after a backward, and a backward after source was written in place are refused; self
+    is not kept (writing it in place is fine)."""
+    torch = need_torch()
+    res = []
+    for L in (torch, vizgrad):
+        out = []
+        for modify in (None, "source", "self"):
+            x, s = L.zeros(3, 2, requires_grad=True) * 1, L.ones(2, 2, requires_grad=True) * 1
+            y = L.index_add(x, 0, L.tensor([0, 2]), s)
+            if modify:
+                (s if modify == "source" else x).mul_(2)
+            loss = y.sum()
+            for step in (lambda: loss.backward(), lambda: loss.backward(), lambda: y.grad_fn._saved_index):
+                try:
+                    step()
+                    out.append("ok")
+                except RuntimeError as e:
+                    out.append(str(e)[:60])
+        res.append(out)
+    assert res[1] == res[0]
