@@ -8,10 +8,11 @@ import builtins
 import numpy as np
 
 from vizgrad.ops.arith import mul
-from vizgrad.ops.base import Op, _add_reduce, _arr, _new, _pair, bind, public
+from vizgrad.ops.base import Op, _add_reduce, _arr, _broadcast_message, _new, _pair, bind, public
 from vizgrad.ops.index import _cat_inputs, _where
 from vizgrad.ops.reduce import sum
-from vizgrad.ops.shape import T, _swapaxes, reshape, sum_to, t, unsqueeze
+from vizgrad.ops.shape import Expand, T, _swapaxes, reshape, sum_to, t, unsqueeze
+from vizgrad.ops.unary import clone
 from vizgrad.tensor import Tensor
 
 
@@ -326,14 +327,59 @@ class Det(Op):
                     "result": "result"}
 
     def forward(ctx, a):
+        if np.shape(a)[-1] == 1:  # numpy's det goes through exp(log |a|): 49 -> 49.00000000000001
+            return np.array(a)[..., 0, 0][()]
         return np.linalg.det(a).astype(np.result_type(a))[()]
 
     def backward(ctx, g, out, a):
-        if isinstance(a, Tensor):
+        n = np.shape(_arr(a))[-1]
+        if n == 1:  # det [[a]] = a: the gradient is g itself, also at a = 0 (torch special-cases it)
+            return (_unsq(_unsq(g, -1), -1) * np.ones(np.shape(_arr(a)), np.result_type(_arr(a))),)
+        if isinstance(a, Tensor):  # create_graph
+            eps = np.finfo(np.result_type(a._data)).eps
+            if np.any(np.abs(_arr(out)) < 100 * eps):  # (torch's test for its singular formula)
+                return (_unsq(_unsq(g, -1), -1) * _cofactors(a),)
             return ((g * out).unsqueeze(-1).unsqueeze(-1) * inverse(a).mT,)
+        # A singular matrix (det exactly 0) has no inverse, and torch's gradient there is
+        # g det(A) A^-T = 0 (it solves with a perturbed LU): any invertible stand-in gives that 0
+        # (and NaN for a NaN or infinite g, as torch's).
+        singular = (np.asarray(out) == 0)[..., None, None]
         with np.errstate(all="ignore"):
-            inv = np.linalg.inv(a)
+            inv = np.linalg.inv(np.where(singular, np.eye(n, dtype=np.result_type(a)), a))
         return ((np.asarray(g * out))[..., None, None] * np.swapaxes(inv, -1, -2),)
+
+
+def _cofactors(a: Tensor) -> Tensor:
+    """The cofactor matrix of each (..., n, n) matrix, C_ij = (-1)^(i+j) det(A without row i and
+    column j), recorded: d det / dA where A may be singular (det(A) A^-T needs an inverse). torch
+    gets the same values from an SVD. The minors' dets are Laplace expansions (sums of products),
+    so every higher derivative is right at singular matrices too (a Det node's plain backward
+    would give torch's 0 there); past 5 x 5 minors they are Det nodes again (n! terms)."""
+    n = a.shape[-1]
+    rest = [[k for k in range(n) if k != i] for i in range(n)]
+    return _stack2([[_laplace(a[..., rest[i], :][..., :, rest[j]]) * (-1) ** (i + j) for j in range(n)]
+                    for i in range(n)])
+
+
+def _laplace(m: Tensor) -> Tensor:
+    """det of each (..., k, k) matrix by expansion along the first row (a polynomial in m)."""
+    k = m.shape[-1]
+    if k == 1:
+        return m[..., 0, 0]
+    if k > 5:
+        return det(m)
+    rest = list(range(1, k))
+    total = None
+    for j in range(k):
+        term = m[..., 0, j] * _laplace(m[..., rest, :][..., :, [c for c in range(k) if c != j]])
+        total = term if total is None else (total - term if j % 2 else total + term)
+    return total
+
+
+def _stack2(rows) -> Tensor:
+    """A (..., n, n) tensor from n lists of n (...) tensors."""
+    from vizgrad.ops.index import stack
+    return stack([stack(r, -1) for r in rows], -2)
 
 
 def _lu_field(node, k):
@@ -468,32 +514,70 @@ def dist(input, other, p=2):
 
 
 class Cdist(Op):
-    """Euclidean distances between the rows of x1 (..., P, M) and of x2 (..., R, M): (..., P, R)."""
-    torch_name, symbol, latex, needs_out = "CdistBackward0", "cdist", (r"\frac{x_1 - x_2}{d}", r"\frac{x_2 - x_1}{d}"), True
+    """p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M): (..., P, R).
+
+    p = 0 counts the differing coordinates, p = inf takes the largest |difference|. The gradient
+    is torch's (its _cdist_backward kernels), with diff = x1_i − x2_j over the last dim:
+        p = 1     sign(diff)                          p = inf  sign(diff) where |diff| = dist
+        p = 2     diff / dist                         p = 0    0 (a count)
+        other p   sign(diff) |diff|^(p−1) / dist^(p−1)
+    and 0 for a pair at distance 0 (and, for p < 1, for a coordinate where diff = 0, where
+    |diff|^(p−1) is infinite). At a tie for the largest |diff| every tied coordinate gets the
+    whole gradient, as in torch (torch.dist shares it instead)."""
+    torch_name, symbol, needs_out = "CdistBackward0", "cdist", True
+    latex = (r"\frac{\operatorname{sign}(d)\,|d|^{p-1}}{\lVert d \rVert_p^{p-1}}",
+             r"-\frac{\operatorname{sign}(d)\,|d|^{p-1}}{\lVert d \rVert_p^{p-1}}")
     saved_fields = {"p": "attr:p", "result": "result", "x1": "input:0", "x2": "input:1"}
     result_params = ("p",)
 
+    def local_latex(self):
+        if self.p == 2:
+            return (r"\frac{x_1 - x_2}{d}", r"\frac{x_2 - x_1}{d}")
+        return self.latex
+
     def forward(ctx, x1, x2, p=2.0):
         ctx.p = p
-        diff = x1[..., :, None, :] - x2[..., None, :, :]
-        return np.sqrt(np.sum(diff * diff, -1))
+        diff = np.abs(x1[..., :, None, :] - x2[..., None, :, :])    # (..., P, R, M)
+        if p == 2:
+            return np.sqrt(np.sum(diff * diff, -1))
+        if p == 0:  # min(ceil|d|, 1): 1 where d != 0, NaN stays NaN (torch's count)
+            return np.sum(np.minimum(np.ceil(diff), 1), -1)
+        if p == 1:
+            return np.sum(diff, -1)
+        if p == float("inf"):  # torch's running max starts at 0 and skips NaN
+            return np.max(np.where(np.isnan(diff), 0, diff), -1, initial=0)
+        return np.sum(diff ** p, -1) ** (1 / p)
 
     def backward(ctx, g, out, x1, x2):
-        zero = _arr(out) == 0
-        w = _where(zero, 0, g / _where(zero, 1, out))          # (..., P, R)
-        if isinstance(w, Tensor):
-            w1 = w.unsqueeze(-1)
-            diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)            # (..., P, R, M)
-            return sum(w1 * diff, -2), -sum(w1 * diff, -3)
-        diff = x1[..., :, None, :] - x2[..., None, :, :]
-        wd = w[..., None] * diff
-        return wd.sum(-2), -wd.sum(-3)
+        p = ctx.p
+        if isinstance(x1, Tensor):  # create_graph: the same formulas, recorded
+            diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)                  # (..., P, R, M)
+        else:
+            diff = x1[..., :, None, :] - x2[..., None, :, :]
+        if p == 2:
+            zero = _arr(out) == 0
+            r = _unsq(_where(zero, 0, g / _where(zero, 1, out)), -1) * diff
+        elif p == 0:
+            r = diff * 0
+        else:
+            sign = np.sign(_arr(diff))  # a constant: 0 where diff = 0, which also zeroes those terms
+            if p == 1:
+                r = _unsq(g, -1) * sign
+            elif p == float("inf"):
+                r = _unsq(g, -1) * (sign * (np.abs(_arr(diff)) == _arr(out)[..., None]))
+            else:
+                zero = _arr(out) == 0
+                w = _where(zero, 0, g / _where(zero, 1, out) ** (p - 1))  # (..., P, R)
+                mag = abs(diff)
+                r = _unsq(w, -1) * sign * _where(sign == 0, 1, mag) ** (p - 1)
+        return r.sum(-2), -r.sum(-3)
 
 
 class EuclideanDist(Cdist):
     """cdist with more than 25 rows on either side: as torch, the squares come from one matrix
     product (‖x‖² + ‖y‖² − 2 x·y, clamped at 0), faster and rounded differently."""
     torch_name = "EuclideanDistBackward0"
+    p = 2.0  # Cdist's backward, p = 2
     saved_fields = {"result": "result", "x1": "input:0", "x2": "input:1"}
     result_params = ()
 
@@ -505,20 +589,43 @@ class EuclideanDist(Cdist):
         return np.sqrt(np.maximum(a @ np.swapaxes(b, -1, -2), 0))
 
 
+_C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double"}  # torch's matmul dtype error
+_COMPUTE_MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,
+                  "donot_use_mm_for_euclid_dist": 2}
+
+
 @public()
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    if p != 2:
-        raise NotImplementedError("cdist: only p=2 (Euclidean) is supported")
+    """torch.cdist: the p-norm distance of every row of x1 (..., P, M) to every row of x2 (..., R, M),
+    (..., P, R), batch dims broadcast. p = 2 with more than 25 rows on a side (or compute_mode
+    'use_mm_for_euclid_dist') takes torch's matrix-product route (EuclideanDistBackward0)."""
     if x1.dim() < 2 or x2.dim() < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X{1 if x1.dim() < 2 else 2} got: "
                            f"{(x1 if x1.dim() < 2 else x2).dim()}D")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
-    a, b = _pair(x1, x2)
-    if (x1.shape[-2] > 25 or x2.shape[-2] > 25) and compute_mode != "donot_use_mm_for_euclid_dist" \
-            or compute_mode == "use_mm_for_euclid_dist":
-        return reshape(EuclideanDist.apply(a, b), tuple(a.shape[:-1]) + (b.shape[-2],))  # torch views it
-    return Cdist.apply(a, b, p=float(p))
+    if compute_mode not in _COMPUTE_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    mode = _COMPUTE_MODES[compute_mode]
+    for k, x in ((1, x1), (2, x2)):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, X{k} got: {x.dtype.tensor_type[:-6]}")
+    if not p >= 0:  # (NaN too)
+        raise RuntimeError("cdist only supports non-negative p values")
+    try:
+        np.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2]))
+    except ValueError:
+        raise RuntimeError(_broadcast_message([x1.shape[:-2], x2.shape[:-2]])) from None
+    mm = p == 2 and (mode == 1 or mode == 0 and (x1.shape[-2] > 25 or x2.shape[-2] > 25))
+    if x1.dtype != x2.dtype:  # torch does not promote here
+        if mm:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_TYPES[x1.dtype.name]} != "
+                               f"{_C_TYPES[x2.dtype.name]}")
+        raise RuntimeError(f"expected scalar type {x1.dtype.tensor_type[:-6]} but found {x2.dtype.tensor_type[:-6]}")
+    if mm:
+        return reshape(EuclideanDist.apply(x1, x2), tuple(np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2]))
+                       + (x1.shape[-2], x2.shape[-2]))  # torch views it
+    return Cdist.apply(x1, x2, p=float(p))
 
 
 # -- products torch composes from other ops ---------------------------------------------------------
@@ -596,7 +703,8 @@ def meshgrid(*tensors, indexing=None):
         ts[0], ts[1] = ts[1], ts[0]
     sizes = tuple(t_.numel() for t_ in ts)
     n = len(ts)
-    out = [reshape(t_, (1,) * i + (-1,) + (1,) * (n - 1 - i)).expand(*sizes) for i, t_ in enumerate(ts)]
+    # Expand.apply, not expand(): torch records ExpandBackward0 even where the size does not change
+    out = [Expand.apply(reshape(t_, (1,) * i + (-1,) + (1,) * (n - 1 - i)), shape=sizes) for i, t_ in enumerate(ts)]
     if swap:
         out[0], out[1] = out[1], out[0]
     return tuple(out)
@@ -604,9 +712,29 @@ def meshgrid(*tensors, indexing=None):
 
 @public()
 def cartesian_prod(*tensors):
-    """Every combination of one element from each 1-D tensor, as rows (meshgrid, flattened, stacked)."""
+    """Every combination of one element from each 1-D tensor, as rows (meshgrid, flattened, stacked).
+    Each grid is flattened as torch's reshape does it, which names the nodes: a grid that varies
+    along one dim only is viewed (ViewBackward0; ReshapeAliasBackward0 when it is broadcast over
+    size-1 dims, i.e. not contiguous), any other is copied first (UnsafeViewBackward0 over
+    CloneBackward0)."""
     if len(tensors) == 1:
         return tensors[0]
     from vizgrad.ops.index import stack
     grids = meshgrid(*tensors, indexing="ij")
-    return stack([reshape(g, (-1,)) for g in grids], 1)
+    sizes = tuple(t_.numel() for t_ in tensors)
+    return stack([_flatten_grid(g, i, sizes) for i, g in enumerate(grids)], 1)
+
+
+def _flatten_grid(grid, i: int, sizes: tuple):
+    """reshape(grid, (-1,)) for meshgrid's grid i, of shape `sizes`, which is tensor i expanded:
+    stride 1 along dim i, 0 along the others (an element's steps; size-1 dims do not count)."""
+    dims = [(n, 1 if k == i else 0) for k, n in enumerate(sizes) if n != 1]
+    if builtins.all(st for _, st in dims):  # contiguous: a plain view
+        return reshape(grid, (-1,))
+    if builtins.all(dims[k][1] == dims[k + 1][1] * dims[k + 1][0] for k in range(len(dims) - 1)):
+        flat, name = reshape(grid, (-1,)), "ReshapeAliasBackward0"  # a view with other strides
+    else:
+        flat, name = reshape(clone(grid), (-1,)), "UnsafeViewBackward0"
+    if flat.grad_fn is not None:
+        flat.grad_fn.torch_name = name
+    return flat
