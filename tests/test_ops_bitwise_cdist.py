@@ -553,8 +553,6 @@ def test_cartesian_prod_nodes_values_and_gradients_as_torch(sizes):
 
 
 # -- index_add: what its node saves -----------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="needs IndexAdd.saves = True and saved(k) = k == 1 in vizgrad/ops/select.py "
-                                       "(not this branch's file); remove this marker with that change")
 def test_index_add_saves_index_and_source_as_torch():
     """torch's IndexAddBackward0 keeps index and source: a second backward through it, its saved
     values after a backward, and a backward after source was written in place are refused; self

@@ -114,9 +114,13 @@ class ScatterAdd(Op):
 
 class IndexAdd(Op):
     """out = self; out[.., index[i], ..] += alpha * source[.., i, ..] along dim."""
-    torch_name, symbol, latex, saves = "IndexAddBackward0", "index_add", ("1", r"\alpha"), False
+    # torch keeps index and source (not self): a second backward through it is refused once freed
+    torch_name, symbol, latex, saves = "IndexAddBackward0", "index_add", ("1", r"\alpha"), True
     saved_fields = {"alpha": "attr:alpha", "dim": "attr:dim", "index": "const:idx", "source": "input:1",
                     "source_dim": lambda n: int(np.ndim(n.inputs[1]._data))}
+
+    def saved(self, k):
+        return k == 1
 
     def forward(ctx, a, src, dim, idx, alpha):
         ctx.dim, ctx.idx, ctx.alpha = dim, idx, alpha
